@@ -1,0 +1,3 @@
+"""Recipe API: a cooking-recipe REST service on FastAPI."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,56 @@
+"""Every setting of the service, read from the environment and an optional ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite:///./recipe_api.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    database_url: str = DEFAULT_SQLITE_URL
+    db_pool_size: int = Field(default=10, ge=1, le=100)
+    redis_url: str | None = None
+
+    # Accounts (see the auth package).
+    secret_key: str | None = None
+    secret_key_file: Path = Path.home() / ".config" / "recipe-api" / "secret_key"
+    access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    first_superuser_email: str = "admin@recipeapi.com"
+    first_superuser_password: str | None = None
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_seconds: int = Field(default=900, ge=1)
+
+    # Recipe ideas from reddit (see the ideas package).
+    reddit_base_url: str = "https://www.reddit.com"
+    reddit_oauth_url: str = "https://oauth.reddit.com"
+    reddit_client_id: str | None = None
+    reddit_client_secret: str | None = None
+    reddit_user_agent: str = "python:recipe-api:0.1.0 (by /u/recipe-api)"
+    ideas_subreddits: Annotated[list[str], NoDecode] = ["recipes", "easyrecipes", "TopSecretRecipes"]
+    ideas_limit: int = Field(default=5, ge=1, le=25)
+    ideas_deadline: float = Field(default=3.0, gt=0, le=60)
+    ideas_cache_ttl: float = Field(default=300.0, ge=0)
+    ideas_include_stickied: bool = False
+    ideas_include_over_18: bool = False
+
+    @field_validator("ideas_subreddits", mode="before")
+    @classmethod
+    def _split_subreddits(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
