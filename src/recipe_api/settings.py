@@ -36,7 +36,11 @@ class Settings(BaseSettings):
     reddit_client_id: str | None = None
     reddit_client_secret: str | None = None
     reddit_user_agent: str = "python:recipe-api:0.1.0 (by /u/recipe-api)"
-    ideas_subreddits: Annotated[list[str], NoDecode] = ["recipes", "easyrecipes", "TopSecretRecipes"]
+    ideas_subreddits: Annotated[list[str], NoDecode] = [
+        "recipes",
+        "easyrecipes",
+        "TopSecretRecipes",
+    ]
     ideas_limit: int = Field(default=5, ge=1, le=25)
     ideas_deadline: float = Field(default=3.0, gt=0, le=60)
     ideas_cache_ttl: float = Field(default=300.0, ge=0)

@@ -1,0 +1,43 @@
+# Every target sets up what it needs: a fresh clone with Python 3.11 and make is enough.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint format bench fake-reddit clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Migrate and seed the SQLite database, then serve on http://127.0.0.1:8001
+run: install
+	$(VENV)/bin/recipe-api serve --host 127.0.0.1 --port 8001
+
+## The whole test suite (PostgreSQL and Redis runs need TEST_DATABASE_URL / TEST_REDIS_URL)
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy --strict src
+
+format: install
+	$(VENV)/bin/ruff check --fix src tests bench
+	$(VENV)/bin/ruff format src tests bench
+
+## Throughput and latency tables (recipes, then recipe ideas against the emulator)
+bench: install
+	$(PY) bench/run.py
+
+## A reddit emulator on :9009 with 200 ms latency, for `make run` without reddit
+fake-reddit: install
+	$(VENV)/bin/recipe-api fake-reddit --port 9009 --latency 0.2
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache recipe_api.db recipe_api.db-*

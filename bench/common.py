@@ -1,0 +1,77 @@
+"""Helpers shared by the benchmark sections: free ports, servers as subprocesses, memory."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the uvicorn worker), in MB."""
+    total_kb = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:
+        for line in Path(f"/proc/{one}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total_kb += int(line.split()[1])
+    return total_kb / 1024
+
+
+@contextlib.contextmanager
+def server(
+    argv: Sequence[str], port: int, env: Mapping[str, str] | None = None, ready_path: str = "/"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start ``argv`` (a server on ``port``), wait until it answers, stop it afterwards."""
+    process = subprocess.Popen(
+        list(argv),
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                err = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"{argv[0]} exited early: {err[-2000:]}")
+            try:
+                httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def uvicorn_argv(app: str, port: int, *, factory: bool = False) -> list[str]:
+    argv = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--host", "127.0.0.1"]
+    argv += ["--log-level", "warning", "--no-access-log", "--workers", "1"]
+    return [*argv, "--factory"] if factory else argv

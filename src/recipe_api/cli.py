@@ -1,0 +1,125 @@
+"""The ``recipe-api`` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from recipe_api.settings import Settings, get_settings
+
+log = logging.getLogger("recipe_api")
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+
+def _upgrade(settings: Settings, revision: str = "head") -> None:
+    from recipe_api.db import migrate
+
+    migrate.upgrade(settings.database_url, revision)
+
+
+def _seed(settings: Settings) -> None:
+    from recipe_api.db.engine import Database
+    from recipe_api.db.seed import seed
+
+    db = Database.from_url(settings.database_url)
+    try:
+        report = db.run_sync(
+            seed, superuser_email=settings.first_superuser_email, hashed_password=None
+        )
+    finally:
+        db.dispose()
+    print(
+        f"Seed: superuser {'created' if report.superuser_created else 'already present'}, "
+        f"{report.recipes_created} recipe(s) added."
+    )
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    if args.migrate:
+        _upgrade(settings)
+        _seed(settings)
+    uvicorn.run(
+        "recipe_api.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        reload=args.reload,
+        log_level=settings.log_level.lower(),
+        access_log=args.access_log,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="recipe-api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="migrate, seed and serve the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8001)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--reload", action="store_true", help="restart on code changes")
+    serve.add_argument(
+        "--no-migrate",
+        dest="migrate",
+        action="store_false",
+        help="skip the migrations and the seed on start",
+    )
+    serve.add_argument("--no-access-log", dest="access_log", action="store_false")
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="trust X-Forwarded-For from --forwarded-allow-ips (behind a reverse proxy)",
+    )
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+
+    db = commands.add_parser("db", help="database migrations and seed data")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    up = db_commands.add_parser("upgrade", help="apply migrations (default: to head)")
+    up.add_argument("revision", nargs="?", default="head")
+    down = db_commands.add_parser("downgrade", help="revert migrations (default: one step)")
+    down.add_argument("revision", nargs="?", default="-1")
+    db_commands.add_parser("seed", help="add the superuser and example recipes if missing")
+
+    fake = commands.add_parser("fake-reddit", help="serve a reddit emulator for demos and tests")
+    fake.add_argument("--host", default="127.0.0.1")
+    fake.add_argument("--port", type=int, default=9009)
+    fake.add_argument("--latency", type=float, default=0.2, help="seconds per listing answer")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    _configure_logging(settings)
+    if args.command == "serve":
+        _serve(settings, args)
+    elif args.command == "db":
+        from recipe_api.db import migrate
+
+        if args.db_command == "upgrade":
+            migrate.upgrade(settings.database_url, args.revision)
+        elif args.db_command == "downgrade":
+            migrate.downgrade(settings.database_url, args.revision)
+        else:
+            _seed(settings)
+    elif args.command == "fake-reddit":
+        from recipe_api.ideas.emulator import serve_fake_reddit
+
+        serve_fake_reddit(args.host, args.port, args.latency)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Database engine, declarative base, Alembic migrations and seed data."""

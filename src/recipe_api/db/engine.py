@@ -1,0 +1,130 @@
+"""The engine and the one place where sessions are opened, committed and closed.
+
+Every database call goes through :meth:`Database.run`, which hands a
+``Connection`` inside a transaction to a plain function and commits when it
+returns (rolls back when it raises). Repositories and services never commit.
+Queries are SQLAlchemy Core statements, most of them built once at import:
+building a ``select()`` per call costs more than running it on SQLite.
+
+Where the function runs depends on the backend (see
+``docs/decisions/0001-database-execution.md`` for the measurements):
+
+* SQLite is a library inside this process: a query is a function call that
+  reads the OS page cache, a few tens of microseconds. It runs inline on the
+  event loop; a hop to a worker thread costs more than the query itself.
+* PostgreSQL is a network round trip: the function runs in a worker thread so
+  the event loop keeps serving while it waits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Annotated, Concatenate, ParamSpec, TypeVar
+
+from anyio import to_thread
+from fastapi import Depends, Request
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy.engine import URL
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+_POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2"}
+
+
+def normalize_url(raw: str) -> URL:
+    """Map the URL forms users write to the drivers this service runs on.
+
+    ``postgresql+asyncpg://`` (and plain ``postgresql://``) select psycopg 3;
+    ``sqlite+aiosqlite://`` selects the standard library's sqlite3.
+    """
+    url = make_url(raw)
+    if url.drivername in _POSTGRES_DRIVERS:
+        url = url.set(drivername="postgresql+psycopg")
+    elif url.drivername.startswith("sqlite"):
+        url = url.set(drivername="sqlite")
+    return url
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    in_memory = engine.url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: object, _record: object) -> None:
+        cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+        if not in_memory:
+            # WAL lets readers run while a writer commits, and NORMAL
+            # synchronous is durable across application crashes in WAL mode.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Short: a statement runs on the event loop, so waiting for another
+        # process's write lock stalls every request of this worker.
+        cursor.execute("PRAGMA busy_timeout=2000")
+        cursor.close()
+
+
+def create_db_engine(raw_url: str, *, pool_size: int = 10) -> Engine:
+    url = normalize_url(raw_url)
+    if url.get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5},
+    )
+
+
+class Database:
+    """Owns the engine; runs units of work (see the module docstring)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.inline = engine.url.get_backend_name() == "sqlite"
+
+    @classmethod
+    def from_url(cls, raw_url: str, *, pool_size: int = 10) -> Database:
+        return cls(create_db_engine(raw_url, pool_size=pool_size))
+
+    @property
+    def backend(self) -> str:
+        return self.engine.url.get_backend_name()
+
+    def run_sync(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        with self.engine.begin() as connection:
+            return fn(connection, *args, **kwargs)
+
+    async def run(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run ``fn(connection, *args)`` as one transaction and return its result."""
+        if self.inline:
+            return self.run_sync(fn, *args, **kwargs)
+        return await to_thread.run_sync(lambda: self.run_sync(fn, *args, **kwargs))
+
+    async def ping(self) -> None:
+        def _select_one(connection: Connection) -> None:
+            connection.execute(text("SELECT 1"))
+
+        await self.run(_select_one)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+async def get_database(request: Request) -> Database:
+    database: Database = request.app.state.db
+    return database
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]

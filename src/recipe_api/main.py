@@ -1,0 +1,69 @@
+"""The app factory. The lifespan owns every shared resource and closes it on shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+import redis.asyncio as aioredis
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+
+from recipe_api import __version__, health
+from recipe_api.db.engine import Database
+from recipe_api.errors import AppError
+from recipe_api.ideas.router import router as ideas_router
+from recipe_api.ideas.service import open_ideas
+from recipe_api.middleware import ProcessTimeMiddleware
+from recipe_api.recipes.router import router as recipes_router
+from recipe_api.settings import Settings, get_settings
+from recipe_api.web.router import STATIC_DIR
+from recipe_api.web.router import router as web_router
+
+log = logging.getLogger(__name__)
+
+
+async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            db = Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
+            stack.callback(db.dispose)
+            redis: aioredis.Redis | None = None
+            if settings.redis_url:
+                redis = aioredis.from_url(settings.redis_url)
+                stack.push_async_callback(redis.aclose)
+            app.state.settings = settings
+            app.state.db = db
+            app.state.redis = redis
+            app.state.ideas = await stack.enter_async_context(open_ideas(settings, redis))
+            log.info("Recipe API ready on %s", db.backend)
+            yield
+
+    app = FastAPI(
+        title="Recipe API",
+        version=__version__,
+        description="Cooking recipes, their submitters, and recipe ideas from reddit.",
+        lifespan=lifespan,
+    )
+    app.add_exception_handler(AppError, _app_error_handler)
+    app.add_middleware(ProcessTimeMiddleware)
+
+    api_v1 = APIRouter(prefix="/api/v1")
+    api_v1.include_router(recipes_router)
+    # Ideas first: its paths live under /recipes/ideas/ and must win over /recipes/{id}.
+    app.include_router(ideas_router)
+    app.include_router(api_v1)
+    app.include_router(health.router)
+    app.include_router(web_router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

@@ -1,0 +1,1 @@
+"""Recipes: the API's main resource."""

@@ -1,0 +1,114 @@
+"""Queries on recipes. No function here commits: ``Database.run`` does.
+
+The read statements are built once: on SQLite, building a ``select()`` per
+call costs more than running it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from recipe_api.recipes.models import recipe_table
+
+_c = recipe_table.c
+_NEWEST_FIRST = (_c.created_at.desc(), _c.id.desc())
+_LOWER_LABEL = func.lower(_c.label)
+
+_GET = select(recipe_table).where(_c.id == bindparam("recipe_id"))
+_COUNT = select(func.count()).select_from(recipe_table)
+_PAGE = (
+    select(recipe_table)
+    .order_by(*_NEWEST_FIRST)
+    .offset(bindparam("skip"))
+    .limit(bindparam("limit"))
+)
+_RANK = case(
+    (bindparam("exact") == _LOWER_LABEL, 0),
+    (_LOWER_LABEL.like(bindparam("prefix"), escape="\\"), 1),
+    (_LOWER_LABEL.like(bindparam("word_start"), escape="\\"), 2),
+    else_=3,
+)
+_SEARCH = (
+    select(recipe_table)
+    .where(_LOWER_LABEL.like(bindparam("contains"), escape="\\"))
+    .order_by(_RANK, *_NEWEST_FIRST)
+    .limit(bindparam("limit"))
+)
+_NEWEST = select(recipe_table).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+
+
+def get_recipe(connection: Connection, recipe_id: int) -> RowMapping | None:
+    return connection.execute(_GET, {"recipe_id": recipe_id}).mappings().first()
+
+
+def list_recipes(
+    connection: Connection, *, skip: int, limit: int
+) -> tuple[Sequence[RowMapping], int]:
+    items = connection.execute(_PAGE, {"skip": skip, "limit": limit}).mappings().all()
+    total = connection.execute(_COUNT).scalar_one()
+    return items, total
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_recipes(
+    connection: Connection, keyword: str | None, *, limit: int
+) -> Sequence[RowMapping]:
+    """Recipes whose label contains ``keyword`` (any case), best matches first.
+
+    A label equal to the keyword ranks first, then labels starting with it,
+    then labels with a word starting with it, then any other match; newest
+    first within a rank. Without a keyword: the newest recipes.
+    """
+    if keyword is None:
+        return connection.execute(_NEWEST, {"limit": limit}).mappings().all()
+    term = _escape_like(keyword.lower())
+    params = {
+        "exact": keyword.lower(),
+        "prefix": f"{term}%",
+        "word_start": f"% {term}%",
+        "contains": f"%{term}%",
+        "limit": limit,
+    }
+    return connection.execute(_SEARCH, params).mappings().all()
+
+
+def add_recipe(
+    connection: Connection, *, label: str, source: str, url: str, submitter_id: int
+) -> RowMapping:
+    statement = (
+        insert(recipe_table)
+        .values(label=label, source=source, url=url, submitter_id=submitter_id)
+        .returning(*recipe_table.c)
+    )
+    return connection.execute(statement).mappings().one()
+
+
+def update_recipe(
+    connection: Connection, recipe_id: int, changes: dict[str, Any]
+) -> RowMapping | None:
+    if not changes:
+        return get_recipe(connection, recipe_id)
+    statement = (
+        update(recipe_table).where(_c.id == recipe_id).values(**changes).returning(*recipe_table.c)
+    )
+    return connection.execute(statement).mappings().first()
+
+
+def delete_recipe(connection: Connection, recipe_id: int) -> bool:
+    return connection.execute(delete(recipe_table).where(_c.id == recipe_id)).rowcount > 0

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    UrlConstraints,
+)
+
+from recipe_api.schemas import MAX_ID, NoNul, ShortText
+
+Label = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoNul
+]
+RecipeUrl = Annotated[
+    HttpUrl,
+    UrlConstraints(max_length=2048, allowed_schemes=["http", "https"]),
+]
+
+
+class RecipeBase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: Label = Field(examples=["Chicken Vesuvio"])
+    source: ShortText = Field(default="", examples=["Serious Eats"])
+    url: RecipeUrl = Field(examples=["https://www.seriouseats.com/chicken-vesuvio-recipe"])
+
+
+class RecipeCreate(RecipeBase):
+    submitter_id: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_ID,
+        description="Whom to record as the submitter (default: you); "
+        "only a superuser may name someone else.",
+    )
+
+
+class RecipeUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: Label | None = None
+    source: ShortText | None = None
+    url: RecipeUrl | None = None
+
+
+class RecipeOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    label: str
+    source: str
+    url: str
+    submitter_id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class RecipeSearchResults(BaseModel):
+    results: list[RecipeOut]

@@ -1,0 +1,87 @@
+"""Recipe use cases: each is one unit of work run by ``Database.run``."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from recipe_api.db.engine import Database
+from recipe_api.errors import InvalidReferenceError, NotFoundError
+from recipe_api.recipes import repository
+from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeUpdate
+from recipe_api.schemas import Page
+from recipe_api.users.repository import get_user
+
+
+def _not_found(recipe_id: int) -> NotFoundError:
+    return NotFoundError(f"Recipe with ID {recipe_id} not found")
+
+
+def _get(connection: Connection, recipe_id: int) -> RecipeOut | None:
+    recipe = repository.get_recipe(connection, recipe_id)
+    return None if recipe is None else RecipeOut.model_validate(recipe)
+
+
+async def get_recipe(db: Database, recipe_id: int) -> RecipeOut:
+    recipe = await db.run(_get, recipe_id)
+    if recipe is None:
+        raise _not_found(recipe_id)
+    return recipe
+
+
+def _page(connection: Connection, skip: int, limit: int) -> Page[RecipeOut]:
+    items, total = repository.list_recipes(connection, skip=skip, limit=limit)
+    return Page[RecipeOut](
+        items=[RecipeOut.model_validate(item) for item in items],
+        total=total,
+        skip=skip,
+        limit=limit,
+    )
+
+
+async def list_recipes(db: Database, *, skip: int, limit: int) -> Page[RecipeOut]:
+    return await db.run(_page, skip, limit)
+
+
+def _search(connection: Connection, keyword: str | None, limit: int) -> list[RecipeOut]:
+    found = repository.search_recipes(connection, keyword, limit=limit)
+    return [RecipeOut.model_validate(recipe) for recipe in found]
+
+
+async def search_recipes(db: Database, keyword: str | None, *, limit: int) -> list[RecipeOut]:
+    return await db.run(_search, keyword, limit)
+
+
+def _create(connection: Connection, data: RecipeCreate, submitter_id: int) -> RecipeOut:
+    if get_user(connection, submitter_id) is None:
+        raise InvalidReferenceError(f"Submitter with ID {submitter_id} not found")
+    recipe = repository.add_recipe(
+        connection,
+        label=data.label,
+        source=data.source,
+        url=str(data.url),
+        submitter_id=submitter_id,
+    )
+    return RecipeOut.model_validate(recipe)
+
+
+async def create_recipe(db: Database, data: RecipeCreate, *, submitter_id: int) -> RecipeOut:
+    return await db.run(_create, data, submitter_id)
+
+
+def _update(connection: Connection, recipe_id: int, data: RecipeUpdate) -> RecipeOut | None:
+    # A field sent as null means "not given": every column is required.
+    changes = data.model_dump(mode="json", exclude_none=True)
+    recipe = repository.update_recipe(connection, recipe_id, changes)
+    return None if recipe is None else RecipeOut.model_validate(recipe)
+
+
+async def update_recipe(db: Database, recipe_id: int, data: RecipeUpdate) -> RecipeOut:
+    recipe = await db.run(_update, recipe_id, data)
+    if recipe is None:
+        raise _not_found(recipe_id)
+    return recipe
+
+
+async def delete_recipe(db: Database, recipe_id: int) -> None:
+    if not await db.run(repository.delete_recipe, recipe_id):
+        raise _not_found(recipe_id)

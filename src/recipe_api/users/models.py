@@ -1,0 +1,19 @@
+"""The ``user`` table. Emails are stored lower-cased, so the unique index is case-insensitive."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, Integer, String, Table, false
+
+from recipe_api.db.base import created_at_column, metadata
+
+user_table = Table(
+    "user",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True, index=True),
+    Column("first_name", String(256)),
+    Column("surname", String(256)),
+    Column("is_superuser", Boolean, nullable=False, server_default=false()),
+    Column("hashed_password", String(256)),
+    created_at_column(),
+)

@@ -1,0 +1,52 @@
+"""Queries on users. No function here commits: ``Database.run`` does."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select
+
+from recipe_api.users.models import user_table
+
+_c = user_table.c
+_BY_ID = select(user_table).where(_c.id == bindparam("user_id"))
+_BY_EMAIL = select(user_table).where(_c.email == bindparam("email"))
+
+
+def get_user(connection: Connection, user_id: int) -> RowMapping | None:
+    return connection.execute(_BY_ID, {"user_id": user_id}).mappings().first()
+
+
+def get_user_by_email(connection: Connection, email: str) -> RowMapping | None:
+    return connection.execute(_BY_EMAIL, {"email": email.lower()}).mappings().first()
+
+
+def add_user(
+    connection: Connection,
+    *,
+    email: str,
+    first_name: str | None = None,
+    surname: str | None = None,
+    is_superuser: bool = False,
+    hashed_password: str | None = None,
+) -> RowMapping:
+    statement = (
+        insert(user_table)
+        .values(
+            email=email.lower(),
+            first_name=first_name,
+            surname=surname,
+            is_superuser=is_superuser,
+            hashed_password=hashed_password,
+        )
+        .returning(*user_table.c)
+    )
+    return connection.execute(statement).mappings().one()
+
+
+def set_password_hash(connection: Connection, user_id: int, hashed_password: str) -> None:
+    connection.execute(
+        user_table.update().where(_c.id == user_id).values(hashed_password=hashed_password)
+    )
+
+
+def delete_user(connection: Connection, user_id: int) -> bool:
+    return connection.execute(delete(user_table).where(_c.id == user_id)).rowcount > 0

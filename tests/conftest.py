@@ -1,0 +1,185 @@
+"""Shared fixtures: a real database per backend, the app, and an HTTP client for it.
+
+Every test that uses ``client`` runs on SQLite, and again on PostgreSQL when
+``TEST_DATABASE_URL`` points at a server. The PostgreSQL runs use a database of
+their own, created for the session and dropped after it; each test starts from
+empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import make_url, text
+
+from recipe_api.db import migrate
+from recipe_api.db.engine import Database, normalize_url
+from recipe_api.main import create_app
+from recipe_api.settings import Settings
+
+IN_CI = bool(os.environ.get("CI"))
+
+
+def skip_or_fail(reason: str) -> None:
+    """In CI a missing service is a failure; on a developer's machine, a skip."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must run these tests)")
+    pytest.skip(reason)
+
+
+def _admin_dsn(url: str) -> str:
+    return normalize_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgresql_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated to head."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        skip_or_fail("TEST_DATABASE_URL is not set, so the PostgreSQL runs are skipped")
+    assert base is not None
+    try:
+        admin = psycopg.connect(_admin_dsn(base), autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        skip_or_fail(f"PostgreSQL at TEST_DATABASE_URL does not answer: {exc}")
+        raise
+    name = f"recipe_api_test_{uuid.uuid4().hex[:10]}"
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = normalize_url(base).set(database=name).render_as_string(hide_password=False)
+    migrate.upgrade(url)
+    yield url
+    with psycopg.connect(_admin_dsn(base), autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("sqlite") / "recipes.db"
+    url = f"sqlite:///{path}"
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The URL of a migrated, empty database, once per backend."""
+    url: str = request.getfixturevalue(f"{request.param}_url")
+    _empty_tables(url)
+    return url
+
+
+def _empty_tables(url: str) -> None:
+    db = Database.from_url(url)
+    try:
+        with db.engine.begin() as connection:
+            if db.backend == "postgresql":
+                connection.execute(text('TRUNCATE recipe, "user" RESTART IDENTITY CASCADE'))
+            else:
+                connection.execute(text("DELETE FROM recipe"))
+                connection.execute(text('DELETE FROM "user"'))
+    finally:
+        db.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        redis_url=None,
+        ideas_cache_ttl=0,
+        reddit_base_url="http://127.0.0.1:9",
+        reddit_oauth_url="http://127.0.0.1:9",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+        yield http
+
+
+@pytest.fixture
+def db(app: FastAPI) -> Database:
+    database: Database = app.state.db
+    return database
+
+
+def backend_name(url: str) -> str:
+    return make_url(url).get_backend_name()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class LiveServer:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """``recipe-api serve`` as a user starts it: migrates, seeds, serves on a free port."""
+    workdir = tmp_path_factory.mktemp("live")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{workdir / 'live.db'}",
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY_FILE": str(workdir / "secret_key"),
+    }
+    env.pop("REDIS_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recipe_api.cli", "serve", "--port", str(port)],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        if process.poll() is not None:
+            output = process.stdout.read().decode() if process.stdout else ""
+            pytest.fail(f"recipe-api serve exited with {process.returncode}: {output[-3000:]}")
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("recipe-api serve did not become ready within 60 s")
+        time.sleep(0.1)
+    yield LiveServer(url=url, process=process)
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.usefixtures("seeded")
+
+GOOD = {
+    "label": "Shakshuka",
+    "source": "Home",
+    "url": "https://example.com/shakshuka",
+    "submitter_id": 1,
+}
+
+
+async def _count(client: httpx.AsyncClient) -> int:
+    total: int = (await client.get("/api/v1/recipes/")).json()["total"]
+    return total
+
+
+async def test_create_recipe(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/recipes/", json=GOOD)
+    assert response.status_code == 201
+    body = response.json()
+    assert body["label"] == "Shakshuka"
+    assert body["submitter_id"] == 1
+    stored = await client.get(f"/api/v1/recipes/{body['id']}")
+    assert stored.json() == body
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"label": ""}, 422),
+        ({"label": "   "}, 422),
+        ({"label": "x" * 257}, 422),
+        ({"label": "bad\x00label"}, 422),
+        ({"url": "not a url"}, 422),
+        ({"url": "ftp://example.com/file"}, 422),
+        ({"url": "javascript:alert(1)"}, 422),
+        ({"url": "https://example.com/" + "a" * 2048}, 422),
+        ({"source": "s" * 257}, 422),
+        ({"submitter_id": 999}, 422),
+        ({"submitter_id": "one"}, 422),
+        ({"submitter_id": 2**40}, 422),
+        ({"unexpected": "field"}, 422),
+    ],
+)
+async def test_create_bad_input_writes_nothing(
+    client: httpx.AsyncClient, change: dict[str, object], status: int
+) -> None:
+    before = await _count(client)
+    response = await client.post("/api/v1/recipes/", json={**GOOD, **change})
+    assert response.status_code == status
+    assert response.json()["detail"]
+    assert await _count(client) == before
+
+
+@pytest.mark.parametrize("missing", ["label", "url"])
+async def test_create_missing_field(client: httpx.AsyncClient, missing: str) -> None:
+    body = {k: v for k, v in GOOD.items() if k != missing}
+    response = await client.post("/api/v1/recipes/", json=body)
+    assert response.status_code == 422
+    assert missing in str(response.json()["detail"])
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"", b"[]", b'"a string"', b"\xff\xfe"])
+async def test_create_body_not_an_object(client: httpx.AsyncClient, content: bytes) -> None:
+    before = await _count(client)
+    response = await client.post(
+        "/api/v1/recipes/", content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["detail"]
+    assert await _count(client) == before
+
+
+async def test_unknown_submitter_detail(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/recipes/", json={**GOOD, "submitter_id": 999})
+    assert response.json() == {"detail": "Submitter with ID 999 not found"}
