@@ -79,7 +79,9 @@ async def run_load(
     warmup: float = 0.5,
 ) -> LoadResult:
     """Drive ``GET path`` with ``concurrency`` workers; stop on time or count."""
-    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: loadgen\r\n\r\n").encode()
+    request = (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: loadgen\r\n\r\n"
+    ).encode()
     result = LoadResult(path=path, concurrency=concurrency, seconds=0.0)
     remaining = [requests] if requests is not None else None
     started = time.perf_counter()
@@ -105,7 +107,7 @@ async def run_load(
                 try:
                     writer.write(request)
                     status = await asyncio.wait_for(_read_response(reader), 30)
-                except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError):
+                except (TimeoutError, OSError, asyncio.IncompleteReadError):
                     result.errors += 1
                     writer.close()
                     reader = writer = None
