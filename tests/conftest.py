@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from sqlalchemy import make_url, text
 
 from recipe_api.db import migrate
 from recipe_api.db.engine import Database, normalize_url
+from recipe_api.db.seed import seed
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
 
@@ -100,6 +101,12 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
         redis_url=None,
+        secret_key="test-secret-key-" + "x" * 32,
+        secret_key_file=tmp_path / "secret_key",
+        # Cheap hashes keep the suite fast; the production cost is the default.
+        argon2_time_cost=1,
+        argon2_memory_kib=1024,
+        argon2_parallelism=1,
         ideas_cache_ttl=0,
         reddit_base_url="http://127.0.0.1:9",
         reddit_oauth_url="http://127.0.0.1:9",
@@ -124,6 +131,19 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 def db(app: FastAPI) -> Database:
     database: Database = app.state.db
     return database
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A Redis database for tests (TEST_REDIS_URL, default db 15 on the local server)."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        skip_or_fail(f"no Redis answers at {url}: {exc}")
+    return url
 
 
 def backend_name(url: str) -> str:
@@ -183,3 +203,60 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         process.wait(10)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@dataclass
+class Account:
+    id: int
+    email: str
+    password: str
+    headers: dict[str, str]
+
+
+MakeAccount = Callable[..., Awaitable[Account]]
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
+    return await client.post("/api/v1/auth/login", data={"username": email, "password": password})
+
+
+@pytest.fixture
+def make_account(client: httpx.AsyncClient) -> MakeAccount:
+    """Signs a user up through the API and logs them in."""
+
+    async def make(email: str, password: str = "long enough password") -> Account:
+        response = await client.post(
+            "/api/v1/auth/signup", json={"email": email, "password": password}
+        )
+        assert response.status_code == 201, response.text
+        token = (await login(client, email, password)).json()["access_token"]
+        return Account(
+            id=response.json()["id"],
+            email=email,
+            password=password,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+
+    return make
+
+
+SUPERUSER_EMAIL = "admin@recipeapi.com"
+SUPERUSER_PASSWORD = "admin password for tests"
+
+
+@pytest.fixture
+async def superuser(app: FastAPI, client: httpx.AsyncClient) -> Account:
+    """The seeded superuser (with the tutorial's recipes), logged in."""
+    hashed = app.state.passwords.hash(SUPERUSER_PASSWORD)
+    await app.state.db.run(seed, superuser_email=SUPERUSER_EMAIL, hashed_password=hashed)
+    response = await login(client, SUPERUSER_EMAIL, SUPERUSER_PASSWORD)
+    assert response.status_code == 200, response.text
+    me = await client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {response.json()['access_token']}"}
+    )
+    return Account(
+        id=me.json()["id"],
+        email=SUPERUSER_EMAIL,
+        password=SUPERUSER_PASSWORD,
+        headers={"Authorization": f"Bearer {response.json()['access_token']}"},
+    )

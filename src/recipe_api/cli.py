@@ -7,6 +7,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from recipe_api.settings import Settings, get_settings
 
 log = logging.getLogger("recipe_api")
@@ -26,28 +28,43 @@ def _upgrade(settings: Settings, revision: str = "head") -> None:
 
 
 def _seed(settings: Settings) -> None:
+    import secrets
+
+    from recipe_api.auth.security import Passwords
     from recipe_api.db.engine import Database
     from recipe_api.db.seed import seed
+    from recipe_api.users.repository import get_user_by_email
 
+    email = settings.first_superuser_email
     db = Database.from_url(settings.database_url)
     try:
-        report = db.run_sync(
-            seed, superuser_email=settings.first_superuser_email, hashed_password=None
-        )
+        password = settings.first_superuser_password
+        generated = False
+        if password is None and db.run_sync(get_user_by_email, email) is None:
+            password, generated = secrets.token_urlsafe(12), True
+        hashed = Passwords.from_settings(settings).hash(password) if password else None
+        report = db.run_sync(seed, superuser_email=email, hashed_password=hashed)
     finally:
         db.dispose()
     print(
-        f"Seed: superuser {'created' if report.superuser_created else 'already present'}, "
+        f"Seed: superuser {email} {'created' if report.superuser_created else 'already present'}, "
         f"{report.recipes_created} recipe(s) added."
     )
+    if report.superuser_created and generated:
+        # Shown once: it is stored only as a hash.
+        print(f"Seed: generated password for {email}: {password}")
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
+    from recipe_api.auth.security import load_secret_key
+
     if args.migrate:
         _upgrade(settings)
         _seed(settings)
+    # Before the workers start, so they all read the same development key.
+    load_secret_key(settings)
     uvicorn.run(
         "recipe_api.main:create_app",
         factory=True,
@@ -102,7 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        messages = "; ".join(str(error["msg"]) for error in exc.errors())
+        sys.exit(f"recipe-api: invalid settings: {messages}")
     _configure_logging(settings)
     if args.command == "serve":
         _serve(settings, args)

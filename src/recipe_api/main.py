@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 
 import redis.asyncio as aioredis
 from fastapi import APIRouter, FastAPI, Request
@@ -12,6 +13,9 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from recipe_api import __version__, health
+from recipe_api.auth.router import router as auth_router
+from recipe_api.auth.security import Passwords, Tokens, load_secret_key
+from recipe_api.auth.throttle import FailureCounter, LoginThrottle, MemoryCounter, RedisCounter
 from recipe_api.db.engine import Database
 from recipe_api.errors import AppError
 from recipe_api.ideas.router import router as ideas_router
@@ -30,8 +34,24 @@ async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+def _login_throttle(settings: Settings, redis: aioredis.Redis | None) -> LoginThrottle:
+    window = settings.login_window_seconds
+    counter: FailureCounter = (
+        RedisCounter(redis, window, prefix="recipe-api:login-failures:")
+        if redis is not None
+        else MemoryCounter(window)
+    )
+    return LoginThrottle(
+        counter,
+        per_email=settings.login_max_failures,
+        per_client=settings.login_max_failures_per_client,
+    )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    tokens = Tokens(secret_key=load_secret_key(settings), lifetime=lifetime)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.settings = settings
             app.state.db = db
             app.state.redis = redis
+            app.state.tokens = tokens
+            app.state.passwords = Passwords.from_settings(settings)
+            app.state.login_throttle = _login_throttle(settings, redis)
             app.state.ideas = await stack.enter_async_context(open_ideas(settings, redis))
             log.info("Recipe API ready on %s", db.backend)
             yield
@@ -59,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ProcessTimeMiddleware)
 
     api_v1 = APIRouter(prefix="/api/v1")
+    api_v1.include_router(auth_router)
     api_v1.include_router(recipes_router)
     # Ideas first: its paths live under /recipes/ideas/ and must win over /recipes/{id}.
     app.include_router(ideas_router)

@@ -6,10 +6,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite:///./recipe_api.db"
+MIN_SECRET_KEY_LENGTH = 32
+WEAK_SECRETS = {"changethis", "secret", "changeme", "password", "admin"}
 
 
 class Settings(BaseSettings):
@@ -27,7 +29,11 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
     first_superuser_email: str = "admin@recipeapi.com"
     first_superuser_password: str | None = None
-    login_max_failures: int = Field(default=5, ge=1)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_kib: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    login_max_failures: int = Field(default=5, ge=1, description="per email, per window")
+    login_max_failures_per_client: int = Field(default=20, ge=1, description="per address")
     login_window_seconds: int = Field(default=900, ge=1)
 
     # Recipe ideas from reddit (see the ideas package).
@@ -46,6 +52,25 @@ class Settings(BaseSettings):
     ideas_cache_ttl: float = Field(default=300.0, ge=0)
     ideas_include_stickied: bool = False
     ideas_include_over_18: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems: list[str] = []
+        key = self.secret_key or ""
+        if len(key) < MIN_SECRET_KEY_LENGTH or key.lower() in WEAK_SECRETS:
+            problems.append(
+                f"SECRET_KEY must be set to a random string of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters (e.g. `python -c 'import secrets; "
+                f"print(secrets.token_urlsafe(48))'`)"
+            )
+        password = self.first_superuser_password or ""
+        if len(password) < 12 or password.lower() in WEAK_SECRETS:
+            problems.append("FIRST_SUPERUSER_PASSWORD must be set (at least 12 characters)")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
 
     @field_validator("ideas_subreddits", mode="before")
     @classmethod

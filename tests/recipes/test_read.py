@@ -5,7 +5,6 @@ import pytest
 from sqlalchemy import Connection
 
 from recipe_api.db.engine import Database
-from recipe_api.db.seed import SeedReport
 from recipe_api.recipes.repository import add_recipe
 from recipe_api.users.repository import add_user, get_user_by_email
 
@@ -119,9 +118,7 @@ async def test_search_bad_input_is_422(
     assert response.json()["detail"]
 
 
-async def test_list_recipes_pages_newest_first(
-    client: httpx.AsyncClient, db: Database, seeded: SeedReport
-) -> None:
+async def test_list_recipes_pages_newest_first(client: httpx.AsyncClient, db: Database) -> None:
     ids = [await _add(db, f"Dish {n}") for n in range(5)]
     response = await client.get("/api/v1/recipes/", params={"skip": 0, "limit": 2})
     assert response.status_code == 200

@@ -3,14 +3,14 @@ from __future__ import annotations
 import httpx
 import pytest
 
-pytestmark = pytest.mark.usefixtures("seeded")
+from tests.conftest import Account, MakeAccount
 
-GOOD = {
-    "label": "Shakshuka",
-    "source": "Home",
-    "url": "https://example.com/shakshuka",
-    "submitter_id": 1,
-}
+GOOD = {"label": "Shakshuka", "source": "Home", "url": "https://example.com/shakshuka"}
+
+
+@pytest.fixture
+async def cook(seeded: Account, make_account: MakeAccount) -> Account:
+    return await make_account("cook@example.com")
 
 
 async def _count(client: httpx.AsyncClient) -> int:
@@ -18,12 +18,12 @@ async def _count(client: httpx.AsyncClient) -> int:
     return total
 
 
-async def test_create_recipe(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/v1/recipes/", json=GOOD)
+async def test_create_recipe(client: httpx.AsyncClient, cook: Account) -> None:
+    response = await client.post("/api/v1/recipes/", json=GOOD, headers=cook.headers)
     assert response.status_code == 201
     body = response.json()
     assert body["label"] == "Shakshuka"
-    assert body["submitter_id"] == 1
+    assert body["submitter_id"] == cook.id
     stored = await client.get(f"/api/v1/recipes/{body['id']}")
     assert stored.json() == body
 
@@ -40,41 +40,51 @@ async def test_create_recipe(client: httpx.AsyncClient) -> None:
         ({"url": "javascript:alert(1)"}, 422),
         ({"url": "https://example.com/" + "a" * 2048}, 422),
         ({"source": "s" * 257}, 422),
-        ({"submitter_id": 999}, 422),
         ({"submitter_id": "one"}, 422),
         ({"submitter_id": 2**40}, 422),
         ({"unexpected": "field"}, 422),
     ],
 )
 async def test_create_bad_input_writes_nothing(
-    client: httpx.AsyncClient, change: dict[str, object], status: int
+    client: httpx.AsyncClient, cook: Account, change: dict[str, object], status: int
 ) -> None:
     before = await _count(client)
-    response = await client.post("/api/v1/recipes/", json={**GOOD, **change})
+    response = await client.post("/api/v1/recipes/", json={**GOOD, **change}, headers=cook.headers)
     assert response.status_code == status
     assert response.json()["detail"]
     assert await _count(client) == before
 
 
 @pytest.mark.parametrize("missing", ["label", "url"])
-async def test_create_missing_field(client: httpx.AsyncClient, missing: str) -> None:
+async def test_create_missing_field(client: httpx.AsyncClient, cook: Account, missing: str) -> None:
     body = {k: v for k, v in GOOD.items() if k != missing}
-    response = await client.post("/api/v1/recipes/", json=body)
+    response = await client.post("/api/v1/recipes/", json=body, headers=cook.headers)
     assert response.status_code == 422
     assert missing in str(response.json()["detail"])
 
 
 @pytest.mark.parametrize("content", [b"{not json", b"", b"[]", b'"a string"', b"\xff\xfe"])
-async def test_create_body_not_an_object(client: httpx.AsyncClient, content: bytes) -> None:
+async def test_create_body_not_an_object(
+    client: httpx.AsyncClient, cook: Account, content: bytes
+) -> None:
     before = await _count(client)
     response = await client.post(
-        "/api/v1/recipes/", content=content, headers={"content-type": "application/json"}
+        "/api/v1/recipes/",
+        content=content,
+        headers={**cook.headers, "content-type": "application/json"},
     )
     assert response.status_code == 422
     assert response.json()["detail"]
     assert await _count(client) == before
 
 
-async def test_unknown_submitter_detail(client: httpx.AsyncClient) -> None:
-    response = await client.post("/api/v1/recipes/", json={**GOOD, "submitter_id": 999})
+async def test_superuser_names_an_unknown_submitter(
+    client: httpx.AsyncClient, seeded: Account
+) -> None:
+    before = await _count(client)
+    response = await client.post(
+        "/api/v1/recipes/", json={**GOOD, "submitter_id": 999}, headers=seeded.headers
+    )
+    assert response.status_code == 422
     assert response.json() == {"detail": "Submitter with ID 999 not found"}
+    assert await _count(client) == before

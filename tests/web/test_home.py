@@ -4,6 +4,7 @@ import httpx
 
 from recipe_api.db.engine import Database
 from recipe_api.db.seed import seed
+from tests.conftest import Account
 
 
 async def test_home_lists_recipes(client: httpx.AsyncClient, db: Database) -> None:
@@ -30,3 +31,19 @@ async def test_stylesheet_is_served(client: httpx.AsyncClient) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/css")
     assert ".recipe-card" in response.text
+
+
+async def test_html_in_labels_is_escaped(client: httpx.AsyncClient, superuser: Account) -> None:
+    evil = '<script>alert("x")</script><b>Bold</b> & co'
+    response = await client.post(
+        "/api/v1/recipes/",
+        json={"label": evil, "source": "<i>src</i>", "url": 'https://e.com/?a=1&b="2"'},
+        headers=superuser.headers,
+    )
+    assert response.status_code == 201
+    assert response.json()["label"] == evil
+    page = (await client.get("/")).text
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&lt;b&gt;Bold&lt;/b&gt; &amp; co" in page
+    assert "&lt;i&gt;src&lt;/i&gt;" in page
+    assert "<i>src</i>" not in page

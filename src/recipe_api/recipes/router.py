@@ -2,17 +2,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Query, Response, status
 
+from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.db.engine import DatabaseDep
-from recipe_api.errors import InvalidReferenceError
+from recipe_api.errors import PermissionDeniedError
 from recipe_api.recipes import service
-from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeSearchResults
+from recipe_api.recipes.dependencies import OwnedRecipe, RecipeId
+from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeSearchResults, RecipeUpdate
 from recipe_api.schemas import MAX_ID, NO_NUL_PATTERN, Page
 
 router = APIRouter(prefix="/recipes", tags=["recipes"])
 
-RecipeId = Annotated[int, Path(ge=1, le=MAX_ID, description="The recipe's ID")]
+_AUTH_ERRORS: dict[int | str, dict[str, str]] = {
+    401: {"description": "Not logged in, or the token is not valid"},
+    403: {"description": "Not the recipe's submitter nor a superuser"},
+}
 
 
 @router.get("/search/", response_model=RecipeSearchResults)
@@ -47,8 +52,22 @@ async def get_recipe(recipe_id: RecipeId, db: DatabaseDep) -> RecipeOut:
     return await service.get_recipe(db, recipe_id)
 
 
-@router.post("/", response_model=RecipeOut, status_code=status.HTTP_201_CREATED)
-async def create_recipe(recipe_in: RecipeCreate, db: DatabaseDep) -> RecipeOut:
-    if recipe_in.submitter_id is None:
-        raise InvalidReferenceError("submitter_id is required")
-    return await service.create_recipe(db, recipe_in, submitter_id=recipe_in.submitter_id)
+@router.post(
+    "/", response_model=RecipeOut, status_code=status.HTTP_201_CREATED, responses=_AUTH_ERRORS
+)
+async def create_recipe(recipe_in: RecipeCreate, user: CurrentUser, db: DatabaseDep) -> RecipeOut:
+    submitter_id = recipe_in.submitter_id or user.id
+    if submitter_id != user.id and not user.is_superuser:
+        raise PermissionDeniedError("Only a superuser may submit a recipe in another user's name")
+    return await service.create_recipe(db, recipe_in, submitter_id=submitter_id)
+
+
+@router.patch("/{recipe_id}", response_model=RecipeOut, responses=_AUTH_ERRORS)
+async def update_recipe(recipe: OwnedRecipe, changes: RecipeUpdate, db: DatabaseDep) -> RecipeOut:
+    return await service.update_recipe(db, recipe.id, changes)
+
+
+@router.delete("/{recipe_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_AUTH_ERRORS)
+async def delete_recipe(recipe: OwnedRecipe, db: DatabaseDep) -> Response:
+    await service.delete_recipe(db, recipe.id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,1 @@
+"""Accounts: signup, login with JWT bearer tokens, the current user, login throttling."""

@@ -1,0 +1,64 @@
+"""``CurrentUser``: the user a bearer token names, or a 401 that says ``Bearer``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
+
+from recipe_api.auth import service
+from recipe_api.auth.security import Passwords, Tokens
+from recipe_api.auth.throttle import LoginThrottle
+from recipe_api.db.engine import DatabaseDep
+from recipe_api.users.schemas import UserOut
+
+TOKEN_URL = "/api/v1/auth/login"
+
+# auto_error=False: a missing token gets our own 401 with the same header.
+bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def unauthorized(detail: str = "Not authenticated") -> HTTPException:
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail=detail,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def get_tokens(request: Request) -> Tokens:
+    tokens: Tokens = request.app.state.tokens
+    return tokens
+
+
+async def get_passwords(request: Request) -> Passwords:
+    passwords: Passwords = request.app.state.passwords
+    return passwords
+
+
+async def get_login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+TokensDep = Annotated[Tokens, Depends(get_tokens)]
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+
+
+async def current_user(
+    token: Annotated[str | None, Depends(bearer)], tokens: TokensDep, db: DatabaseDep
+) -> UserOut:
+    if not token:
+        raise unauthorized()
+    user_id = tokens.user_id(token)
+    if user_id is None:
+        raise unauthorized("Invalid or expired token")
+    user = await service.user_by_id(db, user_id)
+    if user is None:
+        raise unauthorized("Invalid or expired token")
+    return user
+
+
+CurrentUser = Annotated[UserOut, Depends(current_user)]

@@ -1,0 +1,147 @@
+"""Signup, login and the current user."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from recipe_api.auth.security import Passwords
+from recipe_api.users.repository import get_user_by_email
+from tests.conftest import MakeAccount, login
+
+SIGNUP = "/api/v1/auth/signup"
+
+
+async def _users(app: FastAPI, email: str) -> int:
+    row = await app.state.db.run(get_user_by_email, email)
+    return 0 if row is None else 1
+
+
+async def test_signup_login_me(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        SIGNUP,
+        json={
+            "email": "Cook@Example.com",
+            "password": "long enough password",
+            "first_name": "Ada",
+            "surname": "Cook",
+        },
+    )
+    assert response.status_code == 201
+    user = response.json()
+    assert user["email"] == "cook@example.com"
+    assert user["first_name"] == "Ada"
+    assert user["is_superuser"] is False
+    assert not {"password", "hashed_password"} & user.keys()
+
+    token = await login(client, "COOK@example.com", "long enough password")
+    assert token.status_code == 200
+    assert token.json()["token_type"] == "bearer"
+    me = await client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+    )
+    assert me.status_code == 200
+    assert me.json() == user
+
+
+async def test_duplicate_email_in_another_case_is_409(
+    client: httpx.AsyncClient, make_account: MakeAccount
+) -> None:
+    await make_account("taken@example.com")
+    response = await client.post(
+        SIGNUP, json={"email": "TAKEN@Example.COM", "password": "another password"}
+    )
+    assert response.status_code == 409
+    assert "already exists" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "new@example.com", "password": "short"},
+        {"email": "new@example.com", "password": "x" * 257},
+        {"email": "new@example.com", "password": "nul\x00password"},
+        {"email": "not-an-email", "password": "long enough password"},
+        {"email": "new@example.com"},
+        {"password": "long enough password"},
+        {"email": "new@example.com", "password": "long enough password", "is_superuser": True},
+        {"email": "new@example.com", "password": "long enough password", "first_name": "x" * 300},
+    ],
+)
+async def test_bad_signup_is_422_and_writes_nothing(
+    app: FastAPI, client: httpx.AsyncClient, body: dict[str, object]
+) -> None:
+    response = await client.post(SIGNUP, json=body)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+    assert await _users(app, "new@example.com") == 0
+
+
+async def test_wrong_password_and_unknown_email_answer_alike(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    make_account: MakeAccount,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await make_account("real@example.com")
+    verified: list[str | None] = []
+    original = Passwords.verify
+
+    def spy(self: Passwords, password: str, hashed: str | None) -> tuple[bool, str | None]:
+        verified.append(hashed)
+        return original(self, password, hashed)
+
+    monkeypatch.setattr(Passwords, "verify", spy)
+    wrong = await login(client, "real@example.com", "wrong password!")
+    unknown = await login(client, "nobody@example.com", "wrong password!")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"detail": "Incorrect email or password"}
+    assert wrong.headers["www-authenticate"] == unknown.headers["www-authenticate"] == "Bearer"
+    # Both paths spent an Argon2 verification: the unknown email against a dummy hash.
+    assert len(verified) == 2
+    assert verified[0] is not None and verified[1] is None
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"username": "x" * 5000, "password": "whatever password"},
+        {"username": "nul\x00@example.com", "password": "whatever password"},
+        {"username": "real@example.com", "password": "p" * 100_000},
+    ],
+)
+async def test_odd_login_input_is_401_not_500(
+    client: httpx.AsyncClient, make_account: MakeAccount, form: dict[str, str]
+) -> None:
+    await make_account("real@example.com")
+    response = await client.post("/api/v1/auth/login", data=form)
+    assert response.status_code == 401
+
+
+async def test_login_needs_a_form(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/auth/login", json={"username": "a@b.co", "password": "x" * 10}
+    )
+    assert response.status_code == 422
+
+
+async def test_old_hash_is_upgraded_on_login(
+    app: FastAPI, client: httpx.AsyncClient, make_account: MakeAccount
+) -> None:
+    account = await make_account("upgrade@example.com")
+    before = (await app.state.db.run(get_user_by_email, account.email))["hashed_password"]
+    assert "t=1" in before
+    app.state.passwords = Passwords(time_cost=2, memory_kib=2048, parallelism=1)
+    assert (await login(client, account.email, account.password)).status_code == 200
+    after = (await app.state.db.run(get_user_by_email, account.email))["hashed_password"]
+    assert after != before
+    assert "m=2048,t=2" in after
+    assert (await login(client, account.email, account.password)).status_code == 200
+
+
+async def test_swagger_authorize_flow_is_declared(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    scheme = spec["components"]["securitySchemes"]["OAuth2PasswordBearer"]
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/login"
+    assert spec["paths"]["/api/v1/recipes/"]["post"]["security"]

@@ -1,0 +1,98 @@
+"""Failed logins are throttled per email and per client address, in process or in Redis."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+
+from recipe_api.main import create_app
+from recipe_api.settings import Settings
+from tests.conftest import login
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def throttled_client(
+    request: pytest.FixtureRequest, settings: Settings
+) -> AsyncIterator[tuple[FastAPI, httpx.AsyncClient]]:
+    changes: dict[str, object] = {"login_max_failures": 3, "login_max_failures_per_client": 6}
+    if request.param == "redis":
+        changes["redis_url"] = request.getfixturevalue("redis_url")
+    app = create_app(settings.model_copy(update=changes))
+    async with app.router.lifespan_context(app):
+        if request.param == "redis":
+            # A fresh key space, so runs never see each other's counts.
+            app.state.login_throttle.counter.prefix = f"test:{uuid.uuid4().hex}:"
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            yield app, client
+
+
+async def test_too_many_failures_for_one_email(
+    throttled_client: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _app, client = throttled_client
+    await client.post(
+        "/api/v1/auth/signup", json={"email": "victim@example.com", "password": "right password"}
+    )
+    for _ in range(3):
+        assert (await login(client, "victim@example.com", "wrong password")).status_code == 401
+    blocked = await login(client, "victim@example.com", "right password")
+    assert blocked.status_code == 429
+    assert 0 < int(blocked.headers["retry-after"]) <= 900
+    assert "try again" in blocked.json()["detail"]
+    # Another email from the same address is not blocked yet.
+    assert (await login(client, "other@example.com", "wrong password")).status_code == 401
+
+
+async def test_too_many_failures_from_one_address(
+    throttled_client: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _app, client = throttled_client
+    for n in range(6):
+        assert (await login(client, f"user{n}@example.com", "wrong password")).status_code == 401
+    blocked = await login(client, "fresh@example.com", "wrong password")
+    assert blocked.status_code == 429
+    assert int(blocked.headers["retry-after"]) > 0
+
+
+async def test_success_clears_the_email_count(
+    throttled_client: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _app, client = throttled_client
+    await client.post(
+        "/api/v1/auth/signup", json={"email": "typo@example.com", "password": "right password"}
+    )
+    for _ in range(2):
+        await login(client, "typo@example.com", "wrong password")
+    assert (await login(client, "typo@example.com", "right password")).status_code == 200
+    for _ in range(2):
+        assert (await login(client, "typo@example.com", "wrong password")).status_code == 401
+    assert (await login(client, "typo@example.com", "right password")).status_code == 200
+
+
+async def test_redis_counts_are_shared_between_workers(settings: Settings, redis_url: str) -> None:
+    prefix = f"test:{uuid.uuid4().hex}:"
+    shared = settings.model_copy(update={"redis_url": redis_url, "login_max_failures": 2})
+    async with AsyncExitStack() as stack:
+        clients = []
+        for worker in (create_app(shared), create_app(shared)):
+            await stack.enter_async_context(worker.router.lifespan_context(worker))
+            worker.state.login_throttle.counter.prefix = prefix
+            client = httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=worker), base_url="http://t"
+            )
+            clients.append(await stack.enter_async_context(client))
+        assert (await login(clients[0], "x@example.com", "wrong password")).status_code == 401
+        assert (await login(clients[1], "x@example.com", "wrong password")).status_code == 401
+        assert (await login(clients[0], "x@example.com", "wrong password")).status_code == 429
+        redis = aioredis.from_url(redis_url)
+        keys = [key async for key in redis.scan_iter(match=prefix + "*")]
+        assert keys
+        await redis.delete(*keys)
+        await redis.aclose()
