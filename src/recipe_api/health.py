@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -21,24 +22,20 @@ async def live() -> dict[str, str]:
 
 @router.get("/ready", responses={503: {"description": "A dependency cannot be reached"}})
 async def ready(request: Request, db: DatabaseDep) -> JSONResponse:
+    probes: dict[str, Callable[[], Awaitable[object]]] = {"database": db.ping}
+    if request.app.state.redis is not None:
+        probes["redis"] = request.app.state.redis.ping
     checks: dict[str, str] = {}
     problems: list[str] = []
-    try:
-        await db.ping()
-        checks["database"] = "ok"
-    except Exception as exc:
-        log.warning("Readiness: database unreachable: %s", exc)
-        checks["database"] = "unreachable"
-        problems.append(f"database unreachable ({type(exc).__name__})")
-    redis = request.app.state.redis
-    if redis is not None:
+    for name, probe in probes.items():
         try:
-            await redis.ping()
-            checks["redis"] = "ok"
+            await probe()
+            checks[name] = "ok"
         except Exception as exc:
-            log.warning("Readiness: redis unreachable: %s", exc)
-            checks["redis"] = "unreachable"
-            problems.append(f"redis unreachable ({type(exc).__name__})")
+            # The reason names the dependency, never its address or credentials.
+            log.warning("Readiness: %s unreachable: %s", name, exc)
+            checks[name] = "unreachable"
+            problems.append(f"{name} unreachable ({type(exc).__name__})")
     if problems:
         return JSONResponse({"detail": "; ".join(problems), "checks": checks}, status_code=503)
     return JSONResponse({"status": "ok", "checks": checks})
