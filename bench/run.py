@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,75 +32,123 @@ def _load(port: int, path: str, concurrency: int, seconds: float) -> LoadResult:
     return asyncio.run(run_load("127.0.0.1", port, path, concurrency=concurrency, duration=seconds))
 
 
-def _row(name: str, what: str, result: LoadResult, base: float | None) -> str:
-    ratio = f"{result.rps / base:5.2f}x" if base else "     "
-    bad = sum(n for status, n in result.statuses.items() if status >= 400) + result.errors
-    return (
-        f"| {name:<18} | {what:<7} | {result.rps:8.0f} | {result.median * 1000:7.2f} "
-        f"| {result.percentile(99) * 1000:7.2f} | {ratio} | {bad:5d} |"
-    )
-
-
-def recipes_bench(concurrency: int, seconds: float) -> dict[str, float]:
+def _prepare(url: str) -> None:
     from recipe_api.db import migrate
     from recipe_api.db.engine import Database
     from recipe_api.db.seed import seed
 
-    workdir = Path(tempfile.mkdtemp(prefix="recipe-bench-"))
-    url = f"sqlite:///{workdir / 'bench.db'}"
     migrate.upgrade(url)
     db = Database.from_url(url)
     db.run_sync(seed, superuser_email="admin@recipeapi.com", hashed_password=None)
     db.dispose()
-    env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
 
-    apps: list[tuple[str, list[str], list[str]]] = []
-    port = free_port()
-    apps.append(("bare FastAPI", uvicorn_argv("tutorial_app:bare", port), ["read"]))
-    port = free_port()
-    apps.append(("tutorial app", uvicorn_argv("tutorial_app:app", port), list(PATHS)))
-    port = free_port()
-    recipe_api = [sys.executable, "-m", "recipe_api.cli", "serve", "--port", str(port)]
-    apps.append(("Recipe API", [*recipe_api, "--no-access-log"], list(PATHS)))
 
-    print(f"\n## Recipes: one worker, {concurrency} concurrent clients, {seconds:.0f} s per row\n")
-    print("| app                | path    |    req/s |  p50 ms |  p99 ms | vs tut |  errs |")
-    print("|--------------------|---------|----------|---------|---------|--------|-------|")
-    tutorial: dict[str, float] = {}
-    figures: dict[str, float] = {}
-    for name, argv, paths in apps:
-        port = int(argv[argv.index("--port") + 1])
-        bench_env = {
-            **env,
-            "PYTHONPATH": os.pathsep.join(
-                filter(None, [str(ROOT / "bench"), os.environ.get("PYTHONPATH")])
-            ),
-        }
-        with server(argv, port, bench_env, ready_path=PATHS["read"]) as process:
+@contextlib.contextmanager
+def _postgres_database(server_url: str) -> Iterator[str]:
+    """A scratch database on the server ``server_url`` names, dropped afterwards."""
+    import psycopg
+
+    from recipe_api.db.engine import normalize_url
+
+    admin = normalize_url(server_url).set(drivername="postgresql").render_as_string(False)
+    name = "recipe_api_bench"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {name}")
+    try:
+        yield normalize_url(server_url).set(database=name).render_as_string(False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def recipes_bench(
+    concurrency: int, seconds: float, rounds: int, postgres: str | None
+) -> dict[str, float]:
+    """All servers run at once; each round loads each (server, path) in turn.
+
+    Interleaving rounds and taking the median per row keeps a burst of noise
+    on this shared machine from landing on one server only.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="recipe-bench-"))
+    sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
+    _prepare(sqlite_url)
+    cli = [sys.executable, "-m", "recipe_api.cli", "serve", "--no-access-log", "--port"]
+    apps: list[tuple[str, list[str], list[str], str]] = [
+        ("bare FastAPI", uvicorn_argv("tutorial_app:bare", free_port()), ["read"], sqlite_url),
+        ("tutorial app", uvicorn_argv("tutorial_app:app", free_port()), list(PATHS), sqlite_url),
+        ("Recipe API", [*cli, str(free_port())], list(PATHS), sqlite_url),
+    ]
+    with contextlib.ExitStack() as stack:
+        if postgres:
+            pg_url = stack.enter_context(_postgres_database(postgres))
+            _prepare(pg_url)
+            apps.append(("Recipe API on PG", [*cli, str(free_port())], ["read", "search"], pg_url))
+        processes = {}
+        for name, argv, _paths, url in apps:
+            port = int(argv[argv.index("--port") + 1])
+            env = {
+                "DATABASE_URL": url,
+                "LOG_LEVEL": "WARNING",
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [str(ROOT / "bench"), os.environ.get("PYTHONPATH")])
+                ),
+            }
+            processes[name] = (port, stack.enter_context(server(argv, port, env, PATHS["read"])))
+        results: dict[tuple[str, str], list[LoadResult]] = {}
+        for name, _argv, paths, _url in apps:
             for what in paths:
-                _load(port, PATHS[what], concurrency, 1.0)  # warm-up
-                result = _load(port, PATHS[what], concurrency, seconds)
-                if name == "tutorial app":
-                    tutorial[what] = result.rps
-                print(
-                    _row(name, what, result, tutorial.get(what) if name != "tutorial app" else None)
-                )
-                figures[f"{name}:{what}"] = result.rps
-            memory = rss_mb(process.pid)
-            figures[f"{name}:rss"] = memory
-            print(f"| {name:<18} | RSS after the run: {memory:.0f} MB {' ' * 30}|")
+                _load(processes[name][0], PATHS[what], concurrency, 1.0)  # warm-up
+        for _ in range(rounds):
+            for name, _argv, paths, _url in apps:
+                for what in paths:
+                    result = _load(processes[name][0], PATHS[what], concurrency, seconds)
+                    results.setdefault((name, what), []).append(result)
+        memory = {name: rss_mb(process.pid) for name, (_port, process) in processes.items()}
+
+    def median_run(runs: list[LoadResult]) -> LoadResult:
+        return sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
+
+    print(
+        f"\n## Recipes: one worker each, {concurrency} concurrent clients, "
+        f"median of {rounds} interleaved {seconds:.0f} s runs per row\n"
+    )
+    print("| app | path | req/s | p50 ms | p99 ms | vs tutorial | vs bare | non-2xx |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    figures: dict[str, float] = {}
+    bare = median_run(results[("bare FastAPI", "read")]).rps
+    for (name, what), runs in results.items():
+        run = median_run(runs)
+        tutorial = median_run(results[("tutorial app", what)]).rps
+        bad = sum(n for status, n in run.statuses.items() if status >= 300) + run.errors
+        vs_tutorial = f"{run.rps / tutorial:.2f}x" if name != "tutorial app" else ""
+        print(
+            f"| {name} | {what} | {run.rps:,.0f} | {run.median * 1000:.2f} | "
+            f"{run.percentile(99) * 1000:.2f} | {vs_tutorial} | {run.rps / bare:.2f} | {bad} |"
+        )
+        figures[f"{name}:{what}"] = run.rps
+    print()
+    for name, mb in memory.items():
+        print(f"- {name}: worker RSS after the runs {mb:.0f} MB")
+        figures[f"{name}:rss"] = mb
     return figures
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=5.0, help="per measured row")
+    parser.add_argument("--seconds", type=float, default=3.0, help="per measured run")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per row")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.2, help="emulated reddit latency")
     parser.add_argument("--only", choices=["recipes", "ideas"], default=None)
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("BENCH_POSTGRES_URL"),
+        help="a PostgreSQL server URL: adds Recipe API rows on a scratch database there",
+    )
     args = parser.parse_args()
     if args.only in (None, "recipes"):
-        recipes = recipes_bench(args.concurrency, args.seconds)
+        recipes = recipes_bench(args.concurrency, args.seconds, args.rounds, args.postgres)
     else:
         recipes = {}
     if args.only in (None, "ideas"):

@@ -81,12 +81,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_middleware(ProcessTimeMiddleware)
 
+    # Routes are matched in order: the hottest go first. No path of one router
+    # matches another's (/recipes/ideas/... has a slash that {recipe_id} cannot).
     api_v1 = APIRouter(prefix="/api/v1")
-    api_v1.include_router(auth_router)
     api_v1.include_router(recipes_router)
-    # Ideas first: its paths live under /recipes/ideas/ and must win over /recipes/{id}.
-    app.include_router(ideas_router)
+    api_v1.include_router(auth_router)
     app.include_router(api_v1)
+    app.include_router(ideas_router)
     app.include_router(health.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

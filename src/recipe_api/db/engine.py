@@ -19,6 +19,7 @@ Where the function runs depends on the backend (see
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Annotated, Concatenate, ParamSpec, TypeVar
 
@@ -89,6 +90,11 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.inline = engine.url.get_backend_name() == "sqlite"
+        # Inline units of work never interleave (they do not await), so the
+        # event loop's thread can keep one connection instead of a pool
+        # checkout per call: 40 of the 110 µs a SQLite read takes.
+        self._loop_connection: Connection | None = None
+        self._loop_thread: int | None = None
 
     @classmethod
     def from_url(cls, raw_url: str, *, pool_size: int = 10) -> Database:
@@ -109,8 +115,21 @@ class Database:
     ) -> T:
         """Run ``fn(connection, *args)`` as one transaction and return its result."""
         if self.inline:
-            return self.run_sync(fn, *args, **kwargs)
+            return self._run_inline(fn, *args, **kwargs)
         return await to_thread.run_sync(lambda: self.run_sync(fn, *args, **kwargs))
+
+    def _run_inline(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        thread = threading.get_ident()
+        if self._loop_thread not in (None, thread):
+            return self.run_sync(fn, *args, **kwargs)
+        connection = self._loop_connection
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self._loop_connection = self.engine.connect()
+            self._loop_thread = thread
+        with connection.begin():
+            return fn(connection, *args, **kwargs)
 
     async def ping(self) -> None:
         def _select_one(connection: Connection) -> None:
@@ -119,6 +138,9 @@ class Database:
         await self.run(_select_one)
 
     def dispose(self) -> None:
+        if self._loop_connection is not None:
+            self._loop_connection.close()
+            self._loop_connection = None
         self.engine.dispose()
 
 

@@ -20,6 +20,11 @@ _AUTH_ERRORS: dict[int | str, dict[str, str]] = {
 }
 
 
+@router.get("/{recipe_id}", response_model=RecipeOut)
+async def get_recipe(recipe_id: RecipeId, db: DatabaseDep) -> RecipeOut:
+    return await service.get_recipe(db, recipe_id)
+
+
 @router.get("/search/", response_model=RecipeSearchResults)
 async def search_recipes(
     db: DatabaseDep,
@@ -45,11 +50,6 @@ async def list_recipes(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> Page[RecipeOut]:
     return await service.list_recipes(db, skip=skip, limit=limit)
-
-
-@router.get("/{recipe_id}", response_model=RecipeOut)
-async def get_recipe(recipe_id: RecipeId, db: DatabaseDep) -> RecipeOut:
-    return await service.get_recipe(db, recipe_id)
 
 
 @router.post(
