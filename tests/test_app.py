@@ -23,7 +23,7 @@ async def test_ready_is_503_without_database(
     try:
         response = await client.get("/health/ready")
     finally:
-        app.state.db.dispose()
+        await app.state.db.aclose()
     assert response.status_code == 503
     assert response.json()["detail"].startswith("database unreachable")
     assert "nobody" not in response.text

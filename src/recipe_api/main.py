@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
             db = Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
-            stack.callback(db.dispose)
+            stack.push_async_callback(db.aclose)
             redis: aioredis.Redis | None = None
             if settings.redis_url:
                 redis = aioredis.from_url(settings.redis_url)

@@ -12,8 +12,12 @@ Where the function runs depends on the backend (see
 * SQLite is a library inside this process: a query is a function call that
   reads the OS page cache, a few tens of microseconds. It runs inline on the
   event loop; a hop to a worker thread costs more than the query itself.
-* PostgreSQL is a network round trip: the function runs in a worker thread so
-  the event loop keeps serving while it waits.
+* PostgreSQL is a network round trip: the same function runs on an asyncpg
+  connection through ``AsyncConnection.run_sync``, so each statement awaits
+  the server without blocking the loop and without a thread.
+
+The synchronous engine (psycopg 3 on PostgreSQL) serves migrations, the
+command line and tests: :meth:`Database.run_sync`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from anyio import to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +42,10 @@ _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql
 
 
 def normalize_url(raw: str) -> URL:
-    """Map the URL forms users write to the drivers this service runs on.
+    """The synchronous driver for a URL as users write it.
 
-    ``postgresql+asyncpg://`` (and plain ``postgresql://``) select psycopg 3;
-    ``sqlite+aiosqlite://`` selects the standard library's sqlite3.
+    Any PostgreSQL form selects psycopg 3; ``sqlite+aiosqlite://`` selects the
+    standard library's sqlite3.
     """
     url = make_url(raw)
     if url.drivername in _POSTGRES_DRIVERS:
@@ -68,6 +73,19 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
 
+def create_async_db_engine(raw_url: str, *, pool_size: int = 10) -> AsyncEngine:
+    """The asyncpg engine that serves requests on PostgreSQL."""
+    url = normalize_url(raw_url).set(drivername="postgresql+asyncpg")
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args={"timeout": 5},
+    )
+
+
 def create_db_engine(raw_url: str, *, pool_size: int = 10) -> Engine:
     url = normalize_url(raw_url)
     if url.get_backend_name() == "sqlite":
@@ -87,8 +105,9 @@ def create_db_engine(raw_url: str, *, pool_size: int = 10) -> Engine:
 class Database:
     """Owns the engine; runs units of work (see the module docstring)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, async_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
+        self.async_engine = async_engine
         self.inline = engine.url.get_backend_name() == "sqlite"
         # Inline units of work never interleave (they do not await), so the
         # event loop's thread can keep one connection instead of a pool
@@ -98,7 +117,15 @@ class Database:
 
     @classmethod
     def from_url(cls, raw_url: str, *, pool_size: int = 10) -> Database:
-        return cls(create_db_engine(raw_url, pool_size=pool_size))
+        engine = create_db_engine(raw_url, pool_size=pool_size)
+        if engine.url.get_backend_name() == "sqlite":
+            return cls(engine)
+        # The synchronous engine is only for run_sync: keep its pool small.
+        engine.dispose()
+        return cls(
+            create_db_engine(raw_url, pool_size=1),
+            create_async_db_engine(raw_url, pool_size=pool_size),
+        )
 
     @property
     def backend(self) -> str:
@@ -116,7 +143,10 @@ class Database:
         """Run ``fn(connection, *args)`` as one transaction and return its result."""
         if self.inline:
             return self._run_inline(fn, *args, **kwargs)
-        return await to_thread.run_sync(lambda: self.run_sync(fn, *args, **kwargs))
+        if self.async_engine is None:
+            return await to_thread.run_sync(lambda: self.run_sync(fn, *args, **kwargs))
+        async with self.async_engine.begin() as connection:
+            return await connection.run_sync(fn, *args, **kwargs)
 
     def _run_inline(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
@@ -138,10 +168,16 @@ class Database:
         await self.run(_select_one)
 
     def dispose(self) -> None:
+        """Close the synchronous side; ``aclose`` closes everything."""
         if self._loop_connection is not None:
             self._loop_connection.close()
             self._loop_connection = None
         self.engine.dispose()
+
+    async def aclose(self) -> None:
+        self.dispose()
+        if self.async_engine is not None:
+            await self.async_engine.dispose()
 
 
 async def get_database(request: Request) -> Database:
