@@ -1,0 +1,95 @@
+"""The tutorial's two idea endpoints, and the structured one.
+
+The tutorial-shaped answers are encoded with orjson straight into a
+``Response``: they are the hot path the benchmark measures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Response, status
+
+from recipe_api.ideas.dependencies import ChosenSubreddits, IdeasDep, PostLimit
+from recipe_api.ideas.schemas import IdeasFailure, IdeaSource, IdeasOut, TutorialIdeas
+from recipe_api.ideas.service import SourceResult
+
+router = APIRouter(tags=["ideas"])
+
+FAILED_HEADER = "X-Ideas-Failed"
+STALE_HEADER = "X-Ideas-Stale"
+
+_HEADERS_DOC = {
+    FAILED_HEADER: {"description": "The sources that failed (empty lists), comma-separated"},
+    STALE_HEADER: {"description": "The sources served from an older copy, comma-separated"},
+}
+_TUTORIAL_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"model": TutorialIdeas, "headers": _HEADERS_DOC},
+    502: {"model": IdeasFailure, "description": "Every source failed"},
+}
+
+
+def _source_headers(results: Sequence[SourceResult]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    failed = [r.subreddit for r in results if r.status == "error"]
+    stale = [r.subreddit for r in results if r.status == "stale"]
+    if failed:
+        headers[FAILED_HEADER] = ",".join(failed)
+    if stale:
+        headers[STALE_HEADER] = ",".join(stale)
+    return headers
+
+
+def _all_failed(results: Sequence[SourceResult]) -> bool:
+    return all(r.status == "error" for r in results)
+
+
+def _tutorial_answer(results: Sequence[SourceResult]) -> Response:
+    headers = _source_headers(results)
+    if _all_failed(results):
+        errors = {r.subreddit: r.error or "failed" for r in results}
+        failure = {
+            "detail": f"All {len(results)} sources failed: " + "; ".join(errors.values()),
+            "errors": errors,
+        }
+        return Response(
+            orjson.dumps(failure),
+            status_code=status.HTTP_502_BAD_GATEWAY,
+            media_type="application/json",
+            headers=headers,
+        )
+    body = {r.subreddit: [f"{p.score}: {p.title} ({p.url})" for p in r.posts] for r in results}
+    return Response(orjson.dumps(body), media_type="application/json", headers=headers)
+
+
+@router.get("/api/v1/recipes/ideas/async", response_model=None, responses=_TUTORIAL_RESPONSES)
+async def fetch_ideas_async(ideas: IdeasDep) -> Response:
+    """The day's top posts of each configured subreddit, fetched concurrently."""
+    return _tutorial_answer(await ideas.top_posts())
+
+
+@router.get("/api/v1/recipes/ideas/", response_model=None, responses=_TUTORIAL_RESPONSES)
+def fetch_ideas(ideas: IdeasDep) -> Response:
+    """The same, one subreddit after another: the baseline that shows what async buys."""
+    return _tutorial_answer(ideas.top_posts_sequential())
+
+
+@router.get(
+    "/api/v1/ideas",
+    response_model=IdeasOut,
+    responses={
+        200: {"headers": _HEADERS_DOC},
+        502: {"model": IdeasOut, "description": "Every source failed; each says why"},
+    },
+)
+async def list_ideas(
+    ideas: IdeasDep, subreddits: ChosenSubreddits, limit: PostLimit, response: Response
+) -> IdeasOut:
+    """Per subreddit: its status, why it failed if it did, and its posts in full."""
+    results = await ideas.top_posts(subreddits, limit)
+    response.headers.update(_source_headers(results))
+    if _all_failed(results):
+        response.status_code = status.HTTP_502_BAD_GATEWAY
+    return IdeasOut(sources=[IdeaSource.from_result(result) for result in results])

@@ -1,0 +1,302 @@
+"""The fan-out: every source at once under one deadline, and the sequential baseline.
+
+A source that fails, times out or is rate-limited becomes one ``error`` (or,
+with an older cached copy, ``stale``) result; nothing a source does can fail
+the whole answer or make it wait past the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+import anyio.from_thread
+import httpx
+import redis.asyncio as aioredis
+
+from recipe_api.ideas.cache import (
+    STALE_COPY_SECONDS,
+    ListingCache,
+    MemoryListingCache,
+    RedisListingCache,
+    SingleFlight,
+)
+from recipe_api.ideas.client import (
+    CookielessAsyncClient,
+    CookielessClient,
+    Listing,
+    Post,
+    RateLimits,
+    RedditClient,
+    RedditConfig,
+    SyncRedditClient,
+    TokenStore,
+    UpstreamError,
+    client_options,
+    is_valid_subreddit,
+)
+from recipe_api.ideas.transport import PooledTransport
+from recipe_api.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SourceStatus = Literal["ok", "stale", "error"]
+
+# 64 concurrent clients x 3 sources are 192 requests in flight on HTTP/1.1;
+# below that, requests queue for a connection and the latency doubles.
+MAX_UPSTREAM_CONNECTIONS = 256
+KEEPALIVE_EXPIRY = 30.0
+# The sequential endpoint runs in anyio's threadpool (40 threads): one
+# connection per thread is enough.
+SYNC_UPSTREAM_LIMITS = httpx.Limits(
+    max_connections=48, max_keepalive_connections=48, keepalive_expiry=KEEPALIVE_EXPIRY
+)
+CONNECT_TIMEOUT = 2.0
+# A slow cache must not eat the whole deadline: past this share of it, read as a miss.
+CACHE_READ_SHARE = 0.25
+# With the cache on, a source's failure is remembered this long (at most the
+# TTL), so a private or failing subreddit is not asked again on every request.
+ERROR_HOLD_SECONDS = 10.0
+MAX_HELD_ERRORS = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SourceResult:
+    subreddit: str
+    status: SourceStatus
+    posts: tuple[Post, ...] = ()
+    error: str | None = None
+    fetched_at: float | None = None
+    from_cache: bool = False
+
+
+def _ok(name: str, listing: Listing, *, from_cache: bool) -> SourceResult:
+    return SourceResult(name, "ok", listing.posts, None, listing.fetched_at, from_cache)
+
+
+def _failed(name: str, message: str, copy: Listing | None) -> SourceResult:
+    if copy is not None:
+        return SourceResult(name, "stale", copy.posts, message, copy.fetched_at, True)
+    return SourceResult(name, "error", (), message)
+
+
+def _unexpected(name: str, exc: BaseException) -> str:
+    log.error("ideas: r/%s failed unexpectedly", name, exc_info=exc)
+    return f"r/{name} failed unexpectedly ({type(exc).__name__})"
+
+
+def configured_subreddits(names: Sequence[str]) -> tuple[str, ...]:
+    """The configured names, validated, without case-insensitive duplicates."""
+    seen: set[str] = set()
+    unique: list[str] = []
+    for name in names:
+        if not is_valid_subreddit(name):
+            raise ValueError(f"IDEAS_SUBREDDITS: {name!r} is not a subreddit name")
+        if name.lower() not in seen:
+            seen.add(name.lower())
+            unique.append(name)
+    if not unique:
+        raise ValueError("IDEAS_SUBREDDITS names no subreddit")
+    return tuple(unique)
+
+
+class IdeasService:
+    def __init__(
+        self,
+        *,
+        client: RedditClient,
+        sync_client: SyncRedditClient,
+        cache: ListingCache | None,
+        subreddits: tuple[str, ...],
+        limit: int,
+        deadline: float,
+        cache_ttl: float,
+        key_suffix: str = "",
+    ) -> None:
+        self.subreddits = subreddits
+        self.limit = limit
+        self.deadline = deadline
+        self.cache_ttl = cache_ttl
+        self._client = client
+        self._sync_client = sync_client
+        self._cache = cache
+        self._flights = SingleFlight()
+        self._key_suffix = key_suffix
+        self._error_hold = min(ERROR_HOLD_SECONDS, cache_ttl)
+        self._recent_errors: dict[str, tuple[float, UpstreamError]] = {}
+
+    def _key(self, subreddit: str, limit: int) -> str:
+        return f"top:day:{subreddit.lower()}:{limit}{self._key_suffix}"
+
+    def _is_fresh(self, copy: Listing | None, now: float) -> bool:
+        return copy is not None and now - copy.fetched_at < self.cache_ttl
+
+    async def top_posts(
+        self, subreddits: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[SourceResult]:
+        """Every source concurrently; the answer comes within ``deadline`` seconds."""
+        names = tuple(subreddits) if subreddits else self.subreddits
+        limit = limit or self.limit
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.deadline
+        keys = [self._key(name, limit) for name in names]
+        copies = await self._read_cache(keys)
+
+        now = time.time()
+        results: list[SourceResult | None] = [None] * len(names)
+        waiting: dict[asyncio.Future[Listing], int] = {}
+        for i, name in enumerate(names):
+            copy = copies[i]
+            if copy is not None and self._is_fresh(copy, now):
+                results[i] = _ok(name, copy, from_cache=True)
+            else:
+                waiting[self._fetch(name, keys[i], limit)] = i
+        if waiting:
+            timeout = max(0.0, give_up_at - loop.time())
+            done, late = await asyncio.wait(waiting, timeout=timeout)
+            for future in late:
+                future.cancel()
+            for future, i in waiting.items():
+                name = names[i]
+                if future not in done:
+                    message = f"r/{name} timed out after {self.deadline:.1f} s"
+                    results[i] = _failed(name, message, copies[i])
+                    continue
+                exc = future.exception()
+                if exc is None:
+                    results[i] = _ok(name, future.result(), from_cache=False)
+                elif isinstance(exc, UpstreamError):
+                    results[i] = _failed(name, exc.message, copies[i])
+                else:
+                    results[i] = _failed(name, _unexpected(name, exc), copies[i])
+        return [result for result in results if result is not None]
+
+    async def _read_cache(self, keys: list[str]) -> list[Listing | None]:
+        if self._cache is None:
+            return [None] * len(keys)
+        try:
+            async with asyncio.timeout(self.deadline * CACHE_READ_SHARE):
+                return await self._cache.get_many(keys)
+        except TimeoutError:
+            log.warning("ideas cache: no answer within %.2f s, fetching from reddit", self.deadline)
+            return [None] * len(keys)
+
+    def _fetch(self, name: str, key: str, limit: int) -> asyncio.Future[Listing]:
+        if self._cache is None:
+            # Cache off: each request makes its own calls, cancelled at its deadline.
+            return asyncio.ensure_future(self._client.fetch_top(name, limit))
+        return self._flights.join(key, lambda: self._fetch_and_store(name, key, limit))
+
+    async def _fetch_and_store(self, name: str, key: str, limit: int) -> Listing:
+        assert self._cache is not None
+        held = self._recent_errors.get(key)
+        if held is not None:
+            if time.monotonic() < held[0]:
+                raise held[1]
+            del self._recent_errors[key]
+        try:
+            listing = await self._client.fetch_top(name, limit)
+        except UpstreamError as error:
+            if len(self._recent_errors) >= MAX_HELD_ERRORS:
+                self._recent_errors.clear()
+            self._recent_errors[key] = (time.monotonic() + self._error_hold, error)
+            raise
+        await self._cache.set(key, listing)
+        return listing
+
+    def top_posts_sequential(
+        self, subreddits: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[SourceResult]:
+        """One source after another, blocking: the baseline the concurrent answer beats.
+
+        Call it from a thread anyio started (FastAPI's threadpool): the cache
+        is reached on the event loop, the upstream calls stay in this thread.
+        """
+        names = tuple(subreddits) if subreddits else self.subreddits
+        limit = limit or self.limit
+        started = time.monotonic()
+        keys = [self._key(name, limit) for name in names]
+        cache = self._cache
+        copies: list[Listing | None] = (
+            anyio.from_thread.run(cache.get_many, keys) if cache else [None] * len(names)
+        )
+        results: list[SourceResult] = []
+        for i, name in enumerate(names):
+            copy = copies[i]
+            if copy is not None and self._is_fresh(copy, time.time()):
+                results.append(_ok(name, copy, from_cache=True))
+                continue
+            left = self.deadline - (time.monotonic() - started)
+            if left <= 0:
+                message = f"r/{name} was not fetched: the {self.deadline:.1f} s deadline had passed"
+                results.append(_failed(name, message, copy))
+                continue
+            try:
+                listing = self._sync_client.fetch_top(name, limit, timeout=left)
+            except UpstreamError as error:
+                results.append(_failed(name, error.message, copy))
+                continue
+            except Exception as exc:
+                results.append(_failed(name, _unexpected(name, exc), copy))
+                continue
+            if cache is not None:
+                anyio.from_thread.run(cache.set, keys[i], listing)
+            results.append(_ok(name, listing, from_cache=False))
+        return results
+
+    async def aclose(self) -> None:
+        await self._flights.cancel_all()
+
+
+def build_cache(settings: Settings, redis: aioredis.Redis | None) -> ListingCache | None:
+    if settings.ideas_cache_ttl <= 0:
+        return None
+    keep_for = max(STALE_COPY_SECONDS, settings.ideas_cache_ttl)
+    if redis is not None:
+        return RedisListingCache(redis, keep_for=keep_for)
+    return MemoryListingCache(keep_for=keep_for)
+
+
+@asynccontextmanager
+async def open_ideas(
+    settings: Settings, redis: aioredis.Redis | None
+) -> AsyncIterator[IdeasService]:
+    """The worker's ideas service with its two shared HTTP clients, closed on exit.
+
+    ``redis`` belongs to the caller, which closes it.
+    """
+    config = RedditConfig.from_settings(settings)
+    subreddits = configured_subreddits(settings.ideas_subreddits)
+    deadline = settings.ideas_deadline
+    timeout = httpx.Timeout(deadline, connect=min(CONNECT_TIMEOUT, deadline))
+    rate_limits = RateLimits()
+    tokens = TokenStore()
+    options = client_options(config)
+    transport = PooledTransport(
+        max_connections=MAX_UPSTREAM_CONNECTIONS, keepalive_expiry=KEEPALIVE_EXPIRY
+    )
+    async with CookielessAsyncClient(transport=transport, timeout=timeout, **options) as http:
+        with CookielessClient(timeout=timeout, limits=SYNC_UPSTREAM_LIMITS, **options) as sync_http:
+            service = IdeasService(
+                client=RedditClient(
+                    http, config, timeout=deadline, rate_limits=rate_limits, tokens=tokens
+                ),
+                sync_client=SyncRedditClient(
+                    sync_http, config, rate_limits=rate_limits, tokens=tokens
+                ),
+                cache=build_cache(settings, redis),
+                subreddits=subreddits,
+                limit=settings.ideas_limit,
+                deadline=deadline,
+                cache_ttl=settings.ideas_cache_ttl,
+                key_suffix=f":{int(config.include_stickied)}{int(config.include_over_18)}",
+            )
+            try:
+                yield service
+            finally:
+                await service.aclose()
