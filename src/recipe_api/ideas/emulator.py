@@ -350,6 +350,8 @@ class FakeReddit:
         self.tokens: dict[str, float] = {}
         self.broken: dict[str, int] = {}
         self.recorded: dict[str, bytes] = {}
+        self.connections_opened = 0
+        self.last_listing_request: _Request | None = None
         self._window_start = time.monotonic()
         self._window_used = 0
 
@@ -369,6 +371,9 @@ class FakeReddit:
     def requests_for(self, name: str) -> int:
         return self.listing_requests[name.lower()]
 
+    def listing_count(self) -> int:
+        return sum(self.listing_requests.values())
+
     def stats(self) -> dict[str, Any]:
         return {
             "listing_requests": dict(self.listing_requests),
@@ -377,6 +382,7 @@ class FakeReddit:
             "in_flight": self.in_flight,
             "max_in_flight": self.max_in_flight,
             "tokens": len(self.tokens),
+            "connections_opened": self.connections_opened,
         }
 
     # --- answers ---------------------------------------------------------------------
@@ -417,6 +423,7 @@ class FakeReddit:
             )
         name = subreddit.lower()
         self.listing_requests[name] += 1
+        self.last_listing_request = request
         rate = self._spend()
         if rate is not None:
             return rate
@@ -610,10 +617,14 @@ class _HTTPConnection(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
         self._connections.add(self)
+        self._reddit.connections_opened += 1
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._connections.discard(self)
         self._disconnected.set()
+        # Nobody is left to answer; a slow answer must not outlive the emulator either.
+        if self._worker is not None:
+            self._worker.cancel()
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -673,6 +684,10 @@ class _HTTPConnection(asyncio.Protocol):
         if not keep_alive:
             transport.close()
 
+    @property
+    def worker(self) -> asyncio.Task[None] | None:
+        return self._worker
+
     def close(self) -> None:
         if self._worker is not None:
             self._worker.cancel()
@@ -697,8 +712,10 @@ class _Server:
     async def close(self) -> None:
         if self.server is not None:
             self.server.close()
+        workers = [c.worker for c in self.connections if c.worker is not None]
         for connection in list(self.connections):
             connection.close()
+        await asyncio.gather(*workers, return_exceptions=True)
         if self.server is not None:
             await self.server.wait_closed()
 

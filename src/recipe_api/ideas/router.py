@@ -85,7 +85,7 @@ def fetch_ideas(ideas: IdeasDep) -> Response:
     },
 )
 async def list_ideas(
-    ideas: IdeasDep, subreddits: ChosenSubreddits, limit: PostLimit, response: Response
+    ideas: IdeasDep, subreddits: ChosenSubreddits, response: Response, limit: PostLimit = None
 ) -> IdeasOut:
     """Per subreddit: its status, why it failed if it did, and its posts in full."""
     results = await ideas.top_posts(subreddits, limit)
