@@ -599,8 +599,7 @@ _REASONS = {
 
 
 class _HTTPConnection(asyncio.Protocol):
-    """HTTP/1.1 with keep-alive on asyncio and httptools: ~4x cheaper per request than an
-    ASGI server, so the emulator's own CPU does not blur the latencies it emulates."""
+    """HTTP/1.1 with keep-alive on asyncio and httptools; it sees the client hang up."""
 
     def __init__(self, reddit: FakeReddit, connections: set[_HTTPConnection]) -> None:
         self._reddit = reddit

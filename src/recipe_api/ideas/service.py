@@ -57,8 +57,9 @@ SYNC_UPSTREAM_LIMITS = httpx.Limits(
     max_connections=48, max_keepalive_connections=48, keepalive_expiry=KEEPALIVE_EXPIRY
 )
 CONNECT_TIMEOUT = 2.0
-# A slow cache must not eat the whole deadline: past this share of it, read as a miss.
-CACHE_READ_SHARE = 0.25
+# A slow cache must not eat the whole deadline: past this share of it, a read is a
+# miss and a write is skipped.
+CACHE_TIME_SHARE = 0.25
 # With the cache on, a source's failure is remembered this long (at most the
 # TTL), so a private or failing subreddit is not asked again on every request.
 ERROR_HOLD_SECONDS = 10.0
@@ -179,12 +180,22 @@ class IdeasService:
     async def _read_cache(self, keys: list[str]) -> list[Listing | None]:
         if self._cache is None:
             return [None] * len(keys)
+        budget = self.deadline * CACHE_TIME_SHARE
         try:
-            async with asyncio.timeout(self.deadline * CACHE_READ_SHARE):
+            async with asyncio.timeout(budget):
                 return await self._cache.get_many(keys)
         except TimeoutError:
-            log.warning("ideas cache: no answer within %.2f s, fetching from reddit", self.deadline)
+            log.warning("ideas cache: no answer within %.2f s, fetching from reddit", budget)
             return [None] * len(keys)
+
+    async def _write_cache(self, key: str, listing: Listing) -> None:
+        assert self._cache is not None
+        budget = self.deadline * CACHE_TIME_SHARE
+        try:
+            async with asyncio.timeout(budget):
+                await self._cache.set(key, listing)
+        except TimeoutError:
+            log.warning("ideas cache: no answer within %.2f s, copy not kept", budget)
 
     def _fetch(self, name: str, key: str, limit: int) -> asyncio.Future[Listing]:
         if self._cache is None:
@@ -206,7 +217,7 @@ class IdeasService:
                 self._recent_errors.clear()
             self._recent_errors[key] = (time.monotonic() + self._error_hold, error)
             raise
-        await self._cache.set(key, listing)
+        await self._write_cache(key, listing)
         return listing
 
     def top_posts_sequential(
@@ -221,9 +232,8 @@ class IdeasService:
         limit = limit or self.limit
         started = time.monotonic()
         keys = [self._key(name, limit) for name in names]
-        cache = self._cache
         copies: list[Listing | None] = (
-            anyio.from_thread.run(cache.get_many, keys) if cache else [None] * len(names)
+            anyio.from_thread.run(self._read_cache, keys) if self._cache else [None] * len(keys)
         )
         results: list[SourceResult] = []
         for i, name in enumerate(names):
@@ -244,8 +254,8 @@ class IdeasService:
             except Exception as exc:
                 results.append(_failed(name, _unexpected(name, exc), copy))
                 continue
-            if cache is not None:
-                anyio.from_thread.run(cache.set, keys[i], listing)
+            if self._cache is not None:
+                anyio.from_thread.run(self._write_cache, keys[i], listing)
             results.append(_ok(name, listing, from_cache=False))
         return results
 
