@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
 import shutil
 import ssl
 import subprocess
@@ -228,3 +229,13 @@ async def test_https(certificate: tuple[Path, Path]) -> None:
         await server.wait_closed()
 
     assert [response.text for response in responses] == ["ok", "ok"]
+
+
+async def test_compressed_answers_are_decoded(raw_server: StartServer) -> None:
+    body = gzip.compress(b'{"kind": "Listing"}')
+    head = b"HTTP/1.1 200 OK\r\ncontent-encoding: gzip\r\ncontent-length: %d\r\n\r\n" % len(body)
+    url = await raw_server(lambda request: head + body)
+    async with _client(url) as client:
+        response = await client.get("/")
+
+    assert response.json() == {"kind": "Listing"}

@@ -107,6 +107,8 @@ def configured_subreddits(names: Sequence[str]) -> tuple[str, ...]:
 
 
 class IdeasService:
+    """A worker's recipe ideas: the configured sources, the deadline, the cache."""
+
     def __init__(
         self,
         *,
@@ -159,7 +161,13 @@ class IdeasService:
                 waiting[self._fetch(name, keys[i], limit)] = i
         if waiting:
             timeout = max(0.0, give_up_at - loop.time())
-            done, late = await asyncio.wait(waiting, timeout=timeout)
+            try:
+                done, late = await asyncio.wait(waiting, timeout=timeout)
+            except asyncio.CancelledError:
+                # The client went away: its own calls go too (shared ones carry on).
+                for future in waiting:
+                    future.cancel()
+                raise
             for future in late:
                 future.cancel()
             for future, i in waiting.items():
