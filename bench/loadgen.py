@@ -74,11 +74,14 @@ async def run_load(
     path: str,
     *,
     concurrency: int = 32,
-    duration: float = 5.0,
+    duration: float | None = None,
     requests: int | None = None,
     warmup: float = 0.5,
 ) -> LoadResult:
-    """Drive ``GET path`` with ``concurrency`` workers; stop on time or count."""
+    """Drive ``GET path`` with ``concurrency`` workers; stop on time or count.
+
+    ``duration`` defaults to 5 s, or with ``requests`` to "until they are done".
+    """
     request = (
         f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: loadgen\r\n\r\n"
     ).encode()
@@ -86,6 +89,9 @@ async def run_load(
     remaining = [requests] if requests is not None else None
     started = time.perf_counter()
     measure_from = started + warmup
+    if duration is None:
+        # A request count alone runs until done, within a generous safety bound.
+        duration = 5.0 if requests is None else 600.0
     deadline = measure_from + duration
 
     async def worker() -> None:

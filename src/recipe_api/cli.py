@@ -19,6 +19,8 @@ def _configure_logging(settings: Settings) -> None:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # httpx logs every upstream call at INFO: hundreds of lines a second under load.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _upgrade(settings: Settings, revision: str = "head") -> None:
