@@ -25,13 +25,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Annotated, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Concatenate, ParamSpec, TypeVar
 
 from anyio import to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def create_async_db_engine(raw_url: str, *, pool_size: int = 10) -> AsyncEngine:
     """The asyncpg engine that serves requests on PostgreSQL."""
+    # Imported here: SQLite workers never need it, and it costs ~7 MB.
+    from sqlalchemy.ext.asyncio import create_async_engine
+
     url = normalize_url(raw_url).set(drivername="postgresql+asyncpg")
     return create_async_engine(
         url,

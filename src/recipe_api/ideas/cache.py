@@ -13,13 +13,14 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import orjson
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
 
 from recipe_api.ideas.client import Listing, Post
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,9 @@ class RedisListingCache:
         keep_for: float = STALE_COPY_SECONDS,
         prefix: str = REDIS_PREFIX,
     ) -> None:
+        from redis.exceptions import RedisError
+
+        self._redis_error = RedisError
         self._redis = redis
         self._keep_for = max(1, int(keep_for))
         self._prefix = prefix
@@ -113,7 +117,7 @@ class RedisListingCache:
         try:
             names = [self._prefix + key for key in keys]
             raws: list[bytes | str | None] = await self._redis.mget(names)
-        except (RedisError, OSError) as exc:
+        except (self._redis_error, OSError) as exc:
             log.warning("ideas cache: Redis read failed, fetching from reddit: %s", exc)
             return [None] * len(keys)
         return [decode_listing(raw) if raw is not None else None for raw in raws]
@@ -121,7 +125,7 @@ class RedisListingCache:
     async def set(self, key: str, listing: Listing) -> None:
         try:
             await self._redis.set(self._prefix + key, encode_listing(listing), ex=self._keep_for)
-        except (RedisError, OSError) as exc:
+        except (self._redis_error, OSError) as exc:
             log.warning("ideas cache: Redis write failed: %s", exc)
 
 

@@ -13,11 +13,10 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import anyio.from_thread
 import httpx
-import redis.asyncio as aioredis
 
 from recipe_api.ideas.cache import (
     STALE_COPY_SECONDS,
@@ -42,6 +41,9 @@ from recipe_api.ideas.client import (
 )
 from recipe_api.ideas.transport import PooledTransport
 from recipe_api.settings import Settings
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 log = logging.getLogger(__name__)
 
