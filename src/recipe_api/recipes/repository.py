@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Connection,
     RowMapping,
+    String,
     bindparam,
     case,
     delete,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     update,
 )
 
+from recipe_api.db.functions import substring_position
 from recipe_api.recipes.models import recipe_table
 
 _c = recipe_table.c
@@ -35,15 +38,17 @@ _PAGE = (
     .offset(bindparam("skip"))
     .limit(bindparam("limit"))
 )
+_KEYWORD: BindParameter[str] = bindparam("keyword", type_=String())
+_POSITION = substring_position(_LOWER_LABEL, _KEYWORD)
 _RANK = case(
-    (bindparam("exact") == _LOWER_LABEL, 0),
-    (_LOWER_LABEL.like(bindparam("prefix"), escape="\\"), 1),
-    (_LOWER_LABEL.like(bindparam("word_start"), escape="\\"), 2),
+    (_LOWER_LABEL == _KEYWORD, 0),
+    (_POSITION == 1, 1),
+    (substring_position(_LOWER_LABEL, bindparam("word_start", type_=String())) > 0, 2),
     else_=3,
 )
 _SEARCH = (
     select(recipe_table)
-    .where(_LOWER_LABEL.like(bindparam("contains"), escape="\\"))
+    .where(_POSITION > 0)
     .order_by(_RANK, *_NEWEST_FIRST)
     .limit(bindparam("limit"))
 )
@@ -62,10 +67,6 @@ def list_recipes(
     return items, total
 
 
-def _escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def search_recipes(
     connection: Connection, keyword: str | None, *, limit: int
 ) -> Sequence[RowMapping]:
@@ -77,14 +78,8 @@ def search_recipes(
     """
     if keyword is None:
         return connection.execute(_NEWEST, {"limit": limit}).mappings().all()
-    term = _escape_like(keyword.lower())
-    params = {
-        "exact": keyword.lower(),
-        "prefix": f"{term}%",
-        "word_start": f"% {term}%",
-        "contains": f"%{term}%",
-        "limit": limit,
-    }
+    term = keyword.lower()
+    params = {"keyword": term, "word_start": f" {term}", "limit": limit}
     return connection.execute(_SEARCH, params).mappings().all()
 
 
