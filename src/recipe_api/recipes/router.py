@@ -39,8 +39,7 @@ async def search_recipes(
     ] = None,
     max_results: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> RecipeSearchResults:
-    results = await service.search_recipes(db, keyword, limit=max_results)
-    return RecipeSearchResults(results=results)
+    return await service.search_recipes(db, keyword, limit=max_results)
 
 
 @router.get("/", response_model=Page[RecipeOut])

@@ -7,7 +7,7 @@ from sqlalchemy import Connection
 from recipe_api.db.engine import Database
 from recipe_api.errors import InvalidReferenceError, NotFoundError
 from recipe_api.recipes import repository
-from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeUpdate
+from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeSearchResults, RecipeUpdate
 from recipe_api.schemas import Page
 from recipe_api.users.repository import get_user
 
@@ -30,11 +30,8 @@ async def get_recipe(db: Database, recipe_id: int) -> RecipeOut:
 
 def _page(connection: Connection, skip: int, limit: int) -> Page[RecipeOut]:
     items, total = repository.list_recipes(connection, skip=skip, limit=limit)
-    return Page[RecipeOut](
-        items=[RecipeOut.model_validate(item) for item in items],
-        total=total,
-        skip=skip,
-        limit=limit,
+    return Page[RecipeOut].model_validate(
+        {"items": items, "total": total, "skip": skip, "limit": limit}
     )
 
 
@@ -42,12 +39,13 @@ async def list_recipes(db: Database, *, skip: int, limit: int) -> Page[RecipeOut
     return await db.run(_page, skip, limit)
 
 
-def _search(connection: Connection, keyword: str | None, limit: int) -> list[RecipeOut]:
+def _search(connection: Connection, keyword: str | None, limit: int) -> RecipeSearchResults:
     found = repository.search_recipes(connection, keyword, limit=limit)
-    return [RecipeOut.model_validate(recipe) for recipe in found]
+    # One validation for the whole answer rather than one per row.
+    return RecipeSearchResults.model_validate({"results": found})
 
 
-async def search_recipes(db: Database, keyword: str | None, *, limit: int) -> list[RecipeOut]:
+async def search_recipes(db: Database, keyword: str | None, *, limit: int) -> RecipeSearchResults:
     return await db.run(_search, keyword, limit)
 
 
