@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
+from tests.conftest import serving
 
 
 def test_two_workers_share_tokens_data_and_throttling(
     postgresql_url: str, redis_url: str, tmp_path: Path
 ) -> None:
-    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": postgresql_url,
@@ -30,26 +26,8 @@ def test_two_workers_share_tokens_data_and_throttling(
         "ARGON2_MEMORY_KIB": "1024",
         "LOG_LEVEL": "WARNING",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "recipe_api.cli", "serve", "--port", str(port), "--workers", "2"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-            try:
-                if httpx.get(f"{base}/health/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the workers did not become ready"
-            time.sleep(0.2)
-
+    with serving(["--workers", "2", "--no-migrate"], env, tmp_path) as server:
+        base = server.url
         email = f"{uuid.uuid4().hex[:8]}@example.com"
         # New connections each time, so the kernel spreads them over both workers.
         signup = httpx.post(
@@ -81,9 +59,3 @@ def test_two_workers_share_tokens_data_and_throttling(
             for _ in range(5)
         ]
         assert statuses == [401, 401, 401, 401, 429]
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()

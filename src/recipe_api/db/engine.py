@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 from anyio import to_thread
 from fastapi import Depends, Request
@@ -81,14 +81,17 @@ def create_async_db_engine(raw_url: str, *, pool_size: int = 10) -> AsyncEngine:
     from sqlalchemy.ext.asyncio import create_async_engine
 
     url = normalize_url(raw_url).set(drivername="postgresql+asyncpg")
-    return create_async_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-        connect_args={"timeout": 5},
-    )
+    return create_async_engine(url, **_server_pool(pool_size), connect_args={"timeout": 5})
+
+
+def _server_pool(pool_size: int) -> dict[str, Any]:
+    """Pool options for a database server: bounded, checked, recycled."""
+    return {
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_pre_ping": True,
+        "pool_recycle": 1800,
+    }
 
 
 def create_db_engine(raw_url: str, *, pool_size: int = 10) -> Engine:
@@ -97,14 +100,7 @@ def create_db_engine(raw_url: str, *, pool_size: int = 10) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    return create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-        connect_args={"connect_timeout": 5},
-    )
+    return create_engine(url, **_server_pool(pool_size), connect_args={"connect_timeout": 5})
 
 
 class Database:
