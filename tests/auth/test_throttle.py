@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
-from tests.conftest import login
+from tests.conftest import MakeAccount, login
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -96,3 +96,20 @@ async def test_redis_counts_are_shared_between_workers(settings: Settings, redis
         assert keys
         await redis.delete(*keys)
         await redis.aclose()
+
+
+async def test_logins_go_on_when_redis_is_down(
+    settings: Settings, make_account: MakeAccount, caplog: pytest.LogCaptureFixture
+) -> None:
+    await make_account("steady@example.com", "right password")
+    # Nothing listens on port 9: every Redis call fails at once.
+    app = create_app(settings.model_copy(update={"redis_url": "redis://127.0.0.1:9/0"}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            assert (await login(client, "steady@example.com", "wrong password")).status_code == 401
+            assert (await login(client, "steady@example.com", "right password")).status_code == 200
+            ready = await client.get("/health/ready")
+    assert ready.status_code == 503
+    assert ready.json()["detail"].startswith("redis unreachable")
+    assert "Login throttle unavailable" in caplog.text

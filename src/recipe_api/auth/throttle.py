@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
+
+
+log = logging.getLogger(__name__)
 
 
 class FailureCounter(Protocol):
@@ -86,6 +90,12 @@ class RedisCounter:
 
 
 class LoginThrottle:
+    """Failed-login limits per email and per client address.
+
+    When the counter's store (Redis) fails, logins go on unthrottled and a
+    warning is logged: an outage of the cache must not lock everyone out.
+    """
+
     def __init__(self, counter: FailureCounter, *, per_email: int, per_client: int) -> None:
         self.counter = counter
         self.per_email = per_email
@@ -97,15 +107,25 @@ class LoginThrottle:
 
     async def retry_after(self, email: str, client: str) -> int:
         email_key, client_key = self._keys(email, client)
-        return max(
-            await self.counter.blocked_for(email_key, self.per_email),
-            await self.counter.blocked_for(client_key, self.per_client),
-        )
+        try:
+            return max(
+                await self.counter.blocked_for(email_key, self.per_email),
+                await self.counter.blocked_for(client_key, self.per_client),
+            )
+        except Exception as exc:
+            log.warning("Login throttle unavailable, not throttling: %s", exc)
+            return 0
 
     async def failed(self, email: str, client: str) -> None:
-        for key in self._keys(email, client):
-            await self.counter.add_failure(key)
+        try:
+            for key in self._keys(email, client):
+                await self.counter.add_failure(key)
+        except Exception as exc:
+            log.warning("Login throttle unavailable, failure not counted: %s", exc)
 
     async def succeeded(self, email: str, client: str) -> None:
         # The address keeps its count: one good account must not reset a spray.
-        await self.counter.clear(self._keys(email, client)[0])
+        try:
+            await self.counter.clear(self._keys(email, client)[0])
+        except Exception as exc:
+            log.warning("Login throttle unavailable, count not cleared: %s", exc)
