@@ -51,3 +51,18 @@ async def test_docs_and_openapi(client: httpx.AsyncClient) -> None:
     spec = (await client.get("/openapi.json")).json()
     assert "/api/v1/recipes/{recipe_id}" in spec["paths"]
     assert "/api/v1/recipes/search/" in spec["paths"]
+
+
+async def test_lost_database_is_503_not_500(app: FastAPI, client: httpx.AsyncClient) -> None:
+    working = app.state.db
+    app.state.db = Database.from_url("postgresql://nobody@127.0.0.1:1/none")
+    try:
+        response = await client.get("/api/v1/recipes/1")
+        search = await client.get("/api/v1/recipes/search/", params={"keyword": "chicken"})
+    finally:
+        await app.state.db.aclose()
+        app.state.db = working
+    assert response.status_code == search.status_code == 503
+    assert response.json() == {"detail": "The database is unavailable; try again shortly"}
+    assert response.headers["retry-after"] == "5"
+    assert "nobody" not in response.text

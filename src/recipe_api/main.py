@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from recipe_api import __version__, health
 from recipe_api.auth.router import router as auth_router
@@ -35,6 +36,15 @@ log = logging.getLogger(__name__)
 async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
+    log.error("Database unavailable: %s", exc)
+    return JSONResponse(
+        {"detail": "The database is unavailable; try again shortly"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )
 
 
 def _login_throttle(settings: Settings, redis: aioredis.Redis | None) -> LoginThrottle:
@@ -85,6 +95,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_exception_handler(AppError, _app_error_handler)
+    # A lost connection is the service's trouble, not the request's: 503, not 500.
+    for lost in (OperationalError, InterfaceError, ConnectionError):
+        app.add_exception_handler(lost, _database_unavailable)
     app.add_middleware(ProcessTimeMiddleware)
 
     # Routes are matched in order: the hottest go first. No path of one router
