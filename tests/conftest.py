@@ -23,7 +23,7 @@ import httpx
 import psycopg
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 
 from recipe_api.db import migrate
 from recipe_api.db.engine import Database, normalize_url
@@ -145,10 +145,6 @@ def redis_url() -> str:
     except redis.RedisError as exc:
         skip_or_fail(f"no Redis answers at {url}: {exc}")
     return url
-
-
-def backend_name(url: str) -> str:
-    return make_url(url).get_backend_name()
 
 
 def free_port() -> int:
