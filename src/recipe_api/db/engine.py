@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 from anyio import to_thread
@@ -106,10 +107,13 @@ def create_db_engine(raw_url: str, *, pool_size: int = 10) -> Engine:
 class Database:
     """Owns the engine; runs units of work (see the module docstring)."""
 
-    def __init__(self, engine: Engine, async_engine: AsyncEngine | None = None) -> None:
-        self.engine = engine
-        self.async_engine = async_engine
-        self.inline = engine.url.get_backend_name() == "sqlite"
+    def __init__(self, raw_url: str, *, pool_size: int = 10) -> None:
+        self.url = normalize_url(raw_url)
+        self.inline = self.url.get_backend_name() == "sqlite"
+        self._pool_size = pool_size
+        self.async_engine: AsyncEngine | None = None
+        if not self.inline:
+            self.async_engine = create_async_db_engine(raw_url, pool_size=pool_size)
         # Inline units of work never interleave (they do not await), so the
         # event loop's thread can keep one connection instead of a pool
         # checkout per call: 40 of the 110 µs a SQLite read takes.
@@ -118,19 +122,21 @@ class Database:
 
     @classmethod
     def from_url(cls, raw_url: str, *, pool_size: int = 10) -> Database:
-        engine = create_db_engine(raw_url, pool_size=pool_size)
-        if engine.url.get_backend_name() == "sqlite":
-            return cls(engine)
-        # The synchronous engine is only for run_sync: keep its pool small.
-        engine.dispose()
-        return cls(
-            create_db_engine(raw_url, pool_size=1),
-            create_async_db_engine(raw_url, pool_size=pool_size),
-        )
+        return cls(raw_url, pool_size=pool_size)
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The synchronous engine: every SQLite call; on PostgreSQL, only ``run_sync``.
+
+        Made on first use: a PostgreSQL worker that only serves requests never
+        loads psycopg (11 MB).
+        """
+        url = self.url.render_as_string(hide_password=False)
+        return create_db_engine(url, pool_size=self._pool_size if self.inline else 1)
 
     @property
     def backend(self) -> str:
-        return self.engine.url.get_backend_name()
+        return self.url.get_backend_name()
 
     def run_sync(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
@@ -173,7 +179,8 @@ class Database:
         if self._loop_connection is not None:
             self._loop_connection.close()
             self._loop_connection = None
-        self.engine.dispose()
+        if "engine" in self.__dict__:
+            self.engine.dispose()
 
     async def aclose(self) -> None:
         self.dispose()
