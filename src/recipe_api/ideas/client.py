@@ -498,6 +498,22 @@ class _ListingUrls:
         return url
 
 
+def _token_request(config: RedditConfig) -> dict[str, Any]:
+    """reddit's application-only grant: basic auth with the app's id and secret."""
+    assert config.client_id and config.client_secret
+    return {
+        "url": config.token_url,
+        "auth": (config.client_id, config.client_secret),
+        "data": {"grant_type": "client_credentials"},
+    }
+
+
+def _token_unreachable(exc: httpx.HTTPError) -> UpstreamError:
+    return UpstreamError(
+        f"reddit's OAuth token endpoint could not be reached ({type(exc).__name__})"
+    )
+
+
 class RedditClient:
     """Top posts of a subreddit over the worker's shared ``httpx.AsyncClient``."""
 
@@ -565,18 +581,10 @@ class RedditClient:
             return token
 
     async def _fetch_token(self) -> str:
-        config = self._config
-        assert config.client_id and config.client_secret
         try:
-            response = await self._http.post(
-                config.token_url,
-                auth=(config.client_id, config.client_secret),
-                data={"grant_type": "client_credentials"},
-            )
+            response = await self._http.post(**_token_request(self._config))
         except httpx.HTTPError as exc:
-            raise UpstreamError(
-                f"reddit's OAuth token endpoint could not be reached ({type(exc).__name__})"
-            ) from exc
+            raise _token_unreachable(exc) from exc
         value, expires_in = read_token(response)
         self._tokens.store(value, expires_in)
         return value
@@ -636,20 +644,11 @@ class SyncRedditClient:
             failure = self._tokens.recent_failure()
             if failure is not None:
                 raise _token_failure(subreddit, failure)
-            config = self._config
-            assert config.client_id and config.client_secret
             try:
-                response = self._http.post(
-                    config.token_url,
-                    auth=(config.client_id, config.client_secret),
-                    data={"grant_type": "client_credentials"},
-                    timeout=timeout,
-                )
+                response = self._http.post(**_token_request(self._config), timeout=timeout)
                 value, expires_in = read_token(response)
             except httpx.HTTPError as exc:
-                error = UpstreamError(
-                    f"reddit's OAuth token endpoint could not be reached ({type(exc).__name__})"
-                )
+                error = _token_unreachable(exc)
                 self._tokens.fail(error)
                 raise _token_failure(subreddit, error) from exc
             except UpstreamError as error:
