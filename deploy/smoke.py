@@ -1,8 +1,8 @@
 """Try the running stack from the host, as a client would: stdlib only, no virtualenv.
 
-    python3 deploy/smoke.py BASE_URL first STATE_FILE   ready, signup, login, create, read
-    python3 deploy/smoke.py BASE_URL again STATE_FILE   the same account and recipe still there
-    python3 deploy/smoke.py BASE_URL ready              wait until /health/ready answers 200
+python3 deploy/smoke.py BASE_URL first STATE_FILE   ready, signup, login, create, read
+python3 deploy/smoke.py BASE_URL again STATE_FILE   the same account and recipe still there
+python3 deploy/smoke.py BASE_URL ready              wait until /health/ready answers 200
 """
 
 from __future__ import annotations
@@ -18,7 +18,11 @@ from typing import Any
 
 
 def call(
-    method: str, url: str, *, json_body: Any = None, form: dict[str, str] | None = None,
+    method: str,
+    url: str,
+    *,
+    json_body: Any = None,
+    form: dict[str, str] | None = None,
     token: str | None = None,
 ) -> tuple[int, Any]:
     headers = {}
@@ -73,7 +77,9 @@ def first(base: str, state_file: str) -> None:
     api = f"{base}/api/v1"
     wait_ready(base)
     email, password = f"cook-{uuid.uuid4().hex[:8]}@example.com", "a long container password"
-    status, body = call("POST", f"{api}/auth/signup", json_body={"email": email, "password": password})
+    status, body = call(
+        "POST", f"{api}/auth/signup", json_body={"email": email, "password": password}
+    )
     expect("signup", status, 201, body)
     token = login(api, email, password)
     status, body = call("GET", f"{api}/auth/me", token=token)

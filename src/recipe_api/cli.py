@@ -103,9 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="trust X-Forwarded-For from --forwarded-allow-ips (behind a reverse proxy); "
         "default: PROXY_HEADERS",
     )
-    serve.add_argument(
-        "--forwarded-allow-ips", help="default: FORWARDED_ALLOW_IPS, else 127.0.0.1"
-    )
+    serve.add_argument("--forwarded-allow-ips", help="default: FORWARDED_ALLOW_IPS, else 127.0.0.1")
 
     db = commands.add_parser("db", help="database migrations and seed data")
     db_commands = db.add_subparsers(dest="db_command", required=True)
