@@ -92,7 +92,7 @@ async def test_redis_counts_are_shared_between_workers(settings: Settings, redis
         assert (await login(clients[1], "x@example.com", "wrong password")).status_code == 401
         assert (await login(clients[0], "x@example.com", "wrong password")).status_code == 429
         redis = aioredis.from_url(redis_url)
-        keys = [key async for key in redis.scan_iter(match=prefix + "*")]
+        keys = [key async for key in redis.scan_iter(match=f"*{prefix}*")]
         assert keys
         await redis.delete(*keys)
         await redis.aclose()
