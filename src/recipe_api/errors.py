@@ -42,7 +42,7 @@ class InvalidCredentialsError(AppError):
     """A login that did not match an account (wrong password, unknown email alike)."""
 
     status_code = 401
-    default_headers = {"WWW-Authenticate": "Bearer"}
+    default_headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": "Bearer"}
 
     def __init__(self, detail: str = "Incorrect email or password") -> None:
         super().__init__(detail)

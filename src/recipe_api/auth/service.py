@@ -39,9 +39,7 @@ async def signup(
     if throttle is not None:
         wait = await throttle.reserve(client)
         if wait:
-            raise TooManyAttemptsError(
-                f"Too many signups; try again in {wait} s", retry_after=wait
-            )
+            raise TooManyAttemptsError(f"Too many signups; try again in {wait} s", retry_after=wait)
     # Hashed before the lookup: a taken email costs the same time as a new one.
     hashed = await passwords.hash_async(data.password)
 

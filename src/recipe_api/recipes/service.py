@@ -84,9 +84,7 @@ def _check_may_change(connection: Connection, recipe_id: int, user: UserOut) -> 
         raise PermissionDeniedError("Only the recipe's submitter or a superuser may change it")
 
 
-def _update(
-    connection: Connection, recipe_id: int, data: RecipeUpdate, user: UserOut
-) -> RecipeOut:
+def _update(connection: Connection, recipe_id: int, data: RecipeUpdate, user: UserOut) -> RecipeOut:
     _check_may_change(connection, recipe_id, user)
     # A field sent as null means "not given": every column is required.
     changes = data.model_dump(mode="json", exclude_none=True)

@@ -16,8 +16,8 @@ MAX_EMAIL_LENGTH = 320
 def normalize_email(raw: str) -> str:
     """NFKC and case folding of the whole address, surrounding whitespace removed.
 
-    ``ｃｏｏｋ@example.com`` (fullwidth) and ``COOK@Example.com`` are both
-    ``cook@example.com``. The local part is folded too: an account per case
+    ``COOK@Example.com`` and the same address in fullwidth letters (U+FF43
+    and so on) are both ``cook@example.com``. The local part is folded too: an account per case
     of one mailbox helps nobody and invites look-alikes. NFKC runs again
     after folding because folding can leave a string that is not NFKC.
     """
