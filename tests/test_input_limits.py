@@ -100,11 +100,12 @@ def _raw_request(server: LiveServer, head: bytes, body_chunks: int, chunk: bytes
             if answer:
                 break
         sock.settimeout(10)
-        while b"\r\n\r\n" not in answer:
-            data = sock.recv(65536)
-            if not data:
-                break
-            answer += data
+        # The 413 says "connection: close": read until the server closes.
+        try:
+            while data := sock.recv(65536):
+                answer += data
+        except ConnectionResetError:
+            pass  # closed with our unread body still in its buffer: a reset
         return answer
 
 
