@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
@@ -13,7 +15,7 @@ from fastapi import FastAPI
 
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, serving
 
 LIMIT = 4096
 SIGNUP = "/api/v1/auth/signup"
@@ -181,3 +183,24 @@ async def test_422_with_unencodable_input_is_still_json(client: httpx.AsyncClien
     )
     assert surrogate.status_code == 422
     assert surrogate.json()["detail"][0]["input"] == "x\\ud800"
+
+
+def test_h11_bounds_the_request_head(tmp_path: Path) -> None:
+    """``serve --http h11 --max-header-bytes N``: a larger head is refused, the server stays up."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'h11.db'}",
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY_FILE": str(tmp_path / "secret_key"),
+    }
+    env.pop("REDIS_URL", None)
+    with serving(["--http", "h11", "--max-header-bytes", "8192"], env, tmp_path) as server:
+        answer = _raw_request(
+            server,
+            b"GET /health/live HTTP/1.1\r\nHost: x\r\n",
+            body_chunks=64,
+            chunk=b"X-Pad: " + b"a" * 1024 + b"\r\n",
+        )
+        assert answer.startswith(b"HTTP/1.1 400 ")
+        ok = httpx.get(f"{server.url}/health/live", headers={"X-Pad": "a" * 4000}, timeout=5)
+        assert ok.status_code == 200
