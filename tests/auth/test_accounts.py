@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from recipe_api.auth.schemas import MAX_PASSWORD_LENGTH
 from recipe_api.auth.security import Passwords
+from recipe_api.db.seed import seed
 from recipe_api.users.repository import get_user_by_email
 from tests.conftest import MakeAccount, login
 
@@ -222,3 +223,13 @@ async def test_signup_is_one_unit_of_work(app: FastAPI, client: httpx.AsyncClien
         del app.state.db.run
     assert response.status_code == 201
     assert calls == ["create"]
+
+
+async def test_seed_normalises_the_superuser_email(app: FastAPI) -> None:
+    first = await app.state.db.run(
+        seed, superuser_email=" Admin@RecipeAPI.com", hashed_password=None
+    )
+    look_alike = "\uff41dmin@recipeapi.com"  # a fullwidth "a"
+    again = await app.state.db.run(seed, superuser_email=look_alike, hashed_password=None)
+    assert first.superuser_created and not again.superuser_created
+    assert (await app.state.db.run(get_user_by_email, "admin@recipeapi.com")) is not None
