@@ -20,12 +20,19 @@ from recipe_api.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+_THROTTLED: dict[int | str, dict[str, str]] = {
+    429: {
+        "description": "Too many attempts from this address (or for this email); see Retry-After"
+    },
+    503: {"description": "Too many password hashes waiting; see Retry-After"},
+}
+
 
 @router.post(
     "/signup",
     response_model=UserOut,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "The email is taken"}, 429: {"description": "Throttled"}},
+    responses={409: {"description": "The email is taken"}, **_THROTTLED},
 )
 async def signup(
     data: SignupIn,
@@ -40,7 +47,7 @@ async def signup(
 @router.post(
     "/login",
     response_model=Token,
-    responses={401: {"description": "Wrong email or password"}, 429: {"description": "Throttled"}},
+    responses={401: {"description": "Wrong email or password"}, **_THROTTLED},
 )
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
