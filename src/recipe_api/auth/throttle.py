@@ -169,6 +169,14 @@ class LoginThrottle:
             log.warning("Login throttle unavailable, not throttling: %s", exc)
             return 0
 
+    async def not_checked(self, email: str, client: str) -> None:
+        """Gives back a reservation whose password was never checked (the service was busy)."""
+        try:
+            await self.counter.give_back(self.per_email, f"email:{email}")
+            await self.counter.give_back(self.per_client, f"client:{client}")
+        except Exception as exc:
+            log.warning("Login throttle unavailable, count not given back: %s", exc)
+
     async def succeeded(self, email: str, client: str) -> None:
         try:
             await self.counter.clear(self.per_email, f"email:{email}")
