@@ -66,3 +66,10 @@ class ServiceBusyError(AppError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
+
+
+class QueryTimeoutError(AppError):
+    """A query ran past its time limit and was stopped (a pathological search)."""
+
+    status_code = 503
+    default_headers: ClassVar[dict[str, str] | None] = {"Retry-After": "1"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 ItemT = TypeVar("ItemT")
 
@@ -29,3 +29,7 @@ class Page(BaseModel, Generic[ItemT]):
     total: int
     skip: int
     limit: int
+    next: str | None = Field(
+        default=None,
+        description="The next page (a path with a cursor); absent on the last page.",
+    )

@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_SQLITE_URL
     db_pool_size: int = Field(default=10, ge=1, le=100)
     redis_url: str | None = None
+    search_timeout_ms: int = Field(
+        default=1000, ge=10, le=60_000, description="a longer search is stopped: 503"
+    )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="larger bodies: 413")
 
     # Defaults for `recipe-api serve` (its flags win), under uvicorn's own variable

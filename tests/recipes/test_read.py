@@ -70,11 +70,11 @@ async def test_search_limits_and_ranks(client: httpx.AsyncClient, db: Database) 
         "/api/v1/recipes/search/", params={"keyword": "curry", "max_results": 3}
     )
     labels = [r["label"] for r in response.json()["results"]]
-    # Exact label, then prefix, then word start; the seeded word-start match is older.
-    assert labels == ["Curry", "Curry soup", "Thai green curry"]
+    # Every label match is one rank (decision 0009): newest first.
+    assert labels == ["Ricecurry bowl", "Thai green curry", "Curry soup"]
     response = await client.get("/api/v1/recipes/search/", params={"keyword": "curry"})
     labels = [r["label"] for r in response.json()["results"]]
-    assert labels[3:] == ["Cauliflower and Tofu Curry Recipe", "Ricecurry bowl"]
+    assert labels[3:] == ["Curry", "Cauliflower and Tofu Curry Recipe"]
 
 
 @pytest.mark.parametrize("keyword", ["50%", "a_b", "%%%", "___"])

@@ -32,6 +32,9 @@ from anyio import to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from recipe_api.errors import QueryTimeoutError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -40,6 +43,8 @@ log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+_TOO_SLOW = "The query took too long and was stopped; narrow it and try again"
 
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2"}
 
@@ -167,6 +172,60 @@ class Database:
             self._loop_thread = thread
         with connection.begin():
             return fn(connection, *args, **kwargs)
+
+    async def run_bounded(
+        self,
+        fn: Callable[Concatenate[Connection, P], T],
+        time_limit: float,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """``run``, for a query that may be slow: stopped after ``time_limit`` seconds.
+
+        On SQLite it leaves the event loop for a worker thread (sqlite3 lets go
+        of the GIL while a statement runs), and the connection is interrupted
+        when the time is up. On PostgreSQL the server enforces the limit
+        (``statement_timeout``). Either way a stopped query raises
+        ``QueryTimeoutError``.
+        """
+        if self.inline:
+            return await to_thread.run_sync(
+                lambda: self._run_interruptible(fn, time_limit, *args, **kwargs)
+            )
+        milliseconds = max(1, int(time_limit * 1000))
+
+        def bounded(connection: Connection) -> T:
+            connection.execute(text(f"SET LOCAL statement_timeout = {milliseconds}"))
+            return fn(connection, *args, **kwargs)
+
+        try:
+            return await self.run(bounded)
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) == "57014":  # query_canceled
+                raise QueryTimeoutError(_TOO_SLOW) from exc
+            raise
+
+    def _run_interruptible(
+        self,
+        fn: Callable[Concatenate[Connection, P], T],
+        time_limit: float,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        with self.engine.connect() as connection:
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            timer = threading.Timer(time_limit, raw.interrupt)
+            timer.start()
+            try:
+                with connection.begin():
+                    return fn(connection, *args, **kwargs)
+            except OperationalError as exc:
+                if "interrupted" in str(exc.orig):
+                    raise QueryTimeoutError(_TOO_SLOW) from exc
+                raise
+            finally:
+                timer.cancel()
 
     async def ping(self) -> None:
         def _select_one(connection: Connection) -> None:

@@ -1,16 +1,27 @@
-"""The ``recipe`` table."""
+"""The ``recipe`` table and what keeps its search index and count.
+
+Ingredients, instructions and tags are ordered lists of lines kept as JSON
+arrays on the recipe row (see ``docs/decisions/0009-recipe-details-and-search.md``):
+a recipe is always read whole, and search goes through an index built from
+the flattened text, never through a row per ingredient.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, func
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text, func
+from sqlalchemy.dialects.postgresql import JSONB
 
 from recipe_api.db.base import UTCDateTime, created_at_column, metadata
+
+# JSONB on PostgreSQL: containment (``tags @> '["vegan"]'``) has a GIN index.
+Lines = JSON().with_variant(JSONB(), "postgresql")
 
 recipe_table = Table(
     "recipe",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("label", String(256), nullable=False),
+    # "" when the recipe was typed in at home: API v1 always answered strings here.
     Column("url", String(2048), nullable=False),
     Column("source", String(256), nullable=False),
     Column(
@@ -28,6 +39,35 @@ recipe_table = Table(
         onupdate=func.now(),
         nullable=False,
     ),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("ingredients", Lines, nullable=False, server_default="[]"),
+    Column("instructions", Lines, nullable=False, server_default="[]"),
+    Column("tags", Lines, nullable=False, server_default="[]"),
+    Column("servings", String(256), nullable=False, server_default=""),
+    Column("prep_minutes", Integer, nullable=True),
+    Column("cook_minutes", Integer, nullable=True),
+    Column("total_minutes", Integer, nullable=True),
+    Column("image_url", String(2048), nullable=True),
+    Column("cuisine", String(256), nullable=True),
+    Column("category", String(256), nullable=True),
     # The list and the home page read newest first.
     Index("ix_recipe_created_at_id", "created_at", "id"),
+)
+
+# One row, kept by triggers: the list's ``total`` without counting the table.
+recipe_count_table = Table(
+    "recipe_count",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("recipes", Integer, nullable=False),
+)
+
+# Search objects the migration makes and the metadata cannot express
+# (an FTS5 table and its shadow tables, trigram expression indexes).
+SEARCH_TABLES = ("recipe_fts",)
+SEARCH_INDEXES = (
+    "ix_recipe_label_trgm",
+    "ix_recipe_ingredients_trgm",
+    "ix_recipe_other_trgm",
+    "ix_recipe_tags_gin",
 )

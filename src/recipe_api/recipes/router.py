@@ -2,14 +2,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.recipes import service
 from recipe_api.recipes.dependencies import RecipeId
-from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeSearchResults, RecipeUpdate
-from recipe_api.schemas import MAX_ID, NO_NUL_PATTERN, Page
+from recipe_api.recipes.schemas import (
+    RecipeCreate,
+    RecipeOut,
+    RecipeSearchResults,
+    RecipeUpdate,
+    normalize_tag,
+)
+from recipe_api.recipes.service import InvalidCursorError, SearchQuery
+from recipe_api.schemas import NO_NUL_PATTERN, Page
+
+# Deeper than this, OFFSET walks too many rows: clients follow the `next` cursor.
+MAX_SKIP = 10_000
 
 router = APIRouter(prefix="/recipes", tags=["recipes"])
 
@@ -26,6 +36,7 @@ async def get_recipe(recipe_id: RecipeId, db: DatabaseDep) -> RecipeOut:
 
 @router.get("/search/", response_model=RecipeSearchResults)
 async def search_recipes(
+    request: Request,
     db: DatabaseDep,
     keyword: Annotated[
         str | None,
@@ -33,21 +44,69 @@ async def search_recipes(
             min_length=3,
             max_length=256,
             pattern=NO_NUL_PATTERN,
-            description="Part of the label, any case; absent: the newest recipes.",
+            description="Part of the label, an ingredient, a tag or the description, any case; "
+            "label matches first, then ingredient matches, then the rest, newest first in each. "
+            "Absent: the newest recipes.",
         ),
+    ] = None,
+    tag: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=NO_NUL_PATTERN,
+            description="Only recipes with this tag (the whole tag, any case)",
+        ),
+    ] = None,
+    ingredient: Annotated[
+        str | None,
+        Query(
+            min_length=3,
+            max_length=256,
+            pattern=NO_NUL_PATTERN,
+            description="Only recipes with an ingredient line containing this, any case",
+        ),
+    ] = None,
+    max_total_minutes: Annotated[
+        int | None,
+        Query(ge=0, le=100_000, description="Only recipes ready within this many minutes"),
     ] = None,
     max_results: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> RecipeSearchResults:
-    return await service.search_recipes(db, keyword, limit=max_results)
+    query = SearchQuery(
+        keyword=keyword,
+        tag=None if tag is None else normalize_tag(tag) or None,
+        ingredient=ingredient,
+        max_total_minutes=max_total_minutes,
+    )
+    timeout = request.app.state.settings.search_timeout_ms / 1000
+    return await service.search_recipes(db, query, limit=max_results, time_limit=timeout)
 
 
 @router.get("/", response_model=Page[RecipeOut])
 async def list_recipes(
     db: DatabaseDep,
-    skip: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    skip: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=MAX_SKIP,
+            description=f"Rows to skip (at most {MAX_SKIP:,}); follow `next` to go further",
+        ),
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="From a previous page's `next`: the page after it",
+        ),
+    ] = None,
 ) -> Page[RecipeOut]:
-    return await service.list_recipes(db, skip=skip, limit=limit)
+    if cursor is not None and skip:
+        raise InvalidCursorError("Give either skip or cursor, not both")
+    return await service.list_recipes(db, skip=skip, limit=limit, cursor=cursor)
 
 
 @router.post(

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -19,17 +20,69 @@ RecipeUrl = Annotated[
     HttpUrl,
     UrlConstraints(max_length=2048, allowed_schemes=["http", "https"]),
 ]
+Description = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=10_000)]
+IngredientLine = Annotated[
+    Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
+]
+Step = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+Minutes = Annotated[int, Field(ge=0, le=100_000)]
+MAX_LINES = 200
 
 
-class RecipeBase(BaseModel):
+def normalize_tag(tag: str) -> str:
+    """Tags are one spelling each: case-folded, inner spaces collapsed."""
+    return " ".join(tag.casefold().split())
+
+
+def _unique_tags(tags: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for tag in tags:
+        seen.setdefault(normalize_tag(tag), None)
+    return list(seen)
+
+
+Tag = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+Tags = Annotated[list[Tag], Field(max_length=30), AfterValidator(_unique_tags)]
+Ingredients = Annotated[list[IngredientLine], Field(max_length=MAX_LINES)]
+Instructions = Annotated[list[Step], Field(max_length=MAX_LINES)]
+
+
+class RecipeDetails(BaseModel):
+    """What a cook needs beyond the label; every field optional on input."""
+
     model_config = ConfigDict(extra="forbid")
 
+    description: Description = Field(default="", examples=["A Chicago classic."])
+    ingredients: Ingredients = Field(
+        default_factory=list,
+        description="One line each, as written, in order.",
+        examples=[["4 chicken thighs", "2 cloves garlic, minced"]],
+    )
+    instructions: Instructions = Field(
+        default_factory=list, description="The steps, in order.", examples=[["Brown the chicken."]]
+    )
+    tags: Tags = Field(
+        default_factory=list,
+        description="Stored case-folded, without repeats.",
+        examples=[["chicken", "italian-american"]],
+    )
+    servings: ShortText = Field(default="", description="The yield, as written", examples=["4"])
+    prep_minutes: Minutes | None = None
+    cook_minutes: Minutes | None = None
+    total_minutes: Minutes | None = Field(
+        default=None, description="Default: prep plus cook, when either is given"
+    )
+    image_url: RecipeUrl | None = None
+    cuisine: ShortText | None = Field(default=None, examples=["Italian-American"])
+    category: ShortText | None = Field(default=None, examples=["Main course"])
+
+
+class RecipeCreate(RecipeDetails):
     label: Label = Field(examples=["Chicken Vesuvio"])
     source: ShortText = Field(default="", examples=["Serious Eats"])
-    url: RecipeUrl = Field(examples=["https://www.seriouseats.com/chicken-vesuvio-recipe"])
-
-
-class RecipeCreate(RecipeBase):
+    url: RecipeUrl | None = Field(
+        default=None, examples=["https://www.seriouseats.com/chicken-vesuvio-recipe"]
+    )
     submitter_id: int | None = Field(
         default=None,
         ge=1,
@@ -38,6 +91,34 @@ class RecipeCreate(RecipeBase):
         "only a superuser may name someone else.",
     )
 
+    def columns(self) -> dict[str, Any]:
+        """The row to insert (without the submitter)."""
+        values = self.model_dump(mode="json", exclude={"submitter_id"})
+        values["url"] = values["url"] or ""
+        values["total_minutes"] = total_minutes(values)
+        return values
+
+
+def total_minutes(values: dict[str, Any]) -> int | None:
+    if values.get("total_minutes") is not None:
+        return int(values["total_minutes"])
+    parts = [values.get("prep_minutes"), values.get("cook_minutes")]
+    given = [int(part) for part in parts if part is not None]
+    return sum(given) if given else None
+
+
+# Columns that cannot be empty: null in an update means "leave it" (as in API v1).
+_REQUIRED = {
+    "label",
+    "source",
+    "url",
+    "description",
+    "ingredients",
+    "instructions",
+    "tags",
+    "servings",
+}
+
 
 class RecipeUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -45,6 +126,26 @@ class RecipeUpdate(BaseModel):
     label: Label | None = None
     source: ShortText | None = None
     url: RecipeUrl | None = None
+    description: Description | None = None
+    ingredients: Ingredients | None = None
+    instructions: Instructions | None = None
+    tags: Tags | None = None
+    servings: ShortText | None = None
+    prep_minutes: Minutes | None = None
+    cook_minutes: Minutes | None = None
+    total_minutes: Minutes | None = None
+    image_url: RecipeUrl | None = None
+    cuisine: ShortText | None = None
+    category: ShortText | None = None
+
+    def changes(self) -> dict[str, Any]:
+        """The columns to set: a null clears an optional field and leaves a required one."""
+        given = self.model_dump(mode="json", exclude_unset=True)
+        return {
+            name: value
+            for name, value in given.items()
+            if value is not None or name not in _REQUIRED
+        }
 
 
 class RecipeOut(BaseModel):
@@ -57,6 +158,17 @@ class RecipeOut(BaseModel):
     submitter_id: int
     created_at: datetime
     updated_at: datetime
+    description: str
+    ingredients: list[str]
+    instructions: list[str]
+    tags: list[str]
+    servings: str
+    prep_minutes: int | None
+    cook_minutes: int | None
+    total_minutes: int | None
+    image_url: str | None
+    cuisine: str | None
+    category: str | None
 
 
 class RecipeSearchResults(BaseModel):

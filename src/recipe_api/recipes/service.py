@@ -7,15 +7,40 @@ the submitter or a superuser changes or deletes a recipe.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import Connection
 
 from recipe_api.db.engine import Database
-from recipe_api.errors import InvalidReferenceError, NotFoundError, PermissionDeniedError
+from recipe_api.errors import (
+    AppError,
+    InvalidReferenceError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from recipe_api.recipes import repository
-from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeSearchResults, RecipeUpdate
+from recipe_api.recipes.repository import SearchQuery
+from recipe_api.recipes.schemas import (
+    RecipeCreate,
+    RecipeOut,
+    RecipeSearchResults,
+    RecipeUpdate,
+    total_minutes,
+)
 from recipe_api.schemas import Page
 from recipe_api.users.repository import get_user
 from recipe_api.users.schemas import UserOut
+
+__all__ = ["Cursor", "SearchQuery"]
+
+
+class InvalidCursorError(AppError):
+    status_code = 400
 
 
 def _not_found(recipe_id: int) -> NotFoundError:
@@ -34,25 +59,74 @@ async def get_recipe(db: Database, recipe_id: int) -> RecipeOut:
     return recipe
 
 
-def _page(connection: Connection, skip: int, limit: int) -> Page[RecipeOut]:
-    items, total = repository.list_recipes(connection, skip=skip, limit=limit)
-    return Page[RecipeOut].model_validate(
-        {"items": items, "total": total, "skip": skip, "limit": limit}
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ended: the last recipe's id and creation time, opaque to clients."""
+
+    after_id: int
+    after_created_at: datetime
+
+    def encode(self) -> str:
+        raw = json.dumps([self.after_id, self.after_created_at.isoformat()]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            after_id, created = json.loads(raw)
+            if not isinstance(after_id, int) or not isinstance(created, str):
+                raise ValueError(token)
+            return cls(after_id=after_id, after_created_at=datetime.fromisoformat(created))
+        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+            raise InvalidCursorError("The cursor is not one this service gave out") from exc
+
+
+def _page(connection: Connection, skip: int, limit: int, cursor: Cursor | None) -> Page[RecipeOut]:
+    if cursor is None:
+        rows = repository.list_recipes(connection, skip=skip, limit=limit)
+    else:
+        rows = repository.list_recipes_after(
+            connection,
+            after_id=cursor.after_id,
+            after_created_at=cursor.after_created_at,
+            limit=limit,
+        )
+    total = repository.count_recipes(connection)
+    page = Page[RecipeOut].model_validate(
+        {"items": rows, "total": total, "skip": skip, "limit": limit}
     )
+    if len(page.items) == limit:
+        last = page.items[-1]
+        token = Cursor(after_id=last.id, after_created_at=last.created_at).encode()
+        page.next = f"/api/v1/recipes/?limit={limit}&cursor={token}"
+    return page
 
 
-async def list_recipes(db: Database, *, skip: int, limit: int) -> Page[RecipeOut]:
-    return await db.run(_page, skip, limit)
+async def list_recipes(
+    db: Database, *, skip: int = 0, limit: int, cursor: str | None = None
+) -> Page[RecipeOut]:
+    """A page, newest first: after ``cursor`` (an index range), or ``skip`` rows in (bounded).
+
+    ``total`` is the count the database keeps in ``recipe_count``; nothing is counted.
+    """
+    after = None if cursor is None else Cursor.decode(cursor)
+    return await db.run(_page, skip, limit, after)
 
 
-def _search(connection: Connection, keyword: str | None, limit: int) -> RecipeSearchResults:
-    found = repository.search_recipes(connection, keyword, limit=limit)
+def _search(connection: Connection, query: SearchQuery, limit: int) -> RecipeSearchResults:
+    found = repository.search_recipes(connection, query, limit=limit)
     # One validation for the whole answer rather than one per row.
     return RecipeSearchResults.model_validate({"results": found})
 
 
-async def search_recipes(db: Database, keyword: str | None, *, limit: int) -> RecipeSearchResults:
-    return await db.run(_search, keyword, limit)
+async def search_recipes(
+    db: Database, query: SearchQuery, *, limit: int, time_limit: float = 1.0
+) -> RecipeSearchResults:
+    """Recipes matching ``query``; a search that runs past ``time_limit`` seconds is stopped."""
+    if query.is_empty:
+        return await db.run(_search, query, limit)
+    return await db.run_bounded(_search, time_limit, query, limit)
 
 
 def _create(connection: Connection, data: RecipeCreate, user: UserOut) -> RecipeOut:
@@ -61,13 +135,7 @@ def _create(connection: Connection, data: RecipeCreate, user: UserOut) -> Recipe
         raise PermissionDeniedError("Only a superuser may submit a recipe in another user's name")
     if get_user(connection, submitter_id) is None:
         raise InvalidReferenceError(f"Submitter with ID {submitter_id} not found")
-    recipe = repository.add_recipe(
-        connection,
-        label=data.label,
-        source=data.source,
-        url=str(data.url),
-        submitter_id=submitter_id,
-    )
+    recipe = repository.add_recipe(connection, submitter_id=submitter_id, **data.columns())
     return RecipeOut.model_validate(recipe)
 
 
@@ -76,18 +144,22 @@ async def create_recipe(db: Database, data: RecipeCreate, *, user: UserOut) -> R
     return await db.run(_create, data, user)
 
 
-def _check_may_change(connection: Connection, recipe_id: int, user: UserOut) -> None:
+def _check_may_change(connection: Connection, recipe_id: int, user: UserOut) -> dict[str, Any]:
     recipe = repository.get_recipe(connection, recipe_id)
     if recipe is None:
         raise _not_found(recipe_id)
     if recipe["submitter_id"] != user.id and not user.is_superuser:
         raise PermissionDeniedError("Only the recipe's submitter or a superuser may change it")
+    return dict(recipe)
 
 
 def _update(connection: Connection, recipe_id: int, data: RecipeUpdate, user: UserOut) -> RecipeOut:
-    _check_may_change(connection, recipe_id, user)
-    # A field sent as null means "not given": every column is required.
-    changes = data.model_dump(mode="json", exclude_none=True)
+    current = _check_may_change(connection, recipe_id, user)
+    changes = data.changes()
+    times = {"prep_minutes", "cook_minutes"}
+    if times & changes.keys() and "total_minutes" not in changes:
+        # The total follows the parts it was made of.
+        changes["total_minutes"] = total_minutes({**current, **changes, "total_minutes": None})
     recipe = repository.update_recipe(connection, recipe_id, changes)
     if recipe is None:
         raise _not_found(recipe_id)
