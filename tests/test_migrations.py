@@ -16,8 +16,9 @@ from sqlalchemy import inspect, text
 
 from recipe_api.db import migrate
 from recipe_api.db.base import metadata
-from recipe_api.db.engine import create_db_engine, normalize_url
+from recipe_api.db.engine import Database, create_db_engine, normalize_url
 from recipe_api.recipes.models import SEARCH_INDEXES, SEARCH_TABLES
+from recipe_api.recipes.repository import SearchQuery, search_recipes
 from tests.conftest import skip_or_fail
 
 
@@ -129,3 +130,52 @@ def test_0002_refuses_emails_that_collide(empty_database: str) -> None:
     # Nothing changed, nothing lost: the operator resolves the pair and upgrades again.
     assert _emails(empty_database) == before
     assert migrate.current_revision(empty_database) == "0001"
+
+
+def _run(
+    url: str, statement: str, params: dict[str, object] | None = None
+) -> list[tuple[object, ...]]:
+    engine = create_db_engine(url)
+    try:
+        with engine.begin() as connection:
+            result = connection.execute(text(statement), params or {})
+            return [tuple(row) for row in result] if result.returns_rows else []
+    finally:
+        engine.dispose()
+
+
+def test_0004_carries_recipes_forward_and_back(empty_database: str) -> None:
+    migrate.upgrade(empty_database, "0002")
+    _insert_users(empty_database, ["cook@example.com"])
+    for label in ["Chicken soup", "Lentil stew"]:
+        _run(
+            empty_database,
+            "INSERT INTO recipe (label, url, source, submitter_id) "
+            "VALUES (:l, 'https://e.com', 'S', 1)",
+            {"l": label},
+        )
+    migrate.upgrade(empty_database)
+    # Existing rows: empty details, indexed for search, counted.
+    rows = _run(empty_database, "SELECT label, description, prep_minutes FROM recipe ORDER BY id")
+    assert rows == [("Chicken soup", "", None), ("Lentil stew", "", None)]
+    assert _run(empty_database, "SELECT recipes FROM recipe_count") == [(2,)]
+    db = Database.from_url(empty_database)
+    try:
+        found = db.run_sync(search_recipes, SearchQuery(keyword="SOUP"), limit=10)
+        assert [row["label"] for row in found] == ["Chicken soup"]
+        _run(
+            empty_database,
+            "UPDATE recipe SET description = 'warming', tags = '[\"winter\"]' WHERE id = 2",
+        )
+        found = db.run_sync(search_recipes, SearchQuery(tag="winter"), limit=10)
+        assert [row["label"] for row in found] == ["Lentil stew"]
+    finally:
+        db.dispose()
+    migrate.downgrade(empty_database, "0002")
+    assert _run(empty_database, "SELECT label, url FROM recipe ORDER BY id") == [
+        ("Chicken soup", "https://e.com"),
+        ("Lentil stew", "https://e.com"),
+    ]
+    assert "recipe_count" not in _tables(empty_database)
+    migrate.upgrade(empty_database)
+    assert _run(empty_database, "SELECT recipes FROM recipe_count") == [(2,)]

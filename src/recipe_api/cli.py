@@ -6,10 +6,14 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from recipe_api.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from recipe_api.db.engine import Database
 
 log = logging.getLogger("recipe_api")
 
@@ -29,7 +33,7 @@ def _upgrade(settings: Settings, revision: str = "head") -> None:
     migrate.upgrade(settings.database_url, revision)
 
 
-def _seed(settings: Settings) -> None:
+def _seed(settings: Settings, demo: int = 0) -> None:
     import secrets
 
     from recipe_api.auth.security import Passwords
@@ -46,6 +50,8 @@ def _seed(settings: Settings) -> None:
             password, generated = secrets.token_urlsafe(12), True
         hashed = Passwords.from_settings(settings).hash(password) if password else None
         report = db.run_sync(seed, superuser_email=email, hashed_password=hashed)
+        if demo:
+            _seed_demo(db, email, demo)
     finally:
         db.dispose()
     print(
@@ -55,6 +61,19 @@ def _seed(settings: Settings) -> None:
     if report.superuser_created and generated:
         # Shown once: it is stored only as a hash.
         print(f"Seed: generated password for {email}: {password}")
+
+
+def _seed_demo(db: Database, superuser_email: str, count: int) -> None:
+    import time
+
+    from recipe_api.recipes.demo import insert_demo_recipes
+    from recipe_api.users.repository import get_user_by_email
+
+    started = time.perf_counter()
+    superuser = db.run_sync(get_user_by_email, superuser_email)
+    assert superuser is not None
+    db.run_sync(insert_demo_recipes, count, submitter_id=superuser["id"])
+    print(f"Seed: {count:,} demo recipes added in {time.perf_counter() - started:.1f} s.")
 
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
@@ -142,7 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("revision", nargs="?", default="head")
     down = db_commands.add_parser("downgrade", help="revert migrations (default: one step)")
     down.add_argument("revision", nargs="?", default="-1")
-    db_commands.add_parser("seed", help="add the superuser and example recipes if missing")
+    seed = db_commands.add_parser("seed", help="add the superuser and example recipes if missing")
+    seed.add_argument(
+        "--demo",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also add N generated recipes (ingredients, steps, tags), e.g. 1000000",
+    )
 
     fake = commands.add_parser("fake-reddit", help="serve a reddit emulator for demos and tests")
     fake.add_argument("--host", default="127.0.0.1")
@@ -169,7 +195,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.db_command == "downgrade":
             migrate.downgrade(settings.database_url, args.revision)
         else:
-            _seed(settings)
+            _seed(settings, args.demo)
     elif args.command == "fake-reddit":
         from recipe_api.ideas.emulator import serve_fake_reddit
 

@@ -63,11 +63,17 @@ recipe_count_table = Table(
 )
 
 # Search objects the migration makes and the metadata cannot express
-# (an FTS5 table and its shadow tables, trigram expression indexes).
-SEARCH_TABLES = ("recipe_fts",)
+# (FTS5 tables and their shadow tables, trigram expression indexes).
+SEARCH_TABLES = (
+    "recipe_label_fts",
+    "recipe_ingredients_fts",
+    "recipe_tags_fts",
+    "recipe_description_fts",
+)
 SEARCH_INDEXES = (
     "ix_recipe_label_trgm",
     "ix_recipe_ingredients_trgm",
-    "ix_recipe_other_trgm",
+    "ix_recipe_tags_trgm",
+    "ix_recipe_description_trgm",
     "ix_recipe_tags_gin",
 )

@@ -4,18 +4,18 @@ The read statements are built once where they can be: on SQLite, building a
 ``select()`` per call costs more than running it.
 
 Search never scans the table (``docs/decisions/0009-recipe-details-and-search.md``):
-on SQLite it reads the FTS5 trigram index ``recipe_fts`` newest first and
-stops at the limit; on PostgreSQL it first looks among the newest
-``RECENT_WINDOW`` recipes (enough for any common word), and only when they
-hold too few matches asks the pg_trgm GIN indexes for every match (a rare
-word has few).
+on SQLite it reads an FTS5 trigram index per field newest first and stops at
+the limit; on PostgreSQL it first looks among the newest ``RECENT_WINDOW``
+recipes (enough for any common word), and only when they hold too few
+matches asks the pg_trgm GIN indexes for every match (a rare word has few).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -25,17 +25,20 @@ from sqlalchemy import (
     RowMapping,
     Select,
     String,
+    Text,
     and_,
     bindparam,
+    cast,
     column,
     delete,
     func,
     insert,
     literal,
     literal_column,
-    not_,
+    or_,
     select,
     table,
+    text,
     true,
     tuple_,
     update,
@@ -47,9 +50,10 @@ from recipe_api.recipes.models import recipe_count_table, recipe_table
 _c = recipe_table.c
 _NEWEST_FIRST = (_c.created_at.desc(), _c.id.desc())
 
-# On PostgreSQL: how many of the newest recipes a search looks at before it
-# asks the trigram indexes; a word in one recipe of a hundred fills a page here.
-RECENT_WINDOW = 2000
+# On PostgreSQL (see ``_postgresql_rank``): how many of the newest recipes a
+# search reads before it asks the trigram indexes; one word in a hundred
+# recipes fills a page of ten here.
+RECENT_WINDOW = 1000
 
 _GET = select(recipe_table).where(_c.id == bindparam("recipe_id"))
 _TOTAL = select(recipe_count_table.c.recipes).where(recipe_count_table.c.id == 1)
@@ -63,18 +67,24 @@ _OFFSET_PAGE = (
 # is between stored values (SQLite keeps timestamps as text of varying
 # precision); the cursor's own timestamp serves only when that row is gone.
 _AFTER_ROW = select(_c.created_at).where(_c.id == bindparam("after_id")).scalar_subquery()
-_CURSOR_PAGE = (
-    select(recipe_table)
-    .where(
-        tuple_(_c.created_at, _c.id)
-        < tuple_(
-            func.coalesce(_AFTER_ROW, bindparam("after_created_at", type_=_c.created_at.type)),
-            bindparam("after_id", type_=Integer()),
+
+
+def _cursor_page(fallback_type: Any) -> Select[Any]:
+    fallback = bindparam("after_created_at", type_=fallback_type)
+    return (
+        select(recipe_table)
+        .where(
+            tuple_(_c.created_at, _c.id)
+            < tuple_(func.coalesce(_AFTER_ROW, fallback), bindparam("after_id", type_=Integer()))
         )
+        .order_by(*_NEWEST_FIRST)
+        .limit(bindparam("limit"))
     )
-    .order_by(*_NEWEST_FIRST)
-    .limit(bindparam("limit"))
-)
+
+
+_CURSOR_PAGE = _cursor_page(_c.created_at.type)
+# SQLite compares the text it stored: CURRENT_TIMESTAMP's form, without fractions.
+_CURSOR_PAGE_SQLITE = _cursor_page(String())
 _NEWEST = select(recipe_table).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
 
 
@@ -96,6 +106,12 @@ def list_recipes_after(
     connection: Connection, *, after_id: int, after_created_at: datetime, limit: int
 ) -> Sequence[RowMapping]:
     """The page after the recipe ``after_id``, newest first: an index range, never an offset."""
+    if connection.dialect.name == "sqlite":
+        stamp = after_created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        if after_created_at.microsecond:
+            stamp += after_created_at.strftime(".%f")
+        params = {"after_id": after_id, "after_created_at": stamp, "limit": limit}
+        return connection.execute(_CURSOR_PAGE_SQLITE, params).mappings().all()
     params = {"after_id": after_id, "after_created_at": after_created_at, "limit": limit}
     return connection.execute(_CURSOR_PAGE, params).mappings().all()
 
@@ -134,76 +150,108 @@ def search_recipes(connection: Connection, query: SearchQuery, *, limit: int) ->
     return _search_postgresql(connection, query, limit)
 
 
-# --- SQLite: FTS5 with the trigram tokenizer -------------------------------------------
+# --- SQLite: FTS5 tables with the trigram tokenizer, one per field ---------------------
 
-_fts = table("recipe_fts", column("rowid", Integer))
-_FTS_ROWID = _fts.c.rowid
-_FTS_MATCH = literal_column("recipe_fts").op("MATCH")(bindparam("fts_query", type_=String()))
+_FTS = {
+    field: table(f"recipe_{field}_fts", column("rowid", Integer))
+    for field in ("label", "ingredients", "tags", "description")
+}
 _TAG_EXACT = (
     select(literal(1))
     .select_from(func.json_each(_c.tags).table_valued("value"))
     .where(literal_column("value") == bindparam("tag", type_=String()))
     .exists()
 )
-# Trigram needs three characters; a shorter filter cannot use the index.
+# Trigram needs three characters; a shorter tag cannot use the index.
 _TRIGRAM = 3
 
 
 def _phrase(text_: str) -> str:
+    """An FTS5 string: the characters as they are, no query syntax."""
     return '"' + text_.replace('"', '""') + '"'
 
 
-def _fts_filters(query: SearchQuery) -> list[str]:
-    parts = []
+def _fts_match(field: str, phrases: list[str]) -> ColumnElement[bool]:
+    # The table's hidden column of its own name is what MATCH takes.
+    return literal_column(f"recipe_{field}_fts").op("MATCH")(
+        literal(" AND ".join(_phrase(p) for p in phrases), type_=String())
+    )
+
+
+def _sqlite_filter_phrases(query: SearchQuery) -> dict[str, list[str]]:
+    phrases: dict[str, list[str]] = {}
     if query.ingredient is not None:
-        parts.append("{ingredients} : " + _phrase(query.ingredient))
+        phrases["ingredients"] = [query.ingredient]
     if query.tag is not None and len(query.tag) >= _TRIGRAM:
-        parts.append("{tags} : " + _phrase(query.tag))
-    return parts
+        phrases["tags"] = [query.tag]
+    return phrases
 
 
-def _sqlite_tiers(query: SearchQuery) -> list[str | None]:
-    """One FTS5 query per rank; each excludes what an earlier one found."""
-    filters = _fts_filters(query)
-    if query.keyword is None:
-        return [" AND ".join(f"({part})" for part in filters) if filters else None]
-    word = _phrase(query.keyword)
-    tiers = [
-        "{label} : " + word,
-        "({ingredients} : " + word + ") NOT ({label} : " + word + ")",
-        "({tags description} : " + word + ") NOT ({label ingredients} : " + word + ")",
-    ]
-    return [" AND ".join(f"({part})" for part in [tier, *filters]) for tier in tiers]
-
-
-def _sqlite_extra(query: SearchQuery) -> list[ColumnElement[bool]]:
+def _sqlite_statement(
+    query: SearchQuery, driver: str | None, found: list[int], limit: int
+) -> Select[Any]:
+    """Matches of ``query`` read from the ``driver`` field's index, newest first."""
+    filters = _sqlite_filter_phrases(query)
     conditions: list[ColumnElement[bool]] = []
     if query.tag is not None:
         conditions.append(_TAG_EXACT)
     if query.max_total_minutes is not None:
         conditions.append(_c.total_minutes <= bindparam("max_total", type_=Integer()))
-    return conditions
+    if found:
+        conditions.append(_c.id.not_in(found))
+    if driver is None:
+        # Nothing an index serves: newest first, filtered as it goes (bounded in time).
+        return (
+            select(recipe_table)
+            .where(and_(true(), *conditions))
+            .order_by(_c.id.desc())
+            .limit(limit)
+        )
+    phrases = filters.pop(driver, [])
+    if query.keyword is not None:
+        phrases = [query.keyword, *phrases]
+    fts = _FTS[driver]
+    for field, field_phrases in filters.items():
+        other = _FTS[field]
+        conditions.append(
+            select(literal(1))
+            .select_from(other)
+            .where(other.c.rowid == _c.id, _fts_match(field, field_phrases))
+            .exists()
+        )
+    return (
+        select(recipe_table)
+        .join_from(fts, recipe_table, _c.id == fts.c.rowid)
+        .where(_fts_match(driver, phrases), *conditions)
+        # FTS5 walks its index in rowid order: newest first, no sort.
+        .order_by(fts.c.rowid.desc())
+        .limit(limit)
+    )
+
+
+def _sqlite_tiers(query: SearchQuery) -> list[list[str | None]]:
+    """The fields whose index each rank reads, best rank first."""
+    if query.keyword is not None:
+        return [["label"], ["ingredients"], ["tags", "description"]]
+    filters = _sqlite_filter_phrases(query)
+    return [[next(iter(filters), None)]]
 
 
 def _search_sqlite(connection: Connection, query: SearchQuery, limit: int) -> list[RowMapping]:
-    extra = _sqlite_extra(query)
     params: dict[str, Any] = {"tag": query.tag, "max_total": query.max_total_minutes}
     found: list[RowMapping] = []
-    for fts_query in _sqlite_tiers(query):
-        if fts_query is None:
-            statement = select(recipe_table).where(and_(true(), *extra)).order_by(_c.id.desc())
-        else:
-            statement = (
-                select(recipe_table)
-                .join_from(_fts, recipe_table, _c.id == _FTS_ROWID)
-                .where(_FTS_MATCH, *extra)
-                # FTS5 walks its index in rowid order: newest first, no sort.
-                .order_by(_FTS_ROWID.desc())
-            )
-        rows = connection.execute(
-            statement.limit(limit - len(found)), {**params, "fts_query": fts_query}
-        )
-        found.extend(rows.mappings().all())
+    for drivers in _sqlite_tiers(query):
+        # A rank is read only when the ranks before it were exhausted, so what
+        # they found is all of their matches: the exclusion list stays short.
+        found_ids = [row["id"] for row in found]
+        wanted = limit - len(found)
+        rows: list[RowMapping] = []
+        for driver in drivers:
+            statement = _sqlite_statement(query, driver, found_ids, wanted)
+            rows.extend(connection.execute(statement, params).mappings().all())
+        if len(drivers) > 1:
+            rows = sorted({row["id"]: row for row in rows}.values(), key=lambda r: -r["id"])
+        found.extend(rows[:wanted])
         if len(found) >= limit:
             break
     return found
@@ -212,11 +260,16 @@ def _search_sqlite(connection: Connection, query: SearchQuery, limit: int) -> li
 # --- PostgreSQL: pg_trgm GIN indexes on the same expressions ---------------------------
 
 _LABEL_TEXT = func.lower(_c.label)
-_INGREDIENTS_TEXT = func.lower(func.recipe_lines(_c.ingredients))
-_OTHER_TEXT = func.lower(_c.description + literal_column("E'\\n'") + func.recipe_lines(_c.tags))
+# The JSON text of the lists (the index's expression); keywords are escaped as
+# JSON for them, so a match never spans two lines (their separator has a bare quote).
+_INGREDIENTS_TEXT = func.lower(cast(_c.ingredients, Text()))
+_TAGS_TEXT = func.lower(cast(_c.tags, Text()))
+_DESCRIPTION_TEXT = func.lower(_c.description)
 
 
-def _like_pattern(text_: str) -> str:
+def _like_pattern(text_: str, *, as_json: bool = False) -> str:
+    if as_json:
+        text_ = json.dumps(text_, ensure_ascii=False)[1:-1]
     escaped = text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
@@ -226,23 +279,23 @@ def _contains(expression: ColumnElement[str], name: str) -> ColumnElement[bool]:
     return expression.like(func.lower(bindparam(name, type_=String())), escape="\\")
 
 
-def _postgresql_tiers(query: SearchQuery) -> list[ColumnElement[bool]]:
+def _postgresql_tiers(query: SearchQuery) -> list[tuple[ColumnElement[bool], ...]]:
     filters: list[ColumnElement[bool]] = []
     if query.ingredient is not None:
-        filters.append(_contains(_INGREDIENTS_TEXT, "ingredient"))
+        filters.append(_contains(_INGREDIENTS_TEXT, "ingredient_json"))
     if query.tag is not None:
         filters.append(_c.tags.op("@>")(bindparam("tag_json", type_=JSONB())))
     if query.max_total_minutes is not None:
         filters.append(_c.total_minutes <= bindparam("max_total", type_=Integer()))
     if query.keyword is None:
-        return [and_(*filters)]
-    in_label = _contains(_LABEL_TEXT, "keyword")
-    in_ingredients = _contains(_INGREDIENTS_TEXT, "keyword")
-    in_other = _contains(_OTHER_TEXT, "keyword")
+        return [tuple(filters)]
     return [
-        and_(in_label, *filters),
-        and_(in_ingredients, not_(in_label), *filters),
-        and_(in_other, not_(in_label), not_(in_ingredients), *filters),
+        (_contains(_LABEL_TEXT, "keyword"), *filters),
+        (_contains(_INGREDIENTS_TEXT, "keyword_json"), *filters),
+        (
+            or_(_contains(_TAGS_TEXT, "keyword_json"), _contains(_DESCRIPTION_TEXT, "keyword")),
+            *filters,
+        ),
     ]
 
 
@@ -272,20 +325,64 @@ def _all_matches(condition: ColumnElement[bool], limit: int) -> Select[Any]:
     )
 
 
+def _bitmap_only(connection: Connection, on: bool) -> None:
+    # The trigram indexes answer "which rows match", never "the newest
+    # matches": the planner would like to walk the id index and filter, which
+    # is a scan of the table for a rare word. Bitmap scans only, while on.
+    value = "off" if on else "on"
+    connection.execute(text(f"SET LOCAL enable_seqscan = {value}"))
+    connection.execute(text(f"SET LOCAL enable_indexscan = {value}"))
+
+
+def _postgresql_rank(
+    connection: Connection,
+    condition: ColumnElement[bool],
+    params: dict[str, Any],
+    wanted: int,
+    *,
+    indexed: bool,
+) -> list[RowMapping]:
+    """The newest ``wanted`` rows matching ``condition``, in two bounded steps.
+
+    1. The newest ``RECENT_WINDOW`` recipes: a common word fills the page here,
+       at a cost that does not grow with the table.
+    2. Else every match, from the indexes (``indexed``: bitmap scans only),
+       sorted: the word is rare, so they are few.
+    """
+    rows = connection.execute(_recent_matches(condition, wanted), params).mappings().all()
+    if len(rows) == wanted:
+        return list(rows)
+    if not indexed:
+        newest = select(recipe_table).where(condition).order_by(_c.id.desc()).limit(wanted)
+        return list(connection.execute(newest, params).mappings().all())
+    _bitmap_only(connection, True)
+    try:
+        return list(connection.execute(_all_matches(condition, wanted), params).mappings().all())
+    finally:
+        _bitmap_only(connection, False)
+
+
 def _search_postgresql(connection: Connection, query: SearchQuery, limit: int) -> list[RowMapping]:
     params: dict[str, Any] = {
         "keyword": None if query.keyword is None else _like_pattern(query.keyword),
-        "ingredient": None if query.ingredient is None else _like_pattern(query.ingredient),
+        "keyword_json": None
+        if query.keyword is None
+        else _like_pattern(query.keyword, as_json=True),
+        "ingredient_json": None
+        if query.ingredient is None
+        else _like_pattern(query.ingredient, as_json=True),
         "tag_json": None if query.tag is None else [query.tag],
         "max_total": query.max_total_minutes,
     }
     found: list[RowMapping] = []
-    for condition in _postgresql_tiers(query):
+    for conditions in _postgresql_tiers(query):
         wanted = limit - len(found)
-        rows = connection.execute(_recent_matches(condition, wanted), params).mappings().all()
-        if len(rows) < wanted:
-            rows = connection.execute(_all_matches(condition, wanted), params).mappings().all()
-        found.extend(rows)
+        # As on SQLite: a later rank runs only once the earlier ones are exhausted.
+        found_ids = [row["id"] for row in found]
+        exclude = [_c.id.not_in(found_ids)] if found_ids else []
+        condition = and_(true(), *conditions, *exclude)
+        indexed = query.keyword is not None or query.ingredient is not None or query.tag is not None
+        found.extend(_postgresql_rank(connection, condition, params, wanted, indexed=indexed))
         if len(found) >= limit:
             break
     return found

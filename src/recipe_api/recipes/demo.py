@@ -1,0 +1,150 @@
+"""Generated demo recipes: ``recipe-api db seed --demo N``.
+
+Realistic enough to measure with: labels built from cuisine, ingredient and
+dish words (so "chicken" is in about one label in fifty, "saffron" in one in
+a thousand), eight to fourteen ingredient lines, four to eight steps, tags,
+times and servings. Deterministic for a given count and seed.
+
+Rows go in by the database's bulk path (``executemany`` in large
+transactions on SQLite, ``COPY`` on PostgreSQL); the triggers keep the search
+index and the count as for any insert.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection
+
+CUISINES = [
+    "Italian", "Mexican", "Thai", "Indian", "French", "Japanese", "Greek", "Spanish",
+    "Moroccan", "Korean", "Vietnamese", "Lebanese", "Hungarian", "Peruvian", "Turkish",
+    "Ethiopian", "Chinese", "American", "British", "German",
+]  # fmt: skip
+# (word, weight): weights make some words common and some rare.
+MAINS = [
+    ("chicken", 20), ("beef", 12), ("pork", 10), ("salmon", 6), ("shrimp", 6), ("tofu", 5),
+    ("lamb", 5), ("mushroom", 6), ("chickpea", 4), ("lentil", 4), ("cod", 3), ("duck", 2),
+    ("eggplant", 4), ("cauliflower", 3), ("squash", 3), ("potato", 6), ("spinach", 3),
+    ("halloumi", 1), ("octopus", 1), ("venison", 1), ("saffron", 1), ("quince", 1),
+]  # fmt: skip
+DISHES = [
+    "stew", "curry", "soup", "salad", "tacos", "skewers", "pie", "risotto", "noodles",
+    "casserole", "stir-fry", "bowl", "roast", "burgers", "dumplings", "flatbread", "braise",
+    "gratin", "fritters", "pasta",
+]  # fmt: skip
+STYLES = [
+    "Spicy", "Smoky", "Creamy", "Crispy", "Slow-cooked", "Lemony", "Garlicky", "Herbed",
+    "Weeknight", "Sunday", "Grandma's", "Easy", "One-pan", "Sticky", "Charred",
+]  # fmt: skip
+PANTRY = [
+    "2 cloves garlic, minced", "1 onion, finely chopped", "2 tablespoons olive oil",
+    "1 teaspoon ground cumin", "1 teaspoon smoked paprika", "1 can (14 ounces) tomatoes",
+    "1 cup chicken stock", "1/2 cup crème fraîche", "1 lemon, juiced", "Salt and pepper",
+    "1 tablespoon soy sauce", "2 tablespoons butter", "1 bunch cilantro, chopped",
+    "1 cup basmati rice", "200 g dried pasta", "1 tablespoon grated ginger",
+    "1 red chili, sliced", "1 cup coconut milk", "2 carrots, diced", "1 teaspoon dried oregano",
+    "1 bay leaf", "1/2 cup white wine", "2 eggs", "1 cup flour", "1 teaspoon sugar",
+    "1 tablespoon honey", "1 cup frozen peas", "Fresh parsley, to serve", "1 pinch saffron",
+    "1 jalapeño, seeded", "100 g feta, crumbled", "1 tablespoon sesame oil",
+]  # fmt: skip
+STEPS = [
+    "Heat the oil in a large pan over medium-high heat.",
+    "Season the {main} generously with salt and pepper.",
+    "Brown the {main} on all sides, about 6 minutes; set aside.",
+    "Soften the onion and garlic in the same pan, 5 minutes.",
+    "Stir in the spices and cook until fragrant, 1 minute.",
+    "Add the liquids, scrape up the browned bits and bring to a simmer.",
+    "Return the {main} to the pan, cover and cook until tender, about {minutes} minutes.",
+    "Taste, adjust the seasoning and finish with the herbs.",
+    "Serve hot, with bread or rice.",
+]
+TAGS = [
+    "quick", "weeknight", "vegetarian", "vegan", "gluten-free", "spicy", "comfort food",
+    "healthy", "family", "make-ahead", "one pan", "summer", "winter", "party", "budget",
+]  # fmt: skip
+CATEGORIES = ["Main course", "Starter", "Side dish", "Soup", "Salad", "Snack"]
+
+
+def _weighted(pairs: list[tuple[str, int]]) -> list[str]:
+    return [word for word, weight in pairs for _ in range(weight)]
+
+
+def generate(
+    count: int, *, seed: int = 8, start: datetime | None = None
+) -> Iterator[dict[str, Any]]:
+    """``count`` recipe rows (JSON lists already encoded), oldest first, a minute apart."""
+    rng = random.Random(seed)
+    mains = _weighted(MAINS)
+    first = (start or datetime.now(UTC)) - timedelta(minutes=count)
+    for number in range(count):
+        cuisine = rng.choice(CUISINES)
+        main = rng.choice(mains)
+        dish = rng.choice(DISHES)
+        label = f"{rng.choice(STYLES)} {cuisine} {main} {dish}"
+        prep = rng.choice((5, 10, 15, 20, 30, 45))
+        cook = rng.choice((0, 10, 15, 20, 30, 45, 60, 90, 120, 180))
+        ingredients = [
+            f"{rng.randint(1, 4)} pounds {main}",
+            *rng.sample(PANTRY, rng.randint(7, 13)),
+        ]
+        steps = [
+            step.format(main=main, minutes=cook or 10)
+            for step in rng.sample(STEPS, rng.randint(4, 8))
+        ]
+        tags = [cuisine.lower(), *rng.sample(TAGS, rng.randint(1, 3))]
+        yield {
+            "label": label,
+            "source": "Demo kitchen",
+            "url": "",
+            "description": f"A {rng.choice(STYLES).lower()} {dish} of {main}, the {cuisine} way.",
+            "ingredients": json.dumps(ingredients),
+            "instructions": json.dumps(steps),
+            "tags": json.dumps(tags),
+            "servings": str(rng.choice((2, 4, 4, 6, 8))),
+            "prep_minutes": prep,
+            "cook_minutes": cook,
+            "total_minutes": prep + cook,
+            "cuisine": cuisine,
+            "category": rng.choice(CATEGORIES),
+            "created_at": first + timedelta(minutes=number),
+        }
+
+
+_COLUMNS = [
+    "label", "source", "url", "description", "ingredients", "instructions", "tags", "servings",
+    "prep_minutes", "cook_minutes", "total_minutes", "cuisine", "category", "created_at",
+]  # fmt: skip
+_BATCH = 20_000
+
+
+def insert_demo_recipes(connection: Connection, count: int, *, submitter_id: int) -> int:
+    """Add ``count`` generated recipes by ``submitter_id``; returns how many were added."""
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    names = [*_COLUMNS, "submitter_id", "updated_at"]
+    rows = generate(count)
+    if connection.dialect.name == "sqlite":
+        placeholders = ", ".join("?" for _ in names)
+        sql = f"INSERT INTO recipe ({', '.join(names)}) VALUES ({placeholders})"
+        cursor = raw.cursor()
+        batch: list[tuple[Any, ...]] = []
+        for row in rows:
+            # SQLite keeps timestamps as text; this is the form its CURRENT_TIMESTAMP writes.
+            stamp = row["created_at"].strftime("%Y-%m-%d %H:%M:%S")
+            batch.append((*[row[name] for name in _COLUMNS[:-1]], stamp, submitter_id, stamp))
+            if len(batch) == _BATCH:
+                cursor.executemany(sql, batch)
+                batch.clear()
+        if batch:
+            cursor.executemany(sql, batch)
+        return count
+    copy_sql = f"COPY recipe ({', '.join(names)}) FROM STDIN"
+    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[attr-defined]
+        for row in rows:
+            copy.write_row((*[row[name] for name in _COLUMNS], submitter_id, row["created_at"]))
+    return count
