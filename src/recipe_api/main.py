@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 from recipe_api import __version__, health
 from recipe_api.auth.router import router as auth_router
@@ -38,15 +37,6 @@ async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
-async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    log.error("Database unavailable: %s", exc)
-    return JSONResponse(
-        {"detail": "The database is unavailable; try again shortly"},
-        status_code=503,
-        headers={"Retry-After": "5"},
-    )
-
-
 def _login_throttle(settings: Settings, redis: aioredis.Redis | None) -> LoginThrottle:
     window = settings.login_window_seconds
     counter: FailureCounter = (
@@ -69,7 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            db = Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
+            db = Database.from_settings(settings)
             stack.push_async_callback(db.aclose)
             redis: aioredis.Redis | None = None
             if settings.redis_url:
@@ -94,10 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Cooking recipes, their submitters, and recipe ideas from reddit.",
         lifespan=lifespan,
     )
+    # Database.run raises DatabaseUnavailableError (an AppError, 503) for a lost database.
     app.add_exception_handler(AppError, _app_error_handler)
-    # A lost connection is the service's trouble, not the request's: 503, not 500.
-    for lost in (OperationalError, InterfaceError, ConnectionError):
-        app.add_exception_handler(lost, _database_unavailable)
     app.add_middleware(ProcessTimeMiddleware)
 
     # Routes are matched in order: the hottest go first. No path of one router
