@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from recipe_api import __version__, health
+from recipe_api import __version__, health, index
 from recipe_api.auth.router import router as auth_router
 from recipe_api.auth.security import Passwords, Tokens, load_secret_key
 from recipe_api.auth.throttle import FailureCounter, LoginThrottle, MemoryCounter, RedisCounter
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(recipes_router)
     api_v1.include_router(auth_router)
+    api_v1.include_router(index.router)
     app.include_router(api_v1)
     app.include_router(ideas_router)
     app.include_router(health.router)

@@ -83,7 +83,8 @@ def idempotent(fn: F) -> F:
     return fn
 
 
-def _is_unavailable(exc: BaseException) -> bool:
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot serve anyone right now (as opposed to: this request is wrong)."""
     # OSError covers TimeoutError (asyncpg's connect and command timeouts) and
     # ConnectionError (refused, reset), which asyncpg raises untranslated.
     if isinstance(
@@ -276,7 +277,7 @@ class Database:
                 return self._run_inline(fn, *args, **kwargs)
             return await self._run_async(fn, *args, **kwargs)
         except Exception as exc:
-            if not _is_unavailable(exc):
+            if not is_unavailable(exc):
                 raise
             if not (_is_dead_connection(exc) and fn in _IDEMPOTENT):
                 log.warning("Database unavailable: %s", exc)
@@ -287,7 +288,7 @@ class Database:
                 return self._run_inline(fn, *args, **kwargs)
             return await self._run_async(fn, *args, **kwargs)
         except Exception as exc:
-            if not _is_unavailable(exc):
+            if not is_unavailable(exc):
                 raise
             log.warning("Database unavailable: %s", exc)
             raise DatabaseUnavailableError() from exc

@@ -53,3 +53,7 @@ def set_password_hash(connection: Connection, user_id: int, hashed_password: str
 
 def delete_user(connection: Connection, user_id: int) -> bool:
     return connection.execute(delete(user_table).where(_c.id == user_id)).rowcount > 0
+
+
+def set_superuser(connection: Connection, user_id: int) -> None:
+    connection.execute(user_table.update().where(_c.id == user_id).values(is_superuser=True))
