@@ -22,8 +22,7 @@ _INDEX = ApiIndex(
     version=__version__,
     resources={
         "recipes": "/api/v1/recipes/",
-        "recipe": "/api/v1/recipes/{recipe_id}",
-        "search": "/api/v1/recipes/search/?keyword={keyword}",
+        "search": "/api/v1/recipes/search/",
         "ideas": "/api/v1/ideas",
         "signup": "/api/v1/auth/signup",
         "login": "/api/v1/auth/login",

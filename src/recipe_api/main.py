@@ -20,6 +20,7 @@ from recipe_api.db.engine import Database
 from recipe_api.errors import AppError
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
+from recipe_api.methods import HttpMethodsMiddleware
 from recipe_api.middleware import ProcessTimeMiddleware
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Database.run raises DatabaseUnavailableError (an AppError, 503) for a lost database.
     app.add_exception_handler(AppError, _app_error_handler)
+    app.add_middleware(HttpMethodsMiddleware, openapi=app.openapi)
     app.add_middleware(ProcessTimeMiddleware)
 
     # Routes are matched in order: the hottest go first. No path of one router

@@ -15,16 +15,17 @@ from recipe_api.auth.dependencies import (
 )
 from recipe_api.auth.schemas import SignupIn, Token
 from recipe_api.db.engine import DatabaseDep
+from recipe_api.responses import errors
 from recipe_api.users.schemas import UserOut
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], responses=errors(503))
 
 
 @router.post(
     "/signup",
     response_model=UserOut,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "The email is taken"}},
+    responses=errors(400, 409, 413, 429, _409="The email is taken"),
 )
 async def signup(data: SignupIn, db: DatabaseDep, passwords: PasswordsDep) -> UserOut:
     return await service.signup(db, passwords, data)
@@ -33,7 +34,7 @@ async def signup(data: SignupIn, db: DatabaseDep, passwords: PasswordsDep) -> Us
 @router.post(
     "/login",
     response_model=Token,
-    responses={401: {"description": "Wrong email or password"}, 429: {"description": "Throttled"}},
+    responses=errors(400, 401, 413, 429, _401="Wrong email or password"),
 )
 async def login(
     request: Request,
@@ -60,6 +61,6 @@ async def login(
     return Token(access_token=tokens.issue(user.id))
 
 
-@router.get("/me", response_model=UserOut)
+@router.get("/me", response_model=UserOut, responses=errors(401))
 async def me(user: CurrentUser) -> UserOut:
     return user
