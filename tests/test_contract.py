@@ -30,8 +30,7 @@ ADMIN_PASSWORD = "schemathesis admin password"
 def fake_reddit(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "recipe_api.cli", "fake-reddit", "--port", str(port)]
-        + ["--latency", "0"],
+        [sys.executable, "-m", "recipe_api.cli", "fake-reddit", "--port", str(port), "--latency=0"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         cwd=tmp_path,
