@@ -125,3 +125,14 @@ async def test_every_operation_documents_its_errors(client: httpx.AsyncClient) -
     recipe = spec["paths"]["/api/v1/recipes/{recipe_id}"]
     assert set(recipe["patch"]["responses"]) >= {"200", "401", "403", "404", "422", "503"}
     assert "Retry-After" in recipe["get"]["responses"]["503"]["headers"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("true", True), ("1", True), ("TRUE", True), (None, False), ("", False)]
+    + [("false", False), ("0", False), ("no", False)],
+)
+def test_only_a_true_ci_variable_means_ci(value: str | None, expected: bool) -> None:
+    from tests.conftest import _in_ci
+
+    assert _in_ci(value) is expected

@@ -221,7 +221,9 @@ async def test_users_create_superuser_and_set_password(
         "/api/v1/auth/signup", json={"email": "cook@example.com", "password": "cook password"}
     )
     assert signup.json()["is_superuser"] is False
-    promoted = recipe_api("users", "create-superuser", "cook@example.com", database_url=database_url)
+    promoted = recipe_api(
+        "users", "create-superuser", "cook@example.com", database_url=database_url
+    )
     assert promoted.returncode == 0, promoted.stderr
     token = (await login(client, "cook@example.com", "cook password")).json()["access_token"]
     me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
