@@ -129,8 +129,16 @@ async def test_every_operation_documents_its_errors(client: httpx.AsyncClient) -
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("true", True), ("1", True), ("TRUE", True), (None, False), ("", False)]
-    + [("false", False), ("0", False), ("no", False)],
+    [
+        ("true", True),
+        ("1", True),
+        ("TRUE", True),
+        (None, False),
+        ("", False),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+    ],
 )
 def test_only_a_true_ci_variable_means_ci(value: str | None, expected: bool) -> None:
     from tests.conftest import _in_ci

@@ -123,6 +123,23 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def _downgrade_on_a_terminal(url: str, answer: bytes) -> subprocess.CompletedProcess[str]:
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, answer)
+        return subprocess.run(
+            [sys.executable, "-m", "recipe_api.cli", "db", "downgrade", "base"],
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "DATABASE_URL": url},
+        )
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+
 async def _ready(url: str, tmp_path: Path) -> httpx.Response:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -156,20 +173,7 @@ async def test_downgrade_asks_first_and_ready_means_migrated(
     assert {"user", "recipe"} <= _tables(empty_database)
 
     # On a terminal, anything but "yes" cancels.
-    controller, terminal = pty.openpty()
-    try:
-        os.write(controller, b"no\n")
-        asked = subprocess.run(
-            [sys.executable, "-m", "recipe_api.cli", "db", "downgrade", "base"],
-            stdin=terminal,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "DATABASE_URL": empty_database},
-        )
-    finally:
-        os.close(controller)
-        os.close(terminal)
+    asked = _downgrade_on_a_terminal(empty_database, answer=b"no\n")
     assert asked.returncode == 1
     assert "Type 'yes'" in asked.stdout
     assert "cancelled" in asked.stderr
