@@ -22,7 +22,7 @@ from tests.conftest import free_port, serving
 
 HERE = Path(__file__).parent
 SEED = 12
-EXAMPLES_PER_OPERATION = 10
+EXAMPLES_PER_OPERATION = int(os.environ.get("CONTRACT_EXAMPLES", "10"))
 ADMIN_PASSWORD = "schemathesis admin password"
 
 
