@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import inspect, text
 
 from recipe_api.db.engine import Database, create_db_engine
+from recipe_api.db.migrate import script_head
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
 from tests.conftest import free_port, login
@@ -193,7 +194,11 @@ async def test_ready_names_a_revision_behind_head(database_url: str, tmp_path: P
         db.run_sync(lambda c: c.execute(text("UPDATE alembic_version SET version_num = '0000'")))
         behind = await _ready(database_url, tmp_path)
     finally:
-        db.run_sync(lambda c: c.execute(text("UPDATE alembic_version SET version_num = '0001'")))
+        db.run_sync(
+            lambda c: c.execute(
+                text("UPDATE alembic_version SET version_num = :head"), {"head": script_head()}
+            )
+        )
         db.dispose()
     assert behind.status_code == 503
     assert "at revision 0000" in behind.json()["detail"]

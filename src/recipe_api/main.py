@@ -9,21 +9,29 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from recipe_api import __version__, health, index
 from recipe_api.auth.router import router as auth_router
 from recipe_api.auth.security import Passwords, Tokens, load_secret_key
-from recipe_api.auth.throttle import FailureCounter, LoginThrottle, MemoryCounter, RedisCounter
+from recipe_api.auth.throttle import (
+    AttemptCounter,
+    Limit,
+    LoginThrottle,
+    SignupThrottle,
+    attempt_storage,
+)
 from recipe_api.db.engine import Database
 from recipe_api.errors import AppError
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
 from recipe_api.methods import HttpMethodsMiddleware
-from recipe_api.middleware import ProcessTimeMiddleware
+from recipe_api.middleware import BodyLimitMiddleware, ProcessTimeMiddleware
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
+from recipe_api.validation import validation_error_handler
 from recipe_api.web.router import STATIC_DIR
 from recipe_api.web.router import router as web_router
 
@@ -38,18 +46,21 @@ async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
-def _login_throttle(settings: Settings, redis: aioredis.Redis | None) -> LoginThrottle:
+def _throttles(
+    settings: Settings, redis: aioredis.Redis | None
+) -> tuple[LoginThrottle, SignupThrottle]:
+    counter = AttemptCounter(attempt_storage(redis), prefix="recipe-api:attempts")
     window = settings.login_window_seconds
-    counter: FailureCounter = (
-        RedisCounter(redis, window, prefix="recipe-api:login-failures:")
-        if redis is not None
-        else MemoryCounter(window)
-    )
-    return LoginThrottle(
+    login = LoginThrottle(
         counter,
-        per_email=settings.login_max_failures,
-        per_client=settings.login_max_failures_per_client,
+        per_email=Limit(settings.login_max_failures, window),
+        per_client=Limit(settings.login_max_failures_per_client, window),
     )
+    signup = SignupThrottle(
+        counter,
+        per_client=Limit(settings.signup_max_per_client, settings.signup_window_seconds),
+    )
+    return login, signup
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -74,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.redis = redis
             app.state.tokens = tokens
             app.state.passwords = Passwords.from_settings(settings)
-            app.state.login_throttle = _login_throttle(settings, redis)
+            app.state.login_throttle, app.state.signup_throttle = _throttles(settings, redis)
             app.state.ideas = await stack.enter_async_context(open_ideas(settings, redis))
             log.info("Recipe API ready on %s", db.backend)
             yield
@@ -87,7 +98,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Database.run raises DatabaseUnavailableError (an AppError, 503) for a lost database.
     app.add_exception_handler(AppError, _app_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(HttpMethodsMiddleware, openapi=app.openapi)
+    # Added last, so outermost: the 413 answers carry X-Process-Time too.
     app.add_middleware(ProcessTimeMiddleware)
 
     # Routes are matched in order: the hottest go first. No path of one router

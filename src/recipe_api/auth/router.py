@@ -2,16 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from recipe_api.auth import service
 from recipe_api.auth.dependencies import (
+    ClientAddress,
     CurrentUser,
     LoginThrottleDep,
     PasswordsDep,
+    SignupThrottleDep,
     TokensDep,
-    unauthorized,
 )
 from recipe_api.auth.schemas import SignupIn, Token
 from recipe_api.db.engine import DatabaseDep
@@ -27,8 +28,14 @@ router = APIRouter(prefix="/auth", tags=["auth"], responses=errors(503))
     status_code=status.HTTP_201_CREATED,
     responses=errors(400, 409, 413, 429, _409="The email is taken"),
 )
-async def signup(data: SignupIn, db: DatabaseDep, passwords: PasswordsDep) -> UserOut:
-    return await service.signup(db, passwords, data)
+async def signup(
+    data: SignupIn,
+    db: DatabaseDep,
+    passwords: PasswordsDep,
+    throttle: SignupThrottleDep,
+    client: ClientAddress,
+) -> UserOut:
+    return await service.signup(db, passwords, data, throttle=throttle, client=client)
 
 
 @router.post(
@@ -37,27 +44,16 @@ async def signup(data: SignupIn, db: DatabaseDep, passwords: PasswordsDep) -> Us
     responses=errors(400, 401, 413, 429, _401="Wrong email or password"),
 )
 async def login(
-    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     db: DatabaseDep,
     passwords: PasswordsDep,
     tokens: TokensDep,
     throttle: LoginThrottleDep,
+    client: ClientAddress,
 ) -> Token:
-    client = request.client.host if request.client else "unknown"
-    email = form.username.strip().lower()
-    retry_after = await throttle.retry_after(email, client)
-    if retry_after:
-        raise HTTPException(
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=f"Too many failed logins; try again in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )
-    user = await service.authenticate(db, passwords, email, form.password)
-    if user is None:
-        await throttle.failed(email, client)
-        raise unauthorized("Incorrect email or password")
-    await throttle.succeeded(email, client)
+    user = await service.log_in(
+        db, passwords, throttle, email=form.username, password=form.password, client=client
+    )
     return Token(access_token=tokens.issue(user.id))
 
 

@@ -1,131 +1,129 @@
-"""Counting failed logins per email and per client address, in Redis or in this process."""
+"""Attempt limits per key (an email, a client address), in Redis or in this process.
+
+The counters are the ``limits`` library's fixed windows (see
+``docs/decisions/0003-attempt-throttling.md``). An attempt is *reserved*
+before the expensive or sensitive work (the password check, a signup): the
+counter is incremented atomically first and the answer of that one increment
+decides, so N simultaneous attempts can never all see "below the limit".
+A successful login gives its reservation back.
+
+When the store (Redis) fails, attempts go on unthrottled and a warning is
+logged: an outage of the cache must not lock everyone out.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import time
-from typing import TYPE_CHECKING, Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
-
 log = logging.getLogger(__name__)
 
 
-class FailureCounter(Protocol):
-    async def blocked_for(self, key: str, limit: int) -> int:
-        """Seconds until ``key`` may try again; 0 when it is not blocked."""
-
-    async def add_failure(self, key: str) -> None: ...
-
-    async def clear(self, key: str) -> None: ...
-
-
-class MemoryCounter:
-    """A fixed window per key; enough for a single worker."""
-
-    def __init__(self, window_seconds: int, *, max_keys: int = 100_000) -> None:
-        self.window = window_seconds
-        self.max_keys = max_keys
-        self._failures: dict[str, tuple[int, float]] = {}
-
-    def _current(self, key: str) -> tuple[int, float]:
-        count, started = self._failures.get(key, (0, 0.0))
-        if time.monotonic() - started >= self.window:
-            return 0, time.monotonic()
-        return count, started
-
-    async def blocked_for(self, key: str, limit: int) -> int:
-        count, started = self._current(key)
-        if count < limit:
-            return 0
-        return max(1, int(started + self.window - time.monotonic() + 0.999))
-
-    async def add_failure(self, key: str) -> None:
-        if len(self._failures) >= self.max_keys:
-            self._prune()
-        count, started = self._current(key)
-        self._failures[key] = (count + 1, started)
-
-    async def clear(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-    def _prune(self) -> None:
-        now = time.monotonic()
-        expired = [k for k, (_, started) in self._failures.items() if now - started >= self.window]
-        for key in expired:
-            del self._failures[key]
-        if len(self._failures) >= self.max_keys:
-            self._failures.clear()
+def attempt_storage(redis: aioredis.Redis | None) -> Storage:
+    """Redis shared by every worker (on the app's own connection pool), or this process."""
+    if redis is None:
+        return MemoryStorage()
+    # limits types its options as scalars, but hands them to redis-py as is.
+    return RedisStorage(
+        "async+redis://",
+        implementation="redispy",
+        connection_pool=redis.connection_pool,  # type: ignore[arg-type]
+    )
 
 
-class RedisCounter:
-    """The same window in Redis, shared by every worker."""
+@dataclass(frozen=True)
+class Limit:
+    """At most ``attempts`` per ``window`` seconds for each key."""
 
-    def __init__(self, redis: aioredis.Redis, window_seconds: int, prefix: str) -> None:
-        self.redis = redis
-        self.window = window_seconds
+    attempts: int
+    window: int
+
+    def item(self, namespace: str) -> RateLimitItemPerSecond:
+        return RateLimitItemPerSecond(self.attempts, self.window, namespace=namespace)
+
+
+class AttemptCounter:
+    """Reserves, gives back and clears attempts under one key prefix."""
+
+    def __init__(self, storage: Storage, prefix: str) -> None:
+        self.storage = storage
+        self.limiter = FixedWindowRateLimiter(storage)
+        # Tests give each run a fresh key space through this.
         self.prefix = prefix
 
-    async def blocked_for(self, key: str, limit: int) -> int:
-        name = self.prefix + key
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(name)
-            pipe.ttl(name)
-            count, ttl = await pipe.execute()
-        if count is None or int(count) < limit:
+    async def reserve(self, limit: Limit, key: str) -> int:
+        """Counts one attempt; 0 when it is within the limit, else seconds to wait."""
+        item = limit.item(self.prefix)
+        if await self.limiter.hit(item, key):
             return 0
-        return max(1, int(ttl))
+        stats = await self.limiter.get_window_stats(item, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
-    async def add_failure(self, key: str) -> None:
-        name = self.prefix + key
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, self.window, nx=True)
-            await pipe.execute()
+    async def give_back(self, limit: Limit, key: str) -> None:
+        item = limit.item(self.prefix)
+        await self.storage.incr(item.key_for(key), item.get_expiry(), amount=-1)
 
-    async def clear(self, key: str) -> None:
-        await self.redis.delete(self.prefix + key)
+    async def clear(self, limit: Limit, key: str) -> None:
+        await self.limiter.clear(limit.item(self.prefix), key)
 
 
 class LoginThrottle:
-    """Failed-login limits per email and per client address.
+    """Login attempts per email and per client address.
 
-    When the counter's store (Redis) fails, logins go on unthrottled and a
-    warning is logged: an outage of the cache must not lock everyone out.
+    Every attempt is reserved before the password is checked; a success gives
+    the address's reservation back and clears the email's count (the owner
+    got in). An address keeps the failures of every email it tried: one good
+    account must not reset a password spray.
     """
 
-    def __init__(self, counter: FailureCounter, *, per_email: int, per_client: int) -> None:
+    def __init__(self, counter: AttemptCounter, *, per_email: Limit, per_client: Limit) -> None:
         self.counter = counter
         self.per_email = per_email
         self.per_client = per_client
 
-    @staticmethod
-    def _keys(email: str, client: str) -> tuple[str, str]:
-        return f"email:{email.strip().lower()}", f"client:{client}"
-
-    async def retry_after(self, email: str, client: str) -> int:
-        email_key, client_key = self._keys(email, client)
+    async def reserve(self, email: str, client: str) -> int:
+        """0 when this attempt may check the password, else seconds to wait."""
         try:
-            return max(
-                await self.counter.blocked_for(email_key, self.per_email),
-                await self.counter.blocked_for(client_key, self.per_client),
-            )
+            wait = await self.counter.reserve(self.per_client, f"client:{client}")
+            if wait:
+                return wait
+            wait = await self.counter.reserve(self.per_email, f"email:{email}")
+            if wait:
+                # Not checked, so not the address's attempt.
+                await self.counter.give_back(self.per_client, f"client:{client}")
+            return wait
         except Exception as exc:
             log.warning("Login throttle unavailable, not throttling: %s", exc)
             return 0
 
-    async def failed(self, email: str, client: str) -> None:
-        try:
-            for key in self._keys(email, client):
-                await self.counter.add_failure(key)
-        except Exception as exc:
-            log.warning("Login throttle unavailable, failure not counted: %s", exc)
-
     async def succeeded(self, email: str, client: str) -> None:
-        # The address keeps its count: one good account must not reset a spray.
         try:
-            await self.counter.clear(self._keys(email, client)[0])
+            await self.counter.clear(self.per_email, f"email:{email}")
+            await self.counter.give_back(self.per_client, f"client:{client}")
         except Exception as exc:
             log.warning("Login throttle unavailable, count not cleared: %s", exc)
+
+
+class SignupThrottle:
+    """Signup attempts per client address, successful or not."""
+
+    def __init__(self, counter: AttemptCounter, *, per_client: Limit) -> None:
+        self.counter = counter
+        self.per_client = per_client
+
+    async def reserve(self, client: str) -> int:
+        try:
+            return await self.counter.reserve(self.per_client, f"signup:{client}")
+        except Exception as exc:
+            log.warning("Signup throttle unavailable, not throttling: %s", exc)
+            return 0

@@ -42,7 +42,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 
-from recipe_api.errors import AppError
+from recipe_api.errors import ServiceBusyError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -65,12 +65,9 @@ MAX_SQLITE_BUSY_MS = 2000
 _UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
 
 
-class DatabaseUnavailableError(AppError):
-    status_code = 503
-    headers = {"Retry-After": "5"}  # noqa: RUF012 (read-only class default)
-
+class DatabaseUnavailableError(ServiceBusyError):
     def __init__(self) -> None:
-        super().__init__("The database is unavailable; try again shortly")
+        super().__init__("The database is unavailable; try again shortly", retry_after=5)
 
 
 _IDEMPOTENT: set[Callable[..., Any]] = set()
