@@ -277,7 +277,7 @@ class Database:
             if not is_unavailable(exc):
                 raise
             if not (_is_dead_connection(exc) and fn in _IDEMPOTENT):
-                log.warning("Database unavailable: %s", exc)
+                log.warning("Database unavailable: %s: %s", type(exc).__name__, exc)
                 raise DatabaseUnavailableError() from exc
             log.info("Connection lost under a read; running it again on a fresh one")
         try:
@@ -287,7 +287,7 @@ class Database:
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
-            log.warning("Database unavailable: %s", exc)
+            log.warning("Database unavailable: %s: %s", type(exc).__name__, exc)
             raise DatabaseUnavailableError() from exc
 
     async def _run_async(
