@@ -228,6 +228,7 @@ async def test_backends_killed_under_load_never_answer_500(
 
         results = await asyncio.gather(*(reader() for _ in range(8)), killer())
         killed = results[-1]
+    print(f"killed {killed} backends; {statuses.count(200)} x 200, {statuses.count(503)} x 503")
     assert killed > 0
     assert set(statuses) <= {200, 503}, sorted(set(statuses))
     assert statuses.count(200) > len(statuses) / 2
