@@ -16,13 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from recipe_api import __version__, health, index
 from recipe_api.auth.router import router as auth_router
 from recipe_api.auth.security import Passwords, Tokens, load_secret_key
-from recipe_api.auth.throttle import (
-    AttemptCounter,
-    Limit,
-    LoginThrottle,
-    SignupThrottle,
-    attempt_storage,
-)
+from recipe_api.auth.throttle import Limit, LoginThrottle, SignupThrottle, attempt_counter
 from recipe_api.db.engine import Database
 from recipe_api.errors import AppError
 from recipe_api.ideas.router import router as ideas_router
@@ -49,7 +43,7 @@ async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
 def _throttles(
     settings: Settings, redis: aioredis.Redis | None
 ) -> tuple[LoginThrottle, SignupThrottle]:
-    counter = AttemptCounter(attempt_storage(redis), prefix="recipe-api:attempts")
+    counter = attempt_counter(redis, prefix="recipe-api:attempts")
     window = settings.login_window_seconds
     login = LoginThrottle(
         counter,

@@ -69,3 +69,21 @@ def test_default_concurrency_is_the_core_count() -> None:
     import os
 
     assert Passwords(time_cost=1, memory_kib=1024, parallelism=1).concurrency == os.cpu_count()
+
+
+async def test_a_busy_login_is_not_counted_as_a_failure(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    await client.post(SIGNUP, json={"email": "owner@example.com", "password": "password!"})
+    app.state.passwords = _SlowHashes(1.5, concurrency=1, wait_seconds=0.05)
+    form = {"username": "owner@example.com", "password": "password!"}
+    # Hold the only slot with a signup, so each login waits past its deadline.
+    holder = asyncio.create_task(
+        client.post(SIGNUP, json={"email": "holder@example.com", "password": "password!"})
+    )
+    await asyncio.sleep(0.05)
+    busy = [await client.post("/api/v1/auth/login", data=form) for _ in range(6)]
+    await holder
+    assert {answer.status_code for answer in busy} == {503}
+    # Six 503s later the owner is not locked out (LOGIN_MAX_FAILURES is 5).
+    assert (await client.post("/api/v1/auth/login", data=form)).status_code == 200

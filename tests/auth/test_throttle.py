@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from fastapi import FastAPI
 
 from recipe_api.auth.security import Passwords
+from recipe_api.auth.throttle import Limit, MemoryAttempts
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
 from tests.conftest import MakeAccount, login
@@ -190,3 +191,16 @@ async def test_the_window_does_not_depend_on_host_uptime(
             blocked = await login(client, "new@example.com", "wrong pass")
     assert blocked.status_code == 429
     assert int(blocked.headers["retry-after"]) > 890
+
+
+async def test_in_process_counts_stay_bounded() -> None:
+    counter = MemoryAttempts(max_keys=10)
+    limit = Limit(1, 900)
+    for n in range(25):
+        assert await counter.reserve(limit, f"client:{n}") == 0
+    assert len(counter._counts) <= 10
+    # The newest keys keep their counts: the latest sprayer is still blocked.
+    assert await counter.reserve(limit, "client:24") > 0
+    await counter.give_back(limit, "client:24")
+    await counter.give_back(limit, "client:24")
+    assert await counter.reserve(limit, "client:24") == 0

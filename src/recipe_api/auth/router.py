@@ -21,12 +21,17 @@ from recipe_api.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=errors(503))
 
+_THROTTLED = {
+    "_429": "Too many attempts from this address (or for this email); see Retry-After",
+    "_503": "Too many password hashes waiting, or the database is unavailable; see Retry-After",
+}
+
 
 @router.post(
     "/signup",
     response_model=UserOut,
     status_code=status.HTTP_201_CREATED,
-    responses=errors(400, 409, 413, 429, _409="The email is taken"),
+    responses=errors(400, 409, 413, 429, 503, _409="The email is taken", **_THROTTLED),
 )
 async def signup(
     data: SignupIn,
@@ -41,7 +46,7 @@ async def signup(
 @router.post(
     "/login",
     response_model=Token,
-    responses=errors(400, 401, 413, 429, _401="Wrong email or password"),
+    responses=errors(400, 401, 413, 429, 503, _401="Wrong email or password", **_THROTTLED),
 )
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],

@@ -13,7 +13,12 @@ from recipe_api.auth.schemas import MAX_PASSWORD_LENGTH, SignupIn
 from recipe_api.auth.security import Passwords
 from recipe_api.auth.throttle import LoginThrottle, SignupThrottle
 from recipe_api.db.engine import Database
-from recipe_api.errors import ConflictError, InvalidCredentialsError, TooManyAttemptsError
+from recipe_api.errors import (
+    ConflictError,
+    InvalidCredentialsError,
+    ServiceBusyError,
+    TooManyAttemptsError,
+)
 from recipe_api.users import repository as users
 from recipe_api.users.emails import MAX_EMAIL_LENGTH, normalize_email
 from recipe_api.users.schemas import UserOut
@@ -78,7 +83,8 @@ async def log_in(
     same ``InvalidCredentialsError``. A password longer than any account can
     have (``MAX_PASSWORD_LENGTH``, the signup limit) is a failed login
     without hashing: it cannot match, and hashing it would cost the most.
-    Raises ``TooManyAttemptsError`` when throttled.
+    Raises ``TooManyAttemptsError`` when throttled, ``ServiceBusyError`` when
+    too many password checks are waiting (that attempt is not counted).
     """
     email = normalize_email(email)
     wait = await throttle.reserve(email, client)
@@ -91,7 +97,12 @@ async def log_in(
     plausible = len(email) <= MAX_EMAIL_LENGTH and "\x00" not in email
     row = await db.run(users.get_user_by_email, email) if plausible else None
     stored = None if row is None else row["hashed_password"]
-    valid, renewed = await passwords.verify_async(password, stored)
+    try:
+        valid, renewed = await passwords.verify_async(password, stored)
+    except ServiceBusyError:
+        # Nothing was checked: a busy service must not lock the owner out.
+        await throttle.not_checked(email, client)
+        raise
     if not valid or row is None:
         raise InvalidCredentialsError()
     if renewed is not None:
