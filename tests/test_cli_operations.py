@@ -191,6 +191,13 @@ async def test_downgrade_asks_first_and_ready_means_migrated(
     assert downgraded.json()["checks"] == {"database": "not migrated"}
 
 
+def test_an_unknown_revision_is_one_line_not_a_traceback(database_url: str) -> None:
+    result = recipe_api("db", "upgrade", "9999", database_url=database_url)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "migration refused" in result.stderr
+
+
 async def test_ready_names_a_revision_behind_head(database_url: str, tmp_path: Path) -> None:
     db = Database.from_url(database_url)
     try:

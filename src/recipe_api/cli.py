@@ -51,9 +51,13 @@ def _with_database(settings: Settings, action: Callable[[], None]) -> None:
     try:
         action()
     except Exception as exc:
-        if not is_unavailable(exc):
-            raise
-        _fail(_database_error(settings, exc))
+        if is_unavailable(exc):
+            _fail(_database_error(settings, exc))
+        from alembic.util import CommandError as MigrationError
+
+        if isinstance(exc, MigrationError):  # e.g. a revision this code does not know
+            _fail(f"migration refused: {exc}")
+        raise
 
 
 def _configure_logging(settings: Settings) -> None:
