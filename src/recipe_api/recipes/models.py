@@ -21,8 +21,10 @@ recipe_table = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("label", String(256), nullable=False),
-    # "" when the recipe was typed in at home: API v1 always answered strings here.
-    Column("url", String(2048), nullable=False),
+    # No length: the API bounds what is sent (2048), and its normalised form
+    # (a slash added, punycode, percent-escapes) may be longer. "" when the
+    # recipe was typed in at home: API v1 always answered a string here.
+    Column("url", Text, nullable=False),
     Column("source", String(256), nullable=False),
     Column(
         "submitter_id",
@@ -47,7 +49,7 @@ recipe_table = Table(
     Column("prep_minutes", Integer, nullable=True),
     Column("cook_minutes", Integer, nullable=True),
     Column("total_minutes", Integer, nullable=True),
-    Column("image_url", String(2048), nullable=True),
+    Column("image_url", Text, nullable=True),  # unbounded, as ``url``
     Column("cuisine", String(256), nullable=True),
     Column("category", String(256), nullable=True),
     # The list and the home page read newest first.

@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
+from annotated_types import Interval
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     HttpUrl,
@@ -25,7 +27,14 @@ IngredientLine = Annotated[
     Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
 ]
 Step = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
-Minutes = Annotated[int, Field(ge=0, le=100_000)]
+def _not_a_boolean(value: object) -> object:
+    # JSON true is not a number of minutes (lax mode would read it as 1); 30.0 is.
+    if isinstance(value, bool):
+        raise ValueError("Input should be a valid integer, not a boolean")
+    return value
+
+
+Minutes = Annotated[int, Interval(ge=0, le=100_000), BeforeValidator(_not_a_boolean)]
 MAX_LINES = 200
 
 

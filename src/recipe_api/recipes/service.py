@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from recipe_api.db.engine import Database
+from recipe_api.db.engine import Database, idempotent
 from recipe_api.errors import (
     AppError,
     InvalidReferenceError,
@@ -47,6 +47,7 @@ def _not_found(recipe_id: int) -> NotFoundError:
     return NotFoundError(f"Recipe with ID {recipe_id} not found")
 
 
+@idempotent
 def _get(connection: Connection, recipe_id: int) -> RecipeOut | None:
     recipe = repository.get_recipe(connection, recipe_id)
     return None if recipe is None else RecipeOut.model_validate(recipe)
@@ -82,6 +83,7 @@ class Cursor:
             raise InvalidCursorError("The cursor is not one this service gave out") from exc
 
 
+@idempotent
 def _page(connection: Connection, skip: int, limit: int, cursor: Cursor | None) -> Page[RecipeOut]:
     if cursor is None:
         rows = repository.list_recipes(connection, skip=skip, limit=limit)
@@ -114,6 +116,7 @@ async def list_recipes(
     return await db.run(_page, skip, limit, after)
 
 
+@idempotent
 def _search(connection: Connection, query: SearchQuery, limit: int) -> RecipeSearchResults:
     found = repository.search_recipes(connection, query, limit=limit)
     # One validation for the whole answer rather than one per row.

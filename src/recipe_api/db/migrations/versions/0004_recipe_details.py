@@ -17,7 +17,7 @@ Search (see ``docs/decisions/0009-recipe-details-and-search.md``):
 Downgrade drops all of it; the details are lost, the recipes remain.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-26
 """
 
@@ -30,7 +30,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -143,7 +143,7 @@ _NEW_COLUMNS: list[tuple[str, Any, bool, str | None]] = [
     ("prep_minutes", sa.Integer(), True, None),
     ("cook_minutes", sa.Integer(), True, None),
     ("total_minutes", sa.Integer(), True, None),
-    ("image_url", sa.String(length=2048), True, None),
+    ("image_url", sa.Text(), True, None),
     ("cuisine", sa.String(length=256), True, None),
     ("category", sa.String(length=256), True, None),
 ]
