@@ -27,6 +27,8 @@ IngredientLine = Annotated[
     Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
 ]
 Step = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+
+
 def _not_a_boolean(value: object) -> object:
     # JSON true is not a number of minutes (lax mode would read it as 1); 30.0 is.
     if isinstance(value, bool):
