@@ -132,6 +132,8 @@ def insert_demo_recipes(connection: Connection, count: int, *, submitter_id: int
         placeholders = ", ".join("?" for _ in names)
         sql = f"INSERT INTO recipe ({', '.join(names)}) VALUES ({placeholders})"
         cursor = raw.cursor()
+        # The trigram indexes grow fast; a large page cache saves re-reading them.
+        cursor.execute("PRAGMA cache_size = -262144")
         batch: list[tuple[Any, ...]] = []
         for row in rows:
             # SQLite keeps timestamps as text; this is the form its CURRENT_TIMESTAMP writes.
