@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench fake-reddit clean stack-up stack-down stack-check
+.PHONY: install run test lint format bench bench-scale fake-reddit clean stack-up stack-down stack-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ format: install
 ## Throughput and latency tables (recipes, then recipe ideas against the emulator)
 bench: install
 	$(PY) bench/run.py
+
+## Recipes at 1k / 100k / 1M on SQLite (and PostgreSQL with BENCH_POSTGRES_URL): search, pages,
+## home, read, read while searching. Opt-in: building the 1M databases takes minutes the first
+## time (they are kept; SIZES=1000,100000 for a quicker run)
+SIZES ?= 1000,100000,1000000
+bench-scale: install
+	$(PY) bench/scale.py --sizes $(SIZES)
 
 ## A reddit emulator on :9009 with 200 ms latency, for `make run` without reddit
 fake-reddit: install

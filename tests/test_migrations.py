@@ -17,7 +17,7 @@ from sqlalchemy import inspect, text
 from recipe_api.db import migrate
 from recipe_api.db.base import metadata
 from recipe_api.db.engine import Database, create_db_engine, normalize_url
-from recipe_api.recipes.models import SEARCH_INDEXES, SEARCH_TABLES
+from recipe_api.recipes.models import SEARCH_COLUMNS, SEARCH_INDEXES, SEARCH_TABLES
 from recipe_api.recipes.repository import SearchQuery, search_recipes
 from tests.conftest import skip_or_fail
 
@@ -56,6 +56,8 @@ def _declared_or_not_search(name: str | None, type_: str, _parents: object) -> b
     # shadow tables on SQLite, trigram expression indexes on PostgreSQL.
     if type_ == "table" and name is not None:
         return not any(name.startswith(table) for table in SEARCH_TABLES)
+    if type_ == "column":
+        return name not in SEARCH_COLUMNS
     return not (type_ == "index" and name in SEARCH_INDEXES)
 
 

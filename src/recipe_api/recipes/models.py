@@ -64,6 +64,10 @@ recipe_count_table = Table(
     Column("recipes", Integer, nullable=False),
 )
 
+# A PostgreSQL-only stored generated column (lower-cased JSON text of the
+# ingredients) that search reads; SQLite has its own FTS5 tables instead.
+SEARCH_COLUMNS = ("search_ingredients",)
+
 # Search objects the migration makes and the metadata cannot express
 # (FTS5 tables and their shadow tables, trigram expression indexes).
 SEARCH_TABLES = (

@@ -259,12 +259,17 @@ def _search_sqlite(connection: Connection, query: SearchQuery, limit: int) -> li
 
 # --- PostgreSQL: pg_trgm GIN indexes on the same expressions ---------------------------
 
-_LABEL_TEXT = func.lower(_c.label)
-# The JSON text of the lists (the index's expression); keywords are escaped as
-# JSON for them, so a match never spans two lines (their separator has a bare quote).
-_INGREDIENTS_TEXT = func.lower(cast(_c.ingredients, Text()))
-_TAGS_TEXT = func.lower(cast(_c.tags, Text()))
-_DESCRIPTION_TEXT = func.lower(_c.description)
+# Unqualified column names: the same condition filters ``recipe`` and the
+# window of its newest rows (``recent``).
+_LABEL_TEXT = func.lower(literal_column("label"))
+# The JSON text of the lists, lower-cased; for ingredients a stored generated
+# column (lowering 600 characters per row would dominate the window's cost).
+# Keywords are escaped as JSON for them, so a match never spans two lines
+# (their separator holds a bare quote).
+_INGREDIENTS_TEXT: ColumnElement[str] = literal_column("search_ingredients")
+_TAGS_TEXT = func.lower(cast(literal_column("tags"), Text()))
+_DESCRIPTION_TEXT = func.lower(literal_column("description"))
+_ID: ColumnElement[int] = literal_column("id")
 
 
 def _like_pattern(text_: str, *, as_json: bool = False) -> str:
@@ -284,9 +289,10 @@ def _postgresql_tiers(query: SearchQuery) -> list[tuple[ColumnElement[bool], ...
     if query.ingredient is not None:
         filters.append(_contains(_INGREDIENTS_TEXT, "ingredient_json"))
     if query.tag is not None:
-        filters.append(_c.tags.op("@>")(bindparam("tag_json", type_=JSONB())))
+        filters.append(literal_column("tags").op("@>")(bindparam("tag_json", type_=JSONB())))
     if query.max_total_minutes is not None:
-        filters.append(_c.total_minutes <= bindparam("max_total", type_=Integer()))
+        total: ColumnElement[int] = literal_column("total_minutes")
+        filters.append(total <= bindparam("max_total", type_=Integer()))
     if query.keyword is None:
         return [tuple(filters)]
     return [
@@ -299,24 +305,27 @@ def _postgresql_tiers(query: SearchQuery) -> list[tuple[ColumnElement[bool], ...
     ]
 
 
+_RECENT = (
+    select(recipe_table, _INGREDIENTS_TEXT)
+    .order_by(_c.id.desc())
+    .limit(RECENT_WINDOW)
+    .subquery("recent")
+)
+_RECENT_RECIPE = [_RECENT.c[column.name] for column in recipe_table.c]
+
+
 def _recent_matches(condition: ColumnElement[bool], limit: int) -> Select[Any]:
-    recent = select(recipe_table).order_by(_c.id.desc()).limit(RECENT_WINDOW).subquery("recent")
-    # The same condition, on the window's columns.
-    adapted = _adapt(condition, recent)
-    return select(recent).where(adapted).order_by(recent.c.id.desc()).limit(limit)
-
-
-def _adapt(condition: ColumnElement[bool], alias: Any) -> ColumnElement[bool]:
-    from sqlalchemy.sql.util import ClauseAdapter
-
-    adapted: ColumnElement[bool] = ClauseAdapter(alias).traverse(condition)
-    return adapted
+    # The LIMIT inside fences the window: the planner reads the newest rows by
+    # the primary key and filters them, whatever it guesses of the condition.
+    return select(*_RECENT_RECIPE).where(condition).order_by(_RECENT.c.id.desc()).limit(limit)
 
 
 def _all_matches(condition: ColumnElement[bool], limit: int) -> Select[Any]:
     # MATERIALIZED: the matches are gathered from the GIN indexes first, then
     # sorted; the planner may not walk the id index hoping to meet them soon.
-    matching = select(_c.id).where(condition).cte("matching").prefix_with("MATERIALIZED")
+    matching = (select(_ID).select_from(recipe_table).where(condition).cte("matching")).prefix_with(
+        "MATERIALIZED"
+    )
     return (
         select(recipe_table)
         .join(matching, matching.c.id == _c.id)
@@ -325,13 +334,20 @@ def _all_matches(condition: ColumnElement[bool], limit: int) -> Select[Any]:
     )
 
 
+# One statement each (a round trip saved): set_config(..., true) is SET LOCAL.
+_BITMAP_ONLY = text(
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
+)
+_ANY_SCAN = text(
+    "SELECT set_config('enable_seqscan', 'on', true), set_config('enable_indexscan', 'on', true)"
+)
+
+
 def _bitmap_only(connection: Connection, on: bool) -> None:
     # The trigram indexes answer "which rows match", never "the newest
     # matches": the planner would like to walk the id index and filter, which
     # is a scan of the table for a rare word. Bitmap scans only, while on.
-    value = "off" if on else "on"
-    connection.execute(text(f"SET LOCAL enable_seqscan = {value}"))
-    connection.execute(text(f"SET LOCAL enable_indexscan = {value}"))
+    connection.execute(_BITMAP_ONLY if on else _ANY_SCAN)
 
 
 def _postgresql_rank(
@@ -379,7 +395,7 @@ def _search_postgresql(connection: Connection, query: SearchQuery, limit: int) -
         wanted = limit - len(found)
         # As on SQLite: a later rank runs only once the earlier ones are exhausted.
         found_ids = [row["id"] for row in found]
-        exclude = [_c.id.not_in(found_ids)] if found_ids else []
+        exclude = [_ID.not_in(found_ids)] if found_ids else []
         condition = and_(true(), *conditions, *exclude)
         indexed = query.keyword is not None or query.ingredient is not None or query.tag is not None
         found.extend(_postgresql_rank(connection, condition, params, wanted, indexed=indexed))

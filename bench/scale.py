@@ -1,0 +1,190 @@
+"""``make bench-scale``: the recipe endpoints at 1k, 100k and 1M recipes, SQLite and PostgreSQL.
+
+Each database is built once with ``recipe-api db seed --demo N`` and kept
+(SQLite files under ``~/.cache/recipe-api/bench-scale``, PostgreSQL databases
+``recipe_api_scale_<N>``), since building a million recipes takes minutes;
+``--rebuild`` starts over. Then one ``recipe-api serve`` worker per database
+is driven by ``bench/loadgen.py``:
+
+- one client per path for ``--seconds`` (p50/p99 of single requests): search
+  for a common, a rare and an absent word, the first list page, a page deep
+  in the list (by cursor), the home page, a read by id;
+- the loop-blocking figure: the read's p99 alone, then while two other
+  clients search without pause.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import ROOT, free_port, server
+from loadgen import LoadResult, run_load
+
+CACHE = Path.home() / ".cache" / "recipe-api" / "bench-scale"
+SEARCHES = {
+    "search common": "keyword=chicken",
+    "search rare": "keyword=quince",
+    "search absent": "keyword=zzqxv",
+}
+# What the two busy clients search for in the loop-blocking figure: the
+# slowest kinds, an absent word and one found only in ingredient lines.
+BUSY_SEARCHES = ["keyword=qzxwv", "keyword=minced"]
+
+
+def _cli(url: str, *args: str) -> None:
+    env = {**os.environ, "DATABASE_URL": url, "FIRST_SUPERUSER_PASSWORD": "bench password 123"}
+    subprocess.run(
+        [sys.executable, "-m", "recipe_api.cli", *args],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _sqlite_url(size: int, rebuild: bool) -> str:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"recipes_{size}.db"
+    url = f"sqlite:///{path}"
+    if rebuild or not path.exists():
+        for old in CACHE.glob(f"recipes_{size}.db*"):
+            old.unlink()
+        print(f"building {path} ({size:,} recipes)...", flush=True)
+        _cli(url, "db", "upgrade")
+        _cli(url, "db", "seed", "--demo", str(size))
+    return url
+
+
+def _postgres_url(base: str, size: int, rebuild: bool) -> str:
+    import psycopg
+
+    from recipe_api.db.engine import normalize_url
+
+    admin = normalize_url(base).set(drivername="postgresql").render_as_string(False)
+    name = f"recipe_api_scale_{size}"
+    url = normalize_url(base).set(database=name).render_as_string(False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+        ).fetchone()
+        if exists and not rebuild:
+            return url
+        connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        connection.execute(f"CREATE DATABASE {name}")
+    print(f"building {name} ({size:,} recipes)...", flush=True)
+    _cli(url, "db", "upgrade")
+    _cli(url, "db", "seed", "--demo", str(size))
+    with psycopg.connect(normalize_url(url).set(drivername="postgresql").render_as_string(False),
+                         autocommit=True) as connection:  # fmt: skip
+        connection.execute("VACUUM ANALYZE recipe")
+    return url
+
+
+def _deep_cursor(url: str, size: int) -> str:
+    """The cursor of the page 90% of the way down the list."""
+    from sqlalchemy import text
+
+    from recipe_api.db.engine import Database
+    from recipe_api.recipes.models import recipe_table
+    from recipe_api.recipes.service import Cursor
+
+    db = Database.from_url(url)
+    try:
+        with db.engine.connect() as connection:
+            target = max(1, size // 10)
+            row = (
+                connection.execute(recipe_table.select().where(recipe_table.c.id == target))
+                .mappings()
+                .one()
+            )
+            connection.execute(text("SELECT 1"))
+    finally:
+        db.dispose()
+    return Cursor(after_id=row["id"], after_created_at=row["created_at"]).encode()
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f}"
+
+
+def _one(port: int, path: str, seconds: float) -> LoadResult:
+    return asyncio.run(
+        run_load("127.0.0.1", port, path, concurrency=1, duration=seconds, warmup=0.3)
+    )
+
+
+async def _read_while_searching(port: int, read: str, seconds: float) -> LoadResult:
+    busy = [
+        run_load("127.0.0.1", port, f"/api/v1/recipes/search/?{query}", concurrency=1,
+                 duration=seconds + 0.6, warmup=0.0)
+        for query in BUSY_SEARCHES
+    ]  # fmt: skip
+    reads = run_load("127.0.0.1", port, read, concurrency=1, duration=seconds, warmup=0.3)
+    results = await asyncio.gather(reads, *busy)
+    return results[0]
+
+
+def measure(url: str, size: int, seconds: float) -> dict[str, LoadResult]:
+    port = free_port()
+    env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    argv = [sys.executable, "-m", "recipe_api.cli", "serve", "--no-migrate", "--no-access-log",
+            "--port", str(port)]  # fmt: skip
+    paths = {name: f"/api/v1/recipes/search/?{query}" for name, query in SEARCHES.items()}
+    paths["list page 1"] = "/api/v1/recipes/?limit=20"
+    paths["list deep (cursor)"] = f"/api/v1/recipes/?limit=20&cursor={_deep_cursor(url, size)}"
+    paths["home"] = "/"
+    paths["read"] = f"/api/v1/recipes/{max(1, size // 2)}"
+    results: dict[str, LoadResult] = {}
+    with server(argv, port, env, ready_path="/health/live"):
+        for name, path in paths.items():
+            results[name] = _one(port, path, seconds)
+        results["read, 2 clients searching"] = asyncio.run(
+            _read_while_searching(port, paths["read"], seconds)
+        )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="1000,100000,1000000")
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"))
+    parser.add_argument("--seconds", type=float, default=2.0, help="per path and size")
+    parser.add_argument("--rebuild", action="store_true", help="build the databases again")
+    args = parser.parse_args()
+    sizes = [int(part) for part in args.sizes.split(",")]
+    backends = ["SQLite"] + (["PostgreSQL"] if args.postgres else [])
+    table: dict[tuple[str, int], dict[str, LoadResult]] = {}
+    for backend in backends:
+        for size in sizes:
+            if backend == "SQLite":
+                url = _sqlite_url(size, args.rebuild)
+            else:
+                url = _postgres_url(args.postgres, size, args.rebuild)
+            print(f"measuring {backend} at {size:,}...", flush=True)
+            table[(backend, size)] = measure(url, size, args.seconds)
+    names = list(next(iter(table.values())))
+    header = " | ".join(f"{backend} {size:,}" for backend, size in table)
+    print("\nOne worker, one client per row; p50 / p99 in ms (req/s)\n")
+    print(f"| request | {header} |")
+    print("|---|" + "---:|" * len(table))
+    for name in names:
+        cells = []
+        for results in table.values():
+            result = results[name]
+            cells.append(
+                f"{_ms(result.median)} / {_ms(result.percentile(99))} ({result.rps:,.0f})"
+                + (f" {sum(result.statuses.get(s, 0) for s in result.statuses if s >= 400)} err"
+                   if any(s >= 400 for s in result.statuses) else "")
+            )  # fmt: skip
+        print(f"| {name} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
