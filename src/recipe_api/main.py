@@ -23,6 +23,7 @@ from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
 from recipe_api.methods import HttpMethodsMiddleware
 from recipe_api.middleware import BodyLimitMiddleware, ProcessTimeMiddleware
+from recipe_api.recipes.importer import open_importer
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
 from recipe_api.validation import validation_error_handler
@@ -81,6 +82,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.passwords = Passwords.from_settings(settings)
             app.state.login_throttle, app.state.signup_throttle = _throttles(settings, redis)
             app.state.ideas = await stack.enter_async_context(open_ideas(settings, redis))
+            app.state.importer = await stack.enter_async_context(
+                open_importer(
+                    allow_networks=settings.import_allow_networks,
+                    max_bytes=settings.import_max_bytes,
+                    time_limit=settings.import_timeout_seconds,
+                    user_agent=f"recipe-api/{__version__} (recipe import)",
+                )
+            )
             log.info("Recipe API ready on %s", db.backend)
             yield
 

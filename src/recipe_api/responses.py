@@ -29,6 +29,7 @@ _DESCRIPTIONS = {
     429: "Too many attempts; see Retry-After",
     502: "The upstream service failed",
     503: "The service cannot answer now (e.g. the database); see Retry-After",
+    504: "The upstream service did not answer in time",
 }
 
 

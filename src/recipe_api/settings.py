@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     search_timeout_ms: int = Field(
         default=1000, ge=10, le=60_000, description="a longer search is stopped: 503"
     )
+    # Recipe import from a URL (see recipes/importer.py).
+    import_allow_networks: Annotated[list[str], NoDecode] = Field(
+        default=[], description="private networks imports may reach: tests and demos only"
+    )
+    import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    import_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="larger bodies: 413")
 
     # Defaults for `recipe-api serve` (its flags win), under uvicorn's own variable
@@ -98,6 +104,18 @@ class Settings(BaseSettings):
     @classmethod
     def _normalize_superuser_email(cls, value: str) -> str:
         return normalize_email(value)
+
+    @field_validator("import_allow_networks", mode="before")
+    @classmethod
+    def _split_networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            import ipaddress
+
+            for network in value:
+                ipaddress.ip_network(network, strict=False)  # a ValueError is a clear message
+        return value
 
     @field_validator("ideas_subreddits", mode="before")
     @classmethod

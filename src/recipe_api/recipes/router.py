@@ -7,9 +7,10 @@ from fastapi import APIRouter, Query, Request, Response, status
 from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.recipes import service
-from recipe_api.recipes.dependencies import RecipeId
+from recipe_api.recipes.dependencies import ImporterDep, RecipeId
 from recipe_api.recipes.schemas import (
     RecipeCreate,
+    RecipeImport,
     RecipeOut,
     RecipeSearchResults,
     RecipeUpdate,
@@ -120,6 +121,31 @@ async def list_recipes(
 )
 async def create_recipe(recipe_in: RecipeCreate, user: CurrentUser, db: DatabaseDep) -> RecipeOut:
     return await service.create_recipe(db, recipe_in, user=user)
+
+
+@router.post(
+    "/import",
+    response_model=RecipeOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        **errors(
+            400,
+            401,
+            413,
+            502,
+            504,
+            _400="The URL is not http(s), or its host is not a public address",
+            _502="The page's server could not be reached",
+            _504="The page did not arrive within IMPORT_TIMEOUT_SECONDS",
+        ),
+        **validation_or_rule_error("Invalid URL, or a page without usable recipe markup"),
+    },
+)
+async def import_recipe(
+    body: RecipeImport, user: CurrentUser, db: DatabaseDep, importer: ImporterDep
+) -> RecipeOut:
+    """Fetch a public page and create a recipe from its schema.org Recipe (you submit it)."""
+    return await service.import_recipe(db, importer, str(body.url), user=user)
 
 
 @router.patch("/{recipe_id}", response_model=RecipeOut, responses={**_WRITE_ERRORS, **_NOT_FOUND})

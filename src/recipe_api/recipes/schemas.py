@@ -184,3 +184,12 @@ class RecipeOut(BaseModel):
 
 class RecipeSearchResults(BaseModel):
     results: list[RecipeOut]
+
+
+class RecipeImport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: RecipeUrl = Field(
+        description="A page with schema.org Recipe markup (JSON-LD or microdata)",
+        examples=["https://www.example.com/recipes/shakshuka"],
+    )

@@ -24,6 +24,7 @@ from recipe_api.errors import (
     PermissionDeniedError,
 )
 from recipe_api.recipes import repository
+from recipe_api.recipes.importer import Importer, read_recipe
 from recipe_api.recipes.repository import SearchQuery
 from recipe_api.recipes.schemas import (
     RecipeCreate,
@@ -145,6 +146,12 @@ def _create(connection: Connection, data: RecipeCreate, user: UserOut) -> Recipe
 async def create_recipe(db: Database, data: RecipeCreate, *, user: UserOut) -> RecipeOut:
     """A new recipe submitted by ``user``, or in the name ``data.submitter_id`` gives."""
     return await db.run(_create, data, user)
+
+
+async def import_recipe(db: Database, importer: Importer, url: str, *, user: UserOut) -> RecipeOut:
+    """A new recipe by ``user`` from the schema.org markup of the page at ``url``."""
+    data = await read_recipe(importer, url)
+    return await create_recipe(db, data, user=user)
 
 
 def _check_may_change(connection: Connection, recipe_id: int, user: UserOut) -> dict[str, Any]:

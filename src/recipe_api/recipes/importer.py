@@ -1,0 +1,271 @@
+"""Import a recipe from a web page: fetch it safely, read its schema.org ``Recipe``.
+
+Fetching a URL a user chose is a server-side request forgery risk, so:
+
+- only ``http`` and ``https``;
+- every address a host name resolves to must be public (not loopback,
+  private, link-local, the cloud metadata address, shared, reserved or
+  multicast); the check is in the connector's resolver, so the address
+  checked is the address connected to (no second lookup to rebind), and it
+  runs again for every redirect, as does the check of a literal IP in a URL;
+- at most ``MAX_REDIRECTS`` redirects, ``IMPORT_MAX_BYTES`` of body and
+  ``IMPORT_TIMEOUT_SECONDS`` for the whole fetch; no proxy from the environment.
+
+``IMPORT_ALLOW_NETWORKS`` (e.g. ``127.0.0.0/8``) lets addresses in those
+networks through: for tests and demos against a local server only.
+
+The page is read by recipe-scrapers (which reads JSON-LD and microdata through
+extruct and normalises times, yields and instruction steps), in a worker
+thread: parsing a large page takes milliseconds the event loop should not
+give.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+from anyio import to_thread
+from pydantic import ValidationError
+from yarl import URL
+
+from recipe_api.errors import AppError
+from recipe_api.recipes.schemas import MAX_LINES, RecipeCreate
+
+MAX_REDIRECTS = 5
+_REDIRECTS = {301, 302, 303, 307, 308}
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class ImportRefusedError(AppError):
+    """The URL is not one we fetch (scheme, or an address that is not public)."""
+
+    status_code = 400
+
+
+class ImportFailedError(AppError):
+    """The page was fetched (or tried) but gives no recipe: too big, not HTML, no markup."""
+
+    status_code = 422
+
+
+class ImportUnreachableError(AppError):
+    status_code = 502
+
+
+class ImportTimeoutError(AppError):
+    status_code = 504
+
+
+def is_public(address: IpAddress) -> bool:
+    """An address anyone on the internet could reach: not ours, not our neighbours'."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    # is_global excludes loopback, RFC 1918, link-local (169.254.169.254, the
+    # metadata service, among them), shared 100.64/10, unique local, documentation...
+    return address.is_global and not address.is_multicast
+
+
+def address_allowed(address: str, allowed: Iterable[IpNetwork]) -> bool:
+    parsed = ipaddress.ip_address(address.split("%", 1)[0])
+    return is_public(parsed) or any(parsed in network for network in allowed)
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """Resolves like the default resolver, then refuses any address that is not public."""
+
+    def __init__(self, allowed: tuple[IpNetwork, ...]) -> None:
+        self._resolver = DefaultResolver()
+        self._allowed = allowed
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._resolver.resolve(host, port, family)
+        # All or nothing: a name with one private address among public ones is
+        # a rebinding attempt or a misconfiguration; neither is fetched.
+        refused = [r["host"] for r in results if not address_allowed(r["host"], self._allowed)]
+        if refused:
+            raise ImportRefusedError(
+                f"{host} resolves to {refused[0]}, which is not a public address"
+            )
+        return results
+
+    async def close(self) -> None:
+        await self._resolver.close()
+
+
+@dataclass
+class Importer:
+    """The HTTP session for imports, made once per worker in the lifespan."""
+
+    session: aiohttp.ClientSession
+    allowed: tuple[IpNetwork, ...]
+    max_bytes: int
+    timeout: float
+
+    async def fetch(self, url: str) -> tuple[str, str]:
+        """The final URL and the HTML text of the page at ``url``."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._fetch(URL(url))
+        except TimeoutError:
+            raise ImportTimeoutError(
+                f"The page did not arrive within {self.timeout:g} seconds"
+            ) from None
+
+    async def _fetch(self, url: URL) -> tuple[str, str]:
+        for _ in range(MAX_REDIRECTS + 1):
+            self._check_url(url)
+            try:
+                async with self.session.get(url, allow_redirects=False) as response:
+                    if response.status in _REDIRECTS and "Location" in response.headers:
+                        url = url.join(URL(response.headers["Location"]))
+                        continue
+                    if response.status >= 400:
+                        raise ImportFailedError(f"The page answered {response.status}")
+                    content_type = response.headers.get("Content-Type", "")
+                    if not content_type.lower().startswith(_HTML_TYPES):
+                        raise ImportFailedError(
+                            f"The page is not HTML ({content_type or 'no content type'})"
+                        )
+                    body = await self._read(response)
+                    charset = response.charset or "utf-8"
+                    return str(url), body.decode(charset, errors="replace")
+            except aiohttp.ClientConnectorError as exc:
+                if isinstance(exc.__cause__, ImportRefusedError):
+                    raise exc.__cause__ from None
+                raise ImportUnreachableError(f"Could not connect to {url.host}") from exc
+            except aiohttp.ClientError as exc:
+                raise ImportUnreachableError(f"Fetching {url.host} failed: {exc}") from exc
+            except LookupError:  # an unknown charset
+                raise ImportFailedError("The page's character set is unknown") from None
+        raise ImportFailedError(f"More than {MAX_REDIRECTS} redirects")
+
+    def _check_url(self, url: URL) -> None:
+        if url.scheme not in ("http", "https") or not url.host:
+            raise ImportRefusedError("Only http and https URLs can be imported")
+        try:
+            literal = ipaddress.ip_address(url.host.strip("[]"))
+        except ValueError:
+            return  # a name: the resolver checks what it resolves to
+        # aiohttp connects to a literal address without asking the resolver.
+        if not address_allowed(str(literal), self.allowed):
+            raise ImportRefusedError(f"{url.host} is not a public address")
+
+    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+        declared = response.content_length
+        if declared is not None and declared > self.max_bytes:
+            raise ImportFailedError(f"The page is larger than {self.max_bytes:,} bytes")
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise ImportFailedError(f"The page is larger than {self.max_bytes:,} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+@asynccontextmanager
+async def open_importer(
+    *, allow_networks: Iterable[str], max_bytes: int, time_limit: float, user_agent: str
+) -> AsyncIterator[Importer]:
+    allowed = tuple(ipaddress.ip_network(network, strict=False) for network in allow_networks)
+    connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(allowed), limit=20)
+    session = aiohttp.ClientSession(
+        connector=connector,
+        headers={"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml"},
+        trust_env=False,
+        auto_decompress=True,
+    )
+    try:
+        yield Importer(session=session, allowed=allowed, max_bytes=max_bytes, timeout=time_limit)
+    finally:
+        await session.close()
+
+
+# --- Reading the page -------------------------------------------------------------------
+
+
+def _field(read: Callable[[], Any]) -> Any:
+    """One field of the scraped recipe, or None: pages give any subset of them."""
+    try:
+        return read()
+    except Exception:
+        return None
+
+
+def _text(value: Any, limit: int) -> str | None:
+    if not isinstance(value, str):
+        return None
+    cleaned = " ".join(value.replace("\x00", "").split())
+    return cleaned[:limit] or None
+
+
+def _lines(values: Any, limit: int) -> list[str]:
+    if not isinstance(values, list):
+        return []
+    lines = (_text(value, limit) for value in values)
+    return [line for line in lines if line][:MAX_LINES]
+
+
+def _minutes(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and 0 <= value <= 100_000 else None
+
+
+def recipe_from_page(html: str, url: str) -> RecipeCreate:
+    """The recipe a page's schema.org markup describes; ``ImportFailedError`` if none."""
+    from recipe_scrapers import scrape_html
+
+    try:
+        page = scrape_html(html, org_url=url, supported_only=False)
+        title = _text(page.title(), 256)  # type: ignore[no-untyped-call]
+    except Exception as exc:
+        raise ImportFailedError(
+            "The page has no schema.org Recipe markup (JSON-LD or microdata)"
+        ) from exc
+    if not title:
+        raise ImportFailedError("The page's recipe markup has no name")
+    keywords = _field(page.keywords)
+    values: dict[str, Any] = {
+        "label": title,
+        "url": url,
+        "source": _text(_field(page.site_name), 256) or URL(url).host or "",
+        "description": _text(_field(page.description), 10_000) or "",
+        "ingredients": _lines(_field(page.ingredients), 500),
+        "instructions": _lines(_field(page.instructions_list), 5_000),
+        "tags": [tag for tag in _lines(keywords, 64)][:30],
+        "servings": _text(_field(page.yields), 256) or "",
+        "prep_minutes": _minutes(_field(page.prep_time)),
+        "cook_minutes": _minutes(_field(page.cook_time)),
+        "total_minutes": _minutes(_field(page.total_time)),
+        "image_url": _text(_field(page.image), 2048),
+        "cuisine": _text(_field(page.cuisine), 256),
+        "category": _text(_field(page.category), 256),
+    }
+    try:
+        return RecipeCreate.model_validate(values)
+    except ValidationError as exc:
+        # A malformed optional field (an image that is not a URL) is dropped, not fatal.
+        bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        if "label" in bad:
+            raise ImportFailedError("The page's recipe name is not usable") from exc
+        for name in bad:
+            values.pop(name, None)
+        return RecipeCreate.model_validate(values)
+
+
+async def read_recipe(importer: Importer, url: str) -> RecipeCreate:
+    final_url, html = await importer.fetch(url)
+    return await to_thread.run_sync(recipe_from_page, html, final_url)

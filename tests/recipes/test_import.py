@@ -1,0 +1,231 @@
+"""Import from a URL against a real local HTTP server serving saved recipe pages."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+from recipe_api.recipes.importer import (
+    ImportRefusedError,
+    address_allowed,
+    open_importer,
+)
+from recipe_api.settings import Settings
+from tests.conftest import Account, MakeAccount
+
+PAGES = Path(__file__).parent / "pages"
+IMPORT = "/api/v1/recipes/import"
+MAX_BYTES = 200_000
+
+
+class _Pages(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _send(
+        self, status: int, body: bytes, content_type: str = "text/html; charset=utf-8"
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _redirect(self, location: str) -> None:
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        name = self.path.strip("/")
+        if name in ("jsonld", "microdata", "plain"):
+            self._send(200, (PAGES / f"{name}.html").read_bytes())
+        elif name == "moved":
+            self._redirect("/jsonld")
+        elif name == "to-metadata":
+            self._redirect("http://169.254.169.254/latest/meta-data/")
+        elif name == "to-private":
+            self._redirect("http://10.1.2.3/recipe")
+        elif name == "loop":
+            self._redirect("/loop")
+        elif name == "big":
+            filler = b"<p>" + b"x" * 1000 + b"</p>"
+            self._send(200, (PAGES / "jsonld.html").read_bytes() + filler * 300)
+        elif name == "big-chunked":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            chunk = b"<p>" + b"y" * 8000 + b"</p>"
+            try:
+                for _ in range(100):
+                    self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+                self.wfile.write(b"0\r\n\r\n")
+            except OSError:
+                pass  # the client stopped reading: what we want
+        elif name == "slow":
+            time.sleep(3)
+            self._send(200, (PAGES / "jsonld.html").read_bytes())
+        elif name == "json":
+            self._send(200, b'{"name": "not a page"}', "application/json")
+        else:
+            self._send(404, b"<h1>Not found</h1>")
+
+
+@pytest.fixture(scope="module")
+def pages_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    # The pages server is on loopback: allowed here, as the setting is meant for.
+    return settings.model_copy(
+        update={
+            "import_allow_networks": ["127.0.0.0/8"],
+            "import_max_bytes": MAX_BYTES,
+            "import_timeout_seconds": 1.0,
+        }
+    )
+
+
+@pytest.fixture
+async def cook(make_account: MakeAccount) -> Account:
+    return await make_account("cook@example.com")
+
+
+async def _import(client: httpx.AsyncClient, cook: Account, url: str) -> httpx.Response:
+    return await client.post(IMPORT, json={"url": url}, headers=cook.headers)
+
+
+async def test_import_json_ld(client: httpx.AsyncClient, cook: Account, pages_server: str) -> None:
+    response = await _import(client, cook, f"{pages_server}/jsonld")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["label"] == "Shakshuka with Feta"
+    assert body["submitter_id"] == cook.id
+    assert body["ingredients"][0] == "2 tablespoons olive oil"
+    assert len(body["ingredients"]) == 8
+    assert body["instructions"][-1] == "Scatter with feta and serve."
+    assert (body["prep_minutes"], body["cook_minutes"], body["total_minutes"]) == (10, 25, 35)
+    assert body["tags"] == ["eggs", "vegetarian", "one pan"]
+    assert body["cuisine"] == "Middle Eastern" and body["category"] == "Breakfast"
+    assert body["image_url"] == "https://kitchen.example/img/shakshuka.jpg"
+    assert body["source"] == "Example Kitchen"
+    assert body["url"] == f"{pages_server}/jsonld"
+    stored = await client.get(f"/api/v1/recipes/{body['id']}")
+    assert stored.json() == body
+    found = await client.get("/api/v1/recipes/search/", params={"keyword": "feta"})
+    assert [r["id"] for r in found.json()["results"]] == [body["id"]]
+
+
+async def test_import_microdata(
+    client: httpx.AsyncClient, cook: Account, pages_server: str
+) -> None:
+    response = await _import(client, cook, f"{pages_server}/microdata")
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["label"] == "Soupe à l'oignon gratinée"
+    assert body["ingredients"][2] == "1,5 l de bouillon de bœuf"
+    assert len(body["instructions"]) == 3
+    assert (body["prep_minutes"], body["cook_minutes"]) == (20, 70)
+
+
+async def test_a_redirect_is_followed(
+    client: httpx.AsyncClient, cook: Account, pages_server: str
+) -> None:
+    response = await _import(client, cook, f"{pages_server}/moved")
+    assert response.status_code == 201, response.text
+    assert response.json()["url"] == f"{pages_server}/jsonld"
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "words"),
+    [
+        ("plain", 422, "no schema.org Recipe"),
+        ("json", 422, "not HTML"),
+        ("missing", 422, "answered 404"),
+        ("big", 422, "larger than"),
+        ("big-chunked", 422, "larger than"),
+        ("to-metadata", 400, "169.254.169.254 is not a public address"),
+        ("to-private", 400, "10.1.2.3 is not a public address"),
+        ("loop", 422, "redirects"),
+        ("slow", 504, "within 1 seconds"),
+    ],
+)
+async def test_pages_that_give_no_recipe(
+    client: httpx.AsyncClient,
+    cook: Account,
+    pages_server: str,
+    path: str,
+    status: int,
+    words: str,
+) -> None:
+    started = time.monotonic()
+    response = await _import(client, cook, f"{pages_server}/{path}")
+    assert response.status_code == status, response.text
+    assert words in response.json()["detail"]
+    assert time.monotonic() - started < 2.5
+    listing = await client.get("/api/v1/recipes/")
+    assert listing.json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://example.com/recipe", "file:///etc/passwd", "not a url", "http://"]
+)
+async def test_bad_urls_are_refused(client: httpx.AsyncClient, cook: Account, url: str) -> None:
+    response = await _import(client, cook, url)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+async def test_import_needs_a_login(client: httpx.AsyncClient, pages_server: str) -> None:
+    response = await client.post(IMPORT, json={"url": f"{pages_server}/jsonld"})
+    assert response.status_code == 401
+
+
+async def test_without_the_setting_local_addresses_are_refused(pages_server: str) -> None:
+    port = pages_server.rsplit(":", 1)[1]
+    async with open_importer(
+        allow_networks=[], max_bytes=MAX_BYTES, time_limit=1.0, user_agent="test"
+    ) as importer:
+        for url in (f"{pages_server}/jsonld", f"http://localhost:{port}/jsonld"):
+            with pytest.raises(ImportRefusedError, match="not a public address"):
+                await importer.fetch(url)
+
+
+@pytest.mark.parametrize(
+    ("address", "allowed"),
+    [
+        ("93.184.216.34", True),
+        ("2606:2800:220:1:248:1893:25c8:1946", True),
+        ("127.0.0.1", False),
+        ("10.0.0.5", False),
+        ("172.16.3.4", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("100.64.0.1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("fd00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("::ffff:10.0.0.1", False),
+    ],
+)
+def test_which_addresses_are_public(address: str, allowed: bool) -> None:
+    assert address_allowed(address, ()) is allowed
