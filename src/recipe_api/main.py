@@ -9,11 +9,12 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from recipe_api import __version__, health
+from recipe_api import __version__, health, observability
 from recipe_api.auth.router import router as auth_router
 from recipe_api.auth.security import Passwords, Tokens, load_secret_key
 from recipe_api.auth.throttle import FailureCounter, LoginThrottle, MemoryCounter, RedisCounter
@@ -69,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            observability.worker_started()
+            stack.callback(observability.worker_stopping)
             db = Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
             stack.push_async_callback(db.aclose)
             redis: aioredis.Redis | None = None
@@ -98,7 +101,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A lost connection is the service's trouble, not the request's: 503, not 500.
     for lost in (OperationalError, InterfaceError, ConnectionError):
         app.add_exception_handler(lost, _database_unavailable)
+    # Level 5: nearly level 9's ratio on JSON at a fraction of its CPU.
+    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
     app.add_middleware(ProcessTimeMiddleware)
+    observability.install(app, settings)
 
     # Routes are matched in order: the hottest go first. No path of one router
     # matches another's (/recipes/ideas/... has a slash that {recipe_id} cannot).

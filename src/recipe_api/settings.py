@@ -19,6 +19,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Unset: JSON lines in production, text in development (see observability.py).
+    log_format: Literal["text", "json"] | None = None
+    metrics_enabled: bool = False
     database_url: str = DEFAULT_SQLITE_URL
     db_pool_size: int = Field(default=10, ge=1, le=100)
     redis_url: str | None = None

@@ -60,9 +60,7 @@ async def test_listing_request_is_reddits_own(ideas: IdeasApp, reddit: FakeReddi
     assert request.path == "/r/recipes/top.json"
     # A few more than shown: stickied and over-18 posts are dropped afterwards.
     assert request.query == {"t": ["day"], "limit": ["7"], "raw_json": ["1"]}
-    assert re.fullmatch(
-        r"[^:]+:[^:]+:[^ ]+ \(by /u/[^)]+\)", request.headers[b"user-agent"].decode()
-    )
+    assert re.fullmatch(r"[^:]+:[^:]+:[^ ]+ \(by /u/[^)]+\)", request.headers["user-agent"])
 
 
 async def test_user_agent_is_a_setting(make_app: MakeApp, reddit: FakeReddit) -> None:
@@ -72,7 +70,7 @@ async def test_user_agent_is_a_setting(make_app: MakeApp, reddit: FakeReddit) ->
     await ideas.client.get("/api/v1/recipes/ideas/async")
 
     assert reddit.last_listing_request is not None
-    assert reddit.last_listing_request.headers[b"user-agent"] == agent.encode()
+    assert reddit.last_listing_request.headers["user-agent"] == agent
 
 
 async def test_html_entities_in_titles_are_unescaped(ideas: IdeasApp) -> None:

@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
+from recipe_api import observability
 from recipe_api.auth import service
 from recipe_api.auth.dependencies import (
     CurrentUser,
@@ -47,6 +48,7 @@ async def login(
     email = form.username.strip().lower()
     retry_after = await throttle.retry_after(email, client)
     if retry_after:
+        observability.login_throttled()
         raise HTTPException(
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
             detail=f"Too many failed logins; try again in {retry_after} s",
