@@ -33,6 +33,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from pythonjsonlogger.core import RESERVED_ATTRS
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -121,6 +122,22 @@ class RequestMetricsMiddleware:
     def __init__(self, app: ASGIApp, *, metrics: bool = True) -> None:
         self.app = app
         self.metrics = metrics
+        self._templates: dict[int, str] = {}  # by id(route): routes live as long as the app
+
+    def _template(self, route: Any, path: str) -> str:
+        """The route's full template: a route of an included router knows only its own part."""
+        template = self._templates.get(id(route))
+        if template is None:
+            template = route.path
+            regex = getattr(route, "path_regex", None)
+            if regex is not None and not regex.fullmatch(path):
+                # The prefix is what precedes the part of the path the route matched.
+                for i in range(1, len(path)):
+                    if path[i] == "/" and regex.fullmatch(path[i:]):
+                        template = path[:i] + route.path
+                        break
+            self._templates[id(route)] = template
+        return template
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -139,14 +156,15 @@ class RequestMetricsMiddleware:
             await self.app(scope, receive, send_with_status)
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            matched = scope.get("route")
+            path = scope["path"]
+            route = self._template(matched, path) if matched is not None else "unmatched"
             method = scope["method"]
             if self.metrics:
                 code = str(status)
                 HTTP_REQUESTS.labels(method, route, code).inc()
                 HTTP_LATENCY.labels(method, route, code).observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):
-                path = scope["path"]
                 access_log.info(
                     "%s %s %d %.1f ms",
                     method,
@@ -252,6 +270,8 @@ def logging_config(settings: Settings, *, access_log: bool = True) -> dict[str, 
                 "process": "pid",
             },
             "timestamp": True,
+            # uvicorn's lines carry a copy of the message with terminal colours.
+            "reserved_attrs": [*RESERVED_ATTRS, "color_message"],
         }
     else:
         formatter = {

@@ -168,3 +168,38 @@ async def test_ideas_paths_do_not_reach_the_recipe_routes(ideas: IdeasApp) -> No
 
     assert response.status_code == 200
     assert "recipes" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("recipes", True),
+        ("Cooking, baking,cooking", True),
+        ("ab", True),
+        ("bad-name", False),
+        ("a", False),
+        ("recipes,", False),
+        ("_under", False),
+        ("x" * 22, False),
+        ("", False),
+    ],
+)
+async def test_the_documented_subreddits_pattern_is_what_is_enforced(
+    ideas: IdeasApp, value: str, accepted: bool
+) -> None:
+    document = orjson.loads((await ideas.client.get("/openapi.json")).content)
+    [parameter] = [
+        p
+        for p in document["paths"]["/api/v1/ideas"]["get"]["parameters"]
+        if p["name"] == "subreddits"
+    ]
+    pattern = (
+        next(s["pattern"] for s in parameter["schema"]["anyOf"] if "pattern" in s)
+        if "anyOf" in parameter["schema"]
+        else parameter["schema"]["pattern"]
+    )
+
+    response = await ideas.client.get("/api/v1/ideas", params={"subreddits": value, "limit": 1})
+
+    assert (re.search(pattern, value) is not None) is accepted
+    assert (response.status_code != 422) is accepted

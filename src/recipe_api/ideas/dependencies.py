@@ -7,11 +7,14 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from recipe_api.errors import AppError
-from recipe_api.ideas.client import is_valid_subreddit
+from recipe_api.ideas.client import SUBREDDIT_PATTERN, is_valid_subreddit
 from recipe_api.ideas.service import IdeasService
 
 MAX_SUBREDDITS = 10
 MAX_POSTS = 25
+# What chosen_subreddits accepts, for the OpenAPI document; the check itself stays in
+# the dependency, whose 422 names the offending subreddit.
+_SUBREDDITS_PATTERN = rf"^\s*{SUBREDDIT_PATTERN}\s*(,\s*{SUBREDDIT_PATTERN}\s*)*$"
 
 
 class InvalidSubredditsError(AppError):
@@ -34,6 +37,7 @@ async def chosen_subreddits(
             description=f"Comma-separated subreddit names, at most {MAX_SUBREDDITS}; "
             "default: the configured IDEAS_SUBREDDITS.",
             examples=["recipes,easyrecipes"],
+            json_schema_extra={"pattern": _SUBREDDITS_PATTERN},
         ),
     ] = None,
 ) -> tuple[str, ...] | None:
