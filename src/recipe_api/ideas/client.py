@@ -34,6 +34,7 @@ _SUBREDDIT_RE = re.compile(SUBREDDIT_PATTERN)
 LISTING_HEADROOM = 3
 MAX_LISTING_LIMIT = 100
 MAX_BODY_BYTES = 8 * 1024 * 1024
+_LISTING_QUERY = "?t=day&limit={}&raw_json=1"
 
 PERMALINK_HOST = "https://www.reddit.com"
 # A 429 without a usable Retry-After or reset header: reddit's window is 600 s,
@@ -85,39 +86,6 @@ class Answer:
     status: int
     headers: Mapping[str, str]  # case-insensitive (aiohttp's CIMultiDictProxy)
     body: bytes = b""
-
-
-@dataclass(frozen=True, slots=True)
-class RedditConfig:
-    base_url: str
-    oauth_url: str
-    user_agent: str
-    client_id: str | None
-    client_secret: str | None
-    include_stickied: bool
-    include_over_18: bool
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RedditConfig:
-        return cls(
-            base_url=settings.reddit_base_url.rstrip("/"),
-            oauth_url=settings.reddit_oauth_url.rstrip("/"),
-            user_agent=settings.reddit_user_agent,
-            client_id=settings.reddit_client_id or None,
-            client_secret=settings.reddit_client_secret or None,
-            include_stickied=settings.ideas_include_stickied,
-            include_over_18=settings.ideas_include_over_18,
-        )
-
-    @property
-    def uses_oauth(self) -> bool:
-        return bool(self.client_id and self.client_secret)
-
-    def listing_url(self, subreddit: str, limit: int) -> str:
-        fetch = min(MAX_LISTING_LIMIT, limit + LISTING_HEADROOM)
-        if self.uses_oauth:
-            return f"{self.oauth_url}/r/{subreddit}/top?t=day&limit={fetch}&raw_json=1"
-        return f"{self.base_url}/r/{subreddit}/top.json?t=day&limit={fetch}&raw_json=1"
 
 
 # --- Rate limits --------------------------------------------------------------------------
@@ -177,36 +145,6 @@ class RateLimits:
 
 
 # --- OAuth tokens -------------------------------------------------------------------------
-
-
-class TokenStore:
-    """The current application-only token (or the last failure)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._token: tuple[str, float] | None = None  # value, renew at (monotonic)
-        self._failure: tuple[UpstreamError, float] | None = None
-
-    def current(self) -> str | None:
-        token = self._token
-        return token[0] if token is not None and self.clock() < token[1] else None
-
-    def recent_failure(self) -> UpstreamError | None:
-        failure = self._failure
-        return failure[0] if failure is not None and self.clock() < failure[1] else None
-
-    def store(self, value: str, expires_in: float) -> None:
-        margin = min(TOKEN_RENEW_MARGIN, expires_in / 10)
-        self._token = (value, self.clock() + expires_in - margin)
-        self._failure = None
-
-    def fail(self, error: UpstreamError) -> None:
-        self._failure = (error, self.clock() + TOKEN_FAILURE_HOLD)
-
-    def discard(self, value: str) -> None:
-        """Forget ``value`` after a 401, unless another caller has renewed it already."""
-        if self._token is not None and self._token[0] == value:
-            self._token = None
 
 
 def _json(body: bytes) -> Any:
@@ -360,7 +298,9 @@ def _refusal(name: str, answer: Answer) -> str:
     return f"reddit answered {name} with an unexpected status {status}"
 
 
-def read_listing(subreddit: str, answer: Answer, *, limit: int, config: RedditConfig) -> Listing:
+def read_listing(
+    subreddit: str, answer: Answer, *, limit: int, stickied: bool, over_18: bool
+) -> Listing:
     """Posts from a listing answer, or the one sentence that says why there are none."""
     name = f"r/{subreddit}"
     if answer.status != 200:
@@ -376,11 +316,7 @@ def read_listing(subreddit: str, answer: Answer, *, limit: int, config: RedditCo
             f"reddit answered {name} with a body that is not JSON", "invalid"
         ) from None
     posts = parse_listing(
-        subreddit,
-        payload,
-        limit=limit,
-        include_stickied=config.include_stickied,
-        include_over_18=config.include_over_18,
+        subreddit, payload, limit=limit, include_stickied=stickied, include_over_18=over_18
     )
     return Listing(posts=posts, fetched_at=time.time())
 
@@ -399,18 +335,16 @@ def _transport_error(what: str, exc: BaseException, timeout: float) -> UpstreamE
     return UpstreamError(f"{what} could not be fetched: {type(exc).__name__}", "unreachable")
 
 
-def open_session(
-    config: RedditConfig, *, timeout: float, max_connections: int
-) -> aiohttp.ClientSession:
+def open_session(settings: Settings, *, max_connections: int) -> aiohttp.ClientSession:
     """The worker's one session: reddit's User-Agent form, no cookie jar, keep-alive pool."""
+    deadline = settings.ideas_deadline
     return aiohttp.ClientSession(
-        headers={"User-Agent": config.user_agent},
+        headers={"User-Agent": settings.reddit_user_agent},
         # reddit sets tracking cookies an application-only client has no use for,
         # and this one session serves every user's requests.
         cookie_jar=aiohttp.DummyCookieJar(),
         connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=30),
-        timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=min(2.0, timeout)),
-        raise_for_status=False,
+        timeout=aiohttp.ClientTimeout(total=deadline, sock_connect=min(2.0, deadline)),
     )
 
 
@@ -420,21 +354,32 @@ class RedditClient:
     def __init__(
         self,
         session: aiohttp.ClientSession,
-        config: RedditConfig,
+        settings: Settings,
         *,
-        timeout: float,
-        rate_limits: RateLimits | None = None,
-        tokens: TokenStore | None = None,
         known_subreddits: tuple[str, ...] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._session = session
-        self._config = config
-        self._timeout = timeout
-        self._rate_limits = rate_limits or RateLimits()
-        self._tokens = tokens or TokenStore()
-        self._token_lock = asyncio.Lock()
-        self._host = URL(config.oauth_url if config.uses_oauth else config.base_url).host or ""
+        self._timeout = settings.ideas_deadline
+        self._stickied = settings.ideas_include_stickied
+        self._over_18 = settings.ideas_include_over_18
+        base = settings.reddit_base_url.rstrip("/")
+        self._token_url = f"{base}/api/v1/access_token"
+        self._credentials: str | None = None
+        self._listings = base + "/r/{}/top.json" + _LISTING_QUERY
+        if settings.reddit_client_id and settings.reddit_client_secret:
+            id_and_secret = (settings.reddit_client_id, settings.reddit_client_secret)
+            self._credentials = aiohttp.encode_basic_auth(*id_and_secret)
+            self._listings = (
+                settings.reddit_oauth_url.rstrip("/") + "/r/{}/top?t=day&limit={}&raw_json=1"
+            )
+        self._host = URL(self._listings).host or ""
         self._urls: dict[tuple[str, int], URL] = {}
+        self._rate_limits = RateLimits(clock)
+        self._clock = clock
+        self._token: tuple[str, float] | None = None  # the value, when to renew it (monotonic)
+        self._token_failure: tuple[UpstreamError, float] | None = None  # shared until then
+        self._token_lock = asyncio.Lock()
         # Metrics label subreddits by name only for the configured ones: a request
         # may name any subreddit, and each label value is a series kept forever.
         self._labels = {name.lower(): name.lower() for name in known_subreddits}
@@ -465,17 +410,18 @@ class RedditClient:
         if url is None:
             if len(self._urls) >= 1024:
                 self._urls.clear()
-            url = self._urls[subreddit, limit] = URL(self._config.listing_url(subreddit, limit))
-        if not self._config.uses_oauth:
-            answer = await self._get(subreddit, url, None)
-        else:
-            token = await self._token(subreddit)
-            answer = await self._get(subreddit, url, token)
-            if answer.status == 401:
-                # Revoked or expired early: renew once, then give up.
-                self._tokens.discard(token)
-                answer = await self._get(subreddit, url, await self._token(subreddit))
-        return read_listing(subreddit, answer, limit=limit, config=self._config)
+            fetch = min(MAX_LISTING_LIMIT, limit + LISTING_HEADROOM)
+            url = self._urls[subreddit, limit] = URL(self._listings.format(subreddit, fetch))
+        token = await self._current_token(subreddit) if self._credentials else None
+        answer = await self._get(subreddit, url, token)
+        if token is not None and answer.status == 401:
+            # Revoked or expired early: renew once, then give up.
+            if self._token is not None and self._token[0] == token:
+                self._token = None
+            answer = await self._get(subreddit, url, await self._current_token(subreddit))
+        return read_listing(
+            subreddit, answer, limit=limit, stickied=self._stickied, over_18=self._over_18
+        )
 
     async def _get(self, subreddit: str, url: URL, token: str | None) -> Answer:
         headers = {"Authorization": f"bearer {token}"} if token else None
@@ -487,59 +433,43 @@ class RedditClient:
         self._rate_limits.observe(self._host, answer)
         return answer
 
-    async def _token(self, subreddit: str) -> str:
-        token = self._tokens.current()
-        if token is not None:
-            return token
+    async def _current_token(self, subreddit: str) -> str:
         # One request renews the token; the sources that arrive meanwhile wait for it.
         async with self._token_lock:
-            token = self._tokens.current()
-            if token is not None:
-                return token
-            error = self._tokens.recent_failure()
-            if error is None:
+            if self._token is not None and self._clock() < self._token[1]:
+                return self._token[0]
+            if self._token_failure is None or self._clock() >= self._token_failure[1]:
                 try:
                     return await self._fetch_token()
                 except UpstreamError as failure:
-                    self._tokens.fail(failure)
-                    error = failure
+                    self._token_failure = (failure, self._clock() + TOKEN_FAILURE_HOLD)
+            error = self._token_failure[0]
             raise UpstreamError(f"r/{subreddit} was not fetched: {error.message}", error.outcome)
 
     async def _fetch_token(self) -> str:
-        config = self._config
-        assert config.client_id and config.client_secret
+        assert self._credentials is not None
         try:
             async with self._session.post(
-                f"{config.base_url}/api/v1/access_token",
-                headers={
-                    "Authorization": aiohttp.encode_basic_auth(
-                        config.client_id, config.client_secret
-                    )
-                },
+                self._token_url,
+                headers={"Authorization": self._credentials},
                 data={"grant_type": "client_credentials"},
                 allow_redirects=False,
             ) as response:
                 answer = Answer(response.status, response.headers, await _read(response))
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise UpstreamError(
-                f"reddit's OAuth token endpoint could not be reached ({type(exc).__name__})",
-                "unreachable",
-            ) from exc
+            message = f"reddit's OAuth token endpoint could not be reached ({type(exc).__name__})"
+            raise UpstreamError(message, "unreachable") from exc
         value, expires_in = read_token(answer)
-        self._tokens.store(value, expires_in)
+        margin = min(TOKEN_RENEW_MARGIN, expires_in / 10)
+        self._token, self._token_failure = (value, self._clock() + expires_in - margin), None
         return value
 
 
 async def _read(response: aiohttp.ClientResponse) -> bytes:
     """The whole body, refused past ``MAX_BODY_BYTES`` (a listing of 100 posts is ~300 KB)."""
-    if (response.content_length or 0) > MAX_BODY_BYTES:
-        raise aiohttp.ClientPayloadError("the answer is larger than 8 MiB")
-    if response.content_length is not None:
-        return await response.read()
-    chunks, size = [], 0
+    body = bytearray()
     async for chunk in response.content.iter_any():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
             raise aiohttp.ClientPayloadError("the answer is larger than 8 MiB")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    return bytes(body)

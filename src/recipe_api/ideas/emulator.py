@@ -52,7 +52,7 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -296,7 +296,7 @@ class FakeReddit:
     # --- the application ---------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._count_in_flight])
+        app = web.Application()
         app.router.add_get(r"/r/{sub}/{kind:top(\.json)?/?}", self._listing)
         app.router.add_post("/api/v1/access_token", self._access_token)
         app.router.add_get("/subreddits/{tail:search.*}", self._control)
@@ -304,18 +304,15 @@ class FakeReddit:
         app.router.add_route("*", "/_emulator/{action}", self._control)
         return app
 
-    @web.middleware
-    async def _count_in_flight(
-        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-    ) -> web.StreamResponse:
+    async def _listing(self, request: web.Request) -> web.Response:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
-            return await handler(request)
+            return await self._listing_answer(request)
         finally:
             self.in_flight -= 1
 
-    async def _listing(self, request: web.Request) -> web.Response:
+    async def _listing_answer(self, request: web.Request) -> web.Response:
         await asyncio.sleep(self.latency)
         subreddit = request.match_info["sub"]
         agent = request.headers.get("user-agent", "").strip().lower()

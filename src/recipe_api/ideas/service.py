@@ -27,7 +27,6 @@ from recipe_api.ideas.client import (
     Listing,
     Post,
     RedditClient,
-    RedditConfig,
     UpstreamError,
     is_valid_subreddit,
     open_session,
@@ -268,19 +267,16 @@ async def open_ideas(
 
     ``redis`` belongs to the caller, which closes it.
     """
-    config = RedditConfig.from_settings(settings)
     subreddits = configured_subreddits(settings.ideas_subreddits)
-    deadline = settings.ideas_deadline
-    session = open_session(config, timeout=deadline, max_connections=MAX_UPSTREAM_CONNECTIONS)
-    async with session:
+    async with open_session(settings, max_connections=MAX_UPSTREAM_CONNECTIONS) as session:
         service = IdeasService(
-            client=RedditClient(session, config, timeout=deadline, known_subreddits=subreddits),
+            client=RedditClient(session, settings, known_subreddits=subreddits),
             cache=build_cache(settings, redis),
             subreddits=subreddits,
             limit=settings.ideas_limit,
-            deadline=deadline,
+            deadline=settings.ideas_deadline,
             cache_ttl=settings.ideas_cache_ttl,
-            key_suffix=f":{int(config.include_stickied)}{int(config.include_over_18)}",
+            key_suffix=f":{int(settings.ideas_include_stickied)}{int(settings.ideas_include_over_18)}",
         )
         try:
             yield service
