@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -22,7 +21,7 @@ from recipe_api.db.engine import Database
 from recipe_api.errors import AppError
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
-from recipe_api.middleware import ProcessTimeMiddleware
+from recipe_api.middleware import GZipWhenAccepted, ProcessTimeMiddleware
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
 from recipe_api.web.router import STATIC_DIR
@@ -102,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for lost in (OperationalError, InterfaceError, ConnectionError):
         app.add_exception_handler(lost, _database_unavailable)
     # Level 5: nearly level 9's ratio on JSON at a fraction of its CPU.
-    app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=5)
+    app.add_middleware(GZipWhenAccepted, minimum_size=1000, compresslevel=5)
     app.add_middleware(ProcessTimeMiddleware)
     observability.install(app, settings)
 

@@ -50,6 +50,7 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # What a client's request id may be: short, and nothing a log or a header could trip on.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 HTTP_REQUESTS = Counter(
@@ -123,6 +124,8 @@ class RequestMetricsMiddleware:
         self.app = app
         self.metrics = metrics
         self._templates: dict[int, str] = {}  # by id(route): routes live as long as the app
+        # The labelled children, looked up once: .labels() takes a lock and builds a key.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def _template(self, route: Any, path: str) -> str:
         """The route's full template: a route of an included router knows only its own part."""
@@ -160,10 +163,17 @@ class RequestMetricsMiddleware:
             path = scope["path"]
             route = self._template(matched, path) if matched is not None else "unmatched"
             method = scope["method"]
+            if method not in _METHODS:
+                method = "other"  # clients may send any token: keep the label values bounded
             if self.metrics:
-                code = str(status)
-                HTTP_REQUESTS.labels(method, route, code).inc()
-                HTTP_LATENCY.labels(method, route, code).observe(elapsed)
+                key = (method, route, status)
+                children = self._children.get(key)
+                if children is None:
+                    labels = (method, route, str(status))
+                    children = HTTP_REQUESTS.labels(*labels), HTTP_LATENCY.labels(*labels)
+                    self._children[key] = children
+                children[0].inc()
+                children[1].observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):
                 access_log.info(
                     "%s %s %d %.1f ms",
