@@ -174,3 +174,21 @@ def test_two_workers_one_metrics_endpoint_and_json_logs(tmp_path: Path) -> None:
         assert (line["method"], line["path"], line["status"]) == ("GET", path, 200)
         assert line["duration_ms"] > 0
         assert line["level"] == "INFO"
+
+
+def test_live_gauges_of_dead_workers_are_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recipe_api import observability
+
+    dead = 2**22 + 12345  # above the default pid_max: no process has it
+    for pid in (dead, os.getpid()):
+        (tmp_path / f"gauge_livesum_{pid}.db").write_bytes(b"")
+    (tmp_path / f"counter_{dead}.db").write_bytes(b"")
+    monkeypatch.setenv(observability.MULTIPROC_ENV, str(tmp_path))
+
+    observability.worker_started()
+
+    remaining = sorted(path.name for path in tmp_path.iterdir())
+    # A dead worker's counts still count; its share of a live gauge does not.
+    assert remaining == [f"counter_{dead}.db", f"gauge_livesum_{os.getpid()}.db"]
