@@ -15,6 +15,7 @@ The choices and their measurements: docs/decisions/0006-observability.md.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -93,9 +94,16 @@ DB_POOL_IN_USE = Gauge(
 # --- Hooks the domain code calls in one line ----------------------------------------------
 
 
+_upstream_children: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
 def upstream_call(subreddit: str, outcome: str, seconds: float) -> None:
-    UPSTREAM_CALLS.labels(subreddit, outcome).inc()
-    UPSTREAM_LATENCY.labels(subreddit).observe(seconds)
+    children = _upstream_children.get((subreddit, outcome))
+    if children is None:
+        children = UPSTREAM_CALLS.labels(subreddit, outcome), UPSTREAM_LATENCY.labels(subreddit)
+        _upstream_children[subreddit, outcome] = children
+    children[0].inc()
+    children[1].observe(seconds)
 
 
 def cache_lookups(*, hits: int = 0, misses: int = 0, stale: int = 0) -> None:
@@ -117,7 +125,8 @@ class RequestMetricsMiddleware:
 
     Pure ASGI: ``BaseHTTPMiddleware`` would cost a large share of throughput.
     The route is the template (``/api/v1/recipes/{recipe_id}``), never the
-    path, so the number of series stays bounded; no route is ``unmatched``.
+    path, so the number of series stays bounded; a request no route matched is
+    ``unmatched``, and one whose client left before any answer is a 499.
     """
 
     def __init__(self, app: ASGIApp, *, metrics: bool = True) -> None:
@@ -157,6 +166,9 @@ class RequestMetricsMiddleware:
 
         try:
             await self.app(scope, receive, send_with_status)
+        except asyncio.CancelledError:
+            status = 499  # nginx's "client closed request": nothing reached the client
+            raise
         finally:
             elapsed = time.perf_counter() - started
             matched = scope.get("route")

@@ -344,7 +344,9 @@ def open_session(settings: Settings, *, max_connections: int) -> aiohttp.ClientS
         # and this one session serves every user's requests.
         cookie_jar=aiohttp.DummyCookieJar(),
         connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=30),
-        timeout=aiohttp.ClientTimeout(total=deadline, sock_connect=min(2.0, deadline)),
+        # No total timeout: the service gives up on a call at its deadline (one
+        # timer for all the sources of a request, rather than one per call).
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(2.0, deadline)),
     )
 
 

@@ -195,9 +195,7 @@ class IdeasService:
         for future, i in waiting.items():
             name = names[i]
             if future not in done:
-                results[i] = _failed(
-                    name, f"r/{name} timed out after {self.deadline:.1f} s", copies[i]
-                )
+                results[i] = _failed(name, self._timed_out(name).message, copies[i])
             elif (exc := future.exception()) is None:
                 results[i] = _ok(name, future.result(), from_cache=False)
             elif isinstance(exc, UpstreamError):
@@ -206,6 +204,9 @@ class IdeasService:
                 log.error("ideas: r/%s failed unexpectedly", name, exc_info=exc)
                 message = f"r/{name} failed unexpectedly ({type(exc).__name__})"
                 results[i] = _failed(name, message, copies[i])
+
+    def _timed_out(self, name: str) -> UpstreamError:
+        return UpstreamError(f"r/{name} timed out after {self.deadline:.1f} s", "timeout")
 
     async def _read_cache(self, keys: list[str]) -> list[Listing | None]:
         if self._cache is None:
@@ -232,12 +233,15 @@ class IdeasService:
                 raise held[1]
             del self._recent_errors[key]
         try:
-            listing = await self._client.fetch_top(name, limit)
-        except UpstreamError as error:
+            # A shared call has no waiter to cancel it: it gives up at the deadline itself.
+            async with asyncio.timeout(self.deadline):
+                listing = await self._client.fetch_top(name, limit)
+        except (UpstreamError, TimeoutError) as exc:
+            error = exc if isinstance(exc, UpstreamError) else self._timed_out(name)
             if len(self._recent_errors) >= MAX_HELD_ERRORS:
                 self._recent_errors.clear()
             self._recent_errors[key] = (time.monotonic() + self._error_hold, error)
-            raise
+            raise error from None
         budget = self.deadline * CACHE_TIME_SHARE
         try:
             async with asyncio.timeout(budget):
