@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -16,14 +17,15 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from recipe_api import __version__, health, observability
 from recipe_api.auth.router import router as auth_router
 from recipe_api.auth.security import Passwords, Tokens, load_secret_key
-from recipe_api.auth.throttle import FailureCounter, LoginThrottle, MemoryCounter, RedisCounter
+from recipe_api.auth.throttle import Limit, LoginThrottle, SignupThrottle, attempt_counter
 from recipe_api.db.engine import Database
 from recipe_api.errors import AppError
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
-from recipe_api.middleware import GZipWhenAccepted, ProcessTimeMiddleware
+from recipe_api.middleware import BodyLimitMiddleware, GZipWhenAccepted, ProcessTimeMiddleware
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
+from recipe_api.validation import validation_error_handler
 from recipe_api.web.router import STATIC_DIR
 from recipe_api.web.router import router as web_router
 
@@ -47,18 +49,21 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
     )
 
 
-def _login_throttle(settings: Settings, redis: aioredis.Redis | None) -> LoginThrottle:
+def _throttles(
+    settings: Settings, redis: aioredis.Redis | None
+) -> tuple[LoginThrottle, SignupThrottle]:
+    counter = attempt_counter(redis, prefix="recipe-api:attempts")
     window = settings.login_window_seconds
-    counter: FailureCounter = (
-        RedisCounter(redis, window, prefix="recipe-api:login-failures:")
-        if redis is not None
-        else MemoryCounter(window)
-    )
-    return LoginThrottle(
+    login = LoginThrottle(
         counter,
-        per_email=settings.login_max_failures,
-        per_client=settings.login_max_failures_per_client,
+        per_email=Limit(settings.login_max_failures, window),
+        per_client=Limit(settings.login_max_failures_per_client, window),
     )
+    signup = SignupThrottle(
+        counter,
+        per_client=Limit(settings.signup_max_per_client, settings.signup_window_seconds),
+    )
+    return login, signup
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -85,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.redis = redis
             app.state.tokens = tokens
             app.state.passwords = Passwords.from_settings(settings)
-            app.state.login_throttle = _login_throttle(settings, redis)
+            app.state.login_throttle, app.state.signup_throttle = _throttles(settings, redis)
             app.state.ideas = await stack.enter_async_context(open_ideas(settings, redis))
             log.info("Recipe API ready on %s", db.backend)
             yield
@@ -97,11 +102,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_exception_handler(AppError, _app_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     # A lost connection is the service's trouble, not the request's: 503, not 500.
     for lost in (OperationalError, InterfaceError, ConnectionError):
         app.add_exception_handler(lost, _database_unavailable)
     # Level 5: nearly level 9's ratio on JSON at a fraction of its CPU.
     app.add_middleware(GZipWhenAccepted, minimum_size=1000, compresslevel=5)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # Added after those, so outside them: the 413 answers carry X-Process-Time too
+    # (and, from observability, a request id, a log line and a count).
     app.add_middleware(ProcessTimeMiddleware)
     observability.install(app, settings)
 

@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
-from recipe_api import observability
 from recipe_api.auth import service
 from recipe_api.auth.dependencies import (
+    ClientAddress,
     CurrentUser,
     LoginThrottleDep,
     PasswordsDep,
+    SignupThrottleDep,
     TokensDep,
-    unauthorized,
 )
 from recipe_api.auth.schemas import SignupIn, Token
 from recipe_api.db.engine import DatabaseDep
@@ -20,45 +20,46 @@ from recipe_api.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+_THROTTLED: dict[int | str, dict[str, str]] = {
+    429: {
+        "description": "Too many attempts from this address (or for this email); see Retry-After"
+    },
+    503: {"description": "Too many password hashes waiting; see Retry-After"},
+}
+
 
 @router.post(
     "/signup",
     response_model=UserOut,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "The email is taken"}},
+    responses={409: {"description": "The email is taken"}, **_THROTTLED},
 )
-async def signup(data: SignupIn, db: DatabaseDep, passwords: PasswordsDep) -> UserOut:
-    return await service.signup(db, passwords, data)
+async def signup(
+    data: SignupIn,
+    db: DatabaseDep,
+    passwords: PasswordsDep,
+    throttle: SignupThrottleDep,
+    client: ClientAddress,
+) -> UserOut:
+    return await service.signup(db, passwords, data, throttle=throttle, client=client)
 
 
 @router.post(
     "/login",
     response_model=Token,
-    responses={401: {"description": "Wrong email or password"}, 429: {"description": "Throttled"}},
+    responses={401: {"description": "Wrong email or password"}, **_THROTTLED},
 )
 async def login(
-    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     db: DatabaseDep,
     passwords: PasswordsDep,
     tokens: TokensDep,
     throttle: LoginThrottleDep,
+    client: ClientAddress,
 ) -> Token:
-    client = request.client.host if request.client else "unknown"
-    email = form.username.strip().lower()
-    retry_after = await throttle.retry_after(email, client)
-    if retry_after:
-        observability.login_throttled()
-        raise HTTPException(
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=f"Too many failed logins; try again in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )
-    user = await service.authenticate(db, passwords, email, form.password)
-    if user is None:
-        await throttle.failed(email, client)
-        raise unauthorized("Incorrect email or password")
-    await throttle.succeeded(email, client)
+    user = await service.log_in(
+        db, passwords, throttle, email=form.username, password=form.password, client=client
+    )
     return Token(access_token=tokens.issue(user.id))
 
 

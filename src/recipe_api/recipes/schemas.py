@@ -12,11 +12,9 @@ from pydantic import (
     UrlConstraints,
 )
 
-from recipe_api.schemas import MAX_ID, NoNul, ShortText
+from recipe_api.schemas import MAX_ID, ShortText, Text
 
-Label = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoNul
-]
+Label = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 RecipeUrl = Annotated[
     HttpUrl,
     UrlConstraints(max_length=2048, allowed_schemes=["http", "https"]),

@@ -1,15 +1,21 @@
-"""Recipe use cases: each is one unit of work run by ``Database.run``."""
+"""Recipe use cases: each is one unit of work run by ``Database.run``.
+
+The rules of who may write live here, next to the writes they guard: anyone
+logged in submits in their own name, only a superuser in another's, and only
+the submitter or a superuser changes or deletes a recipe.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection
 
 from recipe_api.db.engine import Database
-from recipe_api.errors import InvalidReferenceError, NotFoundError
+from recipe_api.errors import InvalidReferenceError, NotFoundError, PermissionDeniedError
 from recipe_api.recipes import repository
 from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeSearchResults, RecipeUpdate
 from recipe_api.schemas import Page
 from recipe_api.users.repository import get_user
+from recipe_api.users.schemas import UserOut
 
 
 def _not_found(recipe_id: int) -> NotFoundError:
@@ -49,7 +55,10 @@ async def search_recipes(db: Database, keyword: str | None, *, limit: int) -> Re
     return await db.run(_search, keyword, limit)
 
 
-def _create(connection: Connection, data: RecipeCreate, submitter_id: int) -> RecipeOut:
+def _create(connection: Connection, data: RecipeCreate, user: UserOut) -> RecipeOut:
+    submitter_id = data.submitter_id or user.id
+    if submitter_id != user.id and not user.is_superuser:
+        raise PermissionDeniedError("Only a superuser may submit a recipe in another user's name")
     if get_user(connection, submitter_id) is None:
         raise InvalidReferenceError(f"Submitter with ID {submitter_id} not found")
     recipe = repository.add_recipe(
@@ -62,24 +71,39 @@ def _create(connection: Connection, data: RecipeCreate, submitter_id: int) -> Re
     return RecipeOut.model_validate(recipe)
 
 
-async def create_recipe(db: Database, data: RecipeCreate, *, submitter_id: int) -> RecipeOut:
-    return await db.run(_create, data, submitter_id)
+async def create_recipe(db: Database, data: RecipeCreate, *, user: UserOut) -> RecipeOut:
+    """A new recipe submitted by ``user``, or in the name ``data.submitter_id`` gives."""
+    return await db.run(_create, data, user)
 
 
-def _update(connection: Connection, recipe_id: int, data: RecipeUpdate) -> RecipeOut | None:
+def _check_may_change(connection: Connection, recipe_id: int, user: UserOut) -> None:
+    recipe = repository.get_recipe(connection, recipe_id)
+    if recipe is None:
+        raise _not_found(recipe_id)
+    if recipe["submitter_id"] != user.id and not user.is_superuser:
+        raise PermissionDeniedError("Only the recipe's submitter or a superuser may change it")
+
+
+def _update(connection: Connection, recipe_id: int, data: RecipeUpdate, user: UserOut) -> RecipeOut:
+    _check_may_change(connection, recipe_id, user)
     # A field sent as null means "not given": every column is required.
     changes = data.model_dump(mode="json", exclude_none=True)
     recipe = repository.update_recipe(connection, recipe_id, changes)
-    return None if recipe is None else RecipeOut.model_validate(recipe)
-
-
-async def update_recipe(db: Database, recipe_id: int, data: RecipeUpdate) -> RecipeOut:
-    recipe = await db.run(_update, recipe_id, data)
     if recipe is None:
         raise _not_found(recipe_id)
-    return recipe
+    return RecipeOut.model_validate(recipe)
 
 
-async def delete_recipe(db: Database, recipe_id: int) -> None:
-    if not await db.run(repository.delete_recipe, recipe_id):
-        raise _not_found(recipe_id)
+async def update_recipe(
+    db: Database, recipe_id: int, data: RecipeUpdate, *, user: UserOut
+) -> RecipeOut:
+    return await db.run(_update, recipe_id, data, user)
+
+
+def _delete(connection: Connection, recipe_id: int, user: UserOut) -> None:
+    _check_may_change(connection, recipe_id, user)
+    repository.delete_recipe(connection, recipe_id)
+
+
+async def delete_recipe(db: Database, recipe_id: int, *, user: UserOut) -> None:
+    await db.run(_delete, recipe_id, user)
