@@ -122,8 +122,8 @@ class IdeasService:
         self, subreddits: Sequence[str] | None = None, limit: int | None = None
     ) -> list[SourceResult]:
         """Every source concurrently; the answer comes within ``deadline`` seconds."""
+        give_up_at = time.monotonic() + self.deadline  # the cache's time counts too
         names, limit, keys, copies, results = await self._start(subreddits, limit)
-        give_up_at = time.monotonic() + self.deadline
         waiting = {self._fetch(names[i], keys[i], limit): i for i, r in enumerate(results) if not r}
         if waiting:
             await self._settle(waiting, give_up_at, names, copies, results)
@@ -138,8 +138,8 @@ class IdeasService:
         is what it exists to show. Sources the deadline leaves no time for are
         reported, not asked.
         """
+        give_up_at = time.monotonic() + self.deadline  # the cache's time counts too
         names, limit, keys, copies, results = await self._start(subreddits, limit)
-        give_up_at = time.monotonic() + self.deadline
         for i, name in enumerate(names):
             if results[i] is not None:
                 continue
