@@ -48,6 +48,7 @@ import contextlib
 import html
 import re
 import secrets
+import signal
 import threading
 import time
 import zlib
@@ -482,8 +483,14 @@ def serve_fake_reddit(host: str, port: int, latency: float) -> None:
         print(
             f"Fake reddit on http://{host}:{port} with {latency * 1000:.0f} ms latency", flush=True
         )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        # Explicit handlers: a shell's background job starts with SIGINT ignored,
+        # and a process manager stops with SIGTERM.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
         try:
-            await asyncio.Event().wait()
+            await stop.wait()
         finally:
             await runner.cleanup()
 
