@@ -155,3 +155,15 @@ async def test_bad_filters_are_422(client: httpx.AsyncClient, params: dict[str, 
     response = await client.get(SEARCH, params=params)  # type: ignore[arg-type]
     assert response.status_code == 422
     assert response.json()["detail"]
+
+
+async def test_filters_fold_any_case_with_a_keyword(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await _add(
+        db, "Soupe à l'oignon", ingredients=["1,5 l de bouillon de bœuf"], tags=["Française"]
+    )
+    await _add(db, "Soupe de légumes", ingredients=["2 poireaux"], tags=["végétarien"])
+    assert await _labels(client, keyword="SOUPE", ingredient="BŒUF") == ["Soupe à l'oignon"]
+    assert await _labels(client, keyword="soupe", tag="FRANÇAISE") == ["Soupe à l'oignon"]
+    assert await _labels(client, ingredient="POIREAUX", tag="Végétarien") == ["Soupe de légumes"]

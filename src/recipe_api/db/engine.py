@@ -139,6 +139,17 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # process's write lock stalls every request of this worker.
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
+        # SQLite's lower() and LIKE fold ASCII only; recipe search folds any case.
+        dbapi_connection.create_function(  # type: ignore[attr-defined]
+            "casefold_contains", 2, casefold_contains, deterministic=True
+        )
+
+
+def casefold_contains(haystack: str | None, needle: str | None) -> int | None:
+    """SQL ``casefold_contains(haystack, needle)``: 1 if needle is in haystack, any case."""
+    if haystack is None or needle is None:
+        return None
+    return int(needle.casefold() in haystack.casefold())
 
 
 def create_async_db_engine(
