@@ -161,7 +161,7 @@ async def test_filters_fold_any_case_with_a_keyword(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     await _add(
-        db, "Soupe à l'oignon", ingredients=["1,5 l de bouillon de bœuf"], tags=["Française"]
+        db, "Soupe à l'oignon", ingredients=["1,5 l de bouillon de bœuf"], tags=["française"]
     )
     await _add(db, "Soupe de légumes", ingredients=["2 poireaux"], tags=["végétarien"])
     assert await _labels(client, keyword="SOUPE", ingredient="BŒUF") == ["Soupe à l'oignon"]
