@@ -37,6 +37,7 @@ class HttpMethodsMiddleware:
         self.app = app
         self._openapi = openapi
         self._paths: list[tuple[re.Pattern[str], set[str]]] | None = None
+        self._literal: dict[str, set[str]] = {}
 
     def _methods_of(self, path: str) -> set[str] | None:
         if self._paths is None:
@@ -47,6 +48,15 @@ class HttpMethodsMiddleware:
                 methods = {m.upper() for m in operations if m in _SCHEMA_METHODS}
                 paths.append((re.compile(regex + "$"), methods))
             self._paths = paths
+            self._literal = {
+                template: {m.upper() for m in operations if m in _SCHEMA_METHODS}
+                for template, operations in self._openapi().get("paths", {}).items()
+                if "{" not in template
+            }
+        # OpenAPI: a concrete path is matched before templated ones
+        # (/recipes/import is not /recipes/{recipe_id}).
+        if path in self._literal:
+            return self._literal[path] or None
         found: set[str] = set()
         for pattern, methods in self._paths:
             if pattern.match(path):

@@ -88,7 +88,6 @@ async def test_update_details(client: httpx.AsyncClient, cook: Account) -> None:
     "change",
     [
         {"ingredients": "2 eggs"},
-        {"ingredients": [""]},
         {"ingredients": ["x" * 501]},
         {"ingredients": ["egg"] * 201},
         {"instructions": ["ok", "bad\x00step"]},
@@ -107,3 +106,16 @@ async def test_bad_details_are_422(
     response = await client.post("/api/v1/recipes/", json={**FULL, **change}, headers=cook.headers)
     assert response.status_code == 422, response.text
     assert response.json()["detail"]
+
+
+async def test_blank_lines_and_tags_are_dropped(client: httpx.AsyncClient, cook: Account) -> None:
+    body = {"label": "Blanks", "ingredients": ["1 egg", " ", "\u000b"], "instructions": [""],
+            "tags": ["  ", "Eggs"]}  # fmt: skip
+    response = await client.post("/api/v1/recipes/", json=body, headers=cook.headers)
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert (created["ingredients"], created["instructions"], created["tags"]) == (
+        ["1 egg"],
+        [],
+        ["eggs"],
+    )

@@ -60,7 +60,9 @@ class ImportFailedError(AppError):
 
 
 class ImportUnreachableError(AppError):
-    status_code = 502
+    """No answer from the URL's host: the link does not lead to a page (a 4xx, as for a 404)."""
+
+    status_code = 422
 
 
 class ImportTimeoutError(AppError):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 
 from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.db.engine import DatabaseDep
@@ -28,6 +28,12 @@ router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
 
 _NOT_FOUND = errors(404, _404="No recipe has this ID")
 _WRITE_ERRORS = errors(400, 401, 403, 413, _403="Not the recipe's submitter nor a superuser")
+
+
+@router.api_route("/import", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def import_other_methods() -> None:
+    # Before /{recipe_id}, which would read "import" as a bad id (422) for these methods.
+    raise HTTPException(status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "POST"})
 
 
 @router.get("/{recipe_id}", response_model=RecipeOut, responses=_NOT_FOUND)
@@ -132,13 +138,13 @@ async def create_recipe(recipe_in: RecipeCreate, user: CurrentUser, db: Database
             400,
             401,
             413,
-            502,
             504,
             _400="The URL is not http(s), or its host is not a public address",
-            _502="The page's server could not be reached",
             _504="The page did not arrive within IMPORT_TIMEOUT_SECONDS",
         ),
-        **validation_or_rule_error("Invalid URL, or a page without usable recipe markup"),
+        **validation_or_rule_error(
+            "Invalid URL, a page that cannot be reached, or one without usable recipe markup"
+        ),
     },
 )
 async def import_recipe(

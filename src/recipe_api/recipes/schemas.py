@@ -23,10 +23,10 @@ RecipeUrl = Annotated[
     UrlConstraints(max_length=2048, allowed_schemes=["http", "https"]),
 ]
 Description = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=10_000)]
-IngredientLine = Annotated[
-    Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)
-]
-Step = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=5_000)]
+# Blank lines (and blank tags) are dropped after stripping rather than refused:
+# a line of one space is valid input by the schema's own length rules.
+IngredientLine = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=500)]
+Step = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=5_000)]
 
 
 def _not_a_boolean(value: object) -> object:
@@ -48,14 +48,21 @@ def normalize_tag(tag: str) -> str:
 def _unique_tags(tags: list[str]) -> list[str]:
     seen: dict[str, None] = {}
     for tag in tags:
-        seen.setdefault(normalize_tag(tag), None)
+        if normalized := normalize_tag(tag):
+            seen.setdefault(normalized, None)
     return list(seen)
 
 
-Tag = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+def _without_blanks(lines: list[str]) -> list[str]:
+    return [line for line in lines if line]
+
+
+Tag = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=64)]
 Tags = Annotated[list[Tag], Field(max_length=30), AfterValidator(_unique_tags)]
-Ingredients = Annotated[list[IngredientLine], Field(max_length=MAX_LINES)]
-Instructions = Annotated[list[Step], Field(max_length=MAX_LINES)]
+Ingredients = Annotated[
+    list[IngredientLine], Field(max_length=MAX_LINES), AfterValidator(_without_blanks)
+]
+Instructions = Annotated[list[Step], Field(max_length=MAX_LINES), AfterValidator(_without_blanks)]
 
 
 class RecipeDetails(BaseModel):
