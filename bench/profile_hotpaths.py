@@ -53,6 +53,10 @@ def _not(test: Callable[[Stack], bool]) -> Callable[[Stack], bool]:
     return lambda frames: not test(frames)
 
 
+def _either(a: Callable[[Stack], bool], b: Callable[[Stack], bool]) -> Callable[[Stack], bool]:
+    return lambda frames: a(frames) or b(frames)
+
+
 def _both(a: Callable[[Stack], bool], b: Callable[[Stack], bool]) -> Callable[[Stack], bool]:
     return lambda frames: a(frames) and b(frames)
 
@@ -77,7 +81,10 @@ ROWS: list[tuple[str, Callable[[Stack], bool]]] = [
     ("        SQLAlchemy execute and fetch", _both(_has("Database.run "), _in_file("sqlalchemy/"))),
     (
         "          of which the driver call itself (execute, fetch)",
-        _leaf("DefaultDialect.do_execute ", "CursorFetchStrategy.fetch", "AsyncAdapt_"),
+        _either(
+            _leaf("DefaultDialect.do_execute ", "CursorFetchStrategy.fetch"),
+            _leaf_in("asyncpg/"),
+        ),
     ),
     ("        Pydantic model_validate of the rows", _has("BaseModel.model_validate ")),
     ("      template rendering (Jinja2, incl. url_for)", _has("Template.render ")),
