@@ -71,6 +71,12 @@ def test_upgrade_to_head_and_back(empty_database: str) -> None:
     assert migrate.current_revision(empty_database) == head
 
 
+def test_script_head_agrees_with_alembic() -> None:
+    """/health/ready reads the head from the files without alembic; alembic must agree."""
+    scripts = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert migrate.script_head() == scripts.get_current_head()
+
+
 def _insert_users(url: str, emails: list[str]) -> None:
     engine = create_db_engine(url)
     try:

@@ -12,9 +12,8 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import InterfaceError, OperationalError
 
-from recipe_api import __version__, health
+from recipe_api import __version__, health, index
 from recipe_api.auth.router import router as auth_router
 from recipe_api.auth.security import Passwords, Tokens, load_secret_key
 from recipe_api.auth.throttle import Limit, LoginThrottle, SignupThrottle, attempt_counter
@@ -22,6 +21,7 @@ from recipe_api.db.engine import Database
 from recipe_api.errors import AppError
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
+from recipe_api.methods import HttpMethodsMiddleware
 from recipe_api.middleware import BodyLimitMiddleware, ProcessTimeMiddleware
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
@@ -38,15 +38,6 @@ log = logging.getLogger(__name__)
 async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-
-
-async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
-    log.error("Database unavailable: %s", exc)
-    return JSONResponse(
-        {"detail": "The database is unavailable; try again shortly"},
-        status_code=503,
-        headers={"Retry-After": "5"},
-    )
 
 
 def _throttles(
@@ -74,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
-            db = Database.from_url(settings.database_url, pool_size=settings.db_pool_size)
+            db = Database.from_settings(settings)
             stack.push_async_callback(db.aclose)
             redis: aioredis.Redis | None = None
             if settings.redis_url:
@@ -99,12 +90,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Cooking recipes, their submitters, and recipe ideas from reddit.",
         lifespan=lifespan,
     )
+    # Database.run raises DatabaseUnavailableError (an AppError, 503) for a lost database.
     app.add_exception_handler(AppError, _app_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
-    # A lost connection is the service's trouble, not the request's: 503, not 500.
-    for lost in (OperationalError, InterfaceError, ConnectionError):
-        app.add_exception_handler(lost, _database_unavailable)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HttpMethodsMiddleware, openapi=app.openapi)
     # Added last, so outermost: the 413 answers carry X-Process-Time too.
     app.add_middleware(ProcessTimeMiddleware)
 
@@ -113,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(recipes_router)
     api_v1.include_router(auth_router)
+    api_v1.include_router(index.router)
     app.include_router(api_v1)
     app.include_router(ideas_router)
     app.include_router(health.router)

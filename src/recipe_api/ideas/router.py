@@ -15,6 +15,7 @@ from fastapi import APIRouter, Response, status
 from recipe_api.ideas.dependencies import ChosenSubreddits, IdeasDep, PostLimit
 from recipe_api.ideas.schemas import IdeasFailure, IdeaSource, IdeasOut, TutorialIdeas
 from recipe_api.ideas.service import SourceResult
+from recipe_api.responses import validation_or_rule_error
 
 router = APIRouter(tags=["ideas"])
 
@@ -82,6 +83,7 @@ def fetch_ideas(ideas: IdeasDep) -> Response:
     responses={
         200: {"headers": _HEADERS_DOC},
         502: {"model": IdeasOut, "description": "Every source failed; each says why"},
+        **validation_or_rule_error("Invalid limit, or a subreddit list that breaks a rule"),
     },
 )
 async def list_ideas(

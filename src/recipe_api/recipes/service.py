@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from recipe_api.db.engine import Database
+from recipe_api.db.engine import Database, idempotent
 from recipe_api.errors import InvalidReferenceError, NotFoundError, PermissionDeniedError
 from recipe_api.recipes import repository
 from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeSearchResults, RecipeUpdate
@@ -22,6 +22,7 @@ def _not_found(recipe_id: int) -> NotFoundError:
     return NotFoundError(f"Recipe with ID {recipe_id} not found")
 
 
+@idempotent
 def _get(connection: Connection, recipe_id: int) -> RecipeOut | None:
     recipe = repository.get_recipe(connection, recipe_id)
     return None if recipe is None else RecipeOut.model_validate(recipe)
@@ -34,6 +35,7 @@ async def get_recipe(db: Database, recipe_id: int) -> RecipeOut:
     return recipe
 
 
+@idempotent
 def _page(connection: Connection, skip: int, limit: int) -> Page[RecipeOut]:
     items, total = repository.list_recipes(connection, skip=skip, limit=limit)
     return Page[RecipeOut].model_validate(
@@ -45,6 +47,7 @@ async def list_recipes(db: Database, *, skip: int, limit: int) -> Page[RecipeOut
     return await db.run(_page, skip, limit)
 
 
+@idempotent
 def _search(connection: Connection, keyword: str | None, limit: int) -> RecipeSearchResults:
     found = repository.search_recipes(connection, keyword, limit=limit)
     # One validation for the whole answer rather than one per row.
