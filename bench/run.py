@@ -113,12 +113,17 @@ REWRITE = "tutorial re-written on today's stack"
 BARE = "bare FastAPI (today)"
 BARE_PINNED = "bare FastAPI 0.68 (pins)"
 OURS = "Recipe API"
+OURS_BASELINE = "Recipe API, baseline"
 OURS_PG = "Recipe API on PG"
 ASYNCPG = "raw asyncpg ASGI"
 
 
 def recipes_bench(
-    concurrency: int, seconds: float, rounds: int, postgres: str | None
+    concurrency: int,
+    seconds: float,
+    rounds: int,
+    postgres: str | None,
+    baseline: Path | None = None,
 ) -> dict[str, float]:
     """All servers run at once; each round loads each (server, path) in turn.
 
@@ -147,6 +152,10 @@ def recipes_bench(
         ),
         App(OURS, [*cli, "0"], list(PATHS), sqlite_url, bench_dir),
     ]
+    if baseline is not None:
+        # The other checkout's src/ first on the path, so its recipe_api is the one served.
+        source = os.pathsep.join([str(baseline), bench_dir])
+        apps.append(App(OURS_BASELINE, [*cli, "0"], ["read"], sqlite_url, source))
     with contextlib.ExitStack() as stack:
         if postgres:
             pg_url = stack.enter_context(_postgres_database(postgres))
@@ -162,6 +171,8 @@ def recipes_bench(
             env = {
                 "DATABASE_URL": app.database_url or sqlite_url,
                 "LOG_LEVEL": "WARNING",
+                # Metrics and request ids on, as they would be in production.
+                "METRICS_ENABLED": "true",
                 "PYTHONPATH": os.pathsep.join(
                     filter(None, [app.pythonpath, os.environ.get("PYTHONPATH")])
                 ),
@@ -260,15 +271,27 @@ def main() -> None:
         default=os.environ.get("BENCH_POSTGRES_URL"),
         help="a PostgreSQL server URL: adds Recipe API rows on a scratch database there",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=os.environ.get("BENCH_BASELINE_SRC"),
+        help="src/ of another checkout (e.g. a git worktree of main): measured beside this one",
+    )
     args = parser.parse_args()
     if args.only in (None, "recipes"):
-        recipes = recipes_bench(args.concurrency, args.seconds, args.rounds, args.postgres)
+        recipes = recipes_bench(
+            args.concurrency, args.seconds, args.rounds, args.postgres, args.baseline
+        )
     else:
         recipes = {}
     if args.only in (None, "ideas"):
         from ideas import run_ideas_bench  # type: ignore[import-not-found]
 
-        run_ideas_bench(latency=args.latency, recipe_read_rps=recipes.get("Recipe API:read"))
+        run_ideas_bench(
+            latency=args.latency,
+            recipe_read_rps=recipes.get("Recipe API:read"),
+            baseline=args.baseline,
+        )
     if args.only in (None, "signup"):
         from signup_burst import run_signup_burst_bench
 

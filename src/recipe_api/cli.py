@@ -5,9 +5,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import logging.config
+import os
 import re
+import shutil
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 from pydantic import TypeAdapter, ValidationError
@@ -61,12 +67,33 @@ def _with_database(settings: Settings, action: Callable[[], None]) -> None:
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    # httpx logs every upstream call at INFO: hundreds of lines a second under load.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from recipe_api.observability import logging_config
+
+    logging.config.dictConfig(logging_config(settings))
+
+
+@contextmanager
+def _metrics_dir(settings: Settings) -> Iterator[None]:
+    """A fresh multiprocess directory for this start's workers, removed at exit.
+
+    Set before anything imports ``prometheus_client``: it picks its storage at import.
+    """
+    if not settings.metrics_enabled:
+        yield
+        return
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        # The operator's own directory: emptied, as the previous run's counts are stale.
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="recipe-api-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _upgrade(settings: Settings, revision: str = "head") -> None:
@@ -199,6 +226,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from recipe_api.auth.security import load_secret_key
+    from recipe_api.observability import logging_config
 
     if args.migrate:
 
@@ -217,7 +245,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         workers=settings.web_concurrency if args.workers is None else args.workers,
         reload=args.reload,
         log_level=settings.log_level.lower(),
-        access_log=args.access_log,
+        # Each worker applies it: the same format everywhere, our access log instead of uvicorn's.
+        log_config=logging_config(settings, access_log=args.access_log),
+        access_log=False,
         proxy_headers=args.proxy_headers or settings.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips or settings.forwarded_allow_ips,
         http=args.http,
@@ -314,10 +344,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValidationError as exc:
         messages = "; ".join(str(error["msg"]) for error in exc.errors())
         sys.exit(f"recipe-api: invalid settings: {messages}")
-    _configure_logging(settings)
     if args.command == "serve":
-        _serve(settings, args)
-    elif args.command == "db":
+        with _metrics_dir(settings):
+            _configure_logging(settings)
+            _serve(settings, args)
+        return
+    _configure_logging(settings)
+    if args.command == "db":
         if args.db_command == "upgrade":
             _with_database(settings, lambda: _upgrade(settings, args.revision))
         elif args.db_command == "downgrade":

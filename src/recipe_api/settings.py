@@ -21,6 +21,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Unset: JSON lines in production, text in development (see observability.py).
+    log_format: Literal["text", "json"] | None = None
+    metrics_enabled: bool = False
     database_url: str = DEFAULT_SQLITE_URL
     db_pool_size: int = Field(default=10, ge=1, le=100)
     # Every wait on the database is bounded, so a sick database answers 503, not a hang.

@@ -72,9 +72,9 @@ async def fetch_ideas_async(ideas: IdeasDep) -> Response:
 
 
 @router.get("/api/v1/recipes/ideas/", response_model=None, responses=_TUTORIAL_RESPONSES)
-def fetch_ideas(ideas: IdeasDep) -> Response:
+async def fetch_ideas(ideas: IdeasDep) -> Response:
     """The same, one subreddit after another: the baseline that shows what async buys."""
-    return _tutorial_answer(ideas.top_posts_sequential())
+    return _tutorial_answer(await ideas.top_posts_sequential())
 
 
 @router.get(
