@@ -215,7 +215,7 @@ def main() -> None:
                 "--port",
                 str(port),
             ]
-            env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+            env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "METRICS_ENABLED": "true"}
             columns: dict[str, dict[str, float]] = {}
             samples: dict[str, int] = {}
             owners: dict[str, dict[str, float]] = {}
