@@ -7,11 +7,11 @@ from typing import ClassVar
 
 class AppError(Exception):
     status_code: ClassVar[int] = 400
-    headers: ClassVar[dict[str, str] | None] = None
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers
 
 
 class NotFoundError(AppError):
@@ -30,3 +30,25 @@ class InvalidReferenceError(AppError):
     """A body names something that does not exist (an unknown submitter)."""
 
     status_code = 422
+
+
+class InvalidCredentialsError(AppError):
+    """A wrong email or password; both answer alike."""
+
+    status_code = 401
+
+    def __init__(self, detail: str = "Incorrect email or password") -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+class TooManyAttemptsError(AppError):
+    """Too many failed logins; ``retry_after`` seconds until the next try."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Too many failed logins; try again in {retry_after} s",
+            headers={"Retry-After": str(retry_after)},
+        )
+        self.retry_after = retry_after

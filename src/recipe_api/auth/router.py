@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from recipe_api.auth import service
@@ -11,7 +11,6 @@ from recipe_api.auth.dependencies import (
     LoginThrottleDep,
     PasswordsDep,
     TokensDep,
-    unauthorized,
 )
 from recipe_api.auth.schemas import SignupIn, Token
 from recipe_api.db.engine import DatabaseDep
@@ -43,20 +42,14 @@ async def login(
     tokens: TokensDep,
     throttle: LoginThrottleDep,
 ) -> Token:
-    client = request.client.host if request.client else "unknown"
-    email = form.username.strip().lower()
-    retry_after = await throttle.retry_after(email, client)
-    if retry_after:
-        raise HTTPException(
-            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
-            detail=f"Too many failed logins; try again in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )
-    user = await service.authenticate(db, passwords, email, form.password)
-    if user is None:
-        await throttle.failed(email, client)
-        raise unauthorized("Incorrect email or password")
-    await throttle.succeeded(email, client)
+    user = await service.log_in(
+        db,
+        passwords,
+        throttle,
+        email=form.username,
+        password=form.password,
+        client=request.client.host if request.client else "unknown",
+    )
     return Token(access_token=tokens.issue(user.id))
 
 

@@ -8,8 +8,9 @@ from sqlalchemy.exc import IntegrityError
 
 from recipe_api.auth.schemas import SignupIn
 from recipe_api.auth.security import Passwords
+from recipe_api.auth.throttle import LoginThrottle
 from recipe_api.db.engine import Database
-from recipe_api.errors import ConflictError
+from recipe_api.errors import ConflictError, InvalidCredentialsError, TooManyAttemptsError
 from recipe_api.users import repository as users
 from recipe_api.users.schemas import UserOut
 
@@ -58,6 +59,32 @@ async def authenticate(
     if renewed is not None:
         await db.run(users.set_password_hash, row["id"], renewed)
     return UserOut.model_validate(row)
+
+
+async def log_in(
+    db: Database,
+    passwords: Passwords,
+    throttle: LoginThrottle,
+    *,
+    email: str,
+    password: str,
+    client: str,
+) -> UserOut:
+    """The user these credentials name, counted by the throttle; the API and the site share it.
+
+    Raises ``TooManyAttemptsError`` while the email or the client is throttled,
+    ``InvalidCredentialsError`` on a wrong email or password.
+    """
+    email = email.strip().lower()
+    retry_after = await throttle.retry_after(email, client)
+    if retry_after:
+        raise TooManyAttemptsError(retry_after)
+    user = await authenticate(db, passwords, email, password)
+    if user is None:
+        await throttle.failed(email, client)
+        raise InvalidCredentialsError()
+    await throttle.succeeded(email, client)
+    return user
 
 
 async def user_by_id(db: Database, user_id: int) -> UserOut | None:
