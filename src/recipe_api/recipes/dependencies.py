@@ -8,7 +8,6 @@ from fastapi import Depends, Path
 
 from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.db.engine import DatabaseDep
-from recipe_api.errors import PermissionDeniedError
 from recipe_api.recipes import service
 from recipe_api.recipes.schemas import RecipeOut
 from recipe_api.schemas import MAX_ID
@@ -23,8 +22,7 @@ async def recipe_or_404(recipe_id: RecipeId, db: DatabaseDep) -> RecipeOut:
 async def owned_recipe(
     recipe: Annotated[RecipeOut, Depends(recipe_or_404)], user: CurrentUser
 ) -> RecipeOut:
-    if recipe.submitter_id != user.id and not user.is_superuser:
-        raise PermissionDeniedError("Only the recipe's submitter or a superuser may change it")
+    service.ensure_may_change(recipe, user)
     return recipe
 
 

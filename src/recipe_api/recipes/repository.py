@@ -14,11 +14,13 @@ from sqlalchemy import (
     Connection,
     RowMapping,
     String,
+    and_,
     bindparam,
     case,
     delete,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -54,6 +56,35 @@ _SEARCH = (
 )
 _NEWEST = select(recipe_table).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
 
+_BY_SUBMITTER = (
+    select(recipe_table)
+    .where(_c.submitter_id == bindparam("submitter_id"))
+    .order_by(*_NEWEST_FIRST)
+    .offset(bindparam("skip"))
+    .limit(bindparam("limit"))
+)
+_COUNT_BY_SUBMITTER = select(func.count()).where(_c.submitter_id == bindparam("submitter_id"))
+
+# Keyset paging for the home page: a page starts next to a known recipe, so a
+# deep page costs what the first one does (no OFFSET scan).
+_CURSOR = select(recipe_table.c.created_at).where(_c.id == bindparam("cursor")).scalar_subquery()
+_OLDER = (
+    select(recipe_table)
+    .where(
+        or_(_c.created_at < _CURSOR, and_(_c.created_at == _CURSOR, _c.id < bindparam("cursor")))
+    )
+    .order_by(*_NEWEST_FIRST)
+    .limit(bindparam("limit"))
+)
+_NEWER = (
+    select(recipe_table)
+    .where(
+        or_(_c.created_at > _CURSOR, and_(_c.created_at == _CURSOR, _c.id > bindparam("cursor")))
+    )
+    .order_by(_c.created_at.asc(), _c.id.asc())
+    .limit(bindparam("limit"))
+)
+
 
 def get_recipe(connection: Connection, recipe_id: int) -> RowMapping | None:
     return connection.execute(_GET, {"recipe_id": recipe_id}).mappings().first()
@@ -65,6 +96,30 @@ def list_recipes(
     items = connection.execute(_PAGE, {"skip": skip, "limit": limit}).mappings().all()
     total = connection.execute(_COUNT).scalar_one()
     return items, total
+
+
+def list_recipes_by_submitter(
+    connection: Connection, submitter_id: int, *, skip: int, limit: int
+) -> tuple[Sequence[RowMapping], int]:
+    params = {"submitter_id": submitter_id, "skip": skip, "limit": limit}
+    items = connection.execute(_BY_SUBMITTER, params).mappings().all()
+    total = connection.execute(_COUNT_BY_SUBMITTER, params).scalar_one()
+    return items, total
+
+
+def recipes_older_than(
+    connection: Connection, cursor: int | None, *, limit: int
+) -> Sequence[RowMapping]:
+    """Newest first, starting after recipe ``cursor`` (from the newest without one)."""
+    if cursor is None:
+        return connection.execute(_NEWEST, {"limit": limit}).mappings().all()
+    return connection.execute(_OLDER, {"cursor": cursor, "limit": limit}).mappings().all()
+
+
+def recipes_newer_than(connection: Connection, cursor: int, *, limit: int) -> Sequence[RowMapping]:
+    """The ``limit`` recipes just newer than recipe ``cursor``, newest first."""
+    rows = connection.execute(_NEWER, {"cursor": cursor, "limit": limit}).mappings().all()
+    return rows[::-1]
 
 
 def search_recipes(

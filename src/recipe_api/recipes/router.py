@@ -20,6 +20,18 @@ _AUTH_ERRORS: dict[int | str, dict[str, str]] = {
 }
 
 
+# Before /{recipe_id}: a fixed path must win over the parameter.
+@router.get("/my-recipes/", response_model=Page[RecipeOut], responses={401: _AUTH_ERRORS[401]})
+async def list_my_recipes(
+    user: CurrentUser,
+    db: DatabaseDep,
+    skip: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[RecipeOut]:
+    """The logged-in user's recipes, newest first."""
+    return await service.list_recipes_by_submitter(db, user.id, skip=skip, limit=limit)
+
+
 @router.get("/{recipe_id}", response_model=RecipeOut)
 async def get_recipe(recipe_id: RecipeId, db: DatabaseDep) -> RecipeOut:
     return await service.get_recipe(db, recipe_id)

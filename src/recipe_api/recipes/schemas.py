@@ -63,3 +63,15 @@ class RecipeOut(BaseModel):
 
 class RecipeSearchResults(BaseModel):
     results: list[RecipeOut]
+
+
+class RecipeWindow(BaseModel):
+    """One page of the newest-first list, with the cursors of its neighbours.
+
+    ``older_than`` / ``newer_than`` are the recipe ids to page from; None
+    when there is nothing further that way.
+    """
+
+    items: list[RecipeOut]
+    older_than: int | None
+    newer_than: int | None

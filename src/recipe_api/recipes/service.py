@@ -5,11 +5,18 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from recipe_api.db.engine import Database
-from recipe_api.errors import InvalidReferenceError, NotFoundError
+from recipe_api.errors import InvalidReferenceError, NotFoundError, PermissionDeniedError
 from recipe_api.recipes import repository
-from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeSearchResults, RecipeUpdate
+from recipe_api.recipes.schemas import (
+    RecipeCreate,
+    RecipeOut,
+    RecipeSearchResults,
+    RecipeUpdate,
+    RecipeWindow,
+)
 from recipe_api.schemas import Page
 from recipe_api.users.repository import get_user
+from recipe_api.users.schemas import UserOut
 
 
 def _not_found(recipe_id: int) -> NotFoundError:
@@ -37,6 +44,62 @@ def _page(connection: Connection, skip: int, limit: int) -> Page[RecipeOut]:
 
 async def list_recipes(db: Database, *, skip: int, limit: int) -> Page[RecipeOut]:
     return await db.run(_page, skip, limit)
+
+
+def may_change(recipe: RecipeOut, user: UserOut | None) -> bool:
+    """The ownership rule: the submitter or a superuser."""
+    return user is not None and (recipe.submitter_id == user.id or user.is_superuser)
+
+
+def ensure_may_change(recipe: RecipeOut, user: UserOut) -> None:
+    if not may_change(recipe, user):
+        raise PermissionDeniedError("Only the recipe's submitter or a superuser may change it")
+
+
+def _by_submitter(
+    connection: Connection, submitter_id: int, skip: int, limit: int
+) -> Page[RecipeOut]:
+    items, total = repository.list_recipes_by_submitter(
+        connection, submitter_id, skip=skip, limit=limit
+    )
+    return Page[RecipeOut].model_validate(
+        {"items": items, "total": total, "skip": skip, "limit": limit}
+    )
+
+
+async def list_recipes_by_submitter(
+    db: Database, submitter_id: int, *, skip: int, limit: int
+) -> Page[RecipeOut]:
+    return await db.run(_by_submitter, submitter_id, skip, limit)
+
+
+def _window(
+    connection: Connection, older_than: int | None, newer_than: int | None, limit: int
+) -> RecipeWindow:
+    # One row more than shown tells whether there is a further page that way.
+    if newer_than is not None:
+        rows = repository.recipes_newer_than(connection, newer_than, limit=limit + 1)
+        has_newer, has_older = len(rows) > limit, True
+        rows = rows[-limit:]
+    else:
+        rows = repository.recipes_older_than(connection, older_than, limit=limit + 1)
+        has_older, has_newer = len(rows) > limit, older_than is not None
+        rows = rows[:limit]
+    items = [RecipeOut.model_validate(row) for row in rows]
+    if not items:
+        return RecipeWindow(items=[], older_than=None, newer_than=None)
+    return RecipeWindow(
+        items=items,
+        older_than=items[-1].id if has_older else None,
+        newer_than=items[0].id if has_newer else None,
+    )
+
+
+async def latest_recipes(
+    db: Database, *, older_than: int | None = None, newer_than: int | None = None, limit: int
+) -> RecipeWindow:
+    """A page of the newest-first list, next to a recipe id (keyset paging)."""
+    return await db.run(_window, older_than, newer_than, limit)
 
 
 def _search(connection: Connection, keyword: str | None, limit: int) -> RecipeSearchResults:
