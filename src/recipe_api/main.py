@@ -9,8 +9,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from recipe_api import __version__, health
@@ -18,24 +18,18 @@ from recipe_api.auth.router import router as auth_router
 from recipe_api.auth.security import Passwords, Tokens, load_secret_key
 from recipe_api.auth.throttle import FailureCounter, LoginThrottle, MemoryCounter, RedisCounter
 from recipe_api.db.engine import Database
-from recipe_api.errors import AppError
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
-from recipe_api.middleware import ProcessTimeMiddleware
+from recipe_api.middleware import ProcessTimeMiddleware, SecurityHeadersMiddleware
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
-from recipe_api.web.router import STATIC_DIR
-from recipe_api.web.router import router as web_router
+from recipe_api.web.errors import server_error_page
+from recipe_api.web.site import add_website
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
 log = logging.getLogger(__name__)
-
-
-async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _database_unavailable(_request: Request, exc: Exception) -> JSONResponse:
@@ -93,12 +87,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Cooking recipes, their submitters, and recipe ideas from reddit.",
         lifespan=lifespan,
+        # Served by the website from installed assets (see web/docs.py), not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
-    app.add_exception_handler(AppError, _app_error_handler)
     # A lost connection is the service's trouble, not the request's: 503, not 500.
     for lost in (OperationalError, InterfaceError, ConnectionError):
         app.add_exception_handler(lost, _database_unavailable)
-    app.add_middleware(ProcessTimeMiddleware)
 
     # Routes are matched in order: the hottest go first. No path of one router
     # matches another's (/recipes/ideas/... has a slash that {recipe_id} cannot).
@@ -108,6 +103,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_v1)
     app.include_router(ideas_router)
     app.include_router(health.router)
-    app.include_router(web_router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    add_website(app, settings, secret=tokens.secret_key)
+    if settings.cors_origins:
+        # For a separate frontend: bearer tokens in a header, so no credentials.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["X-Process-Time", "Retry-After"],
+        )
+    # The last added is the outermost: it also times and answers what the others raise.
+    app.add_middleware(ProcessTimeMiddleware, html_error_page=server_error_page())
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

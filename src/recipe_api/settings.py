@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, description="per email, per window")
     login_max_failures_per_client: int = Field(default=20, ge=1, description="per address")
     login_window_seconds: int = Field(default=900, ge=1)
+    session_days: int = Field(default=14, ge=1, le=365, description="website log-in lifetime")
+
+    # Origins a separate frontend is served from; empty: no CORS headers at all.
+    cors_origins: Annotated[list[str], NoDecode] = []
 
     # Recipe ideas from reddit (see the ideas package).
     reddit_base_url: str = "https://www.reddit.com"
@@ -72,9 +76,9 @@ class Settings(BaseSettings):
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
 
-    @field_validator("ideas_subreddits", mode="before")
+    @field_validator("ideas_subreddits", "cors_origins", mode="before")
     @classmethod
-    def _split_subreddits(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

@@ -17,6 +17,10 @@ from recipe_api.schemas import MAX_ID, NoNul, ShortText
 Label = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoNul
 ]
+# What the search accepts: the API's query parameter and the site's search box.
+SearchKeyword = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=256), NoNul
+]
 RecipeUrl = Annotated[
     HttpUrl,
     UrlConstraints(max_length=2048, allowed_schemes=["http", "https"]),

@@ -1,0 +1,68 @@
+"""Cross-site request forgery: asgi-csrf's signed double-submit token on every form post.
+
+See docs/decisions/0005-website.md for why this library. The JSON API under
+/api/ is exempt: it authenticates with a bearer header, which a forged
+cross-site form cannot send. The login and signup forms are checked even
+for a browser that has no cookies yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgi_csrf import asgi_csrf  # type: ignore[import-untyped]
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from recipe_api.web.templating import render
+
+FORM_FIELD = "csrftoken"
+ALWAYS_CHECKED = {"/login", "/signup", "/logout"}
+
+_FAILED_PAGE = render(
+    "error.html",
+    status=403,
+    title="This form has expired",
+    message="The form was not sent from this site, or it is too old. "
+    "Go back, reload the page and try again.",
+).encode()
+
+
+async def _refuse(_scope: Scope, send: Send, _message_id: Any) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [
+                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-length", str(len(_FAILED_PAGE)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": _FAILED_PAGE})
+
+
+# No forms there: these skip the middleware (and its per-request token) entirely.
+_EXEMPT_PREFIXES = ("/api/", "/health/", "/static/", "/docs-assets/")
+
+
+def _exempt(scope: Scope) -> bool:
+    return str(scope.get("path", "")).startswith(_EXEMPT_PREFIXES)
+
+
+class CsrfMiddleware:
+    def __init__(self, app: ASGIApp, *, secret: str, secure: bool) -> None:
+        self.inner = app
+        self.checked: ASGIApp = asgi_csrf(
+            app,
+            signing_secret=secret,
+            always_protect=ALWAYS_CHECKED,
+            skip_if_scope=_exempt,
+            cookie_secure=secure,
+            send_csrf_failed=_refuse,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or _exempt(scope):
+            await self.inner(scope, receive, send)
+            return
+        await self.checked(scope, receive, send)
