@@ -48,7 +48,9 @@ SignedInUser = Annotated[UserOut, Depends(signed_in_user)]
 
 
 async def editable_recipe(
-    recipe: Annotated[RecipeOut, Depends(recipe_or_404)], user: SignedInUser
+    # The visitor is sent to log in before learning whether the recipe exists.
+    user: SignedInUser,
+    recipe: Annotated[RecipeOut, Depends(recipe_or_404)],
 ) -> RecipeOut:
     recipes.ensure_may_change(recipe, user)
     return recipe
