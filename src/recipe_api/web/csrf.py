@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgi_csrf import asgi_csrf  # type: ignore[import-untyped]
+from asgi_csrf import asgi_csrf
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from recipe_api.web.templating import render
