@@ -27,12 +27,19 @@ from sqlalchemy import (
 
 from recipe_api.db.functions import substring_position
 from recipe_api.recipes.models import recipe_table
+from recipe_api.users.models import user_table
 
 _c = recipe_table.c
 _NEWEST_FIRST = (_c.created_at.desc(), _c.id.desc())
 _LOWER_LABEL = func.lower(_c.label)
 
 _GET = select(recipe_table).where(_c.id == bindparam("recipe_id"))
+# The recipe page shows who submitted it: one round trip for both.
+_GET_WITH_SUBMITTER = (
+    select(recipe_table, user_table.c.first_name, user_table.c.surname)
+    .join(user_table, user_table.c.id == _c.submitter_id)
+    .where(_c.id == bindparam("recipe_id"))
+)
 _COUNT = select(func.count()).select_from(recipe_table)
 _PAGE = (
     select(recipe_table)
@@ -88,6 +95,10 @@ _NEWER = (
 
 def get_recipe(connection: Connection, recipe_id: int) -> RowMapping | None:
     return connection.execute(_GET, {"recipe_id": recipe_id}).mappings().first()
+
+
+def get_recipe_with_submitter(connection: Connection, recipe_id: int) -> RowMapping | None:
+    return connection.execute(_GET_WITH_SUBMITTER, {"recipe_id": recipe_id}).mappings().first()
 
 
 def list_recipes(

@@ -65,6 +65,18 @@ class RecipeOut(BaseModel):
     updated_at: datetime
 
 
+class RecipeDetail(RecipeOut):
+    """A recipe with its submitter's name, for the recipe's page."""
+
+    first_name: str | None
+    surname: str | None
+
+    @property
+    def submitter_name(self) -> str | None:
+        name = " ".join(part for part in (self.first_name, self.surname) if part)
+        return name or None
+
+
 class RecipeSearchResults(BaseModel):
     results: list[RecipeOut]
 

@@ -9,6 +9,7 @@ from recipe_api.errors import InvalidReferenceError, NotFoundError, PermissionDe
 from recipe_api.recipes import repository
 from recipe_api.recipes.schemas import (
     RecipeCreate,
+    RecipeDetail,
     RecipeOut,
     RecipeSearchResults,
     RecipeUpdate,
@@ -30,6 +31,19 @@ def _get(connection: Connection, recipe_id: int) -> RecipeOut | None:
 
 async def get_recipe(db: Database, recipe_id: int) -> RecipeOut:
     recipe = await db.run(_get, recipe_id)
+    if recipe is None:
+        raise _not_found(recipe_id)
+    return recipe
+
+
+def _detail(connection: Connection, recipe_id: int) -> RecipeDetail | None:
+    row = repository.get_recipe_with_submitter(connection, recipe_id)
+    return None if row is None else RecipeDetail.model_validate(row)
+
+
+async def get_recipe_detail(db: Database, recipe_id: int) -> RecipeDetail:
+    """The recipe and its submitter's name, in one round trip."""
+    recipe = await db.run(_detail, recipe_id)
     if recipe is None:
         raise _not_found(recipe_id)
     return recipe

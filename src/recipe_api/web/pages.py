@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import TypeAdapter, ValidationError
 
-from recipe_api.auth import service as accounts
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.recipes import service as recipes
-from recipe_api.recipes.dependencies import recipe_or_404
-from recipe_api.recipes.schemas import RecipeOut, SearchKeyword
+from recipe_api.recipes.dependencies import RecipeId
+from recipe_api.recipes.schemas import SearchKeyword
 from recipe_api.schemas import MAX_ID
 from recipe_api.web.sessions import WebUser
 from recipe_api.web.templating import STATIC_DIR, page
@@ -57,17 +56,13 @@ async def search(
 
 @router.get("/recipes/{recipe_id}", response_class=HTMLResponse)
 async def recipe_page(
-    request: Request,
-    recipe: Annotated[RecipeOut, Depends(recipe_or_404)],
-    db: DatabaseDep,
-    user: WebUser,
+    request: Request, recipe_id: RecipeId, db: DatabaseDep, user: WebUser
 ) -> HTMLResponse:
-    submitter = await accounts.user_by_id(db, recipe.submitter_id)
+    recipe = await recipes.get_recipe_detail(db, recipe_id)
     return page(
         request,
         "recipe.html",
         recipe=recipe,
-        submitter=submitter,
         may_change=recipes.may_change(recipe, user),
         notice="Recipe saved." if "saved" in request.query_params else None,
     )
