@@ -22,23 +22,21 @@ ASSETS_URL = "/docs-assets"
 router = APIRouter(include_in_schema=False)
 
 
-@router.get("/docs", response_class=HTMLResponse)
-async def swagger_ui(request: Request) -> HTMLResponse:
+def _docs_page(request: Request, template: str, name: str) -> HTMLResponse:
     html = render(
-        "swagger.html",
-        title=f"{request.app.title} - Swagger UI",
+        template,
+        title=f"{request.app.title} - {name}",
         openapi_url=request.app.openapi_url,
         assets=ASSETS_URL,
     )
     return HTMLResponse(html)
+
+
+@router.get("/docs", response_class=HTMLResponse)
+async def swagger_ui(request: Request) -> HTMLResponse:
+    return _docs_page(request, "swagger.html", "Swagger UI")
 
 
 @router.get("/redoc", response_class=HTMLResponse)
 async def redoc(request: Request) -> HTMLResponse:
-    html = render(
-        "redoc.html",
-        title=f"{request.app.title} - ReDoc",
-        openapi_url=request.app.openapi_url,
-        assets=ASSETS_URL,
-    )
-    return HTMLResponse(html)
+    return _docs_page(request, "redoc.html", "ReDoc")

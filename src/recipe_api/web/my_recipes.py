@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.recipes import service as recipes
-from recipe_api.recipes.schemas import RecipeCreate, RecipeUpdate
+from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeUpdate
 from recipe_api.web.forms import field_errors, read_form
 from recipe_api.web.sessions import EditableRecipe, SignedInUser
 from recipe_api.web.templating import page
@@ -24,6 +24,20 @@ MAX_PAGE = 10_000
 
 def _see_other(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _form_again(
+    request: Request, recipe: RecipeOut | None, values: dict[str, str], exc: ValidationError
+) -> HTMLResponse:
+    """The form as it was posted, each message beside its field."""
+    return page(
+        request,
+        "recipe_form.html",
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        recipe=recipe,
+        values=values,
+        errors=field_errors(exc),
+    )
 
 
 @router.get("/my-recipes", response_class=HTMLResponse)
@@ -59,14 +73,7 @@ async def add_recipe(
     try:
         data = RecipeCreate.model_validate(values)
     except ValidationError as exc:
-        return page(
-            request,
-            "recipe_form.html",
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            recipe=None,
-            values=values,
-            errors=field_errors(exc),
-        )
+        return _form_again(request, None, values, exc)
     recipe = await recipes.create_recipe(db, data, submitter_id=user.id)
     return _see_other(f"/recipes/{recipe.id}?saved=1")
 
@@ -85,14 +92,7 @@ async def edit_recipe(
         # Every field is on the form: the full validation of a new recipe applies.
         data = RecipeCreate.model_validate(values)
     except ValidationError as exc:
-        return page(
-            request,
-            "recipe_form.html",
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            recipe=recipe,
-            values=values,
-            errors=field_errors(exc),
-        )
+        return _form_again(request, recipe, values, exc)
     changes = RecipeUpdate(label=data.label, source=data.source, url=data.url)
     await recipes.update_recipe(db, recipe.id, changes)
     return _see_other(f"/recipes/{recipe.id}?saved=1")
