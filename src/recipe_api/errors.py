@@ -1,4 +1,8 @@
-"""Domain errors; one exception handler turns each into a JSON ``detail`` answer."""
+"""Domain errors; one exception handler turns each into a JSON ``detail`` answer.
+
+They carry no HTTP machinery beyond a status code and headers, so the API and
+the web pages can call the same services and shape the answer each their way.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ from typing import ClassVar
 
 class AppError(Exception):
     status_code: ClassVar[int] = 400
+    default_headers: ClassVar[dict[str, str] | None] = None
 
     def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
-        self.headers = headers
+        merged = {**(self.default_headers or {}), **(headers or {})}
+        self.headers: dict[str, str] | None = merged or None
 
 
 class NotFoundError(AppError):
@@ -33,22 +39,20 @@ class InvalidReferenceError(AppError):
 
 
 class InvalidCredentialsError(AppError):
-    """A wrong email or password; both answer alike."""
+    """A login that did not match an account (wrong password, unknown email alike)."""
 
     status_code = 401
+    default_headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": "Bearer"}
 
     def __init__(self, detail: str = "Incorrect email or password") -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": "Bearer"})
+        super().__init__(detail)
 
 
 class TooManyAttemptsError(AppError):
-    """Too many failed logins; ``retry_after`` seconds until the next try."""
+    """Throttled: ``retry_after`` seconds until the next attempt may be made."""
 
     status_code = 429
 
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            f"Too many failed logins; try again in {retry_after} s",
-            headers={"Retry-After": str(retry_after)},
-        )
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after

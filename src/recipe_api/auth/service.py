@@ -78,7 +78,9 @@ async def log_in(
     email = email.strip().lower()
     retry_after = await throttle.retry_after(email, client)
     if retry_after:
-        raise TooManyAttemptsError(retry_after)
+        raise TooManyAttemptsError(
+            f"Too many failed logins; try again in {retry_after} s", retry_after=retry_after
+        )
     user = await authenticate(db, passwords, email, password)
     if user is None:
         await throttle.failed(email, client)
