@@ -49,6 +49,9 @@ async def signup(
         await accounts.signup(db, passwords, data)
     except ConflictError:
         return _signup_again(request, values, {"email": "An account with this email exists"})
+    except TooManyAttemptsError as exc:  # when signups are throttled per address
+        message = f"Too many sign-ups from here. Try again in {exc.retry_after} seconds."
+        return _signup_again(request, values, {"email": message})
     return RedirectResponse("/login?signed_up=1", status_code=status.HTTP_303_SEE_OTHER)
 
 

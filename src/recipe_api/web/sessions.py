@@ -29,6 +29,11 @@ class LoginRequired(Exception):
 
 
 async def current_web_user(request: Request, db: DatabaseDep) -> UserOut | None:
+    """The session's user, also kept on ``request.state`` for the page's navigation.
+
+    Every page route declares it, even one that does not use the user itself,
+    so the header shows "My recipes" and "Log out" to a signed-in cook.
+    """
     token = request.cookies.get(COOKIE)
     user = await sessions.session_user(db, token) if token else None
     request.state.user = user

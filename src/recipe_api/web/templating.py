@@ -64,6 +64,5 @@ def page(
     """A page for this request: the signed-in user and the CSRF token come along."""
     context.setdefault("user", getattr(request.state, "user", None))
     context.setdefault("csrf_token", request.scope.get("csrftoken"))
-    context.setdefault("path", request.url.path)
     html = render(name, **context)
     return HTMLResponse(html, status_code=status_code, headers=headers)
