@@ -1,4 +1,7 @@
-"""axe-core on every page, logged out and logged in, light and dark; the keyboard alone."""
+"""axe-core on every page, logged out and in: light at desktop width, dark at phone width.
+
+And the add-recipe journey with the keyboard alone.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import pytest
 
 from tests.conftest import LiveServer
 from tests.web.browsing import PASSWORD, add_recipe, log_in, new_email, sign_up
+from tests.web.conftest import DESKTOP, PHONE
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
@@ -48,17 +52,18 @@ async def _violations(page: Page) -> list[str]:
 
 async def _check(page: Page, url: str, found: dict[str, list[str]]) -> None:
     await page.goto(url)
-    violations = await _violations(page)
-    if violations:
-        found[url] = violations
+    await _check_current(page, url, found)
 
 
-@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize(("scheme", "viewport"), [("light", DESKTOP), ("dark", PHONE)])
 async def test_every_page_has_no_axe_violations(
-    site: LiveServer, browser: Browser, scheme: str
+    site: LiveServer, browser: Browser, scheme: str, viewport: dict[str, int]
 ) -> None:
     base = site.url
-    context = await browser.new_context(color_scheme=scheme)  # type: ignore[arg-type]
+    context = await browser.new_context(
+        color_scheme=scheme,  # type: ignore[arg-type]
+        viewport=viewport,  # type: ignore[arg-type]
+    )
     found: dict[str, list[str]] = {}
     try:
         page = await context.new_page()
@@ -92,6 +97,10 @@ async def test_every_page_has_no_axe_violations(
 
 async def _check_current(page: Page, name: str, found: dict[str, list[str]]) -> None:
     violations = await _violations(page)
+    # Nothing wider than the window: no sideways scrolling, at phone width too.
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    if width > page.viewport_size["width"]:  # type: ignore[index]
+        violations.append(f"page is {width} px wide")
     if violations:
         found[name] = violations
 
