@@ -1,4 +1,4 @@
-"""``make bench``: throughput and latency of the recipe endpoints and the ideas fan-out.
+"""``make bench``: the recipe endpoints, the ideas fan-out and a signup burst.
 
 Every figure comes from this one run, measured side by side on this machine:
 the bare FastAPI endpoint (a constant dict) and the tutorial's app give the
@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per row")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.2, help="emulated reddit latency")
-    parser.add_argument("--only", choices=["recipes", "ideas"], default=None)
+    parser.add_argument("--only", choices=["recipes", "ideas", "signup"], default=None)
     parser.add_argument(
         "--postgres",
         default=os.environ.get("BENCH_POSTGRES_URL"),
@@ -163,6 +163,10 @@ def main() -> None:
         from ideas import run_ideas_bench  # type: ignore[import-not-found]
 
         run_ideas_bench(latency=args.latency, recipe_read_rps=recipes.get("Recipe API:read"))
+    if args.only in (None, "signup"):
+        from signup_burst import run_signup_burst_bench
+
+        run_signup_burst_bench()
 
 
 if __name__ == "__main__":

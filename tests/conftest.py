@@ -112,6 +112,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         argon2_memory_kib=1024,
         argon2_parallelism=1,
         ideas_cache_ttl=0,
+        # Tests sign many accounts up from one address; the signup limit has tests of its own.
+        signup_max_per_client=10_000,
         reddit_base_url="http://127.0.0.1:9",
         reddit_oauth_url="http://127.0.0.1:9",
     )

@@ -12,7 +12,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from recipe_api.db import migrate
 from recipe_api.db.base import metadata
@@ -52,7 +52,7 @@ def _tables(url: str) -> set[str]:
 def test_upgrade_to_head_and_back(empty_database: str) -> None:
     head = ScriptDirectory.from_config(migrate.alembic_config(empty_database)).get_current_head()
     migrate.upgrade(empty_database)
-    assert {"user", "recipe", "alembic_version"} <= _tables(empty_database)
+    assert {"user", "recipe", "web_session", "alembic_version"} <= _tables(empty_database)
     assert migrate.current_revision(empty_database) == head
 
     # The migrated schema is exactly what the code declares.
@@ -69,3 +69,67 @@ def test_upgrade_to_head_and_back(empty_database: str) -> None:
     assert migrate.current_revision(empty_database) is None
     migrate.upgrade(empty_database)
     assert migrate.current_revision(empty_database) == head
+
+
+def _insert_users(url: str, emails: list[str]) -> None:
+    engine = create_db_engine(url)
+    try:
+        with engine.begin() as connection:
+            for email in emails:
+                connection.execute(
+                    text('INSERT INTO "user" (email) VALUES (:email)'), {"email": email}
+                )
+    finally:
+        engine.dispose()
+
+
+def _emails(url: str) -> list[str]:
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(text('SELECT email FROM "user" ORDER BY id')).scalars())
+    finally:
+        engine.dispose()
+
+
+def test_0002_normalizes_existing_emails(empty_database: str) -> None:
+    migrate.upgrade(empty_database, "0001")
+    # What revision 0001 let in: lower-cased, but not NFKC nor case-folded.
+    _insert_users(
+        empty_database,
+        ["\uff43\uff4f\uff4f\uff4b@example.com", "ann@example.com", "stra\u00dfe@example.com"],
+    )
+    migrate.upgrade(empty_database, "0002")
+    assert _emails(empty_database) == [
+        "cook@example.com",
+        "ann@example.com",
+        "strasse@example.com",
+    ]
+    assert migrate.current_revision(empty_database) == "0002"
+
+
+def test_0002_refuses_emails_that_collide(empty_database: str) -> None:
+    migrate.upgrade(empty_database, "0001")
+    before = ["cook@example.com", "\uff43\uff4f\uff4f\uff4b@example.com", "ann@example.com"]
+    _insert_users(empty_database, before)
+    with pytest.raises(RuntimeError, match=r"cook@example.com: id 1 \(cook@example.com\), id 2"):
+        migrate.upgrade(empty_database, "0002")
+    # Nothing changed, nothing lost: the operator resolves the pair and upgrades again.
+    assert _emails(empty_database) == before
+    assert migrate.current_revision(empty_database) == "0001"
+
+
+def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config(empty_database))
+    # Newest first; one head, so the branches' migrations were put in one line.
+    assert [rev.revision for rev in script.walk_revisions()] == ["0003", "0002", "0001"]
+    migrate.upgrade(empty_database)
+    migrate.downgrade(empty_database, "0002")
+    assert migrate.current_revision(empty_database) == "0002"
+    assert "web_session" not in _tables(empty_database)
+    assert {"user", "recipe"} <= _tables(empty_database)
+    migrate.downgrade(empty_database, "0001")
+    assert migrate.current_revision(empty_database) == "0001"
+    migrate.upgrade(empty_database)
+    assert migrate.current_revision(empty_database) == "0003"
+    assert "web_session" in _tables(empty_database)

@@ -22,6 +22,7 @@ def test_two_workers_share_tokens_data_and_throttling(
         "LOGIN_MAX_FAILURES": "4",
         # The address count lives in Redis across runs; only the email count is under test.
         "LOGIN_MAX_FAILURES_PER_CLIENT": "100000",
+        "SIGNUP_MAX_PER_CLIENT": "100000",
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_KIB": "1024",
         "LOG_LEVEL": "WARNING",

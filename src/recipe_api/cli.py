@@ -78,6 +78,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         access_log=args.access_log,
         proxy_headers=args.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips,
+        http=args.http,
+        h11_max_incomplete_event_size=args.max_header_bytes,
+        timeout_keep_alive=args.timeout_keep_alive,
+        limit_concurrency=args.limit_concurrency,
     )
 
 
@@ -103,6 +107,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="trust X-Forwarded-For from --forwarded-allow-ips (behind a reverse proxy)",
     )
     serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    # uvicorn's httptools parser is the fastest but bounds neither the size of a
+    # request's headers nor the time taken to send them; h11 refuses headers
+    # over --max-header-bytes with a 400. See the README's production section.
+    serve.add_argument(
+        "--http",
+        choices=["httptools", "h11"],
+        default="httptools",
+        help="HTTP parser: httptools (fastest) or h11 (bounds header size)",
+    )
+    serve.add_argument(
+        "--max-header-bytes",
+        type=int,
+        default=16 * 1024,
+        help="with --http h11: the largest request head accepted (default 16384)",
+    )
+    serve.add_argument(
+        "--timeout-keep-alive",
+        type=int,
+        default=5,
+        help="seconds an idle keep-alive connection is kept open (default 5)",
+    )
+    serve.add_argument(
+        "--limit-concurrency",
+        type=int,
+        default=None,
+        help="connections plus requests in flight per worker past which new ones get 503",
+    )
 
     db = commands.add_parser("db", help="database migrations and seed data")
     db_commands = db.add_subparsers(dest="db_command", required=True)

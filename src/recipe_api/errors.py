@@ -56,3 +56,13 @@ class TooManyAttemptsError(AppError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
+
+
+class ServiceBusyError(AppError):
+    """The service is saturated for now (e.g. too many password hashes waiting)."""
+
+    status_code = 503
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after

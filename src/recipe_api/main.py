@@ -16,11 +16,15 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from recipe_api import __version__, health
 from recipe_api.auth.router import router as auth_router
 from recipe_api.auth.security import Passwords, Tokens, load_secret_key
-from recipe_api.auth.throttle import FailureCounter, LoginThrottle, MemoryCounter, RedisCounter
+from recipe_api.auth.throttle import Limit, LoginThrottle, SignupThrottle, attempt_counter
 from recipe_api.db.engine import Database
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
-from recipe_api.middleware import ProcessTimeMiddleware, SecurityHeadersMiddleware
+from recipe_api.middleware import (
+    BodyLimitMiddleware,
+    ProcessTimeMiddleware,
+    SecurityHeadersMiddleware,
+)
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
 from recipe_api.web.errors import server_error_page
@@ -41,18 +45,21 @@ async def _database_unavailable(_request: Request, exc: Exception) -> JSONRespon
     )
 
 
-def _login_throttle(settings: Settings, redis: aioredis.Redis | None) -> LoginThrottle:
+def _throttles(
+    settings: Settings, redis: aioredis.Redis | None
+) -> tuple[LoginThrottle, SignupThrottle]:
+    counter = attempt_counter(redis, prefix="recipe-api:attempts")
     window = settings.login_window_seconds
-    counter: FailureCounter = (
-        RedisCounter(redis, window, prefix="recipe-api:login-failures:")
-        if redis is not None
-        else MemoryCounter(window)
-    )
-    return LoginThrottle(
+    login = LoginThrottle(
         counter,
-        per_email=settings.login_max_failures,
-        per_client=settings.login_max_failures_per_client,
+        per_email=Limit(settings.login_max_failures, window),
+        per_client=Limit(settings.login_max_failures_per_client, window),
     )
+    signup = SignupThrottle(
+        counter,
+        per_client=Limit(settings.signup_max_per_client, settings.signup_window_seconds),
+    )
+    return login, signup
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -77,7 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.redis = redis
             app.state.tokens = tokens
             app.state.passwords = Passwords.from_settings(settings)
-            app.state.login_throttle = _login_throttle(settings, redis)
+            app.state.login_throttle, app.state.signup_throttle = _throttles(settings, redis)
             app.state.ideas = await stack.enter_async_context(open_ideas(settings, redis))
             log.info("Recipe API ready on %s", db.backend)
             yield
@@ -104,6 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ideas_router)
     app.include_router(health.router)
     add_website(app, settings, secret=tokens.secret_key)
+    # Middleware: the last added is the outermost. The body limit sits outside
+    # the CSRF check, which reads a whole form body before any route runs.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         # For a separate frontend: bearer tokens in a header, so no credentials.
         app.add_middleware(
@@ -113,7 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
             expose_headers=["X-Process-Time", "Retry-After"],
         )
-    # The last added is the outermost: it also times and answers what the others raise.
+    # Outside the others: it times every answer (the 413 too) and answers what they raise.
     app.add_middleware(ProcessTimeMiddleware, html_error_page=server_error_page())
+    # Only adds headers, never raises: outermost, so the 500 page carries the policy too.
     app.add_middleware(SecurityHeadersMiddleware)
     return app

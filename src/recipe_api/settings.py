@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from recipe_api.users.emails import normalize_email
+
 DEFAULT_SQLITE_URL = "sqlite:///./recipe_api.db"
 MIN_SECRET_KEY_LENGTH = 32
 WEAK_SECRETS = {"changethis", "secret", "changeme", "password", "admin"}
@@ -22,6 +24,7 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_SQLITE_URL
     db_pool_size: int = Field(default=10, ge=1, le=100)
     redis_url: str | None = None
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="larger bodies: 413")
 
     # Accounts (see the auth package).
     secret_key: str | None = None
@@ -35,6 +38,12 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, description="per email, per window")
     login_max_failures_per_client: int = Field(default=20, ge=1, description="per address")
     login_window_seconds: int = Field(default=900, ge=1)
+    signup_max_per_client: int = Field(default=20, ge=1, description="per address, per window")
+    signup_window_seconds: int = Field(default=3600, ge=1)
+    hash_concurrency: int | None = Field(
+        default=None, ge=1, description="Argon2 hashes at once per worker; unset: the cores"
+    )
+    hash_wait_seconds: float = Field(default=5.0, gt=0, le=60)
     session_days: int = Field(default=14, ge=1, le=365, description="website log-in lifetime")
 
     # Origins a separate frontend is served from; empty: no CORS headers at all.
@@ -75,6 +84,11 @@ class Settings(BaseSettings):
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    @field_validator("first_superuser_email")
+    @classmethod
+    def _normalize_superuser_email(cls, value: str) -> str:
+        return normalize_email(value)
 
     @field_validator("ideas_subreddits", "cors_origins", mode="before")
     @classmethod

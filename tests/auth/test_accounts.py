@@ -6,7 +6,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from recipe_api.auth.schemas import MAX_PASSWORD_LENGTH
 from recipe_api.auth.security import Passwords
+from recipe_api.db.seed import seed
 from recipe_api.users.repository import get_user_by_email
 from tests.conftest import MakeAccount, login
 
@@ -145,3 +147,89 @@ async def test_swagger_authorize_flow_is_declared(client: httpx.AsyncClient) -> 
     scheme = spec["components"]["securitySchemes"]["OAuth2PasswordBearer"]
     assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/login"
     assert spec["paths"]["/api/v1/recipes/"]["post"]["security"]
+
+
+async def test_fullwidth_look_alike_of_a_taken_email_is_409(
+    client: httpx.AsyncClient, make_account: MakeAccount
+) -> None:
+    account = await make_account("cook@example.com")
+    look_alike = "\uff43\uff4f\uff4f\uff4b@example.com"  # fullwidth c, o, o, k
+    response = await client.post(
+        SIGNUP, json={"email": f"  {look_alike} ", "password": "another password"}
+    )
+    assert response.status_code == 409
+    assert response.json() == {
+        "detail": "An account with the email cook@example.com already exists"
+    }
+    # The look-alike logs in to the one account it stands for.
+    token = await login(client, look_alike.upper(), account.password)
+    assert token.status_code == 200
+    me = await client.get(
+        "/api/v1/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+    )
+    assert me.json()["id"] == account.id
+
+
+async def test_emails_are_stored_case_folded(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        SIGNUP, json={"email": "STRASSE@Example.com", "password": "long enough password"}
+    )
+    assert response.json()["email"] == "strasse@example.com"
+    again = await client.post(
+        SIGNUP, json={"email": "Stra\u00dfe@example.com", "password": "long enough password"}
+    )
+    assert again.status_code == 409
+
+
+async def test_over_long_password_is_a_failed_login_without_hashing(
+    client: httpx.AsyncClient, make_account: MakeAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Login refuses what signup would refuse: no account has a password this long.
+
+    Before, login cut the password to 256 characters, so a 256-character
+    password also accepted itself plus any suffix.
+    """
+    password = "p" * MAX_PASSWORD_LENGTH
+    account = await make_account("long@example.com", password)
+    verified: list[str] = []
+    original = Passwords.verify
+
+    def spy(self: Passwords, given: str, hashed: str | None) -> tuple[bool, str | None]:
+        verified.append(given)
+        return original(self, given, hashed)
+
+    monkeypatch.setattr(Passwords, "verify", spy)
+    response = await login(client, account.email, password + "suffix")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Incorrect email or password"}
+    assert verified == []
+    assert (await login(client, account.email, password)).status_code == 200
+
+
+async def test_signup_is_one_unit_of_work(app: FastAPI, client: httpx.AsyncClient) -> None:
+    calls: list[str] = []
+    original = app.state.db.run
+
+    async def counting(fn: object, *args: object, **kwargs: object) -> object:
+        calls.append(getattr(fn, "__name__", "?"))
+        return await original(fn, *args, **kwargs)
+
+    app.state.db.run = counting
+    try:
+        response = await client.post(
+            SIGNUP, json={"email": "one@example.com", "password": "long enough password"}
+        )
+    finally:
+        del app.state.db.run
+    assert response.status_code == 201
+    assert calls == ["create"]
+
+
+async def test_seed_normalises_the_superuser_email(app: FastAPI) -> None:
+    first = await app.state.db.run(
+        seed, superuser_email=" Admin@RecipeAPI.com", hashed_password=None
+    )
+    look_alike = "\uff41dmin@recipeapi.com"  # a fullwidth "a"
+    again = await app.state.db.run(seed, superuser_email=look_alike, hashed_password=None)
+    assert first.superuser_created and not again.superuser_created
+    assert (await app.state.db.run(get_user_by_email, "admin@recipeapi.com")) is not None

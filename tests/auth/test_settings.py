@@ -98,3 +98,11 @@ def test_seed_prints_a_generated_password_once(tmp_path: Path) -> None:
     second = cli("db", "seed")
     assert "password" not in second
     assert "0 recipe(s) added" in second
+
+
+def test_superuser_email_is_normalised() -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        first_superuser_email="  Admin@RecipeAPI.com ",
+    )
+    assert settings.first_superuser_email == "admin@recipeapi.com"

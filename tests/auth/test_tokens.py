@@ -73,7 +73,26 @@ async def test_alg_none(client: httpx.AsyncClient, make_account: MakeAccount) ->
 
 @pytest.mark.parametrize(
     "claims",
-    [{}, {"sub": None}, {"sub": "abc"}, {"sub": 1}, {"sub": "-1"}, {"sub": "99999999999999"}],
+    [
+        {},
+        {"sub": None},
+        {"sub": "abc"},
+        {"sub": 1},
+        {"sub": "-1"},
+        {"sub": "0"},
+        {"sub": "01"},
+        {"sub": " 1"},
+        {"sub": "1e3"},
+        {"sub": "99999999999999"},
+        # Past a PostgreSQL integer: the lookup itself would fail there.
+        {"sub": "2147483648"},
+        {"sub": "9999999999"},
+        # Digits to str.isdigit, but not to int() or not ASCII.
+        {"sub": "\u00b2"},
+        {"sub": "\u0661\u0662"},
+        {"sub": "1\x00"},
+        {"sub": ["1"]},
+    ],
 )
 async def test_bad_or_missing_subject(
     app: FastAPI, client: httpx.AsyncClient, claims: dict[str, object]

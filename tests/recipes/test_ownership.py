@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from tests.conftest import Account, MakeAccount
 
@@ -104,10 +107,15 @@ async def test_superuser_may_change_anyones(
         f"/api/v1/recipes/{rid}", json={"source": "Moderated"}, headers=superuser.headers
     )
     assert patch.status_code == 200
-    assert patch.json()["submitter_id"] == adas_recipe["submitter_id"]
+    changed = patch.json()
+    assert changed["source"] == "Moderated"
+    assert changed["label"] == adas_recipe["label"]
+    assert changed["submitter_id"] == adas_recipe["submitter_id"]
+    assert (await client.get(f"/api/v1/recipes/{rid}")).json() == changed
     assert (
         await client.delete(f"/api/v1/recipes/{rid}", headers=superuser.headers)
     ).status_code == 204
+    assert (await client.get(f"/api/v1/recipes/{rid}")).status_code == 404
 
 
 async def test_missing_recipe_is_404_for_writers(client: httpx.AsyncClient, ada: Account) -> None:
@@ -133,3 +141,38 @@ async def test_submitting_in_another_name(
     )
     assert by_admin.status_code == 201
     assert by_admin.json()["submitter_id"] == bob.id
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+async def test_each_write_is_one_unit_of_work(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    ada: Account,
+    bob: Account,
+    adas_recipe: dict[str, object],
+    method: str,
+) -> None:
+    """The ownership check and the write share one transaction, for the owner and others."""
+    calls: list[str] = []
+    original = app.state.db.run
+
+    async def counting(fn: Any, *args: object, **kwargs: object) -> object:
+        calls.append(fn.__name__)
+        return await original(fn, *args, **kwargs)
+
+    rid = adas_recipe["id"]
+    app.state.db.run = counting
+    try:
+        refused = await client.request(
+            method, f"/api/v1/recipes/{rid}", json={"label": "x"}, headers=bob.headers
+        )
+        calls_for_bob = len(calls) - 1  # the first call looks up the token's user
+        done = await client.request(
+            method, f"/api/v1/recipes/{rid}", json={"label": "x"}, headers=ada.headers
+        )
+    finally:
+        del app.state.db.run
+    assert refused.status_code == 403
+    assert done.status_code in (200, 204)
+    assert calls_for_bob == 1
+    assert len(calls) == 4  # user, unit; user, unit

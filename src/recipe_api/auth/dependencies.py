@@ -9,7 +9,7 @@ from fastapi.security import OAuth2PasswordBearer
 
 from recipe_api.auth import service
 from recipe_api.auth.security import Passwords, Tokens
-from recipe_api.auth.throttle import LoginThrottle
+from recipe_api.auth.throttle import LoginThrottle, SignupThrottle
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.users.schemas import UserOut
 
@@ -42,9 +42,21 @@ async def get_login_throttle(request: Request) -> LoginThrottle:
     return throttle
 
 
+async def get_signup_throttle(request: Request) -> SignupThrottle:
+    throttle: SignupThrottle = request.app.state.signup_throttle
+    return throttle
+
+
+def client_address(request: Request) -> str:
+    """The address throttling counts (the proxy's client with ``--proxy-headers``)."""
+    return request.client.host if request.client else "unknown"
+
+
 TokensDep = Annotated[Tokens, Depends(get_tokens)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+SignupThrottleDep = Annotated[SignupThrottle, Depends(get_signup_throttle)]
+ClientAddress = Annotated[str, Depends(client_address)]
 
 
 async def current_user(

@@ -2,14 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from recipe_api.auth import service
 from recipe_api.auth.dependencies import (
+    ClientAddress,
     CurrentUser,
     LoginThrottleDep,
     PasswordsDep,
+    SignupThrottleDep,
     TokensDep,
 )
 from recipe_api.auth.schemas import SignupIn, Token
@@ -18,37 +20,45 @@ from recipe_api.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
+_THROTTLED: dict[int | str, dict[str, str]] = {
+    429: {
+        "description": "Too many attempts from this address (or for this email); see Retry-After"
+    },
+    503: {"description": "Too many password hashes waiting; see Retry-After"},
+}
+
 
 @router.post(
     "/signup",
     response_model=UserOut,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "The email is taken"}},
+    responses={409: {"description": "The email is taken"}, **_THROTTLED},
 )
-async def signup(data: SignupIn, db: DatabaseDep, passwords: PasswordsDep) -> UserOut:
-    return await service.signup(db, passwords, data)
+async def signup(
+    data: SignupIn,
+    db: DatabaseDep,
+    passwords: PasswordsDep,
+    throttle: SignupThrottleDep,
+    client: ClientAddress,
+) -> UserOut:
+    return await service.signup(db, passwords, data, throttle=throttle, client=client)
 
 
 @router.post(
     "/login",
     response_model=Token,
-    responses={401: {"description": "Wrong email or password"}, 429: {"description": "Throttled"}},
+    responses={401: {"description": "Wrong email or password"}, **_THROTTLED},
 )
 async def login(
-    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     db: DatabaseDep,
     passwords: PasswordsDep,
     tokens: TokensDep,
     throttle: LoginThrottleDep,
+    client: ClientAddress,
 ) -> Token:
     user = await service.log_in(
-        db,
-        passwords,
-        throttle,
-        email=form.username,
-        password=form.password,
-        client=request.client.host if request.client else "unknown",
+        db, passwords, throttle, email=form.username, password=form.password, client=client
     )
     return Token(access_token=tokens.issue(user.id))
 

@@ -2,18 +2,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from recipe_api.schemas import NoNul, ShortText
+from recipe_api.schemas import ShortText, Text
+from recipe_api.users.emails import Email
 
+# The one definition of an acceptable password, for signup and login alike.
 # Argon2 takes any length; the cap keeps one request from costing seconds.
-Password = Annotated[str, StringConstraints(min_length=8, max_length=256), NoNul]
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+Password = Annotated[
+    Text, StringConstraints(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+]
 
 
 class SignupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: EmailStr = Field(max_length=320, examples=["cook@example.com"])
+    email: Email = Field(examples=["cook@example.com"])
     password: Password = Field(examples=["correct horse battery staple"])
     first_name: ShortText | None = None
     surname: ShortText | None = None

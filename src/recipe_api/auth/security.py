@@ -2,32 +2,60 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import math
 import os
+import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 import jwt
+from anyio import to_thread
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from recipe_api.errors import ServiceBusyError
+from recipe_api.schemas import MAX_ID
 from recipe_api.settings import Settings
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 ALGORITHM = "HS256"
+_USER_ID = re.compile(r"[1-9][0-9]{0,9}")
 
 
 class Passwords:
-    """Hashes and verifies passwords; a hash made with older parameters is renewed on login."""
+    """Hashes and verifies passwords; a hash made with older parameters is renewed on login.
 
-    def __init__(self, *, time_cost: int, memory_kib: int, parallelism: int) -> None:
+    ``hash_async`` and ``verify_async`` run Argon2 off the event loop, at most
+    ``concurrency`` at once: each one holds ``memory_kib`` and a core, so a
+    burst of signups would otherwise take the worker's memory and every
+    request's CPU. The rest wait their turn up to ``wait_seconds``, then get
+    ``ServiceBusyError`` (503 with ``Retry-After``).
+    """
+
+    def __init__(
+        self,
+        *,
+        time_cost: int,
+        memory_kib: int,
+        parallelism: int,
+        concurrency: int | None = None,
+        wait_seconds: float = 5.0,
+    ) -> None:
         self._hash = PasswordHash(
             (Argon2Hasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism),)
         )
+        self.concurrency = concurrency or os.cpu_count() or 1
+        self.wait_seconds = wait_seconds
+        self._slots = asyncio.Semaphore(self.concurrency)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Passwords:
@@ -35,7 +63,28 @@ class Passwords:
             time_cost=settings.argon2_time_cost,
             memory_kib=settings.argon2_memory_kib,
             parallelism=settings.argon2_parallelism,
+            concurrency=settings.hash_concurrency,
+            wait_seconds=settings.hash_wait_seconds,
         )
+
+    async def _in_slot(self, work: Callable[[], _T]) -> _T:
+        try:
+            await asyncio.wait_for(self._slots.acquire(), self.wait_seconds)
+        except TimeoutError:
+            raise ServiceBusyError(
+                "Too many password checks at once; try again shortly",
+                retry_after=max(1, math.ceil(self.wait_seconds)),
+            ) from None
+        try:
+            return await to_thread.run_sync(work)
+        finally:
+            self._slots.release()
+
+    async def hash_async(self, password: str) -> str:
+        return await self._in_slot(lambda: self.hash(password))
+
+    async def verify_async(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
+        return await self._in_slot(lambda: self.verify(password, hashed))
 
     def hash(self, password: str) -> str:
         return self._hash.hash(password)
@@ -79,9 +128,12 @@ class Tokens:
         except jwt.PyJWTError:
             return None
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject.isdigit() or len(subject) > 10:
+        # ASCII digits only (``str.isdigit`` accepts "²", which ``int`` refuses),
+        # and no larger than the id column holds.
+        if not isinstance(subject, str) or not _USER_ID.fullmatch(subject):
             return None
-        return int(subject)
+        user_id = int(subject)
+        return user_id if user_id <= MAX_ID else None
 
 
 def load_secret_key(settings: Settings) -> str:

@@ -1,38 +1,59 @@
-"""Signup and login: the account rules, independent of HTTP."""
+"""Signup and login: the account rules, independent of HTTP.
+
+The API routers and the web pages call these same functions; each failure is
+an ``AppError`` that either face turns into its own answer.
+"""
 
 from __future__ import annotations
 
-from anyio import to_thread
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
-from recipe_api.auth.schemas import SignupIn
+from recipe_api.auth.schemas import MAX_PASSWORD_LENGTH, SignupIn
 from recipe_api.auth.security import Passwords
-from recipe_api.auth.throttle import LoginThrottle
+from recipe_api.auth.throttle import LoginThrottle, SignupThrottle
 from recipe_api.db.engine import Database
-from recipe_api.errors import ConflictError, InvalidCredentialsError, TooManyAttemptsError
+from recipe_api.errors import (
+    ConflictError,
+    InvalidCredentialsError,
+    ServiceBusyError,
+    TooManyAttemptsError,
+)
 from recipe_api.users import repository as users
+from recipe_api.users.emails import MAX_EMAIL_LENGTH, normalize_email
 from recipe_api.users.schemas import UserOut
-
-MAX_EMAIL_LENGTH = 320
-MAX_PASSWORD_LENGTH = 256
 
 
 def _email_taken(email: str) -> ConflictError:
     return ConflictError(f"An account with the email {email} already exists")
 
 
-async def signup(db: Database, passwords: Passwords, data: SignupIn) -> UserOut:
-    email = data.email.lower()
-    if await db.run(users.get_user_by_email, email) is not None:
-        raise _email_taken(email)
-    # Argon2 takes tens of milliseconds of CPU: keep it off the event loop.
-    hashed = await to_thread.run_sync(passwords.hash, data.password)
+async def signup(
+    db: Database,
+    passwords: Passwords,
+    data: SignupIn,
+    *,
+    throttle: SignupThrottle | None = None,
+    client: str = "unknown",
+) -> UserOut:
+    """Creates the account ``data`` describes (its email is already normalised by ``SignupIn``).
+
+    ``throttle`` limits signups per client address; every attempt counts,
+    because a taken email answers 409 and so tells whether an account exists.
+    """
+    if throttle is not None:
+        wait = await throttle.reserve(client)
+        if wait:
+            raise TooManyAttemptsError(f"Too many signups; try again in {wait} s", retry_after=wait)
+    # Hashed before the lookup: a taken email costs the same time as a new one.
+    hashed = await passwords.hash_async(data.password)
 
     def create(connection: Connection) -> UserOut:
+        if users.get_user_by_email(connection, data.email) is not None:
+            raise _email_taken(data.email)
         row = users.add_user(
             connection,
-            email=email,
+            email=data.email,
             first_name=data.first_name,
             surname=data.surname,
             hashed_password=hashed,
@@ -42,23 +63,7 @@ async def signup(db: Database, passwords: Passwords, data: SignupIn) -> UserOut:
     try:
         return await db.run(create)
     except IntegrityError:  # the same email signed up between our check and insert
-        raise _email_taken(email) from None
-
-
-async def authenticate(
-    db: Database, passwords: Passwords, email: str, password: str
-) -> UserOut | None:
-    """The user these credentials belong to, or None; the same work either way."""
-    plausible = len(email) <= MAX_EMAIL_LENGTH and "\x00" not in email
-    row = await db.run(users.get_user_by_email, email) if plausible else None
-    password = password[:MAX_PASSWORD_LENGTH]
-    stored = None if row is None else row["hashed_password"]
-    valid, renewed = await to_thread.run_sync(passwords.verify, password, stored)
-    if not valid or row is None:
-        return None
-    if renewed is not None:
-        await db.run(users.set_password_hash, row["id"], renewed)
-    return UserOut.model_validate(row)
+        raise _email_taken(data.email) from None
 
 
 async def log_in(
@@ -70,23 +75,40 @@ async def log_in(
     password: str,
     client: str,
 ) -> UserOut:
-    """The user these credentials name, counted by the throttle; the API and the site share it.
+    """The user these credentials belong to.
 
-    Raises ``TooManyAttemptsError`` while the email or the client is throttled,
-    ``InvalidCredentialsError`` on a wrong email or password.
+    The attempt is counted before the password is checked, so simultaneous
+    guesses cannot outrun the limit; a success gives it back. A wrong
+    password and an unknown email cost the same Argon2 work and raise the
+    same ``InvalidCredentialsError``. A password longer than any account can
+    have (``MAX_PASSWORD_LENGTH``, the signup limit) is a failed login
+    without hashing: it cannot match, and hashing it would cost the most.
+    Raises ``TooManyAttemptsError`` when throttled, ``ServiceBusyError`` when
+    too many password checks are waiting (that attempt is not counted).
     """
-    email = email.strip().lower()
-    retry_after = await throttle.retry_after(email, client)
-    if retry_after:
+    email = normalize_email(email)
+    wait = await throttle.reserve(email, client)
+    if wait:
         raise TooManyAttemptsError(
-            f"Too many failed logins; try again in {retry_after} s", retry_after=retry_after
+            f"Too many failed logins; try again in {wait} s", retry_after=wait
         )
-    user = await authenticate(db, passwords, email, password)
-    if user is None:
-        await throttle.failed(email, client)
+    if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidCredentialsError()
+    plausible = len(email) <= MAX_EMAIL_LENGTH and "\x00" not in email
+    row = await db.run(users.get_user_by_email, email) if plausible else None
+    stored = None if row is None else row["hashed_password"]
+    try:
+        valid, renewed = await passwords.verify_async(password, stored)
+    except ServiceBusyError:
+        # Nothing was checked: a busy service must not lock the owner out.
+        await throttle.not_checked(email, client)
+        raise
+    if not valid or row is None:
+        raise InvalidCredentialsError()
+    if renewed is not None:
+        await db.run(users.set_password_hash, row["id"], renewed)
     await throttle.succeeded(email, client)
-    return user
+    return UserOut.model_validate(row)
 
 
 async def user_by_id(db: Database, user_id: int) -> UserOut | None:

@@ -1,131 +1,200 @@
-"""Counting failed logins per email and per client address, in Redis or in this process."""
+"""Attempt limits per key (an email, a client address), in Redis or in this process.
+
+An attempt is *reserved* before the expensive or sensitive work (the
+password check, a signup): the counter is incremented atomically first and
+the count that one increment returns decides, so N simultaneous attempts can
+never all see "below the limit". A successful login gives its reservation
+back.
+
+In Redis the counters are the ``limits`` library's fixed windows (a Lua
+increment, shared by every worker). In one process they are a dict of our
+own: ``limits``' in-memory storage sweeps every key on every hit, which
+measured 39 ms per attempt with 100,000 keys (see
+``docs/decisions/0003-attempt-throttling.md``).
+
+When the store (Redis) fails, attempts go on unthrottled and a warning is
+logged: an outage of the cache must not lock everyone out.
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import FixedWindowRateLimiter
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
-
 log = logging.getLogger(__name__)
 
 
-class FailureCounter(Protocol):
-    async def blocked_for(self, key: str, limit: int) -> int:
-        """Seconds until ``key`` may try again; 0 when it is not blocked."""
+@dataclass(frozen=True)
+class Limit:
+    """At most ``attempts`` per ``window`` seconds for each key."""
 
-    async def add_failure(self, key: str) -> None: ...
-
-    async def clear(self, key: str) -> None: ...
-
-
-class MemoryCounter:
-    """A fixed window per key; enough for a single worker."""
-
-    def __init__(self, window_seconds: int, *, max_keys: int = 100_000) -> None:
-        self.window = window_seconds
-        self.max_keys = max_keys
-        self._failures: dict[str, tuple[int, float]] = {}
-
-    def _current(self, key: str) -> tuple[int, float]:
-        count, started = self._failures.get(key, (0, 0.0))
-        if time.monotonic() - started >= self.window:
-            return 0, time.monotonic()
-        return count, started
-
-    async def blocked_for(self, key: str, limit: int) -> int:
-        count, started = self._current(key)
-        if count < limit:
-            return 0
-        return max(1, int(started + self.window - time.monotonic() + 0.999))
-
-    async def add_failure(self, key: str) -> None:
-        if len(self._failures) >= self.max_keys:
-            self._prune()
-        count, started = self._current(key)
-        self._failures[key] = (count + 1, started)
-
-    async def clear(self, key: str) -> None:
-        self._failures.pop(key, None)
-
-    def _prune(self) -> None:
-        now = time.monotonic()
-        expired = [k for k, (_, started) in self._failures.items() if now - started >= self.window]
-        for key in expired:
-            del self._failures[key]
-        if len(self._failures) >= self.max_keys:
-            self._failures.clear()
+    attempts: int
+    window: int
 
 
-class RedisCounter:
-    """The same window in Redis, shared by every worker."""
+class AttemptCounter(Protocol):
+    prefix: str
 
-    def __init__(self, redis: aioredis.Redis, window_seconds: int, prefix: str) -> None:
-        self.redis = redis
-        self.window = window_seconds
+    async def reserve(self, limit: Limit, key: str) -> int:
+        """Counts one attempt; 0 when it is within the limit, else seconds to wait."""
+
+    async def give_back(self, limit: Limit, key: str) -> None: ...
+
+    async def clear(self, limit: Limit, key: str) -> None: ...
+
+
+def attempt_counter(redis: aioredis.Redis | None, prefix: str) -> AttemptCounter:
+    """Redis shared by every worker (on the app's own connection pool), or this process."""
+    return MemoryAttempts(prefix) if redis is None else RedisAttempts(redis, prefix)
+
+
+class RedisAttempts:
+    """Fixed windows in Redis through ``limits`` (atomic increments in a Lua script)."""
+
+    def __init__(self, redis: aioredis.Redis, prefix: str) -> None:
+        # limits types its options as scalars, but hands them to redis-py as is.
+        self.storage = RedisStorage(
+            "async+redis://",
+            implementation="redispy",
+            connection_pool=redis.connection_pool,  # type: ignore[arg-type]
+        )
+        self.limiter = FixedWindowRateLimiter(self.storage)
+        # Tests give each run a fresh key space through this.
         self.prefix = prefix
 
-    async def blocked_for(self, key: str, limit: int) -> int:
-        name = self.prefix + key
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(name)
-            pipe.ttl(name)
-            count, ttl = await pipe.execute()
-        if count is None or int(count) < limit:
+    def _item(self, limit: Limit) -> RateLimitItemPerSecond:
+        return RateLimitItemPerSecond(limit.attempts, limit.window, namespace=self.prefix)
+
+    async def reserve(self, limit: Limit, key: str) -> int:
+        item = self._item(limit)
+        if await self.limiter.hit(item, key):
             return 0
-        return max(1, int(ttl))
+        stats = await self.limiter.get_window_stats(item, key)
+        return max(1, math.ceil(stats.reset_time - time.time()))
 
-    async def add_failure(self, key: str) -> None:
-        name = self.prefix + key
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, self.window, nx=True)
-            await pipe.execute()
+    async def give_back(self, limit: Limit, key: str) -> None:
+        item = self._item(limit)
+        await self.storage.incr(item.key_for(key), item.get_expiry(), amount=-1)
 
-    async def clear(self, key: str) -> None:
-        await self.redis.delete(self.prefix + key)
+    async def clear(self, limit: Limit, key: str) -> None:
+        await self.limiter.clear(self._item(limit), key)
+
+
+class MemoryAttempts:
+    """Fixed windows in this process; enough for a single worker.
+
+    Nothing here awaits, so each call is atomic on the event loop. A window
+    ends ``limit.window`` seconds after its key's first attempt, on the
+    monotonic clock. At ``max_keys`` live keys the oldest half is dropped:
+    memory stays bounded, and the cost of the sweep is spread over the
+    inserts that filled it.
+    """
+
+    def __init__(self, prefix: str = "", *, max_keys: int = 100_000) -> None:
+        self.prefix = prefix
+        self.max_keys = max_keys
+        self._counts: dict[str, list[float]] = {}  # key -> [count, window end]
+
+    def _live(self, key: str, now: float) -> list[float] | None:
+        entry = self._counts.get(key)
+        if entry is not None and entry[1] <= now:
+            del self._counts[key]
+            return None
+        return entry
+
+    async def reserve(self, limit: Limit, key: str) -> int:
+        now = time.monotonic()
+        entry = self._live(key, now)
+        if entry is None:
+            if len(self._counts) >= self.max_keys:
+                self._evict(now)
+            entry = self._counts[key] = [0, now + limit.window]
+        entry[0] += 1
+        if entry[0] <= limit.attempts:
+            return 0
+        return max(1, math.ceil(entry[1] - now))
+
+    async def give_back(self, limit: Limit, key: str) -> None:
+        entry = self._live(key, time.monotonic())
+        if entry is not None and entry[0] > 0:
+            entry[0] -= 1
+
+    async def clear(self, limit: Limit, key: str) -> None:
+        self._counts.pop(key, None)
+
+    def _evict(self, now: float) -> None:
+        self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
+        if len(self._counts) >= self.max_keys:
+            # Insertion order is first-attempt order: keep the newer half.
+            keep = list(self._counts.items())[self.max_keys // 2 :]
+            self._counts = dict(keep)
 
 
 class LoginThrottle:
-    """Failed-login limits per email and per client address.
+    """Login attempts per email and per client address.
 
-    When the counter's store (Redis) fails, logins go on unthrottled and a
-    warning is logged: an outage of the cache must not lock everyone out.
+    Every attempt is reserved before the password is checked; a success gives
+    the address's reservation back and clears the email's count (the owner
+    got in). An address keeps the failures of every email it tried: one good
+    account must not reset a password spray.
     """
 
-    def __init__(self, counter: FailureCounter, *, per_email: int, per_client: int) -> None:
+    def __init__(self, counter: AttemptCounter, *, per_email: Limit, per_client: Limit) -> None:
         self.counter = counter
         self.per_email = per_email
         self.per_client = per_client
 
-    @staticmethod
-    def _keys(email: str, client: str) -> tuple[str, str]:
-        return f"email:{email.strip().lower()}", f"client:{client}"
-
-    async def retry_after(self, email: str, client: str) -> int:
-        email_key, client_key = self._keys(email, client)
+    async def reserve(self, email: str, client: str) -> int:
+        """0 when this attempt may check the password, else seconds to wait."""
         try:
-            return max(
-                await self.counter.blocked_for(email_key, self.per_email),
-                await self.counter.blocked_for(client_key, self.per_client),
-            )
+            wait = await self.counter.reserve(self.per_client, f"client:{client}")
+            if wait:
+                return wait
+            wait = await self.counter.reserve(self.per_email, f"email:{email}")
+            if wait:
+                # Not checked, so not the address's attempt.
+                await self.counter.give_back(self.per_client, f"client:{client}")
+            return wait
         except Exception as exc:
             log.warning("Login throttle unavailable, not throttling: %s", exc)
             return 0
 
-    async def failed(self, email: str, client: str) -> None:
+    async def not_checked(self, email: str, client: str) -> None:
+        """Gives back a reservation whose password was never checked (the service was busy)."""
         try:
-            for key in self._keys(email, client):
-                await self.counter.add_failure(key)
+            await self.counter.give_back(self.per_email, f"email:{email}")
+            await self.counter.give_back(self.per_client, f"client:{client}")
         except Exception as exc:
-            log.warning("Login throttle unavailable, failure not counted: %s", exc)
+            log.warning("Login throttle unavailable, count not given back: %s", exc)
 
     async def succeeded(self, email: str, client: str) -> None:
-        # The address keeps its count: one good account must not reset a spray.
         try:
-            await self.counter.clear(self._keys(email, client)[0])
+            await self.counter.clear(self.per_email, f"email:{email}")
+            await self.counter.give_back(self.per_client, f"client:{client}")
         except Exception as exc:
             log.warning("Login throttle unavailable, count not cleared: %s", exc)
+
+
+class SignupThrottle:
+    """Signup attempts per client address, successful or not."""
+
+    def __init__(self, counter: AttemptCounter, *, per_client: Limit) -> None:
+        self.counter = counter
+        self.per_client = per_client
+
+    async def reserve(self, client: str) -> int:
+        try:
+            return await self.counter.reserve(self.per_client, f"signup:{client}")
+        except Exception as exc:
+            log.warning("Signup throttle unavailable, not throttling: %s", exc)
+            return 0

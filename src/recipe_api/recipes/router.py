@@ -6,9 +6,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.db.engine import DatabaseDep
-from recipe_api.errors import PermissionDeniedError
 from recipe_api.recipes import service
-from recipe_api.recipes.dependencies import OwnedRecipe, RecipeId
+from recipe_api.recipes.dependencies import RecipeId
 from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeSearchResults, RecipeUpdate
 from recipe_api.schemas import MAX_ID, NO_NUL_PATTERN, Page
 
@@ -67,18 +66,17 @@ async def list_recipes(
     "/", response_model=RecipeOut, status_code=status.HTTP_201_CREATED, responses=_AUTH_ERRORS
 )
 async def create_recipe(recipe_in: RecipeCreate, user: CurrentUser, db: DatabaseDep) -> RecipeOut:
-    submitter_id = recipe_in.submitter_id or user.id
-    if submitter_id != user.id and not user.is_superuser:
-        raise PermissionDeniedError("Only a superuser may submit a recipe in another user's name")
-    return await service.create_recipe(db, recipe_in, submitter_id=submitter_id)
+    return await service.create_recipe(db, recipe_in, user=user)
 
 
 @router.patch("/{recipe_id}", response_model=RecipeOut, responses=_AUTH_ERRORS)
-async def update_recipe(recipe: OwnedRecipe, changes: RecipeUpdate, db: DatabaseDep) -> RecipeOut:
-    return await service.update_recipe(db, recipe.id, changes)
+async def update_recipe(
+    recipe_id: RecipeId, changes: RecipeUpdate, user: CurrentUser, db: DatabaseDep
+) -> RecipeOut:
+    return await service.update_recipe(db, recipe_id, changes, user=user)
 
 
 @router.delete("/{recipe_id}", status_code=status.HTTP_204_NO_CONTENT, responses=_AUTH_ERRORS)
-async def delete_recipe(recipe: OwnedRecipe, db: DatabaseDep) -> Response:
-    await service.delete_recipe(db, recipe.id)
+async def delete_recipe(recipe_id: RecipeId, user: CurrentUser, db: DatabaseDep) -> Response:
+    await service.delete_recipe(db, recipe_id, user=user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -12,14 +12,12 @@ from pydantic import (
     UrlConstraints,
 )
 
-from recipe_api.schemas import MAX_ID, NoNul, ShortText
+from recipe_api.schemas import MAX_ID, ShortText, Text
 
-Label = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=256), NoNul
-]
+Label = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
 # What the search accepts: the API's query parameter and the site's search box.
 SearchKeyword = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=3, max_length=256), NoNul
+    Text, StringConstraints(strip_whitespace=True, min_length=3, max_length=256)
 ]
 RecipeUrl = Annotated[
     HttpUrl,

@@ -1,4 +1,9 @@
-"""Recipe use cases: each is one unit of work run by ``Database.run``."""
+"""Recipe use cases: each is one unit of work run by ``Database.run``.
+
+The rules of who may write live here, next to the writes they guard: anyone
+logged in submits in their own name, only a superuser in another's, and only
+the submitter or a superuser changes or deletes a recipe.
+"""
 
 from __future__ import annotations
 
@@ -60,16 +65,6 @@ async def list_recipes(db: Database, *, skip: int, limit: int) -> Page[RecipeOut
     return await db.run(_page, skip, limit)
 
 
-def may_change(recipe: RecipeOut, user: UserOut | None) -> bool:
-    """The ownership rule: the submitter or a superuser."""
-    return user is not None and (recipe.submitter_id == user.id or user.is_superuser)
-
-
-def ensure_may_change(recipe: RecipeOut, user: UserOut) -> None:
-    if not may_change(recipe, user):
-        raise PermissionDeniedError("Only the recipe's submitter or a superuser may change it")
-
-
 def _by_submitter(
     connection: Connection, submitter_id: int, skip: int, limit: int
 ) -> Page[RecipeOut]:
@@ -126,7 +121,10 @@ async def search_recipes(db: Database, keyword: str | None, *, limit: int) -> Re
     return await db.run(_search, keyword, limit)
 
 
-def _create(connection: Connection, data: RecipeCreate, submitter_id: int) -> RecipeOut:
+def _create(connection: Connection, data: RecipeCreate, user: UserOut) -> RecipeOut:
+    submitter_id = data.submitter_id or user.id
+    if submitter_id != user.id and not user.is_superuser:
+        raise PermissionDeniedError("Only a superuser may submit a recipe in another user's name")
     if get_user(connection, submitter_id) is None:
         raise InvalidReferenceError(f"Submitter with ID {submitter_id} not found")
     recipe = repository.add_recipe(
@@ -139,24 +137,58 @@ def _create(connection: Connection, data: RecipeCreate, submitter_id: int) -> Re
     return RecipeOut.model_validate(recipe)
 
 
-async def create_recipe(db: Database, data: RecipeCreate, *, submitter_id: int) -> RecipeOut:
-    return await db.run(_create, data, submitter_id)
+async def create_recipe(db: Database, data: RecipeCreate, *, user: UserOut) -> RecipeOut:
+    """A new recipe submitted by ``user``, or in the name ``data.submitter_id`` gives."""
+    return await db.run(_create, data, user)
 
 
-def _update(connection: Connection, recipe_id: int, data: RecipeUpdate) -> RecipeOut | None:
-    # A field sent as null means "not given": every column is required.
-    changes = data.model_dump(mode="json", exclude_none=True)
-    recipe = repository.update_recipe(connection, recipe_id, changes)
-    return None if recipe is None else RecipeOut.model_validate(recipe)
+def may_change(recipe: RecipeOut, user: UserOut | None) -> bool:
+    """The ownership rule, the one place it is written: the submitter or a superuser."""
+    return user is not None and (recipe.submitter_id == user.id or user.is_superuser)
 
 
-async def update_recipe(db: Database, recipe_id: int, data: RecipeUpdate) -> RecipeOut:
-    recipe = await db.run(_update, recipe_id, data)
+def ensure_may_change(recipe: RecipeOut, user: UserOut) -> None:
+    if not may_change(recipe, user):
+        raise PermissionDeniedError("Only the recipe's submitter or a superuser may change it")
+
+
+def _changeable(connection: Connection, recipe_id: int, user: UserOut) -> RecipeOut:
+    """The recipe ``user`` may change; checked in the caller's unit of work, beside its write."""
+    recipe = _get(connection, recipe_id)
     if recipe is None:
         raise _not_found(recipe_id)
+    ensure_may_change(recipe, user)
     return recipe
 
 
-async def delete_recipe(db: Database, recipe_id: int) -> None:
-    if not await db.run(repository.delete_recipe, recipe_id):
+async def recipe_to_change(db: Database, recipe_id: int, *, user: UserOut) -> RecipeOut:
+    """The recipe for a form that leads to a change: 404 or 403 before the form is shown.
+
+    Only a courtesy to the page: the write itself checks again in its own unit of work.
+    """
+    return await db.run(_changeable, recipe_id, user)
+
+
+def _update(connection: Connection, recipe_id: int, data: RecipeUpdate, user: UserOut) -> RecipeOut:
+    _changeable(connection, recipe_id, user)
+    # A field sent as null means "not given": every column is required.
+    changes = data.model_dump(mode="json", exclude_none=True)
+    recipe = repository.update_recipe(connection, recipe_id, changes)
+    if recipe is None:
         raise _not_found(recipe_id)
+    return RecipeOut.model_validate(recipe)
+
+
+async def update_recipe(
+    db: Database, recipe_id: int, data: RecipeUpdate, *, user: UserOut
+) -> RecipeOut:
+    return await db.run(_update, recipe_id, data, user)
+
+
+def _delete(connection: Connection, recipe_id: int, user: UserOut) -> None:
+    _changeable(connection, recipe_id, user)
+    repository.delete_recipe(connection, recipe_id)
+
+
+async def delete_recipe(db: Database, recipe_id: int, *, user: UserOut) -> None:
+    await db.run(_delete, recipe_id, user)

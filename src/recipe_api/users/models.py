@@ -1,4 +1,8 @@
-"""The ``user`` table. Emails are stored lower-cased, so the unique index is case-insensitive."""
+"""The ``user`` table.
+
+Emails are stored normalised (NFKC, case-folded), so the unique index holds
+one row per identity however the address was typed.
+"""
 
 from __future__ import annotations
 

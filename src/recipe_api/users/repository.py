@@ -1,9 +1,15 @@
-"""Queries on users. No function here commits: ``Database.run`` does."""
+"""Queries on users. No function here commits: ``Database.run`` does.
+
+Every email is stored and looked up in its one normal form
+(``users.emails.normalize_email``), whoever the caller is; normalising an
+address twice changes nothing.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select
 
+from recipe_api.users.emails import normalize_email
 from recipe_api.users.models import user_table
 
 _c = user_table.c
@@ -16,7 +22,7 @@ def get_user(connection: Connection, user_id: int) -> RowMapping | None:
 
 
 def get_user_by_email(connection: Connection, email: str) -> RowMapping | None:
-    return connection.execute(_BY_EMAIL, {"email": email.lower()}).mappings().first()
+    return connection.execute(_BY_EMAIL, {"email": normalize_email(email)}).mappings().first()
 
 
 def add_user(
@@ -31,7 +37,7 @@ def add_user(
     statement = (
         insert(user_table)
         .values(
-            email=email.lower(),
+            email=normalize_email(email),
             first_name=first_name,
             surname=surname,
             is_superuser=is_superuser,

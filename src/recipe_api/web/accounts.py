@@ -11,10 +11,20 @@ from pydantic import ValidationError
 
 from recipe_api.auth import service as accounts
 from recipe_api.auth import sessions
-from recipe_api.auth.dependencies import LoginThrottleDep, PasswordsDep
+from recipe_api.auth.dependencies import (
+    ClientAddress,
+    LoginThrottleDep,
+    PasswordsDep,
+    SignupThrottleDep,
+)
 from recipe_api.auth.schemas import SignupIn
 from recipe_api.db.engine import DatabaseDep
-from recipe_api.errors import ConflictError, InvalidCredentialsError, TooManyAttemptsError
+from recipe_api.errors import (
+    ConflictError,
+    InvalidCredentialsError,
+    ServiceBusyError,
+    TooManyAttemptsError,
+)
 from recipe_api.settings import Settings
 from recipe_api.web.forms import field_errors, read_form, safe_next
 from recipe_api.web.sessions import COOKIE, WebUser, clear_session_cookie, set_session_cookie
@@ -31,34 +41,73 @@ def _settings(request: Request) -> Settings:
     return settings
 
 
+def _busy_message(exc: ServiceBusyError) -> str:
+    return f"The site is busy right now. Please try again in {exc.retry_after} seconds."
+
+
 @router.get("/signup", response_class=HTMLResponse)
 async def signup_form(request: Request, user: WebUser) -> HTMLResponse:
-    return page(request, "signup.html", values={}, errors={})
+    return page(request, "signup.html", values={}, errors={}, error=None)
 
 
 @router.post("/signup", response_class=HTMLResponse, response_model=None)
 async def signup(
-    request: Request, db: DatabaseDep, passwords: PasswordsDep, user: WebUser
+    request: Request,
+    db: DatabaseDep,
+    passwords: PasswordsDep,
+    throttle: SignupThrottleDep,
+    client: ClientAddress,
+    user: WebUser,
 ) -> HTMLResponse | RedirectResponse:
     values = await read_form(request, SIGNUP_FIELDS)
     try:
         data = SignupIn.model_validate({k: v for k, v in values.items() if v.strip()})
     except ValidationError as exc:
-        return _signup_again(request, values, field_errors(exc))
+        return _signup_again(request, values, errors=field_errors(exc))
     try:
-        await accounts.signup(db, passwords, data)
+        # The API's signup throttle, per address, applies to the site's form too.
+        await accounts.signup(db, passwords, data, throttle=throttle, client=client)
     except ConflictError:
-        return _signup_again(request, values, {"email": "An account with this email exists"})
-    except TooManyAttemptsError as exc:  # when signups are throttled per address
-        message = f"Too many sign-ups from here. Try again in {exc.retry_after} seconds."
-        return _signup_again(request, values, {"email": message})
+        return _signup_again(request, values, errors={"email": "An account with this email exists"})
+    except TooManyAttemptsError as exc:
+        error = f"Too many sign-ups from here. Try again in {exc.retry_after} seconds."
+        return _signup_again(
+            request,
+            values,
+            error=error,
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers=exc.headers,
+        )
+    except ServiceBusyError as exc:
+        return _signup_again(
+            request,
+            values,
+            error=_busy_message(exc),
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers=exc.headers,
+        )
     return RedirectResponse("/login?signed_up=1", status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _signup_again(request: Request, values: dict[str, str], errors: dict[str, str]) -> HTMLResponse:
+def _signup_again(
+    request: Request,
+    values: dict[str, str],
+    *,
+    errors: dict[str, str] | None = None,
+    error: str | None = None,
+    status_code: int = status.HTTP_422_UNPROCESSABLE_CONTENT,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    """The form again without the password: ``errors`` beside fields, ``error`` above the form."""
     values = {k: v for k, v in values.items() if k != "password"}
     return page(
-        request, "signup.html", status.HTTP_422_UNPROCESSABLE_CONTENT, values=values, errors=errors
+        request,
+        "signup.html",
+        status_code,
+        headers=headers,
+        values=values,
+        errors=errors or {},
+        error=error,
     )
 
 
@@ -80,6 +129,7 @@ async def login(
     db: DatabaseDep,
     passwords: PasswordsDep,
     throttle: LoginThrottleDep,
+    client: ClientAddress,
     user: WebUser,
 ) -> HTMLResponse | RedirectResponse:
     values = await read_form(request, ("email", "password", "next"))
@@ -91,12 +141,16 @@ async def login(
             throttle,
             email=values["email"],
             password=values["password"],
-            client=request.client.host if request.client else "unknown",
+            client=client,
         )
     except TooManyAttemptsError as exc:
         error = f"Too many failed logins. Try again in {exc.retry_after} seconds."
         return _login_again(
             request, values, error, status.HTTP_429_TOO_MANY_REQUESTS, headers=exc.headers
+        )
+    except ServiceBusyError as exc:
+        return _login_again(
+            request, values, _busy_message(exc), status.HTTP_503_SERVICE_UNAVAILABLE, exc.headers
         )
     except InvalidCredentialsError:
         error = "Wrong email or password."

@@ -5,15 +5,13 @@ from __future__ import annotations
 import logging
 
 from fastapi import Request
-from fastapi.exception_handlers import (
-    http_exception_handler,
-    request_validation_exception_handler,
-)
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from recipe_api.errors import AppError
+from recipe_api.validation import validation_error_handler
 from recipe_api.web.sessions import LoginRequired
 from recipe_api.web.templating import page, render, wants_html
 
@@ -80,7 +78,7 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_html(request.headers):
         return error_page(request, 422)
-    return await request_validation_exception_handler(request, exc)
+    return await validation_error_handler(request, exc)
 
 
 async def login_required(_request: Request, exc: Exception) -> Response:

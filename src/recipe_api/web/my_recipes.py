@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.recipes import service as recipes
+from recipe_api.recipes.dependencies import RecipeId
 from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeUpdate
 from recipe_api.web.forms import field_errors, read_form
 from recipe_api.web.sessions import EditableRecipe, SignedInUser
@@ -74,7 +75,7 @@ async def add_recipe(
         data = RecipeCreate.model_validate(values)
     except ValidationError as exc:
         return _form_again(request, None, values, exc)
-    recipe = await recipes.create_recipe(db, data, submitter_id=user.id)
+    recipe = await recipes.create_recipe(db, data, user=user)
     return _see_other(f"/recipes/{recipe.id}?saved=1")
 
 
@@ -85,7 +86,7 @@ async def edit_recipe_form(request: Request, recipe: EditableRecipe) -> HTMLResp
 
 @router.post("/recipes/{recipe_id}/edit", response_class=HTMLResponse, response_model=None)
 async def edit_recipe(
-    request: Request, recipe: EditableRecipe, db: DatabaseDep
+    request: Request, recipe: EditableRecipe, user: SignedInUser, db: DatabaseDep
 ) -> HTMLResponse | RedirectResponse:
     values = await read_form(request, RECIPE_FIELDS)
     try:
@@ -94,7 +95,8 @@ async def edit_recipe(
     except ValidationError as exc:
         return _form_again(request, recipe, values, exc)
     changes = RecipeUpdate(label=data.label, source=data.source, url=data.url)
-    await recipes.update_recipe(db, recipe.id, changes)
+    # The ownership is checked again inside the write's own unit of work.
+    await recipes.update_recipe(db, recipe.id, changes, user=user)
     return _see_other(f"/recipes/{recipe.id}?saved=1")
 
 
@@ -104,6 +106,9 @@ async def delete_recipe_confirmation(request: Request, recipe: EditableRecipe) -
 
 
 @router.post("/recipes/{recipe_id}/delete", response_model=None)
-async def delete_recipe(recipe: EditableRecipe, db: DatabaseDep) -> RedirectResponse:
-    await recipes.delete_recipe(db, recipe.id)
+async def delete_recipe(
+    recipe_id: RecipeId, user: SignedInUser, db: DatabaseDep
+) -> RedirectResponse:
+    # One unit of work: the ownership check beside the delete (404 and 403 as pages).
+    await recipes.delete_recipe(db, recipe_id, user=user)
     return _see_other("/my-recipes?deleted=1")

@@ -11,7 +11,7 @@ from fastapi import Depends, Request, Response
 from recipe_api.auth import sessions
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.recipes import service as recipes
-from recipe_api.recipes.dependencies import recipe_or_404
+from recipe_api.recipes.dependencies import RecipeId
 from recipe_api.recipes.schemas import RecipeOut
 from recipe_api.settings import Settings
 from recipe_api.users.schemas import UserOut
@@ -52,13 +52,9 @@ async def signed_in_user(request: Request, user: WebUser) -> UserOut:
 SignedInUser = Annotated[UserOut, Depends(signed_in_user)]
 
 
-async def editable_recipe(
-    # The visitor is sent to log in before learning whether the recipe exists.
-    user: SignedInUser,
-    recipe: Annotated[RecipeOut, Depends(recipe_or_404)],
-) -> RecipeOut:
-    recipes.ensure_may_change(recipe, user)
-    return recipe
+async def editable_recipe(recipe_id: RecipeId, user: SignedInUser, db: DatabaseDep) -> RecipeOut:
+    """The recipe an edit or delete form is for; the visitor logs in before learning more."""
+    return await recipes.recipe_to_change(db, recipe_id, user=user)
 
 
 EditableRecipe = Annotated[RecipeOut, Depends(editable_recipe)]
