@@ -134,6 +134,9 @@ async def test_a_crash_is_an_html_page_for_browsers(settings: Settings) -> None:
             assert page.status_code == 500
             assert "Something went wrong on our side" in page.text
             assert "boom" not in page.text
+            # The 500 passes out through the time and the security headers alike.
+            assert "x-process-time" in page.headers
+            assert "script-src 'self'" in page.headers["content-security-policy"]
             answer = await client.get("/boom")
             assert answer.status_code == 500
             assert answer.json() == {"detail": "Internal Server Error"}
