@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench fake-reddit clean
+.PHONY: install run test lint format bench fake-reddit clean stack-up stack-down stack-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ bench: install
 ## A reddit emulator on :9009 with 200 ms latency, for `make run` without reddit
 fake-reddit: install
 	$(VENV)/bin/recipe-api fake-reddit --port 9009 --latency 0.2
+
+## The container stack (docker compose or podman-compose): build the image, start it on :8001
+## (needs SECRET_KEY, FIRST_SUPERUSER_PASSWORD, POSTGRES_PASSWORD; OFFLINE=1 builds without a registry)
+stack-up:
+	deploy/stack up
+
+stack-down:
+	deploy/stack down
+
+## Build the image offline, start the stack, try it from the host, remove it (skips without a runtime)
+stack-check:
+	deploy/stack check
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache recipe_api.db recipe_api.db-*

@@ -72,12 +72,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         factory=True,
         host=args.host,
         port=args.port,
-        workers=args.workers,
+        workers=settings.web_concurrency if args.workers is None else args.workers,
         reload=args.reload,
         log_level=settings.log_level.lower(),
         access_log=args.access_log,
-        proxy_headers=args.proxy_headers,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        proxy_headers=args.proxy_headers or settings.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips or settings.forwarded_allow_ips,
         http=args.http,
         h11_max_incomplete_event_size=args.max_header_bytes,
         timeout_keep_alive=args.timeout_keep_alive,
@@ -92,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="migrate, seed and serve the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8001)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--workers", type=int, help="default: WEB_CONCURRENCY, else 1")
     serve.add_argument("--reload", action="store_true", help="restart on code changes")
     serve.add_argument(
         "--no-migrate",
@@ -104,9 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--proxy-headers",
         action="store_true",
-        help="trust X-Forwarded-For from --forwarded-allow-ips (behind a reverse proxy)",
+        help="trust X-Forwarded-For from --forwarded-allow-ips (behind a reverse proxy); "
+        "default: PROXY_HEADERS",
     )
-    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.add_argument("--forwarded-allow-ips", help="default: FORWARDED_ALLOW_IPS, else 127.0.0.1")
     # uvicorn's httptools parser is the fastest but bounds neither the size of a
     # request's headers nor the time taken to send them; h11 refuses headers
     # over --max-header-bytes with a 400. See the README's production section.

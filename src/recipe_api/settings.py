@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="larger bodies: 413")
 
+    # Defaults for `recipe-api serve` (its flags win), under uvicorn's own variable
+    # names so a container sets them from the environment.
+    web_concurrency: int = Field(default=1, ge=1, le=64, description="worker processes")
+    proxy_headers: bool = False
+    forwarded_allow_ips: str = "127.0.0.1"
+
     # Accounts (see the auth package).
     secret_key: str | None = None
     secret_key_file: Path = Path.home() / ".config" / "recipe-api" / "secret_key"
