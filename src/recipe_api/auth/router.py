@@ -16,15 +16,14 @@ from recipe_api.auth.dependencies import (
 )
 from recipe_api.auth.schemas import SignupIn, Token
 from recipe_api.db.engine import DatabaseDep
+from recipe_api.responses import errors
 from recipe_api.users.schemas import UserOut
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], responses=errors(503))
 
-_THROTTLED: dict[int | str, dict[str, str]] = {
-    429: {
-        "description": "Too many attempts from this address (or for this email); see Retry-After"
-    },
-    503: {"description": "Too many password hashes waiting; see Retry-After"},
+_THROTTLED = {
+    "_429": "Too many attempts from this address (or for this email); see Retry-After",
+    "_503": "Too many password hashes waiting, or the database is unavailable; see Retry-After",
 }
 
 
@@ -32,7 +31,7 @@ _THROTTLED: dict[int | str, dict[str, str]] = {
     "/signup",
     response_model=UserOut,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "The email is taken"}, **_THROTTLED},
+    responses=errors(400, 409, 413, 429, 503, _409="The email is taken", **_THROTTLED),
 )
 async def signup(
     data: SignupIn,
@@ -47,7 +46,7 @@ async def signup(
 @router.post(
     "/login",
     response_model=Token,
-    responses={401: {"description": "Wrong email or password"}, **_THROTTLED},
+    responses=errors(400, 401, 413, 429, 503, _401="Wrong email or password", **_THROTTLED),
 )
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -63,6 +62,6 @@ async def login(
     return Token(access_token=tokens.issue(user.id))
 
 
-@router.get("/me", response_model=UserOut)
+@router.get("/me", response_model=UserOut, responses=errors(401))
 async def me(user: CurrentUser) -> UserOut:
     return user

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from recipe_api import observability
 from recipe_api.auth.schemas import MAX_PASSWORD_LENGTH, SignupIn
 from recipe_api.auth.security import Passwords
 from recipe_api.auth.throttle import LoginThrottle, SignupThrottle
@@ -90,6 +91,7 @@ async def log_in(
     email = normalize_email(email)
     wait = await throttle.reserve(email, client)
     if wait:
+        observability.login_throttled()
         raise TooManyAttemptsError(
             f"Too many failed logins; try again in {wait} s", retry_after=wait
         )
