@@ -52,7 +52,7 @@ def _tables(url: str) -> set[str]:
 def test_upgrade_to_head_and_back(empty_database: str) -> None:
     head = ScriptDirectory.from_config(migrate.alembic_config(empty_database)).get_current_head()
     migrate.upgrade(empty_database)
-    assert {"user", "recipe", "alembic_version"} <= _tables(empty_database)
+    assert {"user", "recipe", "web_session", "alembic_version"} <= _tables(empty_database)
     assert migrate.current_revision(empty_database) == head
 
     # The migrated schema is exactly what the code declares.
@@ -123,3 +123,37 @@ def test_0002_refuses_emails_that_collide(empty_database: str) -> None:
     # Nothing changed, nothing lost: the operator resolves the pair and upgrades again.
     assert _emails(empty_database) == before
     assert migrate.current_revision(empty_database) == "0001"
+
+
+def _url_column_type(url: str) -> str:
+    engine = create_db_engine(url)
+    try:
+        columns = {c["name"]: c["type"] for c in inspect(engine).get_columns("recipe")}
+    finally:
+        engine.dispose()
+    return str(columns["url"]).upper()
+
+
+def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config(empty_database))
+    # Newest first; one head, so the branches' migrations were put in one line:
+    # the website's sessions (0004) come after the URL as text (0003).
+    assert [rev.revision for rev in script.walk_revisions()] == ["0004", "0003", "0002", "0001"]
+    migrate.upgrade(empty_database)
+    assert migrate.current_revision(empty_database) == "0004"
+    migrate.downgrade(empty_database, "0003")
+    assert migrate.current_revision(empty_database) == "0003"
+    assert "web_session" not in _tables(empty_database)
+    assert _url_column_type(empty_database) == "TEXT"
+    migrate.downgrade(empty_database, "0002")
+    assert migrate.current_revision(empty_database) == "0002"
+    assert _url_column_type(empty_database).startswith("VARCHAR")
+    assert {"user", "recipe"} <= _tables(empty_database)
+    migrate.downgrade(empty_database, "0001")
+    assert migrate.current_revision(empty_database) == "0001"
+    migrate.upgrade(empty_database, "0003")
+    assert "web_session" not in _tables(empty_database)
+    migrate.upgrade(empty_database)
+    assert migrate.current_revision(empty_database) == "0004"
+    assert "web_session" in _tables(empty_database)
+    assert _url_column_type(empty_database) == "TEXT"

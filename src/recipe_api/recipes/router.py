@@ -19,6 +19,18 @@ _NOT_FOUND = errors(404, _404="No recipe has this ID")
 _WRITE_ERRORS = errors(400, 401, 403, 413, _403="Not the recipe's submitter nor a superuser")
 
 
+# Before /{recipe_id}: a fixed path must win over the parameter.
+@router.get("/my-recipes/", response_model=Page[RecipeOut], responses=errors(401))
+async def list_my_recipes(
+    user: CurrentUser,
+    db: DatabaseDep,
+    skip: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[RecipeOut]:
+    """The logged-in user's recipes, newest first."""
+    return await service.list_recipes_by_submitter(db, user.id, skip=skip, limit=limit)
+
+
 @router.get("/{recipe_id}", response_model=RecipeOut, responses=_NOT_FOUND)
 async def get_recipe(recipe_id: RecipeId, db: DatabaseDep) -> RecipeOut:
     return await service.get_recipe(db, recipe_id)
