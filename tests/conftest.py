@@ -94,8 +94,11 @@ def _empty_tables(url: str) -> None:
     try:
         with db.engine.begin() as connection:
             if db.backend == "postgresql":
-                connection.execute(text('TRUNCATE recipe, "user" RESTART IDENTITY CASCADE'))
+                connection.execute(
+                    text('TRUNCATE web_session, recipe, "user" RESTART IDENTITY CASCADE')
+                )
             else:
+                connection.execute(text("DELETE FROM web_session"))
                 connection.execute(text("DELETE FROM recipe"))
                 connection.execute(text('DELETE FROM "user"'))
     finally:

@@ -103,10 +103,21 @@ async def test_options_and_405_list_every_method_of_the_path(client: httpx.Async
     head_login = await client.head("/api/v1/auth/login")
     assert head_login.status_code == 405
     assert head_login.headers["allow"] == "OPTIONS, POST"
-    # Pages outside the API keep their own methods.
-    delete_home = await client.delete("/")
+    # The website's pages are not in the OpenAPI document; they answer the same way.
+    head_home = await client.head("/")
+    assert head_home.status_code == 200
+    assert head_home.content == b""
+    options_login = await client.options("/login")
+    assert options_login.status_code == 204
+    assert options_login.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    delete_home = await client.delete("/", headers={"Accept": "text/html"})
     assert delete_home.status_code == 405
-    assert delete_home.headers["allow"] == "GET, HEAD"
+    assert delete_home.headers["allow"] == "GET, HEAD, OPTIONS"
+    assert "text/html" in delete_home.headers["content-type"]
+    put_login = await client.put("/login")
+    assert put_login.status_code == 405
+    assert put_login.headers["allow"] == "GET, HEAD, OPTIONS, POST"
+    assert (await client.options("/static/style.css")).headers["allow"] == "GET, HEAD, OPTIONS"
 
 
 async def test_every_operation_documents_its_errors(client: httpx.AsyncClient) -> None:

@@ -64,7 +64,7 @@ def _declared_or_not_search(name: str | None, type_: str, _parents: object) -> b
 def test_upgrade_to_head_and_back(empty_database: str) -> None:
     head = ScriptDirectory.from_config(migrate.alembic_config(empty_database)).get_current_head()
     migrate.upgrade(empty_database)
-    assert {"user", "recipe", "alembic_version"} <= _tables(empty_database)
+    assert {"user", "recipe", "web_session", "alembic_version"} <= _tables(empty_database)
     assert migrate.current_revision(empty_database) == head
 
     # The migrated schema is exactly what the code declares.
@@ -152,7 +152,7 @@ def _run(
         engine.dispose()
 
 
-def test_0004_carries_recipes_forward_and_back(empty_database: str) -> None:
+def test_0005_carries_recipes_forward_and_back(empty_database: str) -> None:
     migrate.upgrade(empty_database, "0002")
     _insert_users(empty_database, ["cook@example.com"])
     for label in ["Chicken soup", "Lentil stew"]:
@@ -187,3 +187,46 @@ def test_0004_carries_recipes_forward_and_back(empty_database: str) -> None:
     assert "recipe_count" not in _tables(empty_database)
     migrate.upgrade(empty_database)
     assert _run(empty_database, "SELECT recipes FROM recipe_count") == [(2,)]
+
+
+def _url_column_type(url: str) -> str:
+    engine = create_db_engine(url)
+    try:
+        columns = {c["name"]: c["type"] for c in inspect(engine).get_columns("recipe")}
+    finally:
+        engine.dispose()
+    return str(columns["url"]).upper()
+
+
+def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config(empty_database))
+    # Newest first; one head, so the branches' migrations were put in one line:
+    # the website's sessions (0004) come after the URL as text (0003), the
+    # recipe details (0005) after both.
+    assert [rev.revision for rev in script.walk_revisions()] == [
+        "0005",
+        "0004",
+        "0003",
+        "0002",
+        "0001",
+    ]
+    migrate.upgrade(empty_database)
+    assert migrate.current_revision(empty_database) == "0005"
+    migrate.downgrade(empty_database, "0004")
+    assert "recipe_count" not in _tables(empty_database)
+    migrate.downgrade(empty_database, "0003")
+    assert migrate.current_revision(empty_database) == "0003"
+    assert "web_session" not in _tables(empty_database)
+    assert _url_column_type(empty_database) == "TEXT"
+    migrate.downgrade(empty_database, "0002")
+    assert migrate.current_revision(empty_database) == "0002"
+    assert _url_column_type(empty_database).startswith("VARCHAR")
+    assert {"user", "recipe"} <= _tables(empty_database)
+    migrate.downgrade(empty_database, "0001")
+    assert migrate.current_revision(empty_database) == "0001"
+    migrate.upgrade(empty_database, "0003")
+    assert "web_session" not in _tables(empty_database)
+    migrate.upgrade(empty_database)
+    assert migrate.current_revision(empty_database) == "0005"
+    assert "web_session" in _tables(empty_database)
+    assert _url_column_type(empty_database) == "TEXT"

@@ -8,37 +8,33 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from recipe_api import __version__, health, index, observability
 from recipe_api.auth.router import router as auth_router
 from recipe_api.auth.security import Passwords, Tokens, load_secret_key
 from recipe_api.auth.throttle import Limit, LoginThrottle, SignupThrottle, attempt_counter
 from recipe_api.db.engine import Database
-from recipe_api.errors import AppError
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
 from recipe_api.methods import HttpMethodsMiddleware
-from recipe_api.middleware import BodyLimitMiddleware, GZipWhenAccepted, ProcessTimeMiddleware
+from recipe_api.middleware import (
+    BodyLimitMiddleware,
+    GZipWhenAccepted,
+    ProcessTimeMiddleware,
+    SecurityHeadersMiddleware,
+)
 from recipe_api.recipes.importer import open_importer
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
-from recipe_api.validation import validation_error_handler
-from recipe_api.web.router import STATIC_DIR
-from recipe_api.web.router import router as web_router
+from recipe_api.web.errors import server_error_page
+from recipe_api.web.site import add_csrf, add_website
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
 log = logging.getLogger(__name__)
-
-
-async def _app_error_handler(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
 def _throttles(
@@ -100,18 +96,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Cooking recipes, their submitters, and recipe ideas from reddit.",
         lifespan=lifespan,
+        # Served by the website from installed assets (see web/docs.py), not a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
-    # Database.run raises DatabaseUnavailableError (an AppError, 503) for a lost database.
-    app.add_exception_handler(AppError, _app_error_handler)
-    app.add_exception_handler(RequestValidationError, validation_error_handler)
-    # Level 5: nearly level 9's ratio on JSON at a fraction of its CPU.
-    app.add_middleware(GZipWhenAccepted, minimum_size=1000, compresslevel=5)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(HttpMethodsMiddleware, openapi=app.openapi)
-    # Added after those, so outside them: the 413 answers carry X-Process-Time too
-    # (and, from observability, a request id, a log line and a count).
-    app.add_middleware(ProcessTimeMiddleware)
-    observability.install(app, settings)
 
     # Routes are matched in order: the hottest go first. No path of one router
     # matches another's (/recipes/ideas/... has a slash that {recipe_id} cannot).
@@ -122,6 +110,35 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_v1)
     app.include_router(ideas_router)
     app.include_router(health.router)
-    app.include_router(web_router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # The website's handlers answer errors for both faces: an HTML page for a browser,
+    # JSON ``detail`` for the rest (DatabaseUnavailableError, an AppError 503, included).
+    add_website(app)
+
+    # Middleware, outermost first (the last added is the outermost):
+    #   CorrelationIdMiddleware    request id on every answer, even the 500 (observability)
+    #   RequestMetricsMiddleware   access log line and metrics for every answer (observability)
+    #   SecurityHeadersMiddleware  only adds headers, never raises: the 500 page carries CSP too
+    #   ProcessTimeMiddleware      times every answer (the 413 too), answers what escapes as 500
+    #   CORSMiddleware             when configured: preflights answered before OPTIONS below
+    #   HttpMethodsMiddleware      HEAD as GET, OPTIONS 204, a full Allow on every 405
+    #   BodyLimitMiddleware        413 before any body is read...
+    #   CsrfMiddleware             ...since the CSRF check reads a whole form body (web/site.py)
+    #   GZipWhenAccepted           innermost: compresses what the app answered
+    # Level 5: nearly level 9's ratio on JSON at a fraction of its CPU.
+    app.add_middleware(GZipWhenAccepted, minimum_size=1000, compresslevel=5)
+    add_csrf(app, settings, secret=tokens.secret_key)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(HttpMethodsMiddleware, routes=app.router.routes)
+    if settings.cors_origins:
+        # For a separate frontend: bearer tokens in a header, so no credentials.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["X-Process-Time", "Retry-After"],
+        )
+    app.add_middleware(ProcessTimeMiddleware, html_error_page=server_error_page())
+    app.add_middleware(SecurityHeadersMiddleware)
+    observability.install(app, settings)
     return app

@@ -8,59 +8,58 @@ methods of the first route whose path matched, not of the resource. Here:
 * ``OPTIONS`` on a documented path answers 204 with ``Allow``;
 * every 405 carries an ``Allow`` listing every method of the path.
 
-The methods of each path come from the OpenAPI document, read once on first
-use: what the schema says is what ``Allow`` says.
+The methods of a path are asked of the app's routes (each route's public
+``matches``, one probe per method): the API's operations, which the OpenAPI
+document lists from the same routes, and the website's pages, which the
+document leaves out (``include_in_schema=False``) but which are resources all
+the same. A mount (static files) serves ``GET``. Only ``OPTIONS`` and a 405
+ask, so the probing costs nothing on the ordinary path.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Sequence
 
+from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_SCHEMA_METHODS = ("get", "put", "post", "delete", "patch")
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
-def _allow(methods: set[str], *, options: bool = True) -> bytes:
+def _allow(methods: set[str]) -> bytes:
     allowed = set(methods)
     if "GET" in allowed:
         allowed.add("HEAD")
-    if options:
-        allowed.add("OPTIONS")
+    allowed.add("OPTIONS")
     return ", ".join(sorted(allowed)).encode()
 
 
 class HttpMethodsMiddleware:
-    def __init__(self, app: ASGIApp, openapi: Callable[[], dict[str, Any]]) -> None:
+    def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
         self.app = app
-        self._openapi = openapi
-        self._paths: list[tuple[re.Pattern[str], set[str]]] | None = None
-        self._literal: dict[str, set[str]] = {}
+        # The app's own list: routes added after the middleware are seen too.
+        self._routes = routes
 
-    def _methods_of(self, path: str) -> set[str] | None:
-        if self._paths is None:
-            paths = []
-            for template, operations in self._openapi().get("paths", {}).items():
-                parts = re.split(r"(\{[^}]+\})", template)
-                regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
-                methods = {m.upper() for m in operations if m in _SCHEMA_METHODS}
-                paths.append((re.compile(regex + "$"), methods))
-            self._paths = paths
-            self._literal = {
-                template: {m.upper() for m in operations if m in _SCHEMA_METHODS}
-                for template, operations in self._openapi().get("paths", {}).items()
-                if "{" not in template
-            }
-        # OpenAPI: a concrete path is matched before templated ones
-        # (/recipes/import is not /recipes/{recipe_id}).
-        if path in self._literal:
-            return self._literal[path] or None
+    def _methods_of(self, path: str, root_path: str) -> set[str] | None:
         found: set[str] = set()
-        for pattern, methods in self._paths:
-            if pattern.match(path):
-                found |= methods
+        for route in self._routes:
+            for method in _METHODS:
+                if method in found:
+                    continue
+                # A scope of its own: matching may write into the scope it is given.
+                probe: Scope = {
+                    "type": "http",
+                    "path": path,
+                    "root_path": root_path,
+                    "method": method,
+                    "headers": [],
+                }
+                if isinstance(route, Mount):
+                    if route.matches(probe)[0] is not Match.NONE:
+                        found.add("GET")
+                    break
+                if route.matches(probe)[0] is Match.FULL:
+                    found.add(method)
         return found or None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -68,11 +67,13 @@ class HttpMethodsMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
+        # Read before the router runs: it adds to the scope as it goes.
+        path, root_path = scope["path"], scope.get("root_path", "")
         head = method == "HEAD"
         if head:
             scope = {**scope, "method": "GET"}
         elif method == "OPTIONS":
-            methods = self._methods_of(scope["path"])
+            methods = self._methods_of(path, root_path)
             if methods is not None:
                 await send(
                     {
@@ -87,7 +88,7 @@ class HttpMethodsMiddleware:
         async def send_as_http_says(message: Message) -> None:
             if message["type"] == "http.response.start":
                 if message["status"] == 405:
-                    message["headers"] = self._complete_allow(scope["path"], message)
+                    message["headers"] = self._complete_allow(path, root_path, message)
             elif head:
                 message = {
                     "type": "http.response.body",
@@ -98,13 +99,13 @@ class HttpMethodsMiddleware:
 
         await self.app(scope, receive, send_as_http_says)
 
-    def _complete_allow(self, path: str, message: Message) -> list[tuple[bytes, bytes]]:
+    def _complete_allow(
+        self, path: str, root_path: str, message: Message
+    ) -> list[tuple[bytes, bytes]]:
         headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"allow"]
-        methods = self._methods_of(path)
-        if methods is None:  # an undocumented page: keep what its router said
+        methods = self._methods_of(path, root_path)
+        if methods is None:  # no route of ours has this path: keep what was said
             said = next((v for k, v in message.get("headers", ()) if k.lower() == b"allow"), b"")
-            routed = {m.strip() for m in said.decode().split(",") if m.strip()}
-            headers.append((b"allow", _allow(routed, options=False)))
-        else:
-            headers.append((b"allow", _allow(methods)))
+            methods = {m.strip() for m in said.decode().split(",") if m.strip()}
+        headers.append((b"allow", _allow(methods)))
         return headers

@@ -24,6 +24,17 @@ Text = Annotated[str, StringConstraints(pattern=NO_NUL_PATTERN)]
 ShortText = Annotated[Text, StringConstraints(strip_whitespace=True, max_length=256)]
 
 
+def is_storable_text(value: str) -> bool:
+    """What ``Text`` accepts, for a value that is not validated by a schema (a login form)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
+
+
 class Page(BaseModel, Generic[ItemT]):
     items: list[ItemT]
     total: int

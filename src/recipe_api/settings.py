@@ -66,6 +66,10 @@ class Settings(BaseSettings):
         default=None, ge=1, description="Argon2 hashes at once per worker; unset: the cores"
     )
     hash_wait_seconds: float = Field(default=5.0, gt=0, le=60)
+    session_days: int = Field(default=14, ge=1, le=365, description="website log-in lifetime")
+
+    # Origins a separate frontend is served from; empty: no CORS headers at all.
+    cors_origins: Annotated[list[str], NoDecode] = []
 
     # Recipe ideas from reddit (see the ideas package).
     reddit_base_url: str = "https://www.reddit.com"
@@ -120,9 +124,9 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(network, strict=False)  # a ValueError is a clear message
         return value
 
-    @field_validator("ideas_subreddits", mode="before")
+    @field_validator("ideas_subreddits", "cors_origins", mode="before")
     @classmethod
-    def _split_subreddits(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

@@ -14,8 +14,9 @@ async def test_home_lists_recipes(client: httpx.AsyncClient, db: Database) -> No
     assert response.headers["content-type"].startswith("text/html")
     for label in ("Chicken Vesuvio", "Chicken Paprikash", "Cauliflower and Tofu Curry Recipe"):
         assert label in response.text
-    assert 'href="http://norecipes.com/recipe/chicken-paprikash/"' in response.text
+    assert 'href="/recipes/1"' in response.text
     assert 'href="/docs"' in response.text
+    assert 'action="/search"' in response.text
     assert "/static/style.css" in response.text
     assert "x-process-time" in response.headers
 

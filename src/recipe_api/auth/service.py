@@ -20,6 +20,7 @@ from recipe_api.errors import (
     ServiceBusyError,
     TooManyAttemptsError,
 )
+from recipe_api.schemas import is_storable_text
 from recipe_api.users import repository as users
 from recipe_api.users.emails import MAX_EMAIL_LENGTH, normalize_email
 from recipe_api.users.schemas import UserOut
@@ -94,9 +95,11 @@ async def log_in(
         raise TooManyAttemptsError(
             f"Too many failed logins; try again in {wait} s", retry_after=wait
         )
-    if len(password) > MAX_PASSWORD_LENGTH:
+    # A password no account can have (too long, or what Text refuses at signup) is
+    # a failed login without hashing; an email no account can have is not looked up.
+    if len(password) > MAX_PASSWORD_LENGTH or not is_storable_text(password):
         raise InvalidCredentialsError()
-    plausible = len(email) <= MAX_EMAIL_LENGTH and "\x00" not in email
+    plausible = len(email) <= MAX_EMAIL_LENGTH and is_storable_text(email)
     row = await db.run(users.get_user_by_email, email) if plausible else None
     stored = None if row is None else row["hashed_password"]
     try:

@@ -46,6 +46,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from recipe_api.recipes.models import recipe_count_table, recipe_table
+from recipe_api.users.models import user_table
 
 _c = recipe_table.c
 _NEWEST_FIRST = (_c.created_at.desc(), _c.id.desc())
@@ -56,6 +57,12 @@ _NEWEST_FIRST = (_c.created_at.desc(), _c.id.desc())
 RECENT_WINDOW = 1000
 
 _GET = select(recipe_table).where(_c.id == bindparam("recipe_id"))
+# The recipe page shows who submitted it: one round trip for both.
+_GET_WITH_SUBMITTER = (
+    select(recipe_table, user_table.c.first_name, user_table.c.surname)
+    .join(user_table, user_table.c.id == _c.submitter_id)
+    .where(_c.id == bindparam("recipe_id"))
+)
 _TOTAL = select(recipe_count_table.c.recipes).where(recipe_count_table.c.id == 1)
 _OFFSET_PAGE = (
     select(recipe_table)
@@ -87,9 +94,66 @@ _CURSOR_PAGE = _cursor_page(_c.created_at.type)
 _CURSOR_PAGE_SQLITE = _cursor_page(String())
 _NEWEST = select(recipe_table).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
 
+_BY_SUBMITTER = (
+    select(recipe_table)
+    .where(_c.submitter_id == bindparam("submitter_id"))
+    .order_by(*_NEWEST_FIRST)
+    .offset(bindparam("skip"))
+    .limit(bindparam("limit"))
+)
+_COUNT_BY_SUBMITTER = select(func.count()).where(_c.submitter_id == bindparam("submitter_id"))
+
+# Keyset paging for the home page: a page starts next to a known recipe, so a
+# deep page costs what the first one does (no OFFSET scan).
+_CURSOR = select(recipe_table.c.created_at).where(_c.id == bindparam("cursor")).scalar_subquery()
+_OLDER = (
+    select(recipe_table)
+    .where(
+        or_(_c.created_at < _CURSOR, and_(_c.created_at == _CURSOR, _c.id < bindparam("cursor")))
+    )
+    .order_by(*_NEWEST_FIRST)
+    .limit(bindparam("limit"))
+)
+_NEWER = (
+    select(recipe_table)
+    .where(
+        or_(_c.created_at > _CURSOR, and_(_c.created_at == _CURSOR, _c.id > bindparam("cursor")))
+    )
+    .order_by(_c.created_at.asc(), _c.id.asc())
+    .limit(bindparam("limit"))
+)
+
 
 def get_recipe(connection: Connection, recipe_id: int) -> RowMapping | None:
     return connection.execute(_GET, {"recipe_id": recipe_id}).mappings().first()
+
+
+def get_recipe_with_submitter(connection: Connection, recipe_id: int) -> RowMapping | None:
+    return connection.execute(_GET_WITH_SUBMITTER, {"recipe_id": recipe_id}).mappings().first()
+
+
+def list_recipes_by_submitter(
+    connection: Connection, submitter_id: int, *, skip: int, limit: int
+) -> tuple[Sequence[RowMapping], int]:
+    params = {"submitter_id": submitter_id, "skip": skip, "limit": limit}
+    items = connection.execute(_BY_SUBMITTER, params).mappings().all()
+    total = connection.execute(_COUNT_BY_SUBMITTER, params).scalar_one()
+    return items, total
+
+
+def recipes_older_than(
+    connection: Connection, cursor: int | None, *, limit: int
+) -> Sequence[RowMapping]:
+    """Newest first, starting after recipe ``cursor`` (from the newest without one)."""
+    if cursor is None:
+        return connection.execute(_NEWEST, {"limit": limit}).mappings().all()
+    return connection.execute(_OLDER, {"cursor": cursor, "limit": limit}).mappings().all()
+
+
+def recipes_newer_than(connection: Connection, cursor: int, *, limit: int) -> Sequence[RowMapping]:
+    """The ``limit`` recipes just newer than recipe ``cursor``, newest first."""
+    rows = connection.execute(_NEWER, {"cursor": cursor, "limit": limit}).mappings().all()
+    return rows[::-1]
 
 
 def count_recipes(connection: Connection) -> int:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.db.engine import DatabaseDep
@@ -18,7 +18,7 @@ from recipe_api.recipes.schemas import (
 )
 from recipe_api.recipes.service import InvalidCursorError, SearchQuery
 from recipe_api.responses import errors, validation_or_rule_error
-from recipe_api.schemas import NO_NUL_PATTERN, Page
+from recipe_api.schemas import MAX_ID, NO_NUL_PATTERN, Page
 
 # Deeper than this, OFFSET walks too many rows: clients follow the `next` cursor.
 MAX_SKIP = 10_000
@@ -30,13 +30,19 @@ _NOT_FOUND = errors(404, _404="No recipe has this ID")
 _WRITE_ERRORS = errors(400, 401, 403, 413, _403="Not the recipe's submitter nor a superuser")
 
 
-@router.api_route("/import", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-async def import_other_methods() -> None:
-    # Before /{recipe_id}, which would read "import" as a bad id (422) for these methods.
-    raise HTTPException(status.HTTP_405_METHOD_NOT_ALLOWED, headers={"Allow": "POST"})
+# Before /{recipe_id}: a fixed path must win over the parameter.
+@router.get("/my-recipes/", response_model=Page[RecipeOut], responses=errors(401))
+async def list_my_recipes(
+    user: CurrentUser,
+    db: DatabaseDep,
+    skip: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> Page[RecipeOut]:
+    """The logged-in user's recipes, newest first."""
+    return await service.list_recipes_by_submitter(db, user.id, skip=skip, limit=limit)
 
 
-@router.get("/{recipe_id}", response_model=RecipeOut, responses=_NOT_FOUND)
+@router.get("/{recipe_id:recipe_ref}", response_model=RecipeOut, responses=_NOT_FOUND)
 async def get_recipe(recipe_id: RecipeId, db: DatabaseDep) -> RecipeOut:
     return await service.get_recipe(db, recipe_id)
 
@@ -154,7 +160,9 @@ async def import_recipe(
     return await service.import_recipe(db, importer, str(body.url), user=user)
 
 
-@router.patch("/{recipe_id}", response_model=RecipeOut, responses={**_WRITE_ERRORS, **_NOT_FOUND})
+@router.patch(
+    "/{recipe_id:recipe_ref}", response_model=RecipeOut, responses={**_WRITE_ERRORS, **_NOT_FOUND}
+)
 async def update_recipe(
     recipe_id: RecipeId, changes: RecipeUpdate, user: CurrentUser, db: DatabaseDep
 ) -> RecipeOut:
@@ -162,7 +170,7 @@ async def update_recipe(
 
 
 @router.delete(
-    "/{recipe_id}",
+    "/{recipe_id:recipe_ref}",
     status_code=status.HTTP_204_NO_CONTENT,
     responses={**errors(401, 403), **_NOT_FOUND},
 )

@@ -18,6 +18,10 @@ from pydantic import (
 from recipe_api.schemas import MAX_ID, ShortText, Text
 
 Label = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
+# What the search accepts: the API's query parameter and the site's search box.
+SearchKeyword = Annotated[
+    Text, StringConstraints(strip_whitespace=True, min_length=3, max_length=256)
+]
 RecipeUrl = Annotated[
     HttpUrl,
     UrlConstraints(max_length=2048, allowed_schemes=["http", "https"]),
@@ -189,6 +193,18 @@ class RecipeOut(BaseModel):
     category: str | None
 
 
+class RecipeDetail(RecipeOut):
+    """A recipe with its submitter's name, for the recipe's page."""
+
+    first_name: str | None
+    surname: str | None
+
+    @property
+    def submitter_name(self) -> str | None:
+        name = " ".join(part for part in (self.first_name, self.surname) if part)
+        return name or None
+
+
 class RecipeSearchResults(BaseModel):
     results: list[RecipeOut]
 
@@ -200,3 +216,15 @@ class RecipeImport(BaseModel):
         description="A page with schema.org Recipe markup (JSON-LD or microdata)",
         examples=["https://www.example.com/recipes/shakshuka"],
     )
+
+
+class RecipeWindow(BaseModel):
+    """One page of the newest-first list, with the cursors of its neighbours.
+
+    ``older_than`` / ``newer_than`` are the recipe ids to page from; None
+    when there is nothing further that way.
+    """
+
+    items: list[RecipeOut]
+    older_than: int | None
+    newer_than: int | None

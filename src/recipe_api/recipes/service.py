@@ -12,7 +12,6 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection
 
@@ -28,9 +27,11 @@ from recipe_api.recipes.importer import Importer, read_recipe
 from recipe_api.recipes.repository import SearchQuery
 from recipe_api.recipes.schemas import (
     RecipeCreate,
+    RecipeDetail,
     RecipeOut,
     RecipeSearchResults,
     RecipeUpdate,
+    RecipeWindow,
     total_minutes,
 )
 from recipe_api.schemas import Page
@@ -85,6 +86,20 @@ class Cursor:
 
 
 @idempotent
+def _detail(connection: Connection, recipe_id: int) -> RecipeDetail | None:
+    row = repository.get_recipe_with_submitter(connection, recipe_id)
+    return None if row is None else RecipeDetail.model_validate(row)
+
+
+async def get_recipe_detail(db: Database, recipe_id: int) -> RecipeDetail:
+    """The recipe and its submitter's name, in one round trip."""
+    recipe = await db.run(_detail, recipe_id)
+    if recipe is None:
+        raise _not_found(recipe_id)
+    return recipe
+
+
+@idempotent
 def _page(connection: Connection, skip: int, limit: int, cursor: Cursor | None) -> Page[RecipeOut]:
     if cursor is None:
         rows = repository.list_recipes(connection, skip=skip, limit=limit)
@@ -115,6 +130,54 @@ async def list_recipes(
     """
     after = None if cursor is None else Cursor.decode(cursor)
     return await db.run(_page, skip, limit, after)
+
+
+@idempotent
+def _by_submitter(
+    connection: Connection, submitter_id: int, skip: int, limit: int
+) -> Page[RecipeOut]:
+    items, total = repository.list_recipes_by_submitter(
+        connection, submitter_id, skip=skip, limit=limit
+    )
+    return Page[RecipeOut].model_validate(
+        {"items": items, "total": total, "skip": skip, "limit": limit}
+    )
+
+
+async def list_recipes_by_submitter(
+    db: Database, submitter_id: int, *, skip: int, limit: int
+) -> Page[RecipeOut]:
+    return await db.run(_by_submitter, submitter_id, skip, limit)
+
+
+@idempotent
+def _window(
+    connection: Connection, older_than: int | None, newer_than: int | None, limit: int
+) -> RecipeWindow:
+    # One row more than shown tells whether there is a further page that way.
+    if newer_than is not None:
+        rows = repository.recipes_newer_than(connection, newer_than, limit=limit + 1)
+        has_newer, has_older = len(rows) > limit, True
+        rows = rows[-limit:]
+    else:
+        rows = repository.recipes_older_than(connection, older_than, limit=limit + 1)
+        has_older, has_newer = len(rows) > limit, older_than is not None
+        rows = rows[:limit]
+    items = [RecipeOut.model_validate(row) for row in rows]
+    if not items:
+        return RecipeWindow(items=[], older_than=None, newer_than=None)
+    return RecipeWindow(
+        items=items,
+        older_than=items[-1].id if has_older else None,
+        newer_than=items[0].id if has_newer else None,
+    )
+
+
+async def latest_recipes(
+    db: Database, *, older_than: int | None = None, newer_than: int | None = None, limit: int
+) -> RecipeWindow:
+    """A page of the newest-first list, next to a recipe id (keyset paging)."""
+    return await db.run(_window, older_than, newer_than, limit)
 
 
 @idempotent
@@ -154,17 +217,36 @@ async def import_recipe(db: Database, importer: Importer, url: str, *, user: Use
     return await create_recipe(db, data, user=user)
 
 
-def _check_may_change(connection: Connection, recipe_id: int, user: UserOut) -> dict[str, Any]:
-    recipe = repository.get_recipe(connection, recipe_id)
+def may_change(recipe: RecipeOut, user: UserOut | None) -> bool:
+    """The ownership rule, the one place it is written: the submitter or a superuser."""
+    return user is not None and (recipe.submitter_id == user.id or user.is_superuser)
+
+
+def ensure_may_change(recipe: RecipeOut, user: UserOut) -> None:
+    if not may_change(recipe, user):
+        raise PermissionDeniedError("Only the recipe's submitter or a superuser may change it")
+
+
+@idempotent
+def _changeable(connection: Connection, recipe_id: int, user: UserOut) -> RecipeOut:
+    """The recipe ``user`` may change; checked in the caller's unit of work, beside its write."""
+    recipe = _get(connection, recipe_id)
     if recipe is None:
         raise _not_found(recipe_id)
-    if recipe["submitter_id"] != user.id and not user.is_superuser:
-        raise PermissionDeniedError("Only the recipe's submitter or a superuser may change it")
-    return dict(recipe)
+    ensure_may_change(recipe, user)
+    return recipe
+
+
+async def recipe_to_change(db: Database, recipe_id: int, *, user: UserOut) -> RecipeOut:
+    """The recipe for a form that leads to a change: 404 or 403 before the form is shown.
+
+    Only a courtesy to the page: the write itself checks again in its own unit of work.
+    """
+    return await db.run(_changeable, recipe_id, user)
 
 
 def _update(connection: Connection, recipe_id: int, data: RecipeUpdate, user: UserOut) -> RecipeOut:
-    current = _check_may_change(connection, recipe_id, user)
+    current = _changeable(connection, recipe_id, user).model_dump()
     changes = data.changes()
     times = {"prep_minutes", "cook_minutes"}
     if times & changes.keys() and "total_minutes" not in changes:
@@ -183,7 +265,7 @@ async def update_recipe(
 
 
 def _delete(connection: Connection, recipe_id: int, user: UserOut) -> None:
-    _check_may_change(connection, recipe_id, user)
+    _changeable(connection, recipe_id, user)
     repository.delete_recipe(connection, recipe_id)
 
 

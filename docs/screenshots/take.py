@@ -1,0 +1,111 @@
+"""Screenshots of the main pages at desktop (1280) and phone (390) width.
+
+Run from the repository root: ``.venv/bin/python docs/screenshots/take.py``.
+It serves a fresh SQLite database with the seed on a free port (ideas from
+the reddit emulator), signs up a cook, adds a recipe, and photographs each
+page in the light scheme, and the home page in the dark one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from playwright.async_api import Page, async_playwright
+
+HERE = Path(__file__).parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+WIDTHS = {"desktop": 1280, "phone": 390}
+PASSWORD = "a long enough password"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _shoot(page: Page, url: str, name: str, width: str) -> None:
+    await page.goto(url, wait_until="networkidle")
+    await page.screenshot(path=str(HERE / f"{name}-{width}.png"), full_page=width == "phone")
+
+
+async def main() -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="recipe-shots-"))
+    port, reddit_port = _free_port(), _free_port()
+    base = f"http://127.0.0.1:{port}"
+    reddit = f"http://127.0.0.1:{reddit_port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{workdir / 'shots.db'}",
+        "SECRET_KEY_FILE": str(workdir / "key"),
+        "FIRST_SUPERUSER_PASSWORD": "an admin password",
+        "LOG_LEVEL": "WARNING",
+        "REDDIT_BASE_URL": reddit,
+        "REDDIT_OAUTH_URL": reddit,
+    }
+    cli = [sys.executable, "-m", "recipe_api.cli"]
+    emulator = subprocess.Popen(
+        [*cli, "fake-reddit", "--port", str(reddit_port), "--latency", "0.05"], env=env
+    )
+    server = subprocess.Popen([*cli, "serve", "--port", str(port)], env=env)
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/health/ready").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--headless", "--no-sandbox"]
+            )
+            for width_name, width in WIDTHS.items():
+                context = await browser.new_context(
+                    viewport={"width": width, "height": 900}, color_scheme="light"
+                )
+                page = await context.new_page()
+                await _shoot(page, base + "/", "home", width_name)
+                await _shoot(page, base + "/search?q=chicken", "search", width_name)
+                await _shoot(page, base + "/recipes/1", "recipe", width_name)
+                await _shoot(page, base + "/ideas", "ideas", width_name)
+                email = f"cook-{width_name}@example.com"
+                await page.goto(base + "/signup")
+                await page.get_by_label("Email").fill(email)
+                await page.get_by_label("Password").fill("short")
+                await page.get_by_label("First name").fill("Ada")
+                await page.get_by_role("button", name="Create account").click()
+                await page.screenshot(path=str(HERE / f"signup-errors-{width_name}.png"))
+                await page.get_by_label("Password").fill(PASSWORD)
+                await page.get_by_role("button", name="Create account").click()
+                await page.get_by_label("Email").fill(email)
+                await page.get_by_label("Password").fill(PASSWORD)
+                await page.get_by_role("button", name="Log in").click()
+                await page.goto(base + "/my-recipes/new")
+                await page.get_by_label("Name").fill("Green shakshuka")
+                await page.get_by_label("Source").fill("Family notebook")
+                await page.get_by_label("Web address").fill("https://example.com/shakshuka")
+                await page.get_by_role("button", name="Add recipe").click()
+                await _shoot(page, base + "/my-recipes", "my-recipes", width_name)
+                await _shoot(page, base + "/my-recipes/new", "add-recipe", width_name)
+                await context.close()
+            dark = await browser.new_context(
+                viewport={"width": 1280, "height": 900}, color_scheme="dark"
+            )
+            await _shoot(await dark.new_page(), base + "/", "home-dark", "desktop")
+            await browser.close()
+    finally:
+        for process in (server, emulator):
+            process.terminate()
+            process.wait(10)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,26 @@
+"""The ``web_session`` table: the website's server-side sessions.
+
+The cookie holds a random token; the table holds only its SHA-256, so a
+copy of the database does not hand out live sessions.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, ForeignKey, Integer, String, Table
+
+from recipe_api.db.base import UTCDateTime, created_at_column, metadata
+
+web_session_table = Table(
+    "web_session",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("user.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    created_at_column(),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)

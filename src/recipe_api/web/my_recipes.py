@@ -1,0 +1,114 @@
+"""A signed-in cook's recipes: the list, adding, editing and deleting (after a confirmation)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+
+from recipe_api.db.engine import DatabaseDep
+from recipe_api.recipes import service as recipes
+from recipe_api.recipes.dependencies import RecipeId
+from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeUpdate
+from recipe_api.web.forms import field_errors, read_form
+from recipe_api.web.sessions import EditableRecipe, SignedInUser
+from recipe_api.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+RECIPE_FIELDS = ("label", "source", "url")
+PER_PAGE = 24
+MAX_PAGE = 10_000
+
+
+def _see_other(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _form_again(
+    request: Request, recipe: RecipeOut | None, values: dict[str, str], exc: ValidationError
+) -> HTMLResponse:
+    """The form as it was posted, each message beside its field."""
+    return page(
+        request,
+        "recipe_form.html",
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        recipe=recipe,
+        values=values,
+        errors=field_errors(exc),
+    )
+
+
+@router.get("/my-recipes", response_class=HTMLResponse)
+async def my_recipes(
+    request: Request,
+    db: DatabaseDep,
+    user: SignedInUser,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1,
+) -> HTMLResponse:
+    found = await recipes.list_recipes_by_submitter(
+        db, user.id, skip=(page_number - 1) * PER_PAGE, limit=PER_PAGE
+    )
+    return page(
+        request,
+        "my_recipes.html",
+        found=found,
+        page_number=page_number,
+        has_next=found.skip + len(found.items) < found.total,
+        notice="Recipe deleted." if "deleted" in request.query_params else None,
+    )
+
+
+@router.get("/my-recipes/new", response_class=HTMLResponse)
+async def new_recipe_form(request: Request, user: SignedInUser) -> HTMLResponse:
+    return page(request, "recipe_form.html", recipe=None, values={}, errors={})
+
+
+@router.post("/my-recipes/new", response_class=HTMLResponse, response_model=None)
+async def add_recipe(
+    request: Request, db: DatabaseDep, user: SignedInUser
+) -> HTMLResponse | RedirectResponse:
+    values = await read_form(request, RECIPE_FIELDS)
+    try:
+        data = RecipeCreate.model_validate(values)
+    except ValidationError as exc:
+        return _form_again(request, None, values, exc)
+    recipe = await recipes.create_recipe(db, data, user=user)
+    return _see_other(f"/recipes/{recipe.id}?saved=1")
+
+
+@router.get("/recipes/{recipe_id}/edit", response_class=HTMLResponse)
+async def edit_recipe_form(request: Request, recipe: EditableRecipe) -> HTMLResponse:
+    return page(request, "recipe_form.html", recipe=recipe, values=recipe.model_dump(), errors={})
+
+
+@router.post("/recipes/{recipe_id}/edit", response_class=HTMLResponse, response_model=None)
+async def edit_recipe(
+    request: Request, recipe: EditableRecipe, user: SignedInUser, db: DatabaseDep
+) -> HTMLResponse | RedirectResponse:
+    values = await read_form(request, RECIPE_FIELDS)
+    try:
+        # Every field is on the form: the full validation of a new recipe applies.
+        data = RecipeCreate.model_validate(values)
+    except ValidationError as exc:
+        return _form_again(request, recipe, values, exc)
+    changes = RecipeUpdate(label=data.label, source=data.source, url=data.url)
+    # The ownership is checked again inside the write's own unit of work.
+    await recipes.update_recipe(db, recipe.id, changes, user=user)
+    return _see_other(f"/recipes/{recipe.id}?saved=1")
+
+
+@router.get("/recipes/{recipe_id}/delete", response_class=HTMLResponse)
+async def delete_recipe_confirmation(request: Request, recipe: EditableRecipe) -> HTMLResponse:
+    return page(request, "recipe_delete.html", recipe=recipe)
+
+
+@router.post("/recipes/{recipe_id}/delete", response_model=None)
+async def delete_recipe(
+    recipe_id: RecipeId, user: SignedInUser, db: DatabaseDep
+) -> RedirectResponse:
+    # One unit of work: the ownership check beside the delete (404 and 403 as pages).
+    await recipes.delete_recipe(db, recipe_id, user=user)
+    return _see_other("/my-recipes?deleted=1")

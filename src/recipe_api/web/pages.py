@@ -1,0 +1,75 @@
+"""Reading: the home page with the latest recipes, the search, a recipe's own page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse
+from pydantic import TypeAdapter, ValidationError
+
+from recipe_api.db.engine import DatabaseDep
+from recipe_api.recipes import service as recipes
+from recipe_api.recipes.dependencies import RecipeId
+from recipe_api.recipes.repository import SearchQuery
+from recipe_api.recipes.schemas import SearchKeyword
+from recipe_api.schemas import MAX_ID
+from recipe_api.web.sessions import WebUser
+from recipe_api.web.templating import STATIC_DIR, page
+
+HOME_PAGE_RECIPES = 24
+SEARCH_RESULTS = 50
+
+router = APIRouter(include_in_schema=False)
+
+Cursor = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+_KEYWORD = TypeAdapter(SearchKeyword)
+
+
+@router.get("/", response_class=HTMLResponse)
+async def home(
+    request: Request, db: DatabaseDep, user: WebUser, older: Cursor = None, newer: Cursor = None
+) -> HTMLResponse:
+    window = await recipes.latest_recipes(
+        db, older_than=older, newer_than=newer, limit=HOME_PAGE_RECIPES
+    )
+    return page(request, "home.html", window=window, first_page=older is None and newer is None)
+
+
+@router.get("/search", response_class=HTMLResponse)
+async def search(
+    request: Request,
+    db: DatabaseDep,
+    user: WebUser,
+    q: Annotated[str, Query(max_length=1000)] = "",
+) -> HTMLResponse:
+    query = q.strip()
+    if not query:
+        return page(request, "search.html", query="", results=None, error=None)
+    try:
+        keyword = _KEYWORD.validate_python(query)
+    except ValidationError:
+        error = "Type at least 3 characters (and at most 256)."
+        return page(request, "search.html", query=query, results=None, error=error)
+    found = await recipes.search_recipes(db, SearchQuery(keyword=keyword), limit=SEARCH_RESULTS)
+    return page(request, "search.html", query=query, results=found.results, error=None)
+
+
+@router.get("/recipes/{recipe_id}", response_class=HTMLResponse)
+async def recipe_page(
+    request: Request, recipe_id: RecipeId, db: DatabaseDep, user: WebUser
+) -> HTMLResponse:
+    recipe = await recipes.get_recipe_detail(db, recipe_id)
+    return page(
+        request,
+        "recipe.html",
+        recipe=recipe,
+        may_change=recipes.may_change(recipe, user),
+        notice="Recipe saved." if "saved" in request.query_params else None,
+    )
+
+
+@router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    # Browsers ask for this path before they read the page's <link rel="icon">.
+    return FileResponse(STATIC_DIR / "favicon.svg", media_type="image/svg+xml")

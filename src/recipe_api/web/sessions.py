@@ -1,0 +1,79 @@
+"""The website's signed-in user: the session cookie, read once per request."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request, Response
+
+from recipe_api.auth import sessions
+from recipe_api.db.engine import DatabaseDep
+from recipe_api.recipes import service as recipes
+from recipe_api.recipes.dependencies import RecipeId
+from recipe_api.recipes.schemas import RecipeOut
+from recipe_api.settings import Settings
+from recipe_api.users.schemas import UserOut
+
+COOKIE = "session"
+CSRF_COOKIE = "csrftoken"
+
+
+class LoginRequired(Exception):
+    """A page for signed-in users only; the handler sends the browser to log in."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.location = f"/login?next={quote(next_path, safe='/')}"
+
+
+async def current_web_user(request: Request, db: DatabaseDep) -> UserOut | None:
+    """The session's user, also kept on ``request.state`` for the page's navigation.
+
+    Every page route declares it, even one that does not use the user itself,
+    so the header shows "My recipes" and "Log out" to a signed-in cook.
+    """
+    token = request.cookies.get(COOKIE)
+    user = await sessions.session_user(db, token) if token else None
+    request.state.user = user
+    return user
+
+
+WebUser = Annotated[UserOut | None, Depends(current_web_user)]
+
+
+async def signed_in_user(request: Request, user: WebUser) -> UserOut:
+    if user is None:
+        raise LoginRequired(request.url.path)
+    return user
+
+
+SignedInUser = Annotated[UserOut, Depends(signed_in_user)]
+
+
+async def editable_recipe(recipe_id: RecipeId, user: SignedInUser, db: DatabaseDep) -> RecipeOut:
+    """The recipe an edit or delete form is for; the visitor logs in before learning more."""
+    return await recipes.recipe_to_change(db, recipe_id, user=user)
+
+
+EditableRecipe = Annotated[RecipeOut, Depends(editable_recipe)]
+
+
+def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(timedelta(days=settings.session_days).total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.environment == "production",
+    )
+    # A new CSRF token with each session: a token seen before login is useless after.
+    response.delete_cookie(CSRF_COOKIE, path="/")
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+    response.delete_cookie(CSRF_COOKIE, path="/")

@@ -1,0 +1,68 @@
+"""The Jinja environment, and HTML or JSON: what a client asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from recipe_api import __version__
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+
+environment = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+environment.globals["version"] = __version__
+
+
+def _when(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+environment.filters["when"] = _when
+environment.filters["age"] = _age
+
+
+def wants_html(headers: Mapping[str, str]) -> bool:
+    """Browsers list text/html in Accept; API clients and curl do not."""
+    return "text/html" in headers.get("accept", "")
+
+
+def render(name: str, **context: Any) -> str:
+    """A page without a request: error pages from middleware use this too."""
+    context.setdefault("user", None)
+    context.setdefault("csrf_token", None)
+    return environment.get_template(name).render(**context)
+
+
+def page(
+    request: Request,
+    name: str,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    """A page for this request: the signed-in user and the CSRF token come along."""
+    context.setdefault("user", getattr(request.state, "user", None))
+    context.setdefault("csrf_token", request.scope.get("csrftoken"))
+    html = render(name, **context)
+    return HTMLResponse(html, status_code=status_code, headers=headers)

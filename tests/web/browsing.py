@@ -1,0 +1,44 @@
+"""Steps the browser tests share: signing up and logging in through the real forms."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
+
+PASSWORD = "a long enough password"
+
+
+def new_email(who: str = "cook") -> str:
+    return f"{who}-{uuid.uuid4().hex[:8]}@example.com"
+
+
+async def sign_up(page: Page, base: str, email: str, password: str = PASSWORD) -> None:
+    await page.goto(base + "/signup")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Create account").click()
+    await page.wait_for_url("**/login?signed_up=1")
+
+
+async def log_in(page: Page, base: str, email: str, password: str = PASSWORD) -> None:
+    if "/login" not in page.url:
+        await page.goto(base + "/login")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Log in").click()
+    await page.wait_for_load_state()
+    assert await page.get_by_role("button", name="Log out").count() == 1
+
+
+async def add_recipe(page: Page, base: str, label: str, url: str, source: str = "") -> int:
+    """Adds a recipe through the form; returns its id from the page it lands on."""
+    await page.goto(base + "/my-recipes/new")
+    await page.get_by_label("Name").fill(label)
+    await page.get_by_label("Source").fill(source)
+    await page.get_by_label("Web address").fill(url)
+    await page.get_by_role("button", name="Add recipe").click()
+    await page.wait_for_url("**/recipes/*?saved=1")
+    return int(page.url.rsplit("/", 1)[1].split("?")[0])

@@ -1,0 +1,133 @@
+"""Browser fixtures: Debian's Chromium driven by Playwright, and the site served per backend.
+
+The site is ``recipe-api serve`` as a user starts it (migrated and seeded on
+start), once per backend for the whole session; tests keep apart by using
+emails of their own. Every browser context gets a fresh set of cookies.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import psycopg
+import pytest
+
+from recipe_api.db.engine import normalize_url
+from tests.conftest import LiveServer, serving, skip_or_fail
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, BrowserContext, Page
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ADMIN_EMAIL = "admin@recipeapi.com"
+ADMIN_PASSWORD = "admin password for browser tests"
+# Low, so the throttling journey is short; each test uses emails of its own.
+LOGIN_MAX_FAILURES = 3
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not Path(CHROMIUM).exists():
+        skip_or_fail(f"Chromium not found at {CHROMIUM} (Debian package 'chromium')")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+async def browser(chromium_path: str) -> AsyncIterator[Browser]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=chromium_path, args=CHROMIUM_ARGS, headless=True
+        )
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture
+async def context(browser: Browser) -> AsyncIterator[BrowserContext]:
+    """A fresh browser profile (no cookies) at desktop width."""
+    fresh = await browser.new_context(viewport=DESKTOP)
+    yield fresh
+    await fresh.close()
+
+
+@pytest.fixture
+async def page(context: BrowserContext) -> Page:
+    return await context.new_page()
+
+
+def _site_env(workdir: Path, database_url: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY_FILE": str(workdir / "secret_key"),
+        "FIRST_SUPERUSER_EMAIL": ADMIN_EMAIL,
+        "FIRST_SUPERUSER_PASSWORD": ADMIN_PASSWORD,
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "1024",
+        "ARGON2_PARALLELISM": "1",
+        "LOGIN_MAX_FAILURES": str(LOGIN_MAX_FAILURES),
+        # Every journey signs up from 127.0.0.1; the signup limit has tests of its own.
+        "SIGNUP_MAX_PER_CLIENT": "10000",
+        # Reddit is out of reach: the ideas page shows every source failed.
+        "REDDIT_BASE_URL": "http://127.0.0.1:9",
+        "REDDIT_OAUTH_URL": "http://127.0.0.1:9",
+        "IDEAS_DEADLINE": "1",
+    }
+    for name in ("REDIS_URL", "ENVIRONMENT", "SECRET_KEY", "CORS_ORIGINS"):
+        env.pop(name, None)
+    return env
+
+
+@contextmanager
+def _scratch_postgres() -> Iterator[str]:
+    """An empty database of its own on the TEST_DATABASE_URL server, dropped afterwards."""
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        skip_or_fail("TEST_DATABASE_URL is not set, so the PostgreSQL runs are skipped")
+    assert base is not None
+    admin = normalize_url(base).set(drivername="postgresql").render_as_string(False)
+    name = f"recipe_api_site_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        skip_or_fail(f"PostgreSQL at TEST_DATABASE_URL does not answer: {exc}")
+    try:
+        yield normalize_url(base).set(database=name).render_as_string(False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    """The website served by ``recipe-api serve``, once per backend for the session."""
+    workdir = tmp_path_factory.mktemp(f"site-{request.param}")
+    with ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{workdir / 'site.db'}"
+        else:
+            url = stack.enter_context(_scratch_postgres())
+        yield stack.enter_context(serving([], _site_env(workdir, url), workdir))

@@ -1,0 +1,158 @@
+"""axe-core on every page, logged out and in: light at desktop width, dark at phone width.
+
+And the add-recipe journey with the keyboard alone.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.conftest import LiveServer
+from tests.web.browsing import PASSWORD, add_recipe, log_in, new_email, sign_up
+from tests.web.conftest import DESKTOP, PHONE
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
+
+LOGGED_OUT = [
+    "/",
+    "/search",
+    "/search?q=chicken",
+    "/search?q=zzzzz",
+    "/search?q=ch",
+    "/recipes/1",
+    "/login",
+    "/signup",
+    "/ideas",
+    "/no/such/page",
+]
+LOGGED_IN = [
+    "/",
+    "/my-recipes",
+    "/my-recipes/new",
+    "/recipes/{id}",
+    "/recipes/{id}/edit",
+    "/recipes/{id}/delete",
+    "/recipes/1/edit",
+    "/my-recipes?deleted=1",
+]
+
+
+async def _violations(page: Page) -> list[str]:
+    from axe_playwright_python.async_playwright import Axe
+
+    results = await Axe().run(page)
+    return [
+        f"{v['id']}: {[node['target'] for node in v['nodes']]}"
+        for v in results.response["violations"]
+    ]
+
+
+async def _check(page: Page, url: str, found: dict[str, list[str]]) -> None:
+    await page.goto(url)
+    await _check_current(page, url, found)
+
+
+@pytest.mark.parametrize(("scheme", "viewport"), [("light", DESKTOP), ("dark", PHONE)])
+async def test_every_page_has_no_axe_violations(
+    site: LiveServer, browser: Browser, scheme: str, viewport: dict[str, int]
+) -> None:
+    base = site.url
+    context = await browser.new_context(
+        color_scheme=scheme,  # type: ignore[arg-type]
+        viewport=viewport,  # type: ignore[arg-type]
+    )
+    found: dict[str, list[str]] = {}
+    try:
+        page = await context.new_page()
+        for path in LOGGED_OUT:
+            await _check(page, base + path, found)
+        # Forms showing their errors.
+        await page.goto(base + "/signup")
+        await page.get_by_role("button", name="Create account").click()
+        await _check_current(page, "signup with errors", found)
+        await page.goto(base + "/login")
+        await page.get_by_label("Email").fill("nobody@example.com")
+        await page.get_by_label("Password").fill("wrong password")
+        await page.get_by_role("button", name="Log in").click()
+        await _check_current(page, "login with an error", found)
+
+        email = new_email()
+        await sign_up(page, base, email)
+        await _check_current(page, "login after sign-up", found)
+        await log_in(page, base, email)
+        recipe_id = await add_recipe(page, base, "Axe-checked stew", "https://example.com/s")
+        await _check_current(page, "recipe just saved", found)
+        for path in LOGGED_IN:
+            await _check(page, base + path.format(id=recipe_id), found)
+        await page.goto(base + "/my-recipes/new")
+        await page.get_by_role("button", name="Add recipe").click()
+        await _check_current(page, "add recipe with errors", found)
+    finally:
+        await context.close()
+    assert found == {}
+
+
+async def _check_current(page: Page, name: str, found: dict[str, list[str]]) -> None:
+    violations = await _violations(page)
+    # Nothing wider than the window: no sideways scrolling, at phone width too.
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    if width > page.viewport_size["width"]:  # type: ignore[index]
+        violations.append(f"page is {width} px wide")
+    if violations:
+        found[name] = violations
+
+
+async def _tab_to(page: Page, selector: str, limit: int = 40) -> None:
+    """Presses Tab until ``selector`` has the focus, and checks the focus is visible."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        if await page.evaluate(f"document.activeElement.matches({selector!r})"):
+            outline = await page.evaluate(
+                "(() => { const s = getComputedStyle(document.activeElement);"
+                " return s.outlineStyle + ' ' + s.outlineWidth; })()"
+            )
+            assert outline.split()[0] != "none" and outline.split()[1] != "0px", outline
+            return
+    raise AssertionError(f"{selector} never got the focus within {limit} tabs")
+
+
+async def test_adding_a_recipe_with_the_keyboard_alone(site: LiveServer, page: Page) -> None:
+    email = new_email("keys")
+    await sign_up(page, site.url, email)
+    await page.goto(site.url + "/")
+
+    await _tab_to(page, "a[href='/login']")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/login")
+    await _tab_to(page, "#email")
+    await page.keyboard.type(email)
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.wait_for_url(site.url + "/")
+
+    await _tab_to(page, "a[href='/my-recipes']")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/my-recipes")
+    await _tab_to(page, "a[href='/my-recipes/new']")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/my-recipes/new")
+    await _tab_to(page, "#label")
+    await page.keyboard.type("Keyboard gazpacho")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("Typed, not clicked")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("https://example.com/gazpacho")
+    await _tab_to(page, "button[type=submit]:not(.link-button)")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/recipes/*?saved=1")
+    assert await page.get_by_role("heading", level=1).inner_text() == "Keyboard gazpacho"
+    assert "Typed, not clicked" in await page.locator(".facts").inner_text()
+
+    # The skip link is the first stop and takes the focus past the navigation.
+    await page.goto(site.url + "/")
+    await page.keyboard.press("Tab")
+    assert await page.evaluate("document.activeElement.textContent") == "Skip to content"
