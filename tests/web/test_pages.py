@@ -78,7 +78,8 @@ async def test_search_ranks_counts_and_suggests(client: httpx.AsyncClient, db: D
     page = await client.get("/search", params={"q": "chicken"})
     assert page.status_code == 200
     assert "3 recipes for “chicken”" in page.text
-    assert _labels(page) == ["Chicken", "Chicken soup", "Pan-fried chicken"]
+    # Label matches are one rank, newest first (decision 0009).
+    assert _labels(page) == ["Chicken soup", "Chicken", "Pan-fried chicken"]
     assert 'value="chicken"' in page.text
 
     nothing = await client.get("/search", params={"q": "zzzzz"})
