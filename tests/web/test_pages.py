@@ -275,3 +275,35 @@ async def test_ideas_page_when_every_source_fails(app: FastAPI) -> None:
         assert page.text.count('<span class="state failed">failed</span>') == 3
         assert "Traceback" not in page.text and "Errno" not in page.text
         assert (await browser.get("/")).status_code == 200
+
+
+async def test_recipe_page_shows_the_details(client: httpx.AsyncClient, db: Database) -> None:
+    def add(connection: Connection) -> int:
+        user = add_user(connection, email="cook@example.com")
+        row = add_recipe(
+            connection,
+            label="Toast",
+            submitter_id=user["id"],
+            description="Crisp <and> buttered.",
+            ingredients=["2 slices bread", "butter <salted>"],
+            instructions=["Toast the bread.", "Butter it."],
+            tags=["breakfast", "quick"],
+            servings="1",
+            prep_minutes=1,
+            cook_minutes=3,
+            total_minutes=4,
+            cuisine="British",
+            image_url="https://example.com/toast.jpg",
+        )
+        return int(row["id"])
+
+    recipe_id = await db.run(add)
+    text = (await client.get(f"/recipes/{recipe_id}")).text
+    assert "Crisp &lt;and&gt; buttered." in text
+    assert "<li>2 slices bread</li><li>butter &lt;salted&gt;</li>" in text
+    assert "<ol><li>Toast the bread.</li><li>Butter it.</li></ol>" in text
+    assert "<dd>4 min</dd>" in text and "<dd>British</dd>" in text
+    assert '<span class="tag">breakfast</span>' in text
+    assert 'href="https://example.com/toast.jpg"' in text and "<img" not in text
+    # Typed in at home: no link to a source page.
+    assert "Open the recipe" not in text
