@@ -140,13 +140,16 @@ class RequestMetricsMiddleware:
         """The route's full template: a route of an included router knows only its own part."""
         template = self._templates.get(id(route))
         if template is None:
-            template = route.path
+            # path_format: the template without a convertor ({recipe_id}, not
+            # {recipe_id:recipe_ref}), as OpenAPI writes it.
+            own = getattr(route, "path_format", route.path)
+            template = own
             regex = getattr(route, "path_regex", None)
             if regex is not None and not regex.fullmatch(path):
                 # The prefix is what precedes the part of the path the route matched.
                 for i in range(1, len(path)):
                     if path[i] == "/" and regex.fullmatch(path[i:]):
-                        template = path[:i] + route.path
+                        template = path[:i] + own
                         break
             self._templates[id(route)] = template
         return template
