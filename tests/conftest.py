@@ -89,9 +89,14 @@ def _empty_tables(url: str) -> None:
         with db.engine.begin() as connection:
             if db.backend == "postgresql":
                 connection.execute(
-                    text('TRUNCATE web_session, recipe, "user" RESTART IDENTITY CASCADE')
+                    text(
+                        "TRUNCATE email_outbox, account_token, web_session, recipe, "
+                        '"user" RESTART IDENTITY CASCADE'
+                    )
                 )
             else:
+                connection.execute(text("DELETE FROM email_outbox"))
+                connection.execute(text("DELETE FROM account_token"))
                 connection.execute(text("DELETE FROM web_session"))
                 connection.execute(text("DELETE FROM recipe"))
                 connection.execute(text('DELETE FROM "user"'))
@@ -116,6 +121,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         signup_max_per_client=10_000,
         reddit_base_url="http://127.0.0.1:9",
         reddit_oauth_url="http://127.0.0.1:9",
+        # No SMTP server: emails go to a folder of the test's own.
+        email_outbox_dir=tmp_path / "outbox",
     )
 
 
