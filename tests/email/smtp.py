@@ -21,8 +21,12 @@ LINK = re.compile(r"https?://\S+")
 @dataclass
 class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
+    # Seconds each message takes to accept, like a real server's round trips.
+    delay: float = 0.0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)

@@ -1,14 +1,14 @@
 """Queries on the outbox. No function here commits: ``Database.run`` does.
 
-Claiming is one conditional ``UPDATE``: it takes due rows, pushes their
-``next_attempt_at`` past a lease and stamps them with a fresh ``claim``, so
-no other sender sees them as due until the lease runs out (a sender that died
-mid-send gives its rows back that way). On PostgreSQL the rows are picked
-with ``FOR UPDATE SKIP LOCKED``, so two senders claiming at once take
-different rows without waiting for each other. SQLite has no row locks (the
-clause is left out) but runs one writing statement at a time for the whole
-file: the second sender's ``UPDATE`` starts after the first one committed and
-no longer finds those rows due.
+Claiming takes due rows, pushes their ``next_attempt_at`` past a lease and
+stamps them with a fresh ``claim``, in one transaction, so no other sender
+sees them as due until the lease runs out (a sender that died mid-send gives
+its rows back that way). On PostgreSQL the rows are picked with ``FOR UPDATE
+SKIP LOCKED``, so two senders claiming at once take different rows without
+waiting for each other. SQLite has no row locks (the clause is left out) but
+lets one writer at a time change the file, and the claiming ``UPDATE`` checks
+again that each row is still due: of two senders that picked the same row,
+the second one's ``UPDATE`` runs after the first committed and claims nothing.
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ def enqueue(
 def claim_due(
     connection: Connection, *, claim: str, now: datetime, lease: timedelta, limit: int
 ) -> list[RowMapping]:
+    # Two statements, not ``UPDATE ... WHERE id IN (SELECT ... LIMIT n FOR UPDATE SKIP
+    # LOCKED)``: PostgreSQL may run such a subquery again per row and so ignore the
+    # limit (measured: one sender took all 50 due rows with a limit of 4).
     due = (
         select(_o.id)
         .where(_o.status == PENDING, _o.next_attempt_at <= now)
@@ -60,9 +63,14 @@ def claim_due(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+    ids = list(connection.execute(due).scalars())
+    if not ids:
+        return []
+    # The conditions again: on SQLite the select took no lock, and a row another
+    # sender claimed meanwhile is no longer due.
     statement = (
         update(email_outbox_table)
-        .where(_o.id.in_(due.scalar_subquery()), _o.status == PENDING)
+        .where(_o.id.in_(ids), _o.status == PENDING, _o.next_attempt_at <= now)
         .values(claim=claim, next_attempt_at=now + lease, attempts=_o.attempts + 1)
         .returning(*email_outbox_table.c)
     )
