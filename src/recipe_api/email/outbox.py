@@ -83,6 +83,7 @@ class OutboxSender:
         self.composers = dict(composers or {})
         self.domain = domain
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -168,7 +169,7 @@ class OutboxSender:
             log.warning("Could not record the failed try of email %s: %s", row["id"], db_exc)
 
     async def run_forever(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 claimed = await self.run_once()
             except asyncio.CancelledError:
@@ -176,7 +177,7 @@ class OutboxSender:
             except Exception as exc:  # the database away: try again at the next poll
                 log.warning("Outbox sender: %s", exc)
                 claimed = 0
-            if claimed:
+            if claimed or self._stopping:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.options.poll_seconds)
@@ -185,14 +186,24 @@ class OutboxSender:
     def start(self) -> None:
         self._task = asyncio.create_task(self.run_forever(), name="outbox-sender")
 
-    async def stop(self) -> None:
-        """Cancels the loop; a delivery cut short stays claimed until its lease ends."""
+    async def stop(self, grace: float = 5.0) -> None:
+        """Lets the batch in hand finish (up to ``grace`` seconds), then cancels.
+
+        Cancelling mid-query would drop a database connection under the pool's
+        feet; a delivery cut short stays claimed until its lease ends.
+        """
         if self._task is None:
             return
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), grace)
+        except TimeoutError:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
         self._task = None
+        self._stopping = False
 
 
 def message_domain(base_url: str) -> str:
