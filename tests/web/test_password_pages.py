@@ -138,3 +138,10 @@ async def test_the_login_page_offers_forgot_password(app: FastAPI) -> None:
     async with browser_for(app) as browser:
         page = await browser.get("/login")
         assert '<a href="/forgot-password">Forgot password?</a>' in page.text
+        # Each page with a form works for a visitor with no cookies at all.
+        for path in ("/forgot-password", "/verify-email?token=abc"):
+            response = await browser.get(path)
+            assert response.status_code == 200, path
+            csrf_token(response)
+        made_up = await browser.get("/reset-password?token=abc")
+        assert made_up.status_code == 400 and "Ask for a new link" in made_up.text
