@@ -67,7 +67,11 @@ def _postgres_database(server_url: str) -> Iterator[str]:
 
 
 def recipes_bench(
-    concurrency: int, seconds: float, rounds: int, postgres: str | None
+    concurrency: int,
+    seconds: float,
+    rounds: int,
+    postgres: str | None,
+    baseline: Path | None = None,
 ) -> dict[str, float]:
     """All servers run at once; each round loads each (server, path) in turn.
 
@@ -83,6 +87,8 @@ def recipes_bench(
         ("tutorial app", uvicorn_argv("tutorial_app:app", free_port()), TUTORIAL_PATHS, sqlite_url),
         ("Recipe API", [*cli, str(free_port())], list(PATHS), sqlite_url),
     ]
+    if baseline is not None:
+        apps.append(("Recipe API, baseline", [*cli, str(free_port())], ["read"], sqlite_url))
     with contextlib.ExitStack() as stack:
         if postgres:
             pg_url = stack.enter_context(_postgres_database(postgres))
@@ -92,11 +98,14 @@ def recipes_bench(
         processes = {}
         for name, argv, _paths, url in apps:
             port = int(argv[argv.index("--port") + 1])
+            source = [str(baseline)] if baseline is not None and "baseline" in name else []
             env = {
                 "DATABASE_URL": url,
                 "LOG_LEVEL": "WARNING",
+                # Metrics and request ids on, as they would be in production.
+                "METRICS_ENABLED": "true",
                 "PYTHONPATH": os.pathsep.join(
-                    filter(None, [str(ROOT / "bench"), os.environ.get("PYTHONPATH")])
+                    filter(None, [*source, str(ROOT / "bench"), os.environ.get("PYTHONPATH")])
                 ),
             }
             processes[name] = (port, stack.enter_context(server(argv, port, env, PATHS["read"])))
@@ -154,15 +163,27 @@ def main() -> None:
         default=os.environ.get("BENCH_POSTGRES_URL"),
         help="a PostgreSQL server URL: adds Recipe API rows on a scratch database there",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=os.environ.get("BENCH_BASELINE_SRC"),
+        help="src/ of another checkout (e.g. a git worktree of main): measured beside this one",
+    )
     args = parser.parse_args()
     if args.only in (None, "recipes"):
-        recipes = recipes_bench(args.concurrency, args.seconds, args.rounds, args.postgres)
+        recipes = recipes_bench(
+            args.concurrency, args.seconds, args.rounds, args.postgres, args.baseline
+        )
     else:
         recipes = {}
     if args.only in (None, "ideas"):
         from ideas import run_ideas_bench  # type: ignore[import-not-found]
 
-        run_ideas_bench(latency=args.latency, recipe_read_rps=recipes.get("Recipe API:read"))
+        run_ideas_bench(
+            latency=args.latency,
+            recipe_read_rps=recipes.get("Recipe API:read"),
+            baseline=args.baseline,
+        )
     if args.only in (None, "signup"):
         from signup_burst import run_signup_burst_bench
 

@@ -31,7 +31,13 @@ from recipe_api.db.seed import seed
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
 
-IN_CI = bool(os.environ.get("CI"))
+
+def _in_ci(value: str | None) -> bool:
+    """CI=true (or 1, yes) means CI; unset, empty, false, 0 or no do not."""
+    return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+IN_CI = _in_ci(os.environ.get("CI"))
 
 
 def skip_or_fail(reason: str) -> None:

@@ -35,3 +35,17 @@ def test_malformed_json_over_the_wire(live_server: LiveServer) -> None:
     )
     assert response.status_code in (401, 422)
     assert response.json()["detail"]
+
+
+def test_head_options_and_the_index_over_the_wire(live_server: LiveServer) -> None:
+    with httpx.Client(base_url=live_server.url, timeout=10) as http:
+        head = http.head("/")
+        assert head.status_code == 200
+        assert head.content == b""
+        assert int(head.headers["content-length"]) > 0
+        options = http.options("/api/v1/recipes/1")
+        assert options.status_code == 204
+        assert options.headers["allow"] == "DELETE, GET, HEAD, OPTIONS, PATCH"
+        index = http.get("/api/v1/")
+        assert index.status_code == 200
+        assert index.json()["resources"]["recipes"] == "/api/v1/recipes/"

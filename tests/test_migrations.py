@@ -71,6 +71,12 @@ def test_upgrade_to_head_and_back(empty_database: str) -> None:
     assert migrate.current_revision(empty_database) == head
 
 
+def test_script_head_agrees_with_alembic() -> None:
+    """/health/ready reads the head from the files without alembic; alembic must agree."""
+    scripts = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert migrate.script_head() == scripts.get_current_head()
+
+
 def _insert_users(url: str, emails: list[str]) -> None:
     engine = create_db_engine(url)
     try:
@@ -119,17 +125,40 @@ def test_0002_refuses_emails_that_collide(empty_database: str) -> None:
     assert migrate.current_revision(empty_database) == "0001"
 
 
+def _url_column_type(url: str) -> str:
+    engine = create_db_engine(url)
+    try:
+        columns = {c["name"]: c["type"] for c in inspect(engine).get_columns("recipe")}
+    finally:
+        engine.dispose()
+    return str(columns["url"]).upper()
+
+
 def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config(empty_database))
-    # Newest first; one head, so the branches' migrations were put in one line.
-    assert [rev.revision for rev in script.walk_revisions()] == ["0006", "0003", "0002", "0001"]
+    # Newest first; one head, so the branches' migrations were put in one line:
+    # the website's sessions (0004) come after the URL as text (0003); the email
+    # outbox (0006) after them.
+    revisions = [rev.revision for rev in script.walk_revisions()]
+    assert revisions == ["0006", "0004", "0003", "0002", "0001"]
     migrate.upgrade(empty_database)
+    assert migrate.current_revision(empty_database) == "0006"
+    migrate.downgrade(empty_database, "0004")
+    assert {"email_outbox", "account_token"}.isdisjoint(_tables(empty_database))
+    assert "web_session" in _tables(empty_database)
+    migrate.downgrade(empty_database, "0003")
+    assert migrate.current_revision(empty_database) == "0003"
+    assert "web_session" not in _tables(empty_database)
+    assert _url_column_type(empty_database) == "TEXT"
     migrate.downgrade(empty_database, "0002")
     assert migrate.current_revision(empty_database) == "0002"
-    assert "web_session" not in _tables(empty_database)
+    assert _url_column_type(empty_database).startswith("VARCHAR")
     assert {"user", "recipe"} <= _tables(empty_database)
     migrate.downgrade(empty_database, "0001")
     assert migrate.current_revision(empty_database) == "0001"
+    migrate.upgrade(empty_database, "0003")
+    assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
     assert migrate.current_revision(empty_database) == "0006"
-    assert "web_session" in _tables(empty_database)
+    assert {"web_session", "email_outbox", "account_token"} <= _tables(empty_database)
+    assert _url_column_type(empty_database) == "TEXT"

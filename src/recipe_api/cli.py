@@ -3,30 +3,195 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import logging
+import logging.config
+import os
+import re
+import shutil
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from recipe_api.settings import Settings, get_settings
 
 log = logging.getLogger("recipe_api")
 
 
-def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+class CommandError(Exception):
+    """A failure the user can fix: printed as one paragraph, exit status 1."""
+
+
+def _fail(message: str) -> NoReturn:
+    sys.exit(f"recipe-api: {message}")
+
+
+def _database_error(settings: Settings, exc: BaseException) -> str:
+    """One paragraph that says which database, what went wrong and what to check."""
+    from sqlalchemy import make_url
+
+    url = make_url(settings.database_url).render_as_string(hide_password=True)
+    reason = getattr(exc, "orig", None) or exc
+    # Drivers put hints on further lines and tabs; one paragraph reads better.
+    summary = re.sub(r"\s+", " ", str(reason)).strip() or type(reason).__name__
+    if summary[-1] not in ".?!":
+        summary += "."
+    return (
+        f"cannot use the database at {url}: {summary} Check that DATABASE_URL names a "
+        "running server (or a writable SQLite path), that its user and password are right, "
+        "and that this host can reach it; DB_CONNECT_TIMEOUT says how long to wait. "
+        "`recipe-api serve --no-migrate` starts without it and answers 503 on "
+        "/health/ready until it is there."
     )
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    # httpx logs every upstream call at INFO: hundreds of lines a second under load.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+def _with_database(settings: Settings, action: Callable[[], None]) -> None:
+    """Run a command that needs the database; a database it cannot use is a clear exit 1."""
+    from recipe_api.db.engine import is_unavailable
+
+    try:
+        action()
+    except Exception as exc:
+        if is_unavailable(exc):
+            _fail(_database_error(settings, exc))
+        from alembic.util import CommandError as MigrationError
+
+        if isinstance(exc, MigrationError):  # e.g. a revision this code does not know
+            _fail(f"migration refused: {exc}")
+        raise
+
+
+def _configure_logging(settings: Settings) -> None:
+    from recipe_api.observability import logging_config
+
+    logging.config.dictConfig(logging_config(settings))
+
+
+@contextmanager
+def _metrics_dir(settings: Settings) -> Iterator[None]:
+    """A fresh multiprocess directory for this start's workers, removed at exit.
+
+    Set before anything imports ``prometheus_client``: it picks its storage at import.
+    """
+    if not settings.metrics_enabled:
+        yield
+        return
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        # The operator's own directory: emptied, as the previous run's counts are stale.
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        yield
+        return
+    directory = tempfile.mkdtemp(prefix="recipe-api-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = directory
+    try:
+        yield
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def _upgrade(settings: Settings, revision: str = "head") -> None:
     from recipe_api.db import migrate
 
     migrate.upgrade(settings.database_url, revision)
+
+
+def _downgrade(settings: Settings, revision: str) -> None:
+    from recipe_api.db import migrate
+
+    migrate.downgrade(settings.database_url, revision)
+
+
+def _confirm_downgrade(settings: Settings, revision: str, *, assume_yes: bool) -> None:
+    """A downgrade drops tables and their rows: ask on a terminal, else require --yes."""
+    if assume_yes:
+        return
+    from sqlalchemy import make_url
+
+    url = make_url(settings.database_url).render_as_string(hide_password=True)
+    target = "the empty schema" if revision == "base" else f"revision {revision}"
+    if not sys.stdin.isatty():
+        _fail(
+            f"refusing to downgrade {url} to {target} without --yes: a downgrade drops "
+            "tables and every row in them."
+        )
+    answer = input(
+        f"Downgrade {url} to {target}? Dropped tables lose every row. Type 'yes' to go on: "
+    )
+    if answer.strip().lower() != "yes":
+        _fail("downgrade cancelled.")
+
+
+def _read_password() -> str:
+    """From a prompt typed twice on a terminal; otherwise the first line of stdin."""
+    from recipe_api.auth.schemas import Password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password again: ") != password:
+            raise CommandError("the two passwords differ.")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        return TypeAdapter(Password).validate_python(password)
+    except ValidationError as exc:
+        raise CommandError(f"password refused: {exc.errors()[0]['msg']}.") from None
+
+
+def _valid_email(email: str) -> str:
+    """The address in its one normal form, as signup stores it."""
+    from recipe_api.users.emails import Email
+
+    try:
+        return TypeAdapter(Email).validate_python(email)
+    except ValidationError:
+        raise CommandError(f"{email!r} is not an email address.") from None
+
+
+def _set_password(settings: Settings, email: str) -> None:
+    from recipe_api.auth.security import Passwords
+    from recipe_api.db.engine import Database
+    from recipe_api.users import service
+    from recipe_api.users.repository import get_user_by_email
+
+    email = _valid_email(email)
+    db = Database.from_settings(settings)
+    try:
+        if db.run_sync(get_user_by_email, email) is None:
+            raise CommandError(f"no user has the email {email}.")
+        hashed = Passwords.from_settings(settings).hash(_read_password())
+        if not db.run_sync(service.set_password, email, hashed):
+            raise CommandError(f"no user has the email {email}.")
+    finally:
+        db.dispose()
+    print(f"Password of {email} changed.")
+
+
+def _create_superuser(settings: Settings, email: str) -> None:
+    from recipe_api.auth.security import Passwords
+    from recipe_api.db.engine import Database
+    from recipe_api.users import service
+    from recipe_api.users.repository import get_user_by_email
+
+    email = _valid_email(email)
+    db = Database.from_settings(settings)
+    try:
+        hashed = None
+        if db.run_sync(get_user_by_email, email) is None:
+            hashed = Passwords.from_settings(settings).hash(_read_password())
+        created = db.run_sync(service.promote_or_create_superuser, email, hashed)
+    finally:
+        db.dispose()
+    if created:
+        print(f"Superuser {email} created.")
+    else:
+        print(f"{email} is now a superuser (password unchanged; see `users set-password`).")
 
 
 def _seed(settings: Settings) -> None:
@@ -38,7 +203,7 @@ def _seed(settings: Settings) -> None:
     from recipe_api.users.repository import get_user_by_email
 
     email = settings.first_superuser_email
-    db = Database.from_url(settings.database_url)
+    db = Database.from_settings(settings)
     try:
         password = settings.first_superuser_password
         generated = False
@@ -90,10 +255,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
     from recipe_api.auth.security import load_secret_key
+    from recipe_api.observability import logging_config
 
     if args.migrate:
-        _upgrade(settings)
-        _seed(settings)
+
+        def migrate_and_seed() -> None:
+            _upgrade(settings)
+            _seed(settings)
+
+        _with_database(settings, migrate_and_seed)
     # Before the workers start, so they all read the same development key.
     load_secret_key(settings)
     uvicorn.run(
@@ -104,7 +274,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         workers=settings.web_concurrency if args.workers is None else args.workers,
         reload=args.reload,
         log_level=settings.log_level.lower(),
-        access_log=args.access_log,
+        # Each worker applies it: the same format everywhere, our access log instead of uvicorn's.
+        log_config=logging_config(settings, access_log=args.access_log),
+        access_log=False,
         proxy_headers=args.proxy_headers or settings.proxy_headers,
         forwarded_allow_ips=args.forwarded_allow_ips or settings.forwarded_allow_ips,
         http=args.http,
@@ -169,9 +341,23 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     up = db_commands.add_parser("upgrade", help="apply migrations (default: to head)")
     up.add_argument("revision", nargs="?", default="head")
-    down = db_commands.add_parser("downgrade", help="revert migrations (default: one step)")
+    down = db_commands.add_parser(
+        "downgrade", help="revert migrations (default: one step); asks first, or needs --yes"
+    )
     down.add_argument("revision", nargs="?", default="-1")
+    down.add_argument(
+        "--yes", action="store_true", help="do not ask (needed when not on a terminal)"
+    )
     db_commands.add_parser("seed", help="add the superuser and example recipes if missing")
+
+    users = commands.add_parser("users", help="account administration")
+    user_commands = users.add_subparsers(dest="users_command", required=True)
+    for name, help_text in (
+        ("set-password", "set a user's password (from a prompt, or stdin when piped)"),
+        ("create-superuser", "make a user a superuser, creating it (with a password) if new"),
+    ):
+        user_command = user_commands.add_parser(name, help=help_text)
+        user_command.add_argument("email")
 
     outbox = commands.add_parser("outbox", help="the emails the service sends")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
@@ -201,20 +387,30 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValidationError as exc:
         messages = "; ".join(str(error["msg"]) for error in exc.errors())
         sys.exit(f"recipe-api: invalid settings: {messages}")
-    _configure_logging(settings)
     if args.command == "serve":
-        _serve(settings, args)
-    elif args.command == "db":
-        from recipe_api.db import migrate
-
+        with _metrics_dir(settings):
+            _configure_logging(settings)
+            _serve(settings, args)
+        return
+    _configure_logging(settings)
+    if args.command == "db":
         if args.db_command == "upgrade":
-            migrate.upgrade(settings.database_url, args.revision)
+            _with_database(settings, lambda: _upgrade(settings, args.revision))
         elif args.db_command == "downgrade":
-            migrate.downgrade(settings.database_url, args.revision)
+            _confirm_downgrade(settings, args.revision, assume_yes=args.yes)
+            _with_database(settings, lambda: _downgrade(settings, args.revision))
         else:
-            _seed(settings)
+            _with_database(settings, lambda: _seed(settings))
     elif args.command == "outbox":
-        _outbox(settings, args)
+        _with_database(settings, lambda: _outbox(settings, args))
+    elif args.command == "users":
+        try:
+            if args.users_command == "set-password":
+                _with_database(settings, lambda: _set_password(settings, args.email))
+            else:
+                _with_database(settings, lambda: _create_superuser(settings, args.email))
+        except CommandError as exc:
+            _fail(str(exc))
     elif args.command == "fake-reddit":
         from recipe_api.ideas.emulator import serve_fake_reddit
 

@@ -21,8 +21,15 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # Unset: JSON lines in production, text in development (see observability.py).
+    log_format: Literal["text", "json"] | None = None
+    metrics_enabled: bool = False
     database_url: str = DEFAULT_SQLITE_URL
     db_pool_size: int = Field(default=10, ge=1, le=100)
+    # Every wait on the database is bounded, so a sick database answers 503, not a hang.
+    db_connect_timeout: float = Field(default=5.0, gt=0, le=60, description="seconds")
+    db_statement_timeout_ms: int = Field(default=5000, ge=100, le=600_000)
+    db_pool_timeout: float = Field(default=5.0, gt=0, le=60, description="seconds")
     redis_url: str | None = None
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="larger bodies: 413")
 

@@ -60,9 +60,7 @@ async def test_listing_request_is_reddits_own(ideas: IdeasApp, reddit: FakeReddi
     assert request.path == "/r/recipes/top.json"
     # A few more than shown: stickied and over-18 posts are dropped afterwards.
     assert request.query == {"t": ["day"], "limit": ["7"], "raw_json": ["1"]}
-    assert re.fullmatch(
-        r"[^:]+:[^:]+:[^ ]+ \(by /u/[^)]+\)", request.headers[b"user-agent"].decode()
-    )
+    assert re.fullmatch(r"[^:]+:[^:]+:[^ ]+ \(by /u/[^)]+\)", request.headers["user-agent"])
 
 
 async def test_user_agent_is_a_setting(make_app: MakeApp, reddit: FakeReddit) -> None:
@@ -72,7 +70,7 @@ async def test_user_agent_is_a_setting(make_app: MakeApp, reddit: FakeReddit) ->
     await ideas.client.get("/api/v1/recipes/ideas/async")
 
     assert reddit.last_listing_request is not None
-    assert reddit.last_listing_request.headers[b"user-agent"] == agent.encode()
+    assert reddit.last_listing_request.headers["user-agent"] == agent
 
 
 async def test_html_entities_in_titles_are_unescaped(ideas: IdeasApp) -> None:
@@ -170,3 +168,35 @@ async def test_ideas_paths_do_not_reach_the_recipe_routes(ideas: IdeasApp) -> No
 
     assert response.status_code == 200
     assert "recipes" in response.json()
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("recipes", True),
+        ("Cooking, baking,cooking", True),
+        ("ab", True),
+        ("bad-name", False),
+        ("a", False),
+        ("recipes,", False),
+        ("_under", False),
+        ("x" * 22, False),
+        ("", False),
+    ],
+)
+async def test_the_documented_subreddits_pattern_is_what_is_enforced(
+    ideas: IdeasApp, value: str, accepted: bool
+) -> None:
+    document = orjson.loads((await ideas.client.get("/openapi.json")).content)
+    [parameter] = [
+        p
+        for p in document["paths"]["/api/v1/ideas"]["get"]["parameters"]
+        if p["name"] == "subreddits"
+    ]
+    # On the schema itself: it applies to the string, not to the null of "anyOf".
+    pattern = parameter["schema"]["pattern"]
+
+    response = await ideas.client.get("/api/v1/ideas", params={"subreddits": value, "limit": 1})
+
+    assert (re.search(pattern, value) is not None) is accepted
+    assert (response.status_code != 422) is accepted

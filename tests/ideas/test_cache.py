@@ -71,7 +71,9 @@ async def test_concurrent_misses_make_one_upstream_call(
 
     responses = await asyncio.gather(*(ideas.client.get(path) for _ in range(20)))
 
-    assert {response.status_code for response in responses} == {200}
+    assert {response.status_code for response in responses} == {200}, [
+        r.text for r in responses if r.status_code != 200
+    ][:1]
     assert {sub: reddit.requests_for(sub) for sub in SUBREDDITS} == dict.fromkeys(SUBREDDITS, 1)
 
 

@@ -155,21 +155,15 @@ async def test_an_unexpected_exception_is_one_sources_error(
     make_app: MakeApp, monkeypatch: pytest.MonkeyPatch, path: str
 ) -> None:
     ideas = await make_app()
-    client, sync_client = ideas.service._client, ideas.service._sync_client
-    fetch, sync_fetch = client.fetch_top, sync_client.fetch_top
+    client = ideas.service._client
+    fetch = client.fetch_top
 
     async def buggy(subreddit: str, limit: int) -> Listing:
         if subreddit == "easyrecipes":
             raise ZeroDivisionError
         return await fetch(subreddit, limit)
 
-    def sync_buggy(subreddit: str, limit: int, *, timeout: float) -> Listing:
-        if subreddit == "easyrecipes":
-            raise ZeroDivisionError
-        return sync_fetch(subreddit, limit, timeout=timeout)
-
     monkeypatch.setattr(client, "fetch_top", buggy)
-    monkeypatch.setattr(sync_client, "fetch_top", sync_buggy)
 
     response = await ideas.client.get(path)
 
@@ -178,3 +172,17 @@ async def test_an_unexpected_exception_is_one_sources_error(
     if path == "/api/v1/ideas":
         error = response.json()["sources"][1]["error"]
         assert error == "r/easyrecipes failed unexpectedly (ZeroDivisionError)"
+
+
+async def test_an_oversized_answer_is_that_sources_error(
+    make_app: MakeApp, reddit: FakeReddit
+) -> None:
+    reddit.serve_listing("huge_sub", b" " * (9 * 1024 * 1024))  # past the 8 MiB the client reads
+    ideas = await make_app()
+
+    response = await ideas.client.get("/api/v1/ideas", params={"subreddits": "huge_sub,recipes"})
+
+    huge, recipes = response.json()["sources"]
+    assert huge["status"] == "error"
+    assert huge["error"] == "r/huge_sub could not be fetched: ClientPayloadError"
+    assert recipes["status"] == "ok"

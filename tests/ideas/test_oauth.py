@@ -30,7 +30,7 @@ async def test_listings_come_from_the_oauth_host_with_a_bearer_token(
     assert request is not None
     assert request.path.endswith("/top")
     assert request.query["raw_json"] == ["1"]
-    assert request.headers[b"authorization"].startswith(b"bearer ")
+    assert request.headers["authorization"].startswith("bearer ")
 
 
 async def test_oauth_host_is_a_setting(

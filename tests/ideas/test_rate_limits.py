@@ -6,9 +6,9 @@ import asyncio
 import email.utils
 import time
 
-import httpx
+from multidict import CIMultiDict, CIMultiDictProxy
 
-from recipe_api.ideas.client import DEFAULT_RATE_LIMIT_WAIT, RateLimits
+from recipe_api.ideas.client import DEFAULT_RATE_LIMIT_WAIT, Answer, RateLimits
 from recipe_api.ideas.emulator import FakeReddit
 
 from .conftest import RETRY_AFTER, MakeApp
@@ -59,8 +59,8 @@ async def test_a_spent_budget_stops_calls_before_the_429(
     assert "reddit asked us to wait, next try in 1 s" in second.text
 
 
-def _answer(status: int, headers: dict[str, str]) -> httpx.Response:
-    return httpx.Response(status, headers=headers)
+def _answer(status: int, headers: dict[str, str]) -> Answer:
+    return Answer(status, CIMultiDictProxy(CIMultiDict(headers)))
 
 
 def test_retry_after_in_seconds_wins() -> None:

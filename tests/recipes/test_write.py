@@ -88,3 +88,18 @@ async def test_superuser_names_an_unknown_submitter(
     assert response.status_code == 422
     assert response.json() == {"detail": "Submitter with ID 999 not found"}
     assert await _count(client) == before
+
+
+async def test_a_url_at_the_limit_is_stored_in_its_longer_normal_form(
+    client: httpx.AsyncClient, make_account: MakeAccount
+) -> None:
+    """2048 characters are allowed; the stored form adds a slash (2049): no 500."""
+    cook = await make_account("cook@example.com")
+    host = ".".join(["a" * 63] * 40)
+    url = ("https://" + host)[:2048].rstrip(".")
+    url += "a" * (2048 - len(url))
+    response = await client.post(
+        "/api/v1/recipes/", json={"label": "Long", "url": url}, headers=cook.headers
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["url"] == url + "/"

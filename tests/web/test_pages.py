@@ -137,9 +137,37 @@ async def test_a_crash_is_an_html_page_for_browsers(settings: Settings) -> None:
             # The 500 passes out through the time and the security headers alike.
             assert "x-process-time" in page.headers
             assert "script-src 'self'" in page.headers["content-security-policy"]
+            # ...and through the request id and the metrics, outermost.
+            assert page.headers["x-request-id"]
             answer = await client.get("/boom")
             assert answer.status_code == 500
             assert answer.json() == {"detail": "Internal Server Error"}
+            assert answer.headers["x-request-id"] != page.headers["x-request-id"]
+
+
+async def test_a_lost_database_is_a_busy_page_for_browsers(app: FastAPI) -> None:
+    working = app.state.db
+    app.state.db = Database.from_url("postgresql://nobody@127.0.0.1:1/none")
+    try:
+        async with browser_for(app) as browser:
+            page = await browser.get("/recipes/1")
+            home = await browser.get("/")
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            answer = await client.get("/api/v1/recipes/1")
+    finally:
+        await app.state.db.aclose()
+        app.state.db = working
+    for busy in (page, home):
+        assert busy.status_code == 503
+        assert busy.headers["content-type"].startswith("text/html")
+        assert busy.headers["retry-after"] == "5"
+        assert "The service is busy" in busy.text
+        assert "nobody" not in busy.text
+        assert "script-src 'self'" in busy.headers["content-security-policy"]
+    assert answer.status_code == 503
+    assert answer.json() == {"detail": "The database is unavailable; try again shortly"}
+    assert answer.headers["retry-after"] == "5"
 
 
 async def test_security_headers_and_no_inline_scripts(app: FastAPI) -> None:

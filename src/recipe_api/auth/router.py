@@ -26,15 +26,14 @@ from recipe_api.auth.schemas import (
     VerifyEmailIn,
 )
 from recipe_api.db.engine import DatabaseDep
+from recipe_api.responses import errors
 from recipe_api.users.schemas import UserOut
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], responses=errors(503))
 
-_THROTTLED: dict[int | str, dict[str, str]] = {
-    429: {
-        "description": "Too many attempts from this address (or for this email); see Retry-After"
-    },
-    503: {"description": "Too many password hashes waiting; see Retry-After"},
+_THROTTLED = {
+    "_429": "Too many attempts from this address (or for this email); see Retry-After",
+    "_503": "Too many password hashes waiting, or the database is unavailable; see Retry-After",
 }
 
 
@@ -42,7 +41,7 @@ _THROTTLED: dict[int | str, dict[str, str]] = {
     "/signup",
     response_model=UserOut,
     status_code=status.HTTP_201_CREATED,
-    responses={409: {"description": "The email is taken"}, **_THROTTLED},
+    responses=errors(400, 409, 413, 429, 503, _409="The email is taken", **_THROTTLED),
 )
 async def signup(
     data: SignupIn,
@@ -59,7 +58,7 @@ async def signup(
 @router.post(
     "/login",
     response_model=Token,
-    responses={401: {"description": "Wrong email or password"}, **_THROTTLED},
+    responses=errors(400, 401, 413, 429, 503, _401="Wrong email or password", **_THROTTLED),
 )
 async def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
@@ -75,18 +74,16 @@ async def login(
     return Token(access_token=tokens.issue(user.id))
 
 
-@router.get("/me", response_model=UserOut)
+@router.get("/me", response_model=UserOut, responses=errors(401))
 async def me(user: CurrentUser) -> UserOut:
     return user
 
 
-_BAD_TOKEN: dict[int | str, dict[str, str]] = {
-    400: {"description": "The link's token is unknown, used or expired"}
-}
+_BAD_TOKEN = "The body could not be parsed, or the link's token is unknown, used or expired"
 RESET_ACCEPTED = "If an account has this email, a link to reset its password is on its way"
 
 
-@router.post("/verify", response_model=UserOut, responses=_BAD_TOKEN)
+@router.post("/verify", response_model=UserOut, responses=errors(400, 413, _400=_BAD_TOKEN))
 async def verify_email(data: VerifyEmailIn, db: DatabaseDep) -> UserOut:
     """Marks the email verified with the token of the welcome email's link (once)."""
     return await service.verify_email(db, data.token)
@@ -96,7 +93,7 @@ async def verify_email(data: VerifyEmailIn, db: DatabaseDep) -> UserOut:
     "/password-reset",
     response_model=Accepted,
     status_code=status.HTTP_202_ACCEPTED,
-    responses={429: _THROTTLED[429]},
+    responses=errors(400, 413, 429, _429="Too many requests from this address or for this email"),
 )
 async def request_password_reset(
     data: PasswordResetIn,
@@ -113,7 +110,7 @@ async def request_password_reset(
 @router.post(
     "/password-reset/confirm",
     response_model=Accepted,
-    responses={**_BAD_TOKEN, 503: _THROTTLED[503]},
+    responses=errors(400, 413, 503, _400=_BAD_TOKEN, _503=_THROTTLED["_503"]),
 )
 async def confirm_password_reset(
     data: PasswordResetConfirmIn, db: DatabaseDep, passwords: PasswordsDep
@@ -126,7 +123,15 @@ async def confirm_password_reset(
 @router.post(
     "/change-password",
     response_model=Token,
-    responses={400: {"description": "The current password is wrong"}, **_THROTTLED},
+    responses=errors(
+        400,
+        401,
+        413,
+        429,
+        503,
+        _400="The body could not be parsed, or the current password is wrong",
+        **_THROTTLED,
+    ),
 )
 async def change_password(
     data: ChangePasswordIn,

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Connection, RowMapping
 from sqlalchemy.exc import IntegrityError
 
+from recipe_api import observability
 from recipe_api.auth import session_repository, sessions
 from recipe_api.auth import token_repository as tokens_repo
 from recipe_api.auth.models import RESET_PASSWORD, VERIFY_EMAIL
@@ -175,6 +176,7 @@ async def log_in(
     email = normalize_email(email)
     wait = await throttle.reserve(email, client)
     if wait:
+        observability.login_throttled()
         raise TooManyAttemptsError(
             f"Too many failed logins; try again in {wait} s", retry_after=wait
         )
@@ -297,7 +299,7 @@ async def reset_token_is_live(db: Database, token: str) -> bool:
     return found is not None
 
 
-def _password_changed(
+def password_changed(
     connection: Connection, user_id: int, hashed: str, now: datetime, keep_session: str | None
 ) -> None:
     """Everything a new password ends: older access tokens, other sessions, reset links."""
@@ -324,7 +326,7 @@ async def reset_password(
         user_id = tokens_repo.use_token(connection, _token_id(token), RESET_PASSWORD, now)
         if user_id is None:  # used by a request that got there first
             return None
-        _password_changed(connection, user_id, hashed, now, keep_session=None)
+        password_changed(connection, user_id, hashed, now, keep_session=None)
         # Following the emailed link proves the address too.
         users.mark_email_verified(connection, user_id, now)
         return users.get_user(connection, user_id)
@@ -372,4 +374,4 @@ async def change_password(
     await throttle.succeeded(user.email, client)
     hashed = await passwords.hash_async(new_password)
     keep = sessions.session_id(keep_session) if keep_session else None
-    await db.run(_password_changed, user.id, hashed, datetime.now(UTC), keep)
+    await db.run(password_changed, user.id, hashed, datetime.now(UTC), keep)

@@ -18,23 +18,36 @@ Where the function runs depends on the backend (see
 
 The synchronous engine (psycopg 3 on PostgreSQL) serves migrations, the
 command line and tests: :meth:`Database.run_sync`.
+
+A database in trouble answers 503, never 500, within a bounded time: the
+connect, the wait for a pooled connection and each statement have timeouts,
+and :meth:`Database.run` turns every failure that says "the database is not
+there right now" into :class:`DatabaseUnavailableError`. A unit of work marked
+:func:`idempotent` that finds its connection dead is run once more on a fresh
+one; nothing else is ever re-run, since a write may have been committed before
+the connection dropped.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any, Concatenate, ParamSpec, TypeVar
 
-from anyio import to_thread
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
+
+from recipe_api.errors import ServiceBusyError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from recipe_api.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +55,49 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2"}
+
+# SQLite statements run on the event loop: waiting longer for another
+# process's write lock would stall every request of the worker.
+MAX_SQLITE_BUSY_MS = 2000
+# SQLSTATE classes that mean "not now" rather than "not this request":
+# connection exception, insufficient resources, operator intervention
+# (query_canceled by statement_timeout, admin_shutdown by pg_terminate_backend).
+_UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+
+
+class DatabaseUnavailableError(ServiceBusyError):
+    def __init__(self) -> None:
+        super().__init__("The database is unavailable; try again shortly", retry_after=5)
+
+
+_IDEMPOTENT: set[Callable[..., Any]] = set()
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def idempotent(fn: F) -> F:
+    """Marks a unit of work that only reads: safe to run again on a fresh connection."""
+    _IDEMPOTENT.add(fn)
+    return fn
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """The database cannot serve anyone right now (as opposed to: this request is wrong)."""
+    # OSError covers TimeoutError (asyncpg's connect and command timeouts) and
+    # ConnectionError (refused, reset), which asyncpg raises untranslated.
+    if isinstance(
+        exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError | OSError
+    ):
+        return True
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        return isinstance(state, str) and state[:2] in _UNAVAILABLE_SQLSTATE_CLASSES
+    return False
+
+
+def _is_dead_connection(exc: BaseException) -> bool:
+    return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
 
 
 def normalize_url(raw: str) -> URL:
@@ -58,7 +114,7 @@ def normalize_url(raw: str) -> URL:
     return url
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     in_memory = engine.url.database in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
@@ -72,48 +128,92 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # Short: a statement runs on the event loop, so waiting for another
         # process's write lock stalls every request of this worker.
-        cursor.execute("PRAGMA busy_timeout=2000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
 
 
-def create_async_db_engine(raw_url: str, *, pool_size: int = 10) -> AsyncEngine:
+def create_async_db_engine(
+    raw_url: str,
+    *,
+    pool_size: int = 10,
+    connect_timeout: float = 5.0,
+    statement_timeout_ms: int = 5000,
+    pool_timeout: float = 5.0,
+) -> AsyncEngine:
     """The asyncpg engine that serves requests on PostgreSQL."""
     # Imported here: SQLite workers never need it, and it costs ~7 MB.
     from sqlalchemy.ext.asyncio import create_async_engine
 
     url = normalize_url(raw_url).set(drivername="postgresql+asyncpg")
-    return create_async_engine(url, **_server_pool(pool_size), connect_args={"timeout": 5})
+    connect_args = {
+        "timeout": connect_timeout,
+        # The server cancels a slow statement; the client gives up a little
+        # later on a server that stopped answering altogether.
+        "server_settings": {"statement_timeout": str(statement_timeout_ms)},
+        "command_timeout": statement_timeout_ms / 1000 + 1,
+    }
+    return create_async_engine(
+        url, **_server_pool(pool_size, pool_timeout), connect_args=connect_args
+    )
 
 
-def _server_pool(pool_size: int) -> dict[str, Any]:
+def _server_pool(pool_size: int, pool_timeout: float) -> dict[str, Any]:
     """Pool options for a database server: bounded, checked, recycled."""
     return {
         "pool_size": pool_size,
         "max_overflow": pool_size,
+        "pool_timeout": pool_timeout,
         "pool_pre_ping": True,
         "pool_recycle": 1800,
     }
 
 
-def create_db_engine(raw_url: str, *, pool_size: int = 10) -> Engine:
+def create_db_engine(
+    raw_url: str,
+    *,
+    pool_size: int = 10,
+    connect_timeout: float = 5.0,
+    busy_timeout_ms: int = MAX_SQLITE_BUSY_MS,
+    pool_timeout: float = 5.0,
+) -> Engine:
+    """The synchronous engine. No statement timeout: a migration may take long."""
     url = normalize_url(raw_url)
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"check_same_thread": False})
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, min(busy_timeout_ms, MAX_SQLITE_BUSY_MS))
         return engine
-    return create_engine(url, **_server_pool(pool_size), connect_args={"connect_timeout": 5})
+    # libpq counts whole seconds, two at least.
+    connect_args = {"connect_timeout": max(2, math.ceil(connect_timeout))}
+    return create_engine(url, **_server_pool(pool_size, pool_timeout), connect_args=connect_args)
 
 
 class Database:
     """Owns the engine; runs units of work (see the module docstring)."""
 
-    def __init__(self, raw_url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        raw_url: str,
+        *,
+        pool_size: int = 10,
+        connect_timeout: float = 5.0,
+        statement_timeout_ms: int = 5000,
+        pool_timeout: float = 5.0,
+    ) -> None:
         self.url = normalize_url(raw_url)
         self.inline = self.url.get_backend_name() == "sqlite"
         self._pool_size = pool_size
+        self._connect_timeout = connect_timeout
+        self._statement_timeout_ms = statement_timeout_ms
+        self._pool_timeout = pool_timeout
         self.async_engine: AsyncEngine | None = None
         if not self.inline:
-            self.async_engine = create_async_db_engine(raw_url, pool_size=pool_size)
+            self.async_engine = create_async_db_engine(
+                raw_url,
+                pool_size=pool_size,
+                connect_timeout=connect_timeout,
+                statement_timeout_ms=statement_timeout_ms,
+                pool_timeout=pool_timeout,
+            )
         # Inline units of work never interleave (they do not await), so the
         # event loop's thread can keep one connection instead of a pool
         # checkout per call: 40 of the 110 µs a SQLite read takes.
@@ -124,6 +224,16 @@ class Database:
     def from_url(cls, raw_url: str, *, pool_size: int = 10) -> Database:
         return cls(raw_url, pool_size=pool_size)
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Database:
+        return cls(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            connect_timeout=settings.db_connect_timeout,
+            statement_timeout_ms=settings.db_statement_timeout_ms,
+            pool_timeout=settings.db_pool_timeout,
+        )
+
     @cached_property
     def engine(self) -> Engine:
         """The synchronous engine: every SQLite call; on PostgreSQL, only ``run_sync``.
@@ -132,7 +242,13 @@ class Database:
         loads psycopg (11 MB).
         """
         url = self.url.render_as_string(hide_password=False)
-        return create_db_engine(url, pool_size=self._pool_size if self.inline else 1)
+        return create_db_engine(
+            url,
+            pool_size=self._pool_size if self.inline else 1,
+            connect_timeout=self._connect_timeout,
+            busy_timeout_ms=self._statement_timeout_ms,
+            pool_timeout=self._pool_timeout,
+        )
 
     @property
     def backend(self) -> str:
@@ -147,11 +263,37 @@ class Database:
     async def run(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run ``fn(connection, *args)`` as one transaction and return its result."""
-        if self.inline:
-            return self._run_inline(fn, *args, **kwargs)
-        if self.async_engine is None:
-            return await to_thread.run_sync(lambda: self.run_sync(fn, *args, **kwargs))
+        """Run ``fn(connection, *args)`` as one transaction and return its result.
+
+        Raises :class:`DatabaseUnavailableError` when the database cannot
+        serve it (down, unreachable, too slow, out of connections).
+        """
+        # try costs nothing until something raises: the hot path is unchanged.
+        try:
+            if self.inline:
+                return self._run_inline(fn, *args, **kwargs)
+            return await self._run_async(fn, *args, **kwargs)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            if not (_is_dead_connection(exc) and fn in _IDEMPOTENT):
+                log.warning("Database unavailable: %s: %s", type(exc).__name__, exc)
+                raise DatabaseUnavailableError() from exc
+            log.info("Connection lost under a read; running it again on a fresh one")
+        try:
+            if self.inline:
+                return self._run_inline(fn, *args, **kwargs)
+            return await self._run_async(fn, *args, **kwargs)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning("Database unavailable: %s: %s", type(exc).__name__, exc)
+            raise DatabaseUnavailableError() from exc
+
+    async def _run_async(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        assert self.async_engine is not None  # every server URL has one
         async with self.async_engine.begin() as connection:
             return await connection.run_sync(fn, *args, **kwargs)
 

@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, RowMapping
 
+from recipe_api import observability
 from recipe_api.db.engine import Database
 from recipe_api.email import repository
 from recipe_api.email.messages import Message
@@ -123,6 +124,7 @@ class OutboxSender:
             await self._failed(row, claim, exc)
             return
         await self.db.run(repository.mark_sent, email_id, claim, datetime.now(UTC))
+        observability.email_outcome("sent")
         log.debug("Email %s (%s) sent to %s", email_id, row["kind"], row["recipient"])
 
     async def _message(self, row: RowMapping, claim: str) -> Message | None:
@@ -134,6 +136,7 @@ class OutboxSender:
             message = compose(connection, row, datetime.now(UTC))
             if message is None:
                 repository.mark_dropped(connection, int(row["id"]), claim)
+                observability.email_outcome("dropped")
             else:
                 repository.set_message(connection, int(row["id"]), claim, message)
             return message
@@ -144,6 +147,7 @@ class OutboxSender:
         attempts = int(row["attempts"])
         error = f"{type(exc).__name__}: {exc}"
         give_up = attempts >= self.options.max_attempts
+        observability.email_outcome("failed" if give_up else "retry")
         retry_at = (
             None if give_up else datetime.now(UTC) + backoff(attempts, self.options.retry_seconds)
         )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
@@ -57,7 +56,7 @@ def decode_listing(raw: bytes | str) -> Listing | None:
 
 
 class MemoryListingCache:
-    """A bounded LRU in this process; the sync endpoint's threads reach it too, hence the lock."""
+    """A bounded LRU in this process."""
 
     def __init__(
         self,
@@ -70,30 +69,25 @@ class MemoryListingCache:
         self._max_entries = max_entries
         self._clock = clock
         self._entries: OrderedDict[str, tuple[float, Listing]] = OrderedDict()
-        self._lock = threading.Lock()
 
     async def get_many(self, keys: Sequence[str]) -> list[Listing | None]:
         now = self._clock()
         found: list[Listing | None] = []
-        with self._lock:
-            for key in keys:
-                entry = self._entries.get(key)
-                if entry is None:
-                    found.append(None)
-                elif entry[0] <= now:
-                    del self._entries[key]
-                    found.append(None)
-                else:
-                    self._entries.move_to_end(key)
-                    found.append(entry[1])
+        for key in keys:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] <= now:
+                del self._entries[key]
+                entry = None
+            if entry is not None:
+                self._entries.move_to_end(key)
+            found.append(entry[1] if entry is not None else None)
         return found
 
     async def set(self, key: str, listing: Listing) -> None:
-        with self._lock:
-            self._entries[key] = (self._clock() + self._keep_for, listing)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self._max_entries:
-                self._entries.popitem(last=False)
+        self._entries[key] = (self._clock() + self._keep_for, listing)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
 
 
 class RedisListingCache:

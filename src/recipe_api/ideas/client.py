@@ -1,10 +1,7 @@
-"""The reddit client: listing URLs, application-only OAuth, rate-limit back-off, parsing.
+"""The reddit client: one ``aiohttp.ClientSession`` per worker, OAuth, rate-limit back-off, parsing.
 
 Every way a listing can fail ends as an :class:`UpstreamError` whose message
-is one sentence a user can act on ("r/easyrecipes is private"). The async
-:class:`RedditClient` serves the concurrent fan-out; :class:`SyncRedditClient`
-serves the sequential baseline endpoint. Both share the request building, the
-classification of answers, the token and the rate-limit state.
+is one sentence a user can act on ("r/easyrecipes is private").
 """
 
 from __future__ import annotations
@@ -14,15 +11,16 @@ import email.utils
 import html
 import logging
 import re
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
+from yarl import URL
 
+from recipe_api import observability
 from recipe_api.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -35,6 +33,8 @@ _SUBREDDIT_RE = re.compile(SUBREDDIT_PATTERN)
 # for this many more than it shows. Each extra post is ~3 KB more to parse.
 LISTING_HEADROOM = 3
 MAX_LISTING_LIMIT = 100
+MAX_BODY_BYTES = 8 * 1024 * 1024
+_LISTING_QUERY = "?t=day&limit={}&raw_json=1"
 
 PERMALINK_HOST = "https://www.reddit.com"
 # A 429 without a usable Retry-After or reset header: reddit's window is 600 s,
@@ -51,9 +51,10 @@ TOKEN_FAILURE_HOLD = 5.0
 class UpstreamError(Exception):
     """One source failed; ``str(error)`` is the sentence shown to the user."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, outcome: str = "error") -> None:
         super().__init__(message)
         self.message = message
+        self.outcome = outcome  # the metrics label: timeout, unreachable, rate_limited, ...
 
 
 def is_valid_subreddit(name: str) -> bool:
@@ -79,44 +80,12 @@ class Listing:
 
 
 @dataclass(frozen=True, slots=True)
-class RedditConfig:
-    base_url: str
-    oauth_url: str
-    user_agent: str
-    client_id: str | None
-    client_secret: str | None
-    include_stickied: bool
-    include_over_18: bool
+class Answer:
+    """An upstream answer read in full: what the classification below needs of it."""
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RedditConfig:
-        return cls(
-            base_url=settings.reddit_base_url.rstrip("/"),
-            oauth_url=settings.reddit_oauth_url.rstrip("/"),
-            user_agent=settings.reddit_user_agent,
-            client_id=settings.reddit_client_id or None,
-            client_secret=settings.reddit_client_secret or None,
-            include_stickied=settings.ideas_include_stickied,
-            include_over_18=settings.ideas_include_over_18,
-        )
-
-    @property
-    def uses_oauth(self) -> bool:
-        return bool(self.client_id and self.client_secret)
-
-    @property
-    def token_url(self) -> str:
-        return f"{self.base_url}/api/v1/access_token"
-
-    def listing_url(self, subreddit: str, limit: int) -> str:
-        fetch = min(MAX_LISTING_LIMIT, limit + LISTING_HEADROOM)
-        if self.uses_oauth:
-            return f"{self.oauth_url}/r/{subreddit}/top?t=day&limit={fetch}&raw_json=1"
-        return f"{self.base_url}/r/{subreddit}/top.json?t=day&limit={fetch}&raw_json=1"
-
-    @property
-    def listing_host(self) -> str:
-        return httpx.URL(self.oauth_url if self.uses_oauth else self.base_url).netloc.decode()
+    status: int
+    headers: Mapping[str, str]  # case-insensitive (aiohttp's CIMultiDictProxy)
+    body: bytes = b""
 
 
 # --- Rate limits --------------------------------------------------------------------------
@@ -137,11 +106,7 @@ def _seconds(value: str | None) -> float | None:
 
 
 class RateLimits:
-    """When each host may be asked again, from 429s and the ``x-ratelimit-*`` headers.
-
-    Shared by the event loop and the threadpool: each update is one dict
-    assignment, atomic under the GIL, and a lost race only costs one call.
-    """
+    """When each host may be asked again, from 429s and the ``x-ratelimit-*`` headers."""
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
@@ -158,27 +123,21 @@ class RateLimits:
             return 0.0
         return left
 
-    def observe(self, host: str, response: httpx.Response) -> None:
-        headers = response.headers
-        if response.status_code == 429:
-            wait = _seconds(headers.get("retry-after"))
-            if wait is None:
-                wait = _seconds(headers.get("x-ratelimit-reset"))
-            if wait is None:
-                wait = DEFAULT_RATE_LIMIT_WAIT
-        else:
+    def observe(self, host: str, answer: Answer) -> None:
+        headers = answer.headers
+        if answer.status != 429:
             remaining = headers.get("x-ratelimit-remaining")
-            if remaining is None:
-                return
             try:
-                if float(remaining) >= 1:
+                if remaining is None or float(remaining) >= 1:
                     return
             except ValueError:
                 return
             # The budget is spent: the next call would be a 429.
+        wait = _seconds(headers.get("retry-after")) if answer.status == 429 else None
+        if wait is None:
             wait = _seconds(headers.get("x-ratelimit-reset"))
-            if wait is None:
-                wait = DEFAULT_RATE_LIMIT_WAIT
+        if wait is None:
+            wait = DEFAULT_RATE_LIMIT_WAIT
         until = self._clock() + min(wait, MAX_RATE_LIMIT_WAIT)
         if until > self._blocked_until.get(host, 0.0):
             self._blocked_until[host] = until
@@ -188,70 +147,36 @@ class RateLimits:
 # --- OAuth tokens -------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    value: str
-    renew_at: float  # monotonic
-
-
-class TokenStore:
-    """The current application-only token (or the last failure), shared by both clients."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._token: _Token | None = None
-        self._failure: tuple[UpstreamError, float] | None = None
-
-    def current(self) -> str | None:
-        token = self._token
-        if token is not None and self.clock() < token.renew_at:
-            return token.value
+def _json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
         return None
 
-    def recent_failure(self) -> UpstreamError | None:
-        failure = self._failure
-        if failure is not None and self.clock() < failure[1]:
-            return failure[0]
-        return None
 
-    def store(self, value: str, expires_in: float) -> None:
-        margin = min(TOKEN_RENEW_MARGIN, expires_in / 10)
-        self._token = _Token(value, self.clock() + expires_in - margin)
-        self._failure = None
-
-    def fail(self, error: UpstreamError) -> None:
-        self._failure = (error, self.clock() + TOKEN_FAILURE_HOLD)
-
-    def discard(self, value: str) -> None:
-        """Forget ``value`` after a 401, unless another caller has renewed it already."""
-        token = self._token
-        if token is not None and token.value == value:
-            self._token = None
-
-
-def read_token(response: httpx.Response) -> tuple[str, float]:
+def read_token(answer: Answer) -> tuple[str, float]:
     """The token and its lifetime from an ``/api/v1/access_token`` answer."""
-    status = response.status_code
+    status = answer.status
     if status == 401:
         raise UpstreamError(
             "reddit refused the app's OAuth credentials (401): "
-            "check REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET"
+            "check REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET",
+            "oauth_refused",
         )
     if status == 429:
-        raise UpstreamError("reddit rate-limited the OAuth token request (429)")
+        raise UpstreamError("reddit rate-limited the OAuth token request (429)", "rate_limited")
     if status != 200:
-        raise UpstreamError(f"reddit's OAuth token endpoint answered {status}")
-    try:
-        payload = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
+        raise UpstreamError(f"reddit's OAuth token endpoint answered {status}", "oauth_error")
+    payload = _json(answer.body)
+    if not isinstance(payload, dict):
         raise UpstreamError(
-            "reddit's OAuth token endpoint answered something that is not JSON"
-        ) from None
-    token = payload.get("access_token") if isinstance(payload, dict) else None
+            "reddit's OAuth token endpoint answered something that is not JSON", "oauth_error"
+        )
+    token = payload.get("access_token")
     if not isinstance(token, str) or not token:
         # reddit answers 200 {"error": "..."} for a bad grant.
-        reason = payload.get("error") if isinstance(payload, dict) else None
-        raise UpstreamError(f"reddit gave no OAuth token ({reason or 'unexpected answer'})")
+        reason = payload.get("error") or "unexpected answer"
+        raise UpstreamError(f"reddit gave no OAuth token ({reason})", "oauth_error")
     expires_in = payload.get("expires_in")
     if not isinstance(expires_in, int | float) or isinstance(expires_in, bool):
         expires_in = 3600.0
@@ -269,9 +194,7 @@ def _text(value: object, default: str = "") -> str:
 
 
 def _number(value: object) -> float:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value
-    return 0
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
 def _post(data: dict[str, Any]) -> Post | None:
@@ -309,7 +232,8 @@ def parse_listing(
     children = data.get("children") if isinstance(data, dict) else None
     if not isinstance(children, list):
         raise UpstreamError(
-            f"reddit answered r/{subreddit} with JSON of an unexpected shape (no data.children)"
+            f"reddit answered r/{subreddit} with JSON of an unexpected shape (no data.children)",
+            "invalid",
         )
     posts: list[Post] = []
     malformed = 0
@@ -318,9 +242,9 @@ def parse_listing(
         if not isinstance(post_data, dict) or child.get("kind") != "t3":
             malformed += 1
             continue
-        if post_data.get("stickied") and not include_stickied:
-            continue
-        if post_data.get("over_18") and not include_over_18:
+        if (post_data.get("stickied") and not include_stickied) or (
+            post_data.get("over_18") and not include_over_18
+        ):
             continue
         post = _post(post_data)
         if post is None:
@@ -331,328 +255,223 @@ def parse_listing(
             break
     if malformed and not posts:
         raise UpstreamError(
-            f"reddit answered r/{subreddit} with JSON of an unexpected shape (no usable post)"
+            f"reddit answered r/{subreddit} with JSON of an unexpected shape (no usable post)",
+            "invalid",
         )
     return tuple(posts)
 
 
-def _reason(response: httpx.Response) -> str | None:
-    try:
-        payload = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        return None
+def _reason(answer: Answer) -> str | None:
+    payload = _json(answer.body)
     reason = payload.get("reason") if isinstance(payload, dict) else None
     return reason if isinstance(reason, str) else None
 
 
-def _is_html(response: httpx.Response) -> bool:
-    if "html" in response.headers.get("content-type", ""):
-        return True
-    return response.content.lstrip()[:1] == b"<"
-
-
-def read_listing(
-    subreddit: str, response: httpx.Response, *, limit: int, config: RedditConfig
-) -> Listing:
-    """Posts from a listing answer, or the one sentence that says why there are none."""
-    status = response.status_code
-    name = f"r/{subreddit}"
-    if status == 200:
-        if _is_html(response):
-            raise UpstreamError(f"reddit answered {name} with an HTML page instead of JSON")
-        try:
-            payload = orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise UpstreamError(f"reddit answered {name} with a body that is not JSON") from None
-        posts = parse_listing(
-            subreddit,
-            payload,
-            limit=limit,
-            include_stickied=config.include_stickied,
-            include_over_18=config.include_over_18,
-        )
-        return Listing(posts=posts, fetched_at=time.time())
+def _refusal(name: str, answer: Answer) -> str:
+    """The sentence for a listing answered with anything but 200."""
+    status = answer.status
     if status in (301, 302, 303, 307, 308):
-        location = response.headers.get("location", "")
+        location = answer.headers.get("location", "")
         if "/subreddits/search" in location:
-            raise UpstreamError(f"{name} does not exist")
-        raise UpstreamError(f"reddit redirected {name} to {location or 'nowhere'}")
+            return f"{name} does not exist"
+        return f"reddit redirected {name} to {location or 'nowhere'}"
+    reason = _reason(answer) if status in (403, 404) else None
     if status == 403:
-        reason = _reason(response)
-        if reason == "private":
-            raise UpstreamError(f"{name} is private")
-        if reason == "quarantined":
-            raise UpstreamError(f"{name} is quarantined")
+        if reason in ("private", "quarantined"):
+            return f"{name} is {reason}"
         if reason:
-            raise UpstreamError(f"{name} is not accessible ({reason})")
-        raise UpstreamError(
+            return f"{name} is not accessible ({reason})"
+        return (
             f"reddit blocked the request for {name} (403); anonymous access is "
             "throttled, set REDDIT_CLIENT_ID and REDDIT_CLIENT_SECRET"
         )
     if status == 404:
-        if _reason(response) == "banned":
-            raise UpstreamError(f"{name} is banned")
-        raise UpstreamError(f"{name} was not found (404)")
+        return f"{name} is banned" if reason == "banned" else f"{name} was not found (404)"
     if status == 429:
-        wait = _seconds(response.headers.get("retry-after"))
+        wait = _seconds(answer.headers.get("retry-after"))
         after = f"; retrying after {wait:.0f} s" if wait is not None else ""
-        raise UpstreamError(f"reddit rate-limited the request for {name} (429){after}")
+        return f"reddit rate-limited the request for {name} (429){after}"
     if status == 401:
-        raise UpstreamError(f"reddit refused the request for {name} (401 unauthorized)")
+        return f"reddit refused the request for {name} (401 unauthorized)"
     if status >= 500:
-        raise UpstreamError(f"reddit answered {name} with a server error ({status})")
-    raise UpstreamError(f"reddit answered {name} with an unexpected status {status}")
+        return f"reddit answered {name} with a server error ({status})"
+    return f"reddit answered {name} with an unexpected status {status}"
 
 
-def _transport_error(subreddit: str, exc: httpx.HTTPError, timeout: float) -> UpstreamError:
-    if isinstance(exc, httpx.TimeoutException):
-        return UpstreamError(f"r/{subreddit} timed out after {timeout:.1f} s")
-    if isinstance(exc, httpx.ConnectError):
-        host = exc.request.url.netloc.decode() if _has_request(exc) else "reddit"
-        return UpstreamError(f"r/{subreddit} could not be fetched: cannot connect to {host}")
-    return UpstreamError(f"r/{subreddit} could not be fetched: {type(exc).__name__}")
-
-
-def _has_request(exc: httpx.HTTPError) -> bool:
+def read_listing(
+    subreddit: str, answer: Answer, *, limit: int, stickied: bool, over_18: bool
+) -> Listing:
+    """Posts from a listing answer, or the one sentence that says why there are none."""
+    name = f"r/{subreddit}"
+    if answer.status != 200:
+        outcome = "rate_limited" if answer.status == 429 else f"http_{answer.status}"
+        raise UpstreamError(_refusal(name, answer), outcome)
+    body = answer.body
+    if "html" in answer.headers.get("content-type", "") or body.lstrip()[:1] == b"<":
+        raise UpstreamError(f"reddit answered {name} with an HTML page instead of JSON", "invalid")
     try:
-        exc.request  # noqa: B018
-    except RuntimeError:
-        return False
-    return True
-
-
-def _blocked(subreddit: str, wait: float) -> UpstreamError:
-    return UpstreamError(
-        f"r/{subreddit} was not fetched: reddit asked us to wait, next try in {wait:.0f} s"
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise UpstreamError(
+            f"reddit answered {name} with a body that is not JSON", "invalid"
+        ) from None
+    posts = parse_listing(
+        subreddit, payload, limit=limit, include_stickied=stickied, include_over_18=over_18
     )
+    return Listing(posts=posts, fetched_at=time.time())
 
 
-def _token_failure(subreddit: str, error: UpstreamError) -> UpstreamError:
-    return UpstreamError(f"r/{subreddit} was not fetched: {error.message}")
+# --- The client ---------------------------------------------------------------------------
 
 
-# --- The clients --------------------------------------------------------------------------
+def _transport_error(what: str, exc: BaseException, timeout: float) -> UpstreamError:
+    if isinstance(exc, TimeoutError):
+        return UpstreamError(f"{what} timed out after {timeout:.1f} s", "timeout")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        host = exc.host if exc.port in (80, 443) else f"{exc.host}:{exc.port}"
+        return UpstreamError(
+            f"{what} could not be fetched: cannot connect to {host}", "unreachable"
+        )
+    return UpstreamError(f"{what} could not be fetched: {type(exc).__name__}", "unreachable")
 
 
-class _NoCookies(httpx.Cookies):
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-
-class CookielessAsyncClient(httpx.AsyncClient):
-    """httpx's client without a cookie jar.
-
-    reddit sets tracking cookies that an application-only client has no use
-    for, and this one client serves every user's requests. httpx offers no
-    switch: storing each answer's cookies (none, here) costs ~7% of the
-    worker's CPU under the fan-out, mostly building a urllib request per answer.
-    """
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return _NO_COOKIES
-
-    @cookies.setter
-    def cookies(self, cookies: Any) -> None:
-        return None
-
-
-class CookielessClient(httpx.Client):
-    """The same for the sequential endpoint's client."""
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return _NO_COOKIES
-
-    @cookies.setter
-    def cookies(self, cookies: Any) -> None:
-        return None
-
-
-_NO_COOKIES = _NoCookies()
-
-
-def client_options(config: RedditConfig) -> dict[str, Any]:
-    """What both httpx clients share: reddit's User-Agent form, no redirects followed."""
-    # A redirect is an answer here (302 to /subreddits/search: no such subreddit).
-    return {"headers": {"User-Agent": config.user_agent}, "follow_redirects": False}
-
-
-MAX_CACHED_URLS = 1024
-
-
-class _ListingUrls:
-    """Parsed listing URLs by subreddit and limit: parsing one costs ~40 µs per request."""
-
-    def __init__(self, config: RedditConfig) -> None:
-        self._config = config
-        self._urls: dict[tuple[str, int], httpx.URL] = {}
-
-    def get(self, subreddit: str, limit: int) -> httpx.URL:
-        url = self._urls.get((subreddit, limit))
-        if url is None:
-            if len(self._urls) >= MAX_CACHED_URLS:
-                self._urls.clear()
-            url = httpx.URL(self._config.listing_url(subreddit, limit))
-            self._urls[subreddit, limit] = url
-        return url
-
-
-def _token_request(config: RedditConfig) -> dict[str, Any]:
-    """reddit's application-only grant: basic auth with the app's id and secret."""
-    assert config.client_id and config.client_secret
-    return {
-        "url": config.token_url,
-        "auth": (config.client_id, config.client_secret),
-        "data": {"grant_type": "client_credentials"},
-    }
-
-
-def _token_unreachable(exc: httpx.HTTPError) -> UpstreamError:
-    return UpstreamError(
-        f"reddit's OAuth token endpoint could not be reached ({type(exc).__name__})"
+def open_session(settings: Settings, *, max_connections: int) -> aiohttp.ClientSession:
+    """The worker's one session: reddit's User-Agent form, no cookie jar, keep-alive pool."""
+    deadline = settings.ideas_deadline
+    return aiohttp.ClientSession(
+        headers={"User-Agent": settings.reddit_user_agent},
+        # reddit sets tracking cookies an application-only client has no use for,
+        # and this one session serves every user's requests.
+        cookie_jar=aiohttp.DummyCookieJar(),
+        connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=30),
+        # No total timeout: the service gives up on a call at its deadline (one
+        # timer for all the sources of a request, rather than one per call).
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(2.0, deadline)),
     )
 
 
 class RedditClient:
-    """Top posts of a subreddit over the worker's shared ``httpx.AsyncClient``."""
+    """Top posts of a subreddit over the worker's shared ``aiohttp.ClientSession``."""
 
     def __init__(
         self,
-        http: httpx.AsyncClient,
-        config: RedditConfig,
+        session: aiohttp.ClientSession,
+        settings: Settings,
         *,
-        timeout: float,
-        rate_limits: RateLimits,
-        tokens: TokenStore,
+        known_subreddits: tuple[str, ...] = (),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._http = http
-        self._config = config
-        self._timeout = timeout
-        self._rate_limits = rate_limits
-        self._tokens = tokens
+        self._session = session
+        self._timeout = settings.ideas_deadline
+        self._stickied = settings.ideas_include_stickied
+        self._over_18 = settings.ideas_include_over_18
+        base = settings.reddit_base_url.rstrip("/")
+        self._token_url = f"{base}/api/v1/access_token"
+        self._credentials: str | None = None
+        self._listings = base + "/r/{}/top.json" + _LISTING_QUERY
+        if settings.reddit_client_id and settings.reddit_client_secret:
+            id_and_secret = (settings.reddit_client_id, settings.reddit_client_secret)
+            self._credentials = aiohttp.encode_basic_auth(*id_and_secret)
+            self._listings = (
+                settings.reddit_oauth_url.rstrip("/") + "/r/{}/top?t=day&limit={}&raw_json=1"
+            )
+        self._host = URL(self._listings).host or ""
+        self._urls: dict[tuple[str, int], URL] = {}
+        self._rate_limits = RateLimits(clock)
+        self._clock = clock
+        self._token: tuple[str, float] | None = None  # the value, when to renew it (monotonic)
+        self._token_failure: tuple[UpstreamError, float] | None = None  # shared until then
         self._token_lock = asyncio.Lock()
-        self._host = config.listing_host
-        self._urls = _ListingUrls(config)
+        # Metrics label subreddits by name only for the configured ones: a request
+        # may name any subreddit, and each label value is a series kept forever.
+        self._labels = {name.lower(): name.lower() for name in known_subreddits}
 
     async def fetch_top(self, subreddit: str, limit: int) -> Listing:
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            return await self._fetch_top(subreddit, limit)
+        except UpstreamError as error:
+            outcome = error.outcome
+            raise
+        except asyncio.CancelledError:
+            outcome = "cancelled"
+            raise
+        finally:
+            label = self._labels.get(subreddit.lower(), "other")
+            observability.upstream_call(label, outcome, time.perf_counter() - started)
+
+    async def _fetch_top(self, subreddit: str, limit: int) -> Listing:
         wait = self._rate_limits.wait_for(self._host)
         if wait:
-            raise _blocked(subreddit, wait)
-        url = self._urls.get(subreddit, limit)
-        if not self._config.uses_oauth:
-            response = await self._get(subreddit, url, None)
-        else:
-            token = await self._token(subreddit)
-            response = await self._get(subreddit, url, token)
-            if response.status_code == 401:
-                # Revoked or expired early: renew once, then give up.
-                self._tokens.discard(token)
-                token = await self._token(subreddit)
-                response = await self._get(subreddit, url, token)
-        return read_listing(subreddit, response, limit=limit, config=self._config)
+            raise UpstreamError(
+                f"r/{subreddit} was not fetched: reddit asked us to wait, next try in {wait:.0f} s",
+                "backing_off",
+            )
+        url = self._urls.get((subreddit, limit))
+        if url is None:
+            if len(self._urls) >= 1024:
+                self._urls.clear()
+            fetch = min(MAX_LISTING_LIMIT, limit + LISTING_HEADROOM)
+            url = self._urls[subreddit, limit] = URL(self._listings.format(subreddit, fetch))
+        token = await self._current_token(subreddit) if self._credentials else None
+        answer = await self._get(subreddit, url, token)
+        if token is not None and answer.status == 401:
+            # Revoked or expired early: renew once, then give up.
+            if self._token is not None and self._token[0] == token:
+                self._token = None
+            answer = await self._get(subreddit, url, await self._current_token(subreddit))
+        return read_listing(
+            subreddit, answer, limit=limit, stickied=self._stickied, over_18=self._over_18
+        )
 
-    async def _get(self, subreddit: str, url: httpx.URL, token: str | None) -> httpx.Response:
+    async def _get(self, subreddit: str, url: URL, token: str | None) -> Answer:
         headers = {"Authorization": f"bearer {token}"} if token else None
         try:
-            response = await self._http.get(url, headers=headers)
-        except httpx.HTTPError as exc:
-            raise _transport_error(subreddit, exc, self._timeout) from exc
-        self._rate_limits.observe(self._host, response)
-        return response
+            async with self._session.get(url, headers=headers, allow_redirects=False) as response:
+                answer = Answer(response.status, response.headers, await _read(response))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise _transport_error(f"r/{subreddit}", exc, self._timeout) from exc
+        self._rate_limits.observe(self._host, answer)
+        return answer
 
-    async def _token(self, subreddit: str) -> str:
-        token = self._tokens.current()
-        if token is not None:
-            return token
+    async def _current_token(self, subreddit: str) -> str:
         # One request renews the token; the sources that arrive meanwhile wait for it.
         async with self._token_lock:
-            token = self._tokens.current()
-            if token is not None:
-                return token
-            failure = self._tokens.recent_failure()
-            if failure is not None:
-                raise _token_failure(subreddit, failure)
-            try:
-                token = await self._fetch_token()
-            except UpstreamError as error:
-                self._tokens.fail(error)
-                raise _token_failure(subreddit, error) from None
-            return token
+            if self._token is not None and self._clock() < self._token[1]:
+                return self._token[0]
+            if self._token_failure is None or self._clock() >= self._token_failure[1]:
+                try:
+                    return await self._fetch_token()
+                except UpstreamError as failure:
+                    self._token_failure = (failure, self._clock() + TOKEN_FAILURE_HOLD)
+            error = self._token_failure[0]
+            raise UpstreamError(f"r/{subreddit} was not fetched: {error.message}", error.outcome)
 
     async def _fetch_token(self) -> str:
+        assert self._credentials is not None
         try:
-            response = await self._http.post(**_token_request(self._config))
-        except httpx.HTTPError as exc:
-            raise _token_unreachable(exc) from exc
-        value, expires_in = read_token(response)
-        self._tokens.store(value, expires_in)
+            async with self._session.post(
+                self._token_url,
+                headers={"Authorization": self._credentials},
+                data={"grant_type": "client_credentials"},
+                allow_redirects=False,
+            ) as response:
+                answer = Answer(response.status, response.headers, await _read(response))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            message = f"reddit's OAuth token endpoint could not be reached ({type(exc).__name__})"
+            raise UpstreamError(message, "unreachable") from exc
+        value, expires_in = read_token(answer)
+        margin = min(TOKEN_RENEW_MARGIN, expires_in / 10)
+        self._token, self._token_failure = (value, self._clock() + expires_in - margin), None
         return value
 
 
-class SyncRedditClient:
-    """The same requests over a shared ``httpx.Client``, for the sequential endpoint."""
-
-    def __init__(
-        self,
-        http: httpx.Client,
-        config: RedditConfig,
-        *,
-        rate_limits: RateLimits,
-        tokens: TokenStore,
-    ) -> None:
-        self._http = http
-        self._config = config
-        self._rate_limits = rate_limits
-        self._tokens = tokens
-        self._token_lock = threading.Lock()
-        self._host = config.listing_host
-
-    def fetch_top(self, subreddit: str, limit: int, *, timeout: float) -> Listing:
-        wait = self._rate_limits.wait_for(self._host)
-        if wait:
-            raise _blocked(subreddit, wait)
-        url = self._config.listing_url(subreddit, limit)
-        if not self._config.uses_oauth:
-            response = self._get(subreddit, url, None, timeout)
-        else:
-            token = self._token(subreddit, timeout)
-            response = self._get(subreddit, url, token, timeout)
-            if response.status_code == 401:
-                self._tokens.discard(token)
-                token = self._token(subreddit, timeout)
-                response = self._get(subreddit, url, token, timeout)
-        return read_listing(subreddit, response, limit=limit, config=self._config)
-
-    def _get(self, subreddit: str, url: str, token: str | None, timeout: float) -> httpx.Response:
-        headers = {"Authorization": f"bearer {token}"} if token else None
-        try:
-            response = self._http.get(url, headers=headers, timeout=timeout)
-        except httpx.HTTPError as exc:
-            raise _transport_error(subreddit, exc, timeout) from exc
-        self._rate_limits.observe(self._host, response)
-        return response
-
-    def _token(self, subreddit: str, timeout: float) -> str:
-        token = self._tokens.current()
-        if token is not None:
-            return token
-        with self._token_lock:
-            token = self._tokens.current()
-            if token is not None:
-                return token
-            failure = self._tokens.recent_failure()
-            if failure is not None:
-                raise _token_failure(subreddit, failure)
-            try:
-                response = self._http.post(**_token_request(self._config), timeout=timeout)
-                value, expires_in = read_token(response)
-            except httpx.HTTPError as exc:
-                error = _token_unreachable(exc)
-                self._tokens.fail(error)
-                raise _token_failure(subreddit, error) from exc
-            except UpstreamError as error:
-                self._tokens.fail(error)
-                raise _token_failure(subreddit, error) from None
-            self._tokens.store(value, expires_in)
-            return value
+async def _read(response: aiohttp.ClientResponse) -> bytes:
+    """The whole body, refused past ``MAX_BODY_BYTES`` (a listing of 100 posts is ~300 KB)."""
+    body = bytearray()
+    async for chunk in response.content.iter_any():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise aiohttp.ClientPayloadError("the answer is larger than 8 MiB")
+    return bytes(body)

@@ -7,11 +7,15 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from recipe_api.errors import AppError
-from recipe_api.ideas.client import is_valid_subreddit
+from recipe_api.ideas.client import SUBREDDIT_PATTERN, is_valid_subreddit
 from recipe_api.ideas.service import IdeasService
 
 MAX_SUBREDDITS = 10
 MAX_POSTS = 25
+# The rule below, stated in the schema: 1 to MAX_SUBREDDITS names, commas between.
+_SPACE = " \t\n\r\f\v"  # ASCII only: JSON Schema's \s and Python's strip() differ
+_NAME = rf"[{_SPACE}]*{SUBREDDIT_PATTERN}[{_SPACE}]*"
+SUBREDDITS_PATTERN = rf"^{_NAME}(,{_NAME}){{0,{MAX_SUBREDDITS - 1}}}$"
 
 
 class InvalidSubredditsError(AppError):
@@ -31,6 +35,8 @@ async def chosen_subreddits(
         str | None,
         Query(
             max_length=MAX_SUBREDDITS * 22,
+            # Documented, not enforced by FastAPI: the check below says which name is wrong.
+            json_schema_extra={"pattern": SUBREDDITS_PATTERN},
             description=f"Comma-separated subreddit names, at most {MAX_SUBREDDITS}; "
             "default: the configured IDEAS_SUBREDDITS.",
             examples=["recipes,easyrecipes"],
@@ -40,16 +46,17 @@ async def chosen_subreddits(
     if subreddits is None:
         return None
     names: list[str] = []
-    for raw in subreddits.split(","):
-        name = raw.strip()
+    parts = subreddits.split(",")
+    if len(parts) > MAX_SUBREDDITS:
+        raise InvalidSubredditsError(f"at most {MAX_SUBREDDITS} subreddits per request")
+    for raw in parts:
+        name = raw.strip(_SPACE)
         if not is_valid_subreddit(name):
             raise InvalidSubredditsError(
                 f"{name!r} is not a subreddit name (2-21 letters, digits or underscores)"
             )
         if name.lower() not in (known.lower() for known in names):
             names.append(name)
-    if len(names) > MAX_SUBREDDITS:
-        raise InvalidSubredditsError(f"at most {MAX_SUBREDDITS} subreddits per request")
     return tuple(names)
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Response, status
 from recipe_api.ideas.dependencies import ChosenSubreddits, IdeasDep, PostLimit
 from recipe_api.ideas.schemas import IdeasFailure, IdeaSource, IdeasOut, TutorialIdeas
 from recipe_api.ideas.service import SourceResult
+from recipe_api.responses import validation_or_rule_error
 
 router = APIRouter(tags=["ideas"])
 
@@ -71,9 +72,9 @@ async def fetch_ideas_async(ideas: IdeasDep) -> Response:
 
 
 @router.get("/api/v1/recipes/ideas/", response_model=None, responses=_TUTORIAL_RESPONSES)
-def fetch_ideas(ideas: IdeasDep) -> Response:
+async def fetch_ideas(ideas: IdeasDep) -> Response:
     """The same, one subreddit after another: the baseline that shows what async buys."""
-    return _tutorial_answer(ideas.top_posts_sequential())
+    return _tutorial_answer(await ideas.top_posts_sequential())
 
 
 @router.get(
@@ -82,6 +83,7 @@ def fetch_ideas(ideas: IdeasDep) -> Response:
     responses={
         200: {"headers": _HEADERS_DOC},
         502: {"model": IdeasOut, "description": "Every source failed; each says why"},
+        **validation_or_rule_error("Invalid limit, or a subreddit list that breaks a rule"),
     },
 )
 async def list_ideas(

@@ -15,9 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-import anyio.from_thread
-import httpx
-
+from recipe_api import observability
 from recipe_api.ideas.cache import (
     STALE_COPY_SECONDS,
     ListingCache,
@@ -26,20 +24,13 @@ from recipe_api.ideas.cache import (
     SingleFlight,
 )
 from recipe_api.ideas.client import (
-    CookielessAsyncClient,
-    CookielessClient,
     Listing,
     Post,
-    RateLimits,
     RedditClient,
-    RedditConfig,
-    SyncRedditClient,
-    TokenStore,
     UpstreamError,
-    client_options,
     is_valid_subreddit,
+    open_session,
 )
-from recipe_api.ideas.transport import PooledTransport
 from recipe_api.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,13 +43,6 @@ SourceStatus = Literal["ok", "stale", "error"]
 # 64 concurrent clients x 3 sources are 192 requests in flight on HTTP/1.1;
 # below that, requests queue for a connection and the latency doubles.
 MAX_UPSTREAM_CONNECTIONS = 256
-KEEPALIVE_EXPIRY = 30.0
-# The sequential endpoint runs in anyio's threadpool (40 threads): one
-# connection per thread is enough.
-SYNC_UPSTREAM_LIMITS = httpx.Limits(
-    max_connections=48, max_keepalive_connections=48, keepalive_expiry=KEEPALIVE_EXPIRY
-)
-CONNECT_TIMEOUT = 2.0
 # A slow cache must not eat the whole deadline: past this share of it, a read is a
 # miss and a write is skipped.
 CACHE_TIME_SHARE = 0.25
@@ -84,13 +68,9 @@ def _ok(name: str, listing: Listing, *, from_cache: bool) -> SourceResult:
 
 def _failed(name: str, message: str, copy: Listing | None) -> SourceResult:
     if copy is not None:
+        observability.cache_lookups(stale=1)
         return SourceResult(name, "stale", copy.posts, message, copy.fetched_at, True)
     return SourceResult(name, "error", (), message)
-
-
-def _unexpected(name: str, exc: BaseException) -> str:
-    log.error("ideas: r/%s failed unexpectedly", name, exc_info=exc)
-    return f"r/{name} failed unexpectedly ({type(exc).__name__})"
 
 
 def configured_subreddits(names: Sequence[str]) -> tuple[str, ...]:
@@ -109,13 +89,17 @@ def configured_subreddits(names: Sequence[str]) -> tuple[str, ...]:
 
 
 class IdeasService:
-    """A worker's recipe ideas: the configured sources, the deadline, the cache."""
+    """A worker's recipe ideas: the configured sources, the deadline, the cache.
+
+    The public API (the web pages use it too): ``top_posts`` and
+    ``top_posts_sequential``, both ``async``, each a list of
+    :class:`SourceResult` in the order asked.
+    """
 
     def __init__(
         self,
         *,
         client: RedditClient,
-        sync_client: SyncRedditClient,
         cache: ListingCache | None,
         subreddits: tuple[str, ...],
         limit: int,
@@ -128,64 +112,101 @@ class IdeasService:
         self.deadline = deadline
         self.cache_ttl = cache_ttl
         self._client = client
-        self._sync_client = sync_client
         self._cache = cache
         self._flights = SingleFlight()
         self._key_suffix = key_suffix
         self._error_hold = min(ERROR_HOLD_SECONDS, cache_ttl)
         self._recent_errors: dict[str, tuple[float, UpstreamError]] = {}
 
-    def _key(self, subreddit: str, limit: int) -> str:
-        return f"top:day:{subreddit.lower()}:{limit}{self._key_suffix}"
-
-    def _is_fresh(self, copy: Listing | None, now: float) -> bool:
-        return copy is not None and now - copy.fetched_at < self.cache_ttl
-
     async def top_posts(
         self, subreddits: Sequence[str] | None = None, limit: int | None = None
     ) -> list[SourceResult]:
         """Every source concurrently; the answer comes within ``deadline`` seconds."""
+        give_up_at = time.monotonic() + self.deadline  # the cache's time counts too
+        names, limit, keys, copies, results = await self._start(subreddits, limit)
+        waiting = {self._fetch(names[i], keys[i], limit): i for i, r in enumerate(results) if not r}
+        if waiting:
+            await self._settle(waiting, give_up_at, names, copies, results)
+        return [result for result in results if result is not None]
+
+    async def top_posts_sequential(
+        self, subreddits: Sequence[str] | None = None, limit: int | None = None
+    ) -> list[SourceResult]:
+        """One source after another: the baseline the concurrent answer beats.
+
+        Same client, cache and deadline; it takes the sum of the latencies, which
+        is what it exists to show. Sources the deadline leaves no time for are
+        reported, not asked.
+        """
+        give_up_at = time.monotonic() + self.deadline  # the cache's time counts too
+        names, limit, keys, copies, results = await self._start(subreddits, limit)
+        for i, name in enumerate(names):
+            if results[i] is not None:
+                continue
+            if time.monotonic() >= give_up_at:
+                message = f"r/{name} was not fetched: the {self.deadline:.1f} s deadline had passed"
+                results[i] = _failed(name, message, copies[i])
+                continue
+            await self._settle(
+                {self._fetch(name, keys[i], limit): i}, give_up_at, names, copies, results
+            )
+        return [result for result in results if result is not None]
+
+    async def _start(
+        self, subreddits: Sequence[str] | None, limit: int | None
+    ) -> tuple[tuple[str, ...], int, list[str], list[Listing | None], list[SourceResult | None]]:
+        """The names and limit asked, their cache keys and copies, and the fresh copies' results."""
         names = tuple(subreddits) if subreddits else self.subreddits
         limit = limit or self.limit
-        loop = asyncio.get_running_loop()
-        give_up_at = loop.time() + self.deadline
-        keys = [self._key(name, limit) for name in names]
+        keys = [f"top:day:{name.lower()}:{limit}{self._key_suffix}" for name in names]
         copies = await self._read_cache(keys)
-
         now = time.time()
-        results: list[SourceResult | None] = [None] * len(names)
-        waiting: dict[asyncio.Future[Listing], int] = {}
-        for i, name in enumerate(names):
-            copy = copies[i]
-            if copy is not None and self._is_fresh(copy, now):
-                results[i] = _ok(name, copy, from_cache=True)
-            else:
-                waiting[self._fetch(name, keys[i], limit)] = i
-        if waiting:
-            timeout = max(0.0, give_up_at - loop.time())
-            try:
-                done, late = await asyncio.wait(waiting, timeout=timeout)
-            except asyncio.CancelledError:
-                # The client went away: its own calls go too (shared ones carry on).
-                for future in waiting:
-                    future.cancel()
-                raise
-            for future in late:
+        results: list[SourceResult | None] = [
+            _ok(name, copy, from_cache=True)
+            if copy is not None and now - copy.fetched_at < self.cache_ttl
+            else None
+            for name, copy in zip(names, copies, strict=True)
+        ]
+        if self._cache is not None:
+            hits = sum(result is not None for result in results)
+            observability.cache_lookups(hits=hits, misses=len(results) - hits)
+        return names, limit, keys, copies, results
+
+    async def _settle(
+        self,
+        waiting: dict[asyncio.Future[Listing], int],
+        give_up_at: float,
+        names: Sequence[str],
+        copies: list[Listing | None],
+        results: list[SourceResult | None],
+    ) -> None:
+        """Waits for the calls until ``give_up_at``, then fills in each one's result."""
+        try:
+            done, late = await asyncio.wait(
+                waiting, timeout=max(0.0, give_up_at - time.monotonic())
+            )
+        except asyncio.CancelledError:
+            # The client went away: its own calls go too (shared ones carry on).
+            for future in waiting:
                 future.cancel()
-            for future, i in waiting.items():
-                name = names[i]
-                if future not in done:
-                    message = f"r/{name} timed out after {self.deadline:.1f} s"
-                    results[i] = _failed(name, message, copies[i])
-                    continue
-                exc = future.exception()
-                if exc is None:
-                    results[i] = _ok(name, future.result(), from_cache=False)
-                elif isinstance(exc, UpstreamError):
-                    results[i] = _failed(name, exc.message, copies[i])
-                else:
-                    results[i] = _failed(name, _unexpected(name, exc), copies[i])
-        return [result for result in results if result is not None]
+            raise
+        for future in late:
+            future.cancel()
+        for future, i in waiting.items():
+            name = names[i]
+            if future not in done:
+                results[i] = _failed(name, self._timed_out(name).message, copies[i])
+            elif (exc := future.exception()) is None:
+                results[i] = _ok(name, future.result(), from_cache=False)
+            elif isinstance(exc, UpstreamError):
+                results[i] = _failed(name, exc.message, copies[i])
+            else:
+                log.error("ideas: r/%s failed unexpectedly", name, exc_info=exc)
+                message = f"r/{name} failed unexpectedly ({type(exc).__name__})"
+                results[i] = _failed(name, message, copies[i])
+
+    def _timed_out(self, name: str) -> UpstreamError:
+        return UpstreamError(f"r/{name} timed out after {self.deadline:.1f} s", "timeout")
 
     async def _read_cache(self, keys: list[str]) -> list[Listing | None]:
         if self._cache is None:
@@ -197,15 +218,6 @@ class IdeasService:
         except TimeoutError:
             log.warning("ideas cache: no answer within %.2f s, fetching from reddit", budget)
             return [None] * len(keys)
-
-    async def _write_cache(self, key: str, listing: Listing) -> None:
-        assert self._cache is not None
-        budget = self.deadline * CACHE_TIME_SHARE
-        try:
-            async with asyncio.timeout(budget):
-                await self._cache.set(key, listing)
-        except TimeoutError:
-            log.warning("ideas cache: no answer within %.2f s, copy not kept", budget)
 
     def _fetch(self, name: str, key: str, limit: int) -> asyncio.Future[Listing]:
         if self._cache is None:
@@ -221,53 +233,22 @@ class IdeasService:
                 raise held[1]
             del self._recent_errors[key]
         try:
-            listing = await self._client.fetch_top(name, limit)
-        except UpstreamError as error:
+            # A shared call has no waiter to cancel it: it gives up at the deadline itself.
+            async with asyncio.timeout(self.deadline):
+                listing = await self._client.fetch_top(name, limit)
+        except (UpstreamError, TimeoutError) as exc:
+            error = exc if isinstance(exc, UpstreamError) else self._timed_out(name)
             if len(self._recent_errors) >= MAX_HELD_ERRORS:
                 self._recent_errors.clear()
             self._recent_errors[key] = (time.monotonic() + self._error_hold, error)
-            raise
-        await self._write_cache(key, listing)
+            raise error from None
+        budget = self.deadline * CACHE_TIME_SHARE
+        try:
+            async with asyncio.timeout(budget):
+                await self._cache.set(key, listing)
+        except TimeoutError:
+            log.warning("ideas cache: no answer within %.2f s, copy not kept", budget)
         return listing
-
-    def top_posts_sequential(
-        self, subreddits: Sequence[str] | None = None, limit: int | None = None
-    ) -> list[SourceResult]:
-        """One source after another, blocking: the baseline the concurrent answer beats.
-
-        Call it from a thread anyio started (FastAPI's threadpool): the cache
-        is reached on the event loop, the upstream calls stay in this thread.
-        """
-        names = tuple(subreddits) if subreddits else self.subreddits
-        limit = limit or self.limit
-        started = time.monotonic()
-        keys = [self._key(name, limit) for name in names]
-        copies: list[Listing | None] = (
-            anyio.from_thread.run(self._read_cache, keys) if self._cache else [None] * len(keys)
-        )
-        results: list[SourceResult] = []
-        for i, name in enumerate(names):
-            copy = copies[i]
-            if copy is not None and self._is_fresh(copy, time.time()):
-                results.append(_ok(name, copy, from_cache=True))
-                continue
-            left = self.deadline - (time.monotonic() - started)
-            if left <= 0:
-                message = f"r/{name} was not fetched: the {self.deadline:.1f} s deadline had passed"
-                results.append(_failed(name, message, copy))
-                continue
-            try:
-                listing = self._sync_client.fetch_top(name, limit, timeout=left)
-            except UpstreamError as error:
-                results.append(_failed(name, error.message, copy))
-                continue
-            except Exception as exc:
-                results.append(_failed(name, _unexpected(name, exc), copy))
-                continue
-            if self._cache is not None:
-                anyio.from_thread.run(self._write_cache, keys[i], listing)
-            results.append(_ok(name, listing, from_cache=False))
-        return results
 
     async def aclose(self) -> None:
         await self._flights.cancel_all()
@@ -286,37 +267,22 @@ def build_cache(settings: Settings, redis: aioredis.Redis | None) -> ListingCach
 async def open_ideas(
     settings: Settings, redis: aioredis.Redis | None
 ) -> AsyncIterator[IdeasService]:
-    """The worker's ideas service with its two shared HTTP clients, closed on exit.
+    """The worker's ideas service with its one HTTP session, closed on exit.
 
     ``redis`` belongs to the caller, which closes it.
     """
-    config = RedditConfig.from_settings(settings)
     subreddits = configured_subreddits(settings.ideas_subreddits)
-    deadline = settings.ideas_deadline
-    timeout = httpx.Timeout(deadline, connect=min(CONNECT_TIMEOUT, deadline))
-    rate_limits = RateLimits()
-    tokens = TokenStore()
-    options = client_options(config)
-    transport = PooledTransport(
-        max_connections=MAX_UPSTREAM_CONNECTIONS, keepalive_expiry=KEEPALIVE_EXPIRY
-    )
-    async with CookielessAsyncClient(transport=transport, timeout=timeout, **options) as http:
-        with CookielessClient(timeout=timeout, limits=SYNC_UPSTREAM_LIMITS, **options) as sync_http:
-            service = IdeasService(
-                client=RedditClient(
-                    http, config, timeout=deadline, rate_limits=rate_limits, tokens=tokens
-                ),
-                sync_client=SyncRedditClient(
-                    sync_http, config, rate_limits=rate_limits, tokens=tokens
-                ),
-                cache=build_cache(settings, redis),
-                subreddits=subreddits,
-                limit=settings.ideas_limit,
-                deadline=deadline,
-                cache_ttl=settings.ideas_cache_ttl,
-                key_suffix=f":{int(config.include_stickied)}{int(config.include_over_18)}",
-            )
-            try:
-                yield service
-            finally:
-                await service.aclose()
+    async with open_session(settings, max_connections=MAX_UPSTREAM_CONNECTIONS) as session:
+        service = IdeasService(
+            client=RedditClient(session, settings, known_subreddits=subreddits),
+            cache=build_cache(settings, redis),
+            subreddits=subreddits,
+            limit=settings.ideas_limit,
+            deadline=settings.ideas_deadline,
+            cache_ttl=settings.ideas_cache_ttl,
+            key_suffix=f":{int(settings.ideas_include_stickied)}{int(settings.ideas_include_over_18)}",
+        )
+        try:
+            yield service
+        finally:
+            await service.aclose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, func
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, func
 
 from recipe_api.db.base import UTCDateTime, created_at_column, metadata
 
@@ -11,7 +11,9 @@ recipe_table = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("label", String(256), nullable=False),
-    Column("url", String(2048), nullable=False),
+    # No length: the API bounds what is sent (2048), and its normalised form
+    # (a slash added, punycode, percent-escapes) may be longer.
+    Column("url", Text, nullable=False),
     Column("source", String(256), nullable=False),
     Column(
         "submitter_id",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from recipe_api.db.engine import Database
+from recipe_api.db.engine import Database, idempotent
 from recipe_api.errors import InvalidReferenceError, NotFoundError, PermissionDeniedError
 from recipe_api.recipes import repository
 from recipe_api.recipes.schemas import (
@@ -29,6 +29,7 @@ def _not_found(recipe_id: int) -> NotFoundError:
     return NotFoundError(f"Recipe with ID {recipe_id} not found")
 
 
+@idempotent
 def _get(connection: Connection, recipe_id: int) -> RecipeOut | None:
     recipe = repository.get_recipe(connection, recipe_id)
     return None if recipe is None else RecipeOut.model_validate(recipe)
@@ -41,6 +42,7 @@ async def get_recipe(db: Database, recipe_id: int) -> RecipeOut:
     return recipe
 
 
+@idempotent
 def _detail(connection: Connection, recipe_id: int) -> RecipeDetail | None:
     row = repository.get_recipe_with_submitter(connection, recipe_id)
     return None if row is None else RecipeDetail.model_validate(row)
@@ -54,6 +56,7 @@ async def get_recipe_detail(db: Database, recipe_id: int) -> RecipeDetail:
     return recipe
 
 
+@idempotent
 def _page(connection: Connection, skip: int, limit: int) -> Page[RecipeOut]:
     items, total = repository.list_recipes(connection, skip=skip, limit=limit)
     return Page[RecipeOut].model_validate(
@@ -65,6 +68,7 @@ async def list_recipes(db: Database, *, skip: int, limit: int) -> Page[RecipeOut
     return await db.run(_page, skip, limit)
 
 
+@idempotent
 def _by_submitter(
     connection: Connection, submitter_id: int, skip: int, limit: int
 ) -> Page[RecipeOut]:
@@ -82,6 +86,7 @@ async def list_recipes_by_submitter(
     return await db.run(_by_submitter, submitter_id, skip, limit)
 
 
+@idempotent
 def _window(
     connection: Connection, older_than: int | None, newer_than: int | None, limit: int
 ) -> RecipeWindow:
@@ -111,6 +116,7 @@ async def latest_recipes(
     return await db.run(_window, older_than, newer_than, limit)
 
 
+@idempotent
 def _search(connection: Connection, keyword: str | None, limit: int) -> RecipeSearchResults:
     found = repository.search_recipes(connection, keyword, limit=limit)
     # One validation for the whole answer rather than one per row.
@@ -152,6 +158,7 @@ def ensure_may_change(recipe: RecipeOut, user: UserOut) -> None:
         raise PermissionDeniedError("Only the recipe's submitter or a superuser may change it")
 
 
+@idempotent
 def _changeable(connection: Connection, recipe_id: int, user: UserOut) -> RecipeOut:
     """The recipe ``user`` may change; checked in the caller's unit of work, beside its write."""
     recipe = _get(connection, recipe_id)

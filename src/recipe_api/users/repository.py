@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select
 
+from recipe_api.db.engine import idempotent
 from recipe_api.users.emails import normalize_email
 from recipe_api.users.models import user_table
 
@@ -19,10 +20,12 @@ _BY_ID = select(user_table).where(_c.id == bindparam("user_id"))
 _BY_EMAIL = select(user_table).where(_c.email == bindparam("email"))
 
 
+@idempotent
 def get_user(connection: Connection, user_id: int) -> RowMapping | None:
     return connection.execute(_BY_ID, {"user_id": user_id}).mappings().first()
 
 
+@idempotent
 def get_user_by_email(connection: Connection, email: str) -> RowMapping | None:
     return connection.execute(_BY_EMAIL, {"email": normalize_email(email)}).mappings().first()
 
@@ -58,6 +61,10 @@ def set_password_hash(connection: Connection, user_id: int, hashed_password: str
 
 def delete_user(connection: Connection, user_id: int) -> bool:
     return connection.execute(delete(user_table).where(_c.id == user_id)).rowcount > 0
+
+
+def set_superuser(connection: Connection, user_id: int) -> None:
+    connection.execute(user_table.update().where(_c.id == user_id).values(is_superuser=True))
 
 
 def set_new_password(

@@ -1,4 +1,4 @@
-"""Puts the website on the app: its routes, error pages, CSRF check and static files."""
+"""Puts the website on the app: its routes, error pages, static files and CSRF check."""
 
 from __future__ import annotations
 
@@ -20,12 +20,17 @@ for area in (pages, accounts, passwords, my_recipes, ideas, docs):
     router.include_router(area.router)
 
 
-def add_website(app: FastAPI, settings: Settings, *, secret: str) -> None:
+def add_website(app: FastAPI) -> None:
+    """The pages and the error handlers, which answer both faces (HTML or JSON)."""
     app.add_exception_handler(AppError, app_error)
     app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(LoginRequired, login_required)
-    app.add_middleware(CsrfMiddleware, secret=secret, secure=settings.environment == "production")
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount(docs.ASSETS_URL, StaticFiles(directory=docs.ASSETS_DIR), name="docs-assets")
+
+
+def add_csrf(app: FastAPI, settings: Settings, *, secret: str) -> None:
+    """The CSRF check; main.py places it in the middleware order (inside the body limit)."""
+    app.add_middleware(CsrfMiddleware, secret=secret, secure=settings.environment == "production")
