@@ -14,6 +14,10 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from sqlalchemy import Connection, select
+
+from recipe_api.db.engine import Database
+from recipe_api.email.models import email_outbox_table
 
 LINK = re.compile(r"https?://\S+")
 
@@ -81,3 +85,13 @@ async def eventually(check: Callable[[], Any], within: float = 10.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"not within {within} s")
         await asyncio.sleep(0.05)
+
+
+def outbox_rows(db: Database) -> list[dict[str, Any]]:
+    """Every row of the outbox, oldest first."""
+
+    def rows(connection: Connection) -> list[dict[str, Any]]:
+        statement = select(email_outbox_table).order_by(email_outbox_table.c.id)
+        return [dict(row) for row in connection.execute(statement).mappings()]
+
+    return db.run_sync(rows)

@@ -6,14 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import Connection, select, update
+from sqlalchemy import select, update
 
 from recipe_api.auth import sessions
 from recipe_api.auth.models import account_token_table
 from recipe_api.db.engine import Database
-from recipe_api.email.models import email_outbox_table
 from tests.conftest import MakeAccount, login
-from tests.email.smtp import Mailbox, eventually, html_of, link_in, text_of, token_in
+from tests.email.smtp import Mailbox, eventually, html_of, link_in, outbox_rows, text_of, token_in
 
 PASSWORD = "long enough password"
 NEW_PASSWORD = "a brand new password"
@@ -34,14 +33,6 @@ async def _bearer(client: httpx.AsyncClient, email: str, password: str) -> dict[
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def _outbox(db: Database) -> list[dict[str, object]]:
-    def rows(connection: Connection) -> list[dict[str, object]]:
-        statement = select(email_outbox_table).order_by(email_outbox_table.c.id)
-        return [dict(row) for row in connection.execute(statement).mappings()]
-
-    return db.run_sync(rows)
-
-
 async def test_signup_emails_a_link_that_verifies_once(
     mailbox: Mailbox, client: httpx.AsyncClient, db: Database
 ) -> None:
@@ -55,7 +46,7 @@ async def test_signup_emails_a_link_that_verifies_once(
     assert link in html_of(message) and "&lt;Ada&gt;" in html_of(message)
     assert "Hello <Ada>" in text_of(message)
     # Sent: the row keeps no body, so the live token is not left in the database.
-    (row,) = _outbox(db)
+    (row,) = outbox_rows(db)
     assert (row["status"], row["text_body"], row["attempts"]) == ("sent", "", 1)
 
     headers = await _bearer(client, "ada@example.com", PASSWORD)  # unverified may log in
@@ -97,13 +88,8 @@ async def test_reset_answers_alike_for_known_and_unknown_emails(
     assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
     assert known.status_code == 202
     # The requests did the same work: one outbox row each, composed by the sender later.
-    rows = await eventually(
-        lambda: (
-            [r for r in _outbox(db) if r["kind"] == "password_reset" and r["status"] != "pending"]
-            if len([r for r in _outbox(db) if r["status"] == "pending"]) == 0
-            else None
-        )
-    )
+    await eventually(lambda: all(r["status"] != "pending" for r in outbox_rows(db)))
+    rows = [r for r in outbox_rows(db) if r["kind"] == "password_reset"]
     assert {(r["recipient"], r["status"]) for r in rows} == {
         ("known@example.com", "sent"),
         ("nobody@example.com", "dropped"),

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Connection, select
 
 from recipe_api import cli
 from recipe_api.auth import service
@@ -20,22 +19,13 @@ from recipe_api.auth.security import Passwords
 from recipe_api.db.engine import Database
 from recipe_api.email import repository
 from recipe_api.email.messages import Message
-from recipe_api.email.models import email_outbox_table
 from recipe_api.email.outbox import OutboxSender, SenderOptions
 from recipe_api.email.sender import SmtpTransport
 from recipe_api.settings import Settings, get_settings
 from tests.conftest import serving
-from tests.email.smtp import Mailbox, eventually, smtp_server
+from tests.email.smtp import Mailbox, eventually, outbox_rows, smtp_server
 
 N_SIGNUPS = 50
-
-
-def _rows(db: Database) -> list[dict[str, object]]:
-    def rows(connection: Connection) -> list[dict[str, object]]:
-        statement = select(email_outbox_table).order_by(email_outbox_table.c.id)
-        return [dict(row) for row in connection.execute(statement).mappings()]
-
-    return db.run_sync(rows)
 
 
 async def test_smtp_down_then_up_delivers_exactly_once(
@@ -46,10 +36,10 @@ async def test_smtp_down_then_up_delivers_exactly_once(
     )
     assert response.status_code == 201
     # Nobody listens on the port yet: the sender fails, and tries again.
-    (row,) = await eventually(lambda: [r for r in _rows(db) if int(r["attempts"]) >= 2])
+    (row,) = await eventually(lambda: [r for r in outbox_rows(db) if int(r["attempts"]) >= 2])
     assert row["status"] == "pending" and "Connect" in str(row["last_error"])
     with smtp_server(smtp_port) as mailbox:
-        await eventually(lambda: _rows(db)[0]["status"] == "sent")
+        await eventually(lambda: outbox_rows(db)[0]["status"] == "sent")
         await asyncio.sleep(0.3)  # time for a duplicate, were there one
         assert len(mailbox.to("early@example.com")) == 1
 
@@ -85,10 +75,10 @@ async def test_bounded_tries_then_failed_listed_and_retried_from_the_command(
         sender = _sender(db, settings, max_attempts=3)
         for _ in range(20):
             await sender.run_once()
-            if _rows(db)[0]["status"] == "failed":
+            if outbox_rows(db)[0]["status"] == "failed":
                 break
             await asyncio.sleep(0.03)
-        (row,) = _rows(db)
+        (row,) = outbox_rows(db)
         assert row["attempts"] == 3
 
         monkeypatch.chdir(tmp_path)
@@ -103,11 +93,11 @@ async def test_bounded_tries_then_failed_listed_and_retried_from_the_command(
             assert "1 failed email(s) due again" in capsys.readouterr().out
         finally:
             get_settings.cache_clear()
-        assert (_rows(db)[0]["status"], _rows(db)[0]["attempts"]) == ("pending", 0)
+        assert (outbox_rows(db)[0]["status"], outbox_rows(db)[0]["attempts"]) == ("pending", 0)
         with smtp_server(smtp_port) as mailbox:
             assert await sender.run_once() == 1
             assert [m["Subject"] for m in mailbox.to("far@example.com")] == ["Hello"]
-        assert _rows(db)[0]["status"] == "sent"
+        assert outbox_rows(db)[0]["status"] == "sent"
     finally:
         await db.aclose()
 
@@ -141,7 +131,7 @@ async def test_two_senders_deliver_every_signups_email_exactly_once(
                 await sender.stop()
         recipients = sorted(str(m["To"]) for m in mailbox.messages)
         assert recipients == sorted(f"cook{i}@example.com" for i in range(N_SIGNUPS))
-        rows = _rows(first)
+        rows = outbox_rows(first)
         assert {(r["status"], r["attempts"]) for r in rows} == {("sent", 1)}
         # Both took part: the exactly-once above is not one sender doing everything.
         assert sum(delivered) == N_SIGNUPS and min(delivered) > 0, delivered
@@ -198,16 +188,16 @@ async def test_a_worker_killed_after_the_signup_delivers_after_the_restart(
                 )
             assert response.status_code == 201
             # No SMTP server yet: the email is still owed when the worker dies.
-            await eventually(lambda: int(_rows(db)[0]["attempts"]) >= 1)
+            await eventually(lambda: int(outbox_rows(db)[0]["attempts"]) >= 1)
             os.kill(first.process.pid, signal.SIGKILL)
             first.process.wait(10)
-        assert _rows(db)[0]["status"] == "pending"
+        assert outbox_rows(db)[0]["status"] == "pending"
         with smtp_server(smtp_port) as mailbox, serving(["--no-migrate"], env, tmp_path):
             (message,) = await eventually(lambda: mailbox.to("kept@example.com"), within=15)
             assert "verify-email?token=" in str(message.get_body(("plain",)))
             await asyncio.sleep(0.3)
             assert len(mailbox.to("kept@example.com")) == 1
-        assert _rows(db)[0]["status"] == "sent"
+        assert outbox_rows(db)[0]["status"] == "sent"
     finally:
         await db.aclose()
 
