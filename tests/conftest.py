@@ -127,8 +127,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         signup_max_per_client=10_000,
         reddit_base_url="http://127.0.0.1:9",
         reddit_oauth_url="http://127.0.0.1:9",
-        # No SMTP server: emails go to a folder of the test's own.
+        # No SMTP server: emails go to a folder of the test's own. No sender either,
+        # so no background query interleaves with a test's own; tests of email turn it on.
         email_outbox_dir=tmp_path / "outbox",
+        outbox_sender=False,
     )
 
 

@@ -28,6 +28,7 @@ def settings(settings: Settings, smtp_port: int) -> Settings:
             "outbox_poll_seconds": 0.1,
             "outbox_retry_seconds": 0.1,
             "outbox_max_attempts": 50,
+            "outbox_sender": True,
         }
     )
 
