@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint format bench fake-reddit clean stack-up stack-down stack-check
+.PHONY: install run test lint format bench bench-profile fake-reddit clean stack-up stack-down stack-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,15 @@ format: install
 	$(VENV)/bin/ruff check --fix src tests bench
 	$(VENV)/bin/ruff format src tests bench
 
-## Throughput and latency tables (recipes, then recipe ideas against the emulator)
+## Throughput and latency tables (recipes, then recipe ideas against the emulator).
+## The first run also builds bench/.tutorial-venv, the tutorial's own pinned stack
+## (rebuilt when bench/tutorial_part9/requirements.txt changes; skipped, with a note, if it cannot be built).
 bench: install
 	$(PY) bench/run.py
+
+## Where one worker's time goes on the hot paths (py-spy samples under load)
+bench-profile: install
+	$(PY) bench/profile_hotpaths.py
 
 ## A reddit emulator on :9009 with 200 ms latency, for `make run` without reddit
 fake-reddit: install

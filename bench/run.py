@@ -1,8 +1,11 @@
 """``make bench``: the recipe endpoints, the ideas fan-out and a signup burst.
 
-Every figure comes from this one run, measured side by side on this machine:
-the bare FastAPI endpoint (a constant dict) and the tutorial's app give the
-yardsticks, Recipe API is measured between them on the same seeded SQLite file.
+Every figure comes from this one run, measured side by side on this machine.
+The yardsticks: the tutorial's part-9 app on its own pinned stack (its own
+virtualenv, see pinned_venv.py), the same app re-written on today's stack, a
+bare FastAPI endpoint (a constant dict) on both stacks, and on PostgreSQL a
+raw asyncpg read behind a bare ASGI callable. Recipe API is measured between
+them on the same seeded SQLite file (and PostgreSQL database).
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -29,21 +34,49 @@ PATHS = {
     "recipe page": "/recipes/1",
     "search page": "/search?q=chicken",
 }
+# The tutorial has no recipe or search page: those rows compare with bare only.
 TUTORIAL_PATHS = ["read", "search", "home"]
+
+
+ROWS = 1000
+WORDS = ["Chicken", "Beef", "Tofu", "Lentil", "Mushroom", "Salmon", "Pork", "Squash"]
+DISHES = ["Curry", "Stew", "Pie", "Salad", "Soup", "Roast", "Tacos", "Risotto"]
 
 
 def _load(port: int, path: str, concurrency: int, seconds: float) -> LoadResult:
     return asyncio.run(run_load("127.0.0.1", port, path, concurrency=concurrency, duration=seconds))
 
 
-def _prepare(url: str) -> None:
+def _prepare(url: str, rows: int = ROWS) -> None:
+    """Migrate, seed, and add recipes up to ``rows`` (the same data for every app)."""
+    from sqlalchemy import func, insert, select
+
     from recipe_api.db import migrate
     from recipe_api.db.engine import Database
     from recipe_api.db.seed import seed
+    from recipe_api.recipes.models import recipe_table
+    from recipe_api.users.models import user_table
 
     migrate.upgrade(url)
     db = Database.from_url(url)
     db.run_sync(seed, superuser_email="admin@recipeapi.com", hashed_password=None)
+
+    def fill(connection: Any) -> None:
+        have = connection.execute(select(func.count()).select_from(recipe_table)).scalar_one()
+        submitter = connection.execute(select(user_table.c.id)).scalars().first()
+        more = [
+            {
+                "label": f"{WORDS[n % len(WORDS)]} {DISHES[n // len(WORDS) % len(DISHES)]} {n}",
+                "source": "Bench Kitchen",
+                "url": f"https://example.com/recipes/{n}",
+                "submitter_id": submitter,
+            }
+            for n in range(have, rows)
+        ]
+        if more:
+            connection.execute(insert(recipe_table), more)
+
+    db.run_sync(fill)
     db.dispose()
 
 
@@ -66,6 +99,30 @@ def _postgres_database(server_url: str) -> Iterator[str]:
             connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+@dataclass
+class App:
+    name: str
+    argv: list[str]
+    paths: list[str]
+    database_url: str
+    pythonpath: str
+    port: int = 0
+
+
+def _median(runs: list[LoadResult]) -> LoadResult:
+    return sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
+
+
+TUTORIAL = "tutorial, its code on its pins"
+REWRITE = "tutorial re-written on today's stack"
+BARE = "bare FastAPI (today)"
+BARE_PINNED = "bare FastAPI 0.68 (pins)"
+OURS = "Recipe API"
+OURS_BASELINE = "Recipe API, baseline"
+OURS_PG = "Recipe API on PG"
+ASYNCPG = "raw asyncpg ASGI"
+
+
 def recipes_bench(
     concurrency: int,
     seconds: float,
@@ -78,72 +135,132 @@ def recipes_bench(
     Interleaving rounds and taking the median per row keeps a burst of noise
     on this shared machine from landing on one server only.
     """
+    from pinned_venv import APP_DIR, tutorial_python
+
     workdir = Path(tempfile.mkdtemp(prefix="recipe-bench-"))
     sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
     _prepare(sqlite_url)
+    bench_dir = str(ROOT / "bench")
     cli = [sys.executable, "-m", "recipe_api.cli", "serve", "--no-access-log", "--port"]
-    apps: list[tuple[str, list[str], list[str], str]] = [
-        ("bare FastAPI", uvicorn_argv("tutorial_app:bare", free_port()), ["read"], sqlite_url),
-        ("tutorial app", uvicorn_argv("tutorial_app:app", free_port()), TUTORIAL_PATHS, sqlite_url),
-        ("Recipe API", [*cli, str(free_port())], list(PATHS), sqlite_url),
+    apps: list[App] = [
+        App(BARE, uvicorn_argv("tutorial_modern_app:bare", 0), ["read"], "", bench_dir)
+    ]
+    pinned = tutorial_python()
+    if pinned is not None:
+        pinned_argv = [str(pinned), *uvicorn_argv("app.main:app", 0)[1:]]
+        apps.append(App(TUTORIAL, pinned_argv, TUTORIAL_PATHS, sqlite_url, str(APP_DIR)))
+        bare_argv = [str(pinned), *uvicorn_argv("bare:bare", 0)[1:]]
+        apps.append(App(BARE_PINNED, bare_argv, ["read"], "", str(APP_DIR)))
+    apps += [
+        App(
+            REWRITE,
+            uvicorn_argv("tutorial_modern_app:app", 0),
+            TUTORIAL_PATHS,
+            sqlite_url,
+            bench_dir,
+        ),
+        App(OURS, [*cli, "0"], list(PATHS), sqlite_url, bench_dir),
     ]
     if baseline is not None:
-        apps.append(("Recipe API, baseline", [*cli, str(free_port())], ["read"], sqlite_url))
+        # The other checkout's src/ first on the path, so its recipe_api is the one served.
+        source = os.pathsep.join([str(baseline), bench_dir])
+        apps.append(App(OURS_BASELINE, [*cli, "0"], ["read"], sqlite_url, source))
     with contextlib.ExitStack() as stack:
         if postgres:
             pg_url = stack.enter_context(_postgres_database(postgres))
             _prepare(pg_url)
-            pg_paths = ["read", "search", "recipe page", "search page"]
-            apps.append(("Recipe API on PG", [*cli, str(free_port())], pg_paths, pg_url))
+            apps.append(App(OURS_PG, [*cli, "0"], list(PATHS), pg_url, bench_dir))
+            apps.append(
+                App(ASYNCPG, uvicorn_argv("asyncpg_app:app", 0), ["read"], pg_url, bench_dir)
+            )
         processes = {}
-        for name, argv, _paths, url in apps:
-            port = int(argv[argv.index("--port") + 1])
-            source = [str(baseline)] if baseline is not None and "baseline" in name else []
+        for app in apps:
+            app.port = free_port()
+            app.argv[app.argv.index("--port") + 1] = str(app.port)
             env = {
-                "DATABASE_URL": url,
+                "DATABASE_URL": app.database_url or sqlite_url,
                 "LOG_LEVEL": "WARNING",
                 # Metrics and request ids on, as they would be in production.
                 "METRICS_ENABLED": "true",
                 "PYTHONPATH": os.pathsep.join(
-                    filter(None, [*source, str(ROOT / "bench"), os.environ.get("PYTHONPATH")])
+                    filter(None, [app.pythonpath, os.environ.get("PYTHONPATH")])
                 ),
             }
-            processes[name] = (port, stack.enter_context(server(argv, port, env, PATHS["read"])))
+            processes[app.name] = stack.enter_context(
+                server(app.argv, app.port, env, PATHS["read"])
+            )
         results: dict[tuple[str, str], list[LoadResult]] = {}
-        for name, _argv, paths, _url in apps:
-            for what in paths:
-                _load(processes[name][0], PATHS[what], concurrency, 1.0)  # warm-up
+        for app in apps:
+            for what in app.paths:
+                _load(app.port, PATHS[what], concurrency, 1.0)  # warm-up
         for _ in range(rounds):
-            for name, _argv, paths, _url in apps:
-                for what in paths:
-                    result = _load(processes[name][0], PATHS[what], concurrency, seconds)
-                    results.setdefault((name, what), []).append(result)
-        memory = {name: rss_mb(process.pid) for name, (_port, process) in processes.items()}
+            for app in apps:
+                for what in app.paths:
+                    result = _load(app.port, PATHS[what], concurrency, seconds)
+                    results.setdefault((app.name, what), []).append(result)
+        memory = {name: rss_mb(process.pid) for name, process in processes.items()}
 
-    def median_run(runs: list[LoadResult]) -> LoadResult:
-        return sorted(runs, key=lambda r: r.rps)[len(runs) // 2]
-
-    print(
-        f"\n## Recipes: one worker each, {concurrency} concurrent clients, "
-        f"median of {rounds} interleaved {seconds:.0f} s runs per row\n"
-    )
-    print("| app | path | req/s | p50 ms | p99 ms | vs tutorial | vs bare | non-2xx |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
     figures: dict[str, float] = {}
-    bare = median_run(results[("bare FastAPI", "read")]).rps
-    for (name, what), runs in results.items():
-        run = median_run(runs)
-        # The tutorial has no recipe or search page: those rows compare with bare only.
-        tutorial_runs = results.get(("tutorial app", what))
+    median = {key: _median(runs) for key, runs in results.items()}
+    for (name, what), run in median.items():
+        figures[f"{name}:{what}"] = run.rps
+
+    def ratio(name: str, what: str, versus: str, vs_what: str | None = None) -> str:
+        mine, theirs = median.get((name, what)), median.get((versus, vs_what or what))
+        if mine is None or theirs is None or theirs.rps == 0:
+            return ""
+        return f"{mine.rps / theirs.rps:.2f}x"
+
+    def line(name: str, what: str, *ratios: str) -> None:
+        run = median[(name, what)]
         bad = sum(n for status, n in run.statuses.items() if status >= 300) + run.errors
-        vs_tutorial = ""
-        if tutorial_runs and name != "tutorial app":
-            vs_tutorial = f"{run.rps / median_run(tutorial_runs).rps:.2f}x"
+        cells = " | ".join(ratios)
         print(
             f"| {name} | {what} | {run.rps:,.0f} | {run.median * 1000:.2f} | "
-            f"{run.percentile(99) * 1000:.2f} | {vs_tutorial} | {run.rps / bare:.2f} | {bad} |"
+            f"{run.percentile(99) * 1000:.2f} | {cells} | {bad} |"
         )
-        figures[f"{name}:{what}"] = run.rps
+
+    print(
+        f"\n## Recipes on SQLite ({ROWS:,} rows): one worker each, {concurrency} concurrent "
+        f"clients, median of {rounds} interleaved {seconds:.0f} s runs per row\n"
+    )
+    if pinned is None:
+        print("(the tutorial's pinned virtualenv could not be built: its rows are missing)\n")
+    print(
+        "| app | path | req/s | p50 ms | p99 ms | vs tutorial on its pins "
+        "| vs tutorial re-written | of bare FastAPI | non-2xx |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for app in apps:
+        if app.name in (OURS_PG, ASYNCPG):
+            continue
+        for what in app.paths:
+            line(
+                app.name,
+                what,
+                "" if app.name == TUTORIAL else ratio(app.name, what, TUTORIAL),
+                "" if app.name == REWRITE else ratio(app.name, what, REWRITE),
+                ratio(app.name, what, BARE, "read").rstrip("x"),
+            )
+    if postgres:
+        print(
+            f"\n## Recipes on PostgreSQL ({ROWS:,} rows), the same run: Recipe API beside "
+            "a raw asyncpg read of the same row\n"
+        )
+        print(
+            "| app | path | req/s | p50 ms | p99 ms | of raw asyncpg read | of bare FastAPI "
+            "| vs ours on SQLite | non-2xx |"
+        )
+        print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for name in (ASYNCPG, OURS_PG):
+            for what in next(app.paths for app in apps if app.name == name):
+                line(
+                    name,
+                    what,
+                    ratio(name, what, ASYNCPG, "read").rstrip("x"),
+                    ratio(name, what, BARE, "read").rstrip("x"),
+                    ratio(name, what, OURS) if name == OURS_PG else "",
+                )
     print()
     for name, mb in memory.items():
         print(f"- {name}: worker RSS after the runs {mb:.0f} MB")
