@@ -95,9 +95,14 @@ def _empty_tables(url: str) -> None:
         with db.engine.begin() as connection:
             if db.backend == "postgresql":
                 connection.execute(
-                    text('TRUNCATE web_session, recipe, "user" RESTART IDENTITY CASCADE')
+                    text(
+                        "TRUNCATE email_outbox, account_token, web_session, recipe, "
+                        '"user" RESTART IDENTITY CASCADE'
+                    )
                 )
             else:
+                connection.execute(text("DELETE FROM email_outbox"))
+                connection.execute(text("DELETE FROM account_token"))
                 connection.execute(text("DELETE FROM web_session"))
                 connection.execute(text("DELETE FROM recipe"))
                 connection.execute(text('DELETE FROM "user"'))
@@ -122,6 +127,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         signup_max_per_client=10_000,
         reddit_base_url="http://127.0.0.1:9",
         reddit_oauth_url="http://127.0.0.1:9",
+        # No SMTP server: emails go to a folder of the test's own. No sender either,
+        # so no background query interleaves with a test's own; tests of email turn it on.
+        email_outbox_dir=tmp_path / "outbox",
+        outbox_sender=False,
     )
 
 

@@ -202,18 +202,17 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     script = ScriptDirectory.from_config(migrate.alembic_config(empty_database))
     # Newest first; one head, so the branches' migrations were put in one line:
     # the website's sessions (0004) come after the URL as text (0003), the
-    # recipe details (0005) after both.
-    assert [rev.revision for rev in script.walk_revisions()] == [
-        "0005",
-        "0004",
-        "0003",
-        "0002",
-        "0001",
-    ]
+    # recipe details (0005) after both, the email outbox (0006) last.
+    revisions = [rev.revision for rev in script.walk_revisions()]
+    assert revisions == ["0006", "0005", "0004", "0003", "0002", "0001"]
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0005"
+    assert migrate.current_revision(empty_database) == "0006"
+    migrate.downgrade(empty_database, "0005")
+    assert {"email_outbox", "account_token"}.isdisjoint(_tables(empty_database))
+    assert "recipe_count" in _tables(empty_database)
     migrate.downgrade(empty_database, "0004")
     assert "recipe_count" not in _tables(empty_database)
+    assert "web_session" in _tables(empty_database)
     migrate.downgrade(empty_database, "0003")
     assert migrate.current_revision(empty_database) == "0003"
     assert "web_session" not in _tables(empty_database)
@@ -227,6 +226,8 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0005"
-    assert "web_session" in _tables(empty_database)
+    assert migrate.current_revision(empty_database) == "0006"
+    assert {"web_session", "email_outbox", "account_token", "recipe_count"} <= _tables(
+        empty_database
+    )
     assert _url_column_type(empty_database) == "TEXT"

@@ -227,6 +227,35 @@ def _seed(settings: Settings, demo: int = 0) -> None:
         print(f"Seed: generated password for {email}: {password}")
 
 
+def _outbox(settings: Settings, args: argparse.Namespace) -> None:
+    from datetime import UTC, datetime
+
+    from recipe_api.db.engine import Database
+    from recipe_api.email import repository
+
+    db = Database.from_url(settings.database_url)
+    try:
+        if args.outbox_command == "list":
+            counts = db.run_sync(repository.count_by_status)
+            print(", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "empty")
+            status = None if args.status == "all" else args.status
+            for row in db.run_sync(repository.list_emails, status=status, limit=args.limit):
+                print(
+                    f"{row['id']:>6}  {row['status']:<8} tries {row['attempts']:<3} "
+                    f"{row['kind']:<15} {row['recipient']}  "
+                    f"{row['created_at']:%Y-%m-%d %H:%M:%S}"
+                    + (f"  last error: {row['last_error']}" if row["last_error"] else "")
+                )
+        else:
+            ids = args.ids or None
+            if ids is None and not args.all:
+                sys.exit("recipe-api outbox retry: give the ids of failed emails, or --all")
+            count = db.run_sync(repository.retry_failed, ids, datetime.now(UTC))
+            print(f"{count} failed email(s) due again; the running service sends them.")
+    finally:
+        db.dispose()
+
+
 def _seed_demo(db: Database, superuser_email: str, count: int) -> None:
     import time
 
@@ -355,6 +384,20 @@ def build_parser() -> argparse.ArgumentParser:
         user_command = user_commands.add_parser(name, help=help_text)
         user_command.add_argument("email")
 
+    outbox = commands.add_parser("outbox", help="the emails the service sends")
+    outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
+    listing = outbox_commands.add_parser("list", help="counts by status, then the newest emails")
+    listing.add_argument(
+        "--status",
+        choices=["all", "pending", "sent", "failed", "dropped"],
+        default="failed",
+        help="which emails to list (default: failed)",
+    )
+    listing.add_argument("--limit", type=int, default=50)
+    retry = outbox_commands.add_parser("retry", help="make failed emails due again")
+    retry.add_argument("ids", nargs="*", type=int, help="ids from `outbox list`")
+    retry.add_argument("--all", action="store_true", help="every failed email")
+
     fake = commands.add_parser("fake-reddit", help="serve a reddit emulator for demos and tests")
     fake.add_argument("--host", default="127.0.0.1")
     fake.add_argument("--port", type=int, default=9009)
@@ -383,6 +426,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             _with_database(settings, lambda: _downgrade(settings, args.revision))
         else:
             _with_database(settings, lambda: _seed(settings, args.demo))
+    elif args.command == "outbox":
+        _with_database(settings, lambda: _outbox(settings, args))
     elif args.command == "users":
         try:
             if args.users_command == "set-password":

@@ -68,6 +68,24 @@ class ServiceBusyError(AppError):
         self.retry_after = retry_after
 
 
+class InvalidTokenError(AppError):
+    """An emailed link's token that is unknown, used, expired or for another purpose."""
+
+    status_code = 400
+
+    def __init__(self, detail: str = "This link is invalid or has expired") -> None:
+        super().__init__(detail)
+
+
+class WrongPasswordError(AppError):
+    """The current password given to change it does not match."""
+
+    status_code = 400
+
+    def __init__(self, detail: str = "The current password is wrong") -> None:
+        super().__init__(detail)
+
+
 class QueryTimeoutError(AppError):
     """A query ran past its time limit and was stopped (a pathological search)."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -14,8 +15,17 @@ from fastapi.middleware.cors import CORSMiddleware
 from recipe_api import __version__, health, index, observability
 from recipe_api.auth.router import router as auth_router
 from recipe_api.auth.security import Passwords, Tokens, load_secret_key
-from recipe_api.auth.throttle import Limit, LoginThrottle, SignupThrottle, attempt_counter
+from recipe_api.auth.service import PASSWORD_RESET, AccountMail, password_reset_composer
+from recipe_api.auth.throttle import (
+    Limit,
+    LoginThrottle,
+    ResetThrottle,
+    SignupThrottle,
+    attempt_counter,
+)
 from recipe_api.db.engine import Database
+from recipe_api.email.outbox import OutboxSender, SenderOptions, message_domain
+from recipe_api.email.sender import transport_from_settings
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
 from recipe_api.methods import HttpMethodsMiddleware
@@ -39,7 +49,7 @@ log = logging.getLogger(__name__)
 
 def _throttles(
     settings: Settings, redis: aioredis.Redis | None
-) -> tuple[LoginThrottle, SignupThrottle]:
+) -> tuple[LoginThrottle, SignupThrottle, ResetThrottle]:
     counter = attempt_counter(redis, prefix="recipe-api:attempts")
     window = settings.login_window_seconds
     login = LoginThrottle(
@@ -51,7 +61,31 @@ def _throttles(
         counter,
         per_client=Limit(settings.signup_max_per_client, settings.signup_window_seconds),
     )
-    return login, signup
+    reset_window = settings.reset_window_seconds
+    reset = ResetThrottle(
+        counter,
+        per_email=Limit(settings.reset_max_per_email, reset_window),
+        per_client=Limit(settings.reset_max_per_client, reset_window),
+    )
+    return login, signup, reset
+
+
+def _open_outbox(settings: Settings, db: Database) -> tuple[AccountMail, OutboxSender]:
+    """The account emails' settings and this worker's sender, which they nudge."""
+    mail = AccountMail(
+        base_url=settings.public_base_url,
+        verify_lifetime=timedelta(hours=settings.verify_token_hours),
+        reset_lifetime=timedelta(minutes=settings.reset_token_minutes),
+    )
+    sender = OutboxSender(
+        db,
+        transport_from_settings(settings),
+        sender=settings.email_from,
+        options=SenderOptions.from_settings(settings),
+        composers={PASSWORD_RESET: password_reset_composer(mail)},
+        domain=message_domain(settings.public_base_url),
+    )
+    return replace(mail, notify=sender.wake), sender
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -78,7 +112,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.redis = redis
             app.state.tokens = tokens
             app.state.passwords = Passwords.from_settings(settings)
-            app.state.login_throttle, app.state.signup_throttle = _throttles(settings, redis)
+            (
+                app.state.login_throttle,
+                app.state.signup_throttle,
+                app.state.reset_throttle,
+            ) = _throttles(settings, redis)
+            app.state.account_mail, app.state.outbox_sender = _open_outbox(settings, db)
+            if settings.outbox_sender:
+                app.state.outbox_sender.start()
+                stack.push_async_callback(app.state.outbox_sender.stop)
             app.state.ideas = await stack.enter_async_context(open_ideas(settings, redis))
             app.state.importer = await stack.enter_async_context(
                 open_importer(

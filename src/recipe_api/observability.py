@@ -84,6 +84,11 @@ CACHE_LOOKUPS = Counter(
 LOGIN_THROTTLED = Counter(
     "recipe_api_login_throttled", "Logins refused with 429 by the failure throttle"
 )
+EMAILS = Counter(
+    "recipe_api_emails",
+    "Outbox deliveries: sent, retry (a try failed, due again), failed (gave up), dropped",
+    ["outcome"],
+)
 DB_POOL_IN_USE = Gauge(
     "recipe_api_db_pool_connections_in_use",
     "Database connections checked out of the pools, summed over live workers",
@@ -110,6 +115,11 @@ def cache_lookups(*, hits: int = 0, misses: int = 0, stale: int = 0) -> None:
     for result, count in (("hit", hits), ("miss", misses), ("stale", stale)):
         if count:
             CACHE_LOOKUPS.labels(result).inc(count)
+
+
+def email_outcome(outcome: str) -> None:
+    """Call where the outbox sender settles a try: sent, retry, failed or dropped."""
+    EMAILS.labels(outcome).inc()
 
 
 def login_throttled() -> None:

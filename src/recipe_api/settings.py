@@ -68,6 +68,31 @@ class Settings(BaseSettings):
     hash_wait_seconds: float = Field(default=5.0, gt=0, le=60)
     session_days: int = Field(default=14, ge=1, le=365, description="website log-in lifetime")
 
+    # Email (see the email package). Without SMTP_HOST, emails are written to
+    # EMAIL_OUTBOX_DIR and their links logged: everything works offline.
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8001", description="where the links in emails point"
+    )
+    email_from: str = "Recipe API <no-reply@recipeapi.com>"
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: bool = Field(default=False, description="TLS from the first byte (port 465)")
+    smtp_starttls: bool = Field(default=True, description="upgrade with STARTTLS if offered")
+    smtp_timeout: float = Field(default=10.0, gt=0, le=120)
+    email_outbox_dir: Path = Path("outbox")
+    outbox_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    outbox_retry_seconds: float = Field(default=10.0, gt=0, description="first back-off")
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    outbox_lease_seconds: float = Field(default=120.0, gt=0, description="a claim's lifetime")
+    outbox_sender: bool = Field(default=True, description="run the sender in each worker")
+    verify_token_hours: int = Field(default=48, ge=1, le=24 * 30)
+    reset_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    reset_max_per_email: int = Field(default=3, ge=1, description="per email, per window")
+    reset_max_per_client: int = Field(default=20, ge=1, description="per address, per window")
+    reset_window_seconds: int = Field(default=3600, ge=1)
+
     # Origins a separate frontend is served from; empty: no CORS headers at all.
     cors_origins: Annotated[list[str], NoDecode] = []
 

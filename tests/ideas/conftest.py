@@ -80,6 +80,8 @@ def ideas_settings(tmp_path: Path, reddit_url: str, **overrides: Any) -> Setting
         "ideas_subreddits": SUBREDDITS,
         "ideas_deadline": DEADLINE,
         "ideas_cache_ttl": 0,
+        # The ideas apps' database is never migrated: no email outbox to send from.
+        "outbox_sender": False,
         **overrides,
     }
     return Settings(_env_file=None, **values)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import TYPE_CHECKING
 
+from tests.email.smtp import Mailbox, eventually, link_in
+
 if TYPE_CHECKING:
     from playwright.async_api import Page
 
@@ -42,3 +44,12 @@ async def add_recipe(page: Page, base: str, label: str, url: str, source: str = 
     await page.get_by_role("button", name="Add recipe").click()
     await page.wait_for_url("**/recipes/*?saved=1")
     return int(page.url.rsplit("/", 1)[1].split("?")[0])
+
+
+async def emailed_path(mailbox: Mailbox, to: str, subject_part: str, within: float = 10) -> str:
+    """The path and query of the link in the newest email to ``to`` whose subject has the words."""
+    found = await eventually(
+        lambda: [m for m in mailbox.to(to) if subject_part in str(m["Subject"])], within=within
+    )
+    link = link_in(found[-1])
+    return "/" + link.split("://", 1)[1].split("/", 1)[1]

@@ -19,7 +19,8 @@ import psycopg
 import pytest
 
 from recipe_api.db.engine import normalize_url
-from tests.conftest import LiveServer, serving, skip_or_fail
+from tests.conftest import LiveServer, free_port, serving, skip_or_fail
+from tests.email.smtp import Mailbox, smtp_server
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
@@ -74,7 +75,15 @@ async def page(context: BrowserContext) -> Page:
     return await context.new_page()
 
 
-def _site_env(workdir: Path, database_url: str) -> dict[str, str]:
+@pytest.fixture(scope="session")
+def site_mailbox() -> Iterator[tuple[int, Mailbox]]:
+    """The SMTP server the served sites send to (aiosmtpd on a free port), and what it got."""
+    port = free_port()
+    with smtp_server(port) as mailbox:
+        yield port, mailbox
+
+
+def _site_env(workdir: Path, database_url: str, smtp_port: int) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -92,6 +101,10 @@ def _site_env(workdir: Path, database_url: str) -> dict[str, str]:
         "REDDIT_BASE_URL": "http://127.0.0.1:9",
         "REDDIT_OAUTH_URL": "http://127.0.0.1:9",
         "IDEAS_DEADLINE": "1",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_STARTTLS": "false",
+        "OUTBOX_POLL_SECONDS": "0.5",
     }
     for name in ("REDIS_URL", "ENVIRONMENT", "SECRET_KEY", "CORS_ORIGINS"):
         env.pop(name, None)
@@ -121,7 +134,9 @@ def _scratch_postgres() -> Iterator[str]:
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    site_mailbox: tuple[int, Mailbox],
 ) -> Iterator[LiveServer]:
     """The website served by ``recipe-api serve``, once per backend for the session."""
     workdir = tmp_path_factory.mktemp(f"site-{request.param}")
@@ -130,4 +145,4 @@ def site(
             url = f"sqlite:///{workdir / 'site.db'}"
         else:
             url = stack.enter_context(_scratch_postgres())
-        yield stack.enter_context(serving([], _site_env(workdir, url), workdir))
+        yield stack.enter_context(serving([], _site_env(workdir, url, site_mailbox[0]), workdir))

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.conftest import LiveServer
-from tests.web.browsing import PASSWORD, add_recipe, log_in, new_email, sign_up
+from tests.email.smtp import Mailbox
+from tests.web.browsing import PASSWORD, add_recipe, emailed_path, log_in, new_email, sign_up
 from tests.web.conftest import DESKTOP, PHONE
 
 if TYPE_CHECKING:
@@ -27,6 +28,9 @@ LOGGED_OUT = [
     "/signup",
     "/ideas",
     "/no/such/page",
+    "/forgot-password",
+    "/verify-email?token=made-up",
+    "/reset-password?token=made-up",
 ]
 LOGGED_IN = [
     "/",
@@ -37,6 +41,8 @@ LOGGED_IN = [
     "/recipes/{id}/delete",
     "/recipes/1/edit",
     "/my-recipes?deleted=1",
+    "/account/password",
+    "/account/password?changed=1",
 ]
 
 
@@ -57,9 +63,13 @@ async def _check(page: Page, url: str, found: dict[str, list[str]]) -> None:
 
 @pytest.mark.parametrize(("scheme", "viewport"), [("light", DESKTOP), ("dark", PHONE)])
 async def test_every_page_has_no_axe_violations(
-    site: LiveServer, browser: Browser, scheme: str, viewport: dict[str, int]
+    site: LiveServer,
+    browser: Browser,
+    scheme: str,
+    viewport: dict[str, int],
+    site_mailbox: tuple[int, Mailbox],
 ) -> None:
-    base = site.url
+    base, (_, mailbox) = site.url, site_mailbox
     context = await browser.new_context(
         color_scheme=scheme,  # type: ignore[arg-type]
         viewport=viewport,  # type: ignore[arg-type]
@@ -82,6 +92,18 @@ async def test_every_page_has_no_axe_violations(
         email = new_email()
         await sign_up(page, base, email)
         await _check_current(page, "login after sign-up", found)
+        await _check(page, base + await emailed_path(mailbox, email, "Welcome"), found)
+        await page.get_by_role("button", name="Confirm my email").click()
+        await _check_current(page, "email confirmed", found)
+        await page.goto(base + "/forgot-password")
+        await page.get_by_role("button", name="Send me a link").click()
+        await _check_current(page, "forgot password with an error", found)
+        await page.get_by_label("Email").fill(email)
+        await page.get_by_role("button", name="Send me a link").click()
+        await _check_current(page, "reset link sent", found)
+        await _check(page, base + await emailed_path(mailbox, email, "Reset"), found)
+        await page.get_by_role("button", name="Set new password").click()
+        await _check_current(page, "new password with an error", found)
         await log_in(page, base, email)
         recipe_id = await add_recipe(page, base, "Axe-checked stew", "https://example.com/s")
         await _check_current(page, "recipe just saved", found)
@@ -90,6 +112,9 @@ async def test_every_page_has_no_axe_violations(
         await page.goto(base + "/my-recipes/new")
         await page.get_by_role("button", name="Add recipe").click()
         await _check_current(page, "add recipe with errors", found)
+        await page.goto(base + "/account/password")
+        await page.get_by_role("button", name="Change password").click()
+        await _check_current(page, "change password with errors", found)
     finally:
         await context.close()
     assert found == {}

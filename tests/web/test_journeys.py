@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from tests.conftest import LiveServer
-from tests.web.browsing import PASSWORD, add_recipe, log_in, new_email, sign_up
+from tests.email.smtp import Mailbox
+from tests.web.browsing import PASSWORD, add_recipe, emailed_path, log_in, new_email, sign_up
 from tests.web.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, LOGIN_MAX_FAILURES, PHONE
 
 if TYPE_CHECKING:
@@ -225,3 +226,36 @@ async def test_unknown_pages_get_the_sites_404(site: LiveServer, page: Page) -> 
     assert await page.get_by_role("heading", level=1).inner_text() == "Page not found"
     await page.get_by_role("link", name="Go to the home page").click()
     assert page.url == site.url + "/"
+
+
+async def test_forgot_password_journey_through_the_emailed_link(
+    site: LiveServer, page: Page, site_mailbox: tuple[int, Mailbox]
+) -> None:
+    base, email = site.url, new_email("forgetful")
+    _, mailbox = site_mailbox
+    await sign_up(page, base, email)
+    welcome = await emailed_path(mailbox, email, "Welcome")
+    assert welcome.startswith("/verify-email?token=")
+
+    await page.goto(base + "/login")
+    await page.get_by_role("link", name="Forgot password?").click()
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_role("button", name="Send me a link").click()
+    assert "If an account has this email" in await page.get_by_role("status").inner_text()
+
+    reset = await emailed_path(mailbox, email, "Reset")
+    await page.goto(base + reset)
+    await page.get_by_label("New password").fill("my new kitchen password")
+    await page.get_by_role("button", name="Set new password").click()
+    await page.wait_for_url("**/login?password_reset=1")
+    assert "Password changed" in await page.get_by_role("status").inner_text()
+
+    # The old password no longer works; the new one does.
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Log in").click()
+    assert await page.get_by_role("alert").inner_text() == "Wrong email or password."
+    await log_in(page, base, email, "my new kitchen password")
+    # The link worked once.
+    await page.goto(base + reset)
+    assert "invalid or has expired" in await page.get_by_role("alert").inner_text()

@@ -9,7 +9,8 @@ from fastapi.security import OAuth2PasswordBearer
 
 from recipe_api.auth import service
 from recipe_api.auth.security import Passwords, Tokens
-from recipe_api.auth.throttle import LoginThrottle, SignupThrottle
+from recipe_api.auth.service import AccountMail
+from recipe_api.auth.throttle import LoginThrottle, ResetThrottle, SignupThrottle
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.users.schemas import UserOut
 
@@ -47,6 +48,16 @@ async def get_signup_throttle(request: Request) -> SignupThrottle:
     return throttle
 
 
+async def get_reset_throttle(request: Request) -> ResetThrottle:
+    throttle: ResetThrottle = request.app.state.reset_throttle
+    return throttle
+
+
+async def get_account_mail(request: Request) -> AccountMail:
+    mail: AccountMail = request.app.state.account_mail
+    return mail
+
+
 def client_address(request: Request) -> str:
     """The address throttling counts (the proxy's client with ``--proxy-headers``)."""
     return request.client.host if request.client else "unknown"
@@ -56,6 +67,8 @@ TokensDep = Annotated[Tokens, Depends(get_tokens)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 SignupThrottleDep = Annotated[SignupThrottle, Depends(get_signup_throttle)]
+ResetThrottleDep = Annotated[ResetThrottle, Depends(get_reset_throttle)]
+AccountMailDep = Annotated[AccountMail, Depends(get_account_mail)]
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
@@ -64,10 +77,11 @@ async def current_user(
 ) -> UserOut:
     if not token:
         raise unauthorized()
-    user_id = tokens.user_id(token)
-    if user_id is None:
+    subject = tokens.subject(token)
+    if subject is None:
         raise unauthorized("Invalid or expired token")
-    user = await service.user_by_id(db, user_id)
+    # A token issued before the user's last password change is refused.
+    user = await service.user_for_token(db, *subject)
     if user is None:
         raise unauthorized("Invalid or expired token")
     return user

@@ -24,3 +24,24 @@ web_session_table = Table(
     created_at_column(),
     Column("expires_at", UTCDateTime(), nullable=False),
 )
+
+VERIFY_EMAIL = "verify"
+RESET_PASSWORD = "reset"
+
+# Tokens emailed to a user (verify the address, reset the password). As with
+# sessions, only the SHA-256 of the token is kept; using one deletes its row.
+account_token_table = Table(
+    "account_token",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column(
+        "user_id",
+        Integer,
+        ForeignKey("user.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("purpose", String(16), nullable=False),
+    created_at_column(),
+    Column("expires_at", UTCDateTime(), nullable=False),
+)

@@ -28,3 +28,34 @@ class SignupIn(BaseModel):
 class Token(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
+
+
+class VerifyEmailIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
+
+
+class PasswordResetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email = Field(examples=["cook@example.com"])
+
+
+class PasswordResetConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: Annotated[Text, StringConstraints(min_length=1, max_length=64)]
+    new_password: Password
+
+
+class ChangePasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Any length: a wrong current password is a 400, not a hint about the rules.
+    current_password: Annotated[Text, StringConstraints(max_length=1024)]
+    new_password: Password
+
+
+class Accepted(BaseModel):
+    detail: str

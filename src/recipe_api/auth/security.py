@@ -116,11 +116,18 @@ class Tokens:
 
     def issue(self, user_id: int) -> str:
         now = datetime.now(UTC)
-        claims = {"sub": str(user_id), "iat": now, "exp": now + self.lifetime}
+        # ``iat`` to the microsecond (a NumericDate may have a fraction): a token
+        # issued a moment after a password change is not mistaken for an older one.
+        claims = {"sub": str(user_id), "iat": now.timestamp(), "exp": now + self.lifetime}
         return jwt.encode(claims, self.secret_key, algorithm=ALGORITHM)
 
     def user_id(self, token: str) -> int | None:
         """The user id a valid token names; None for any token that is not valid."""
+        found = self.subject(token)
+        return None if found is None else found[0]
+
+    def subject(self, token: str) -> tuple[int, float | None] | None:
+        """``(user id, issued at)`` of a valid token; None for any token that is not valid."""
         try:
             claims = jwt.decode(
                 token, self.secret_key, algorithms=[ALGORITHM], options={"require": ["sub", "exp"]}
@@ -133,7 +140,10 @@ class Tokens:
         if not isinstance(subject, str) or not _USER_ID.fullmatch(subject):
             return None
         user_id = int(subject)
-        return user_id if user_id <= MAX_ID else None
+        if user_id > MAX_ID:
+            return None
+        issued = claims.get("iat")
+        return user_id, float(issued) if isinstance(issued, int | float) else None
 
 
 def load_secret_key(settings: Settings) -> str:

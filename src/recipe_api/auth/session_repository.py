@@ -37,3 +37,11 @@ def delete_session(connection: Connection, session_id: str) -> None:
 
 def delete_expired_sessions(connection: Connection, user_id: int, now: datetime) -> None:
     connection.execute(delete(web_session_table).where(_s.user_id == user_id, _s.expires_at <= now))
+
+
+def delete_user_sessions(connection: Connection, user_id: int, keep: str | None = None) -> None:
+    """Ends every session of the user but ``keep`` (the one changing the password)."""
+    statement = delete(web_session_table).where(_s.user_id == user_id)
+    if keep is not None:
+        statement = statement.where(_s.id != keep)
+    connection.execute(statement)

@@ -21,7 +21,8 @@ TOKEN_BYTES = 32
 MAX_TOKEN_LENGTH = 64
 
 
-def _session_id(token: str) -> str:
+def session_id(token: str) -> str:
+    """What the table keeps of a session token: its SHA-256."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -34,7 +35,7 @@ async def open_session(db: Database, user_id: int, lifetime: timedelta) -> str:
         # The user's expired sessions go at each login, so rows do not pile up.
         repository.delete_expired_sessions(connection, user_id, now)
         repository.add_session(
-            connection, session_id=_session_id(token), user_id=user_id, expires_at=now + lifetime
+            connection, session_id=session_id(token), user_id=user_id, expires_at=now + lifetime
         )
 
     await db.run(store)
@@ -45,10 +46,10 @@ async def session_user(db: Database, token: str) -> UserOut | None:
     """The user of a live session; None for an unknown, ended or expired token."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    row = await db.run(repository.user_of_session, _session_id(token), datetime.now(UTC))
+    row = await db.run(repository.user_of_session, session_id(token), datetime.now(UTC))
     return None if row is None else UserOut.model_validate(row)
 
 
 async def close_session(db: Database, token: str) -> None:
     if token and len(token) <= MAX_TOKEN_LENGTH:
-        await db.run(repository.delete_session, _session_id(token))
+        await db.run(repository.delete_session, session_id(token))

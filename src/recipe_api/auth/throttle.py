@@ -198,3 +198,22 @@ class SignupThrottle:
         except Exception as exc:
             log.warning("Signup throttle unavailable, not throttling: %s", exc)
             return 0
+
+
+class ResetThrottle:
+    """Password-reset requests per client address and per email, answered or not."""
+
+    def __init__(self, counter: AttemptCounter, *, per_email: Limit, per_client: Limit) -> None:
+        self.counter = counter
+        self.per_email = per_email
+        self.per_client = per_client
+
+    async def reserve(self, email: str, client: str) -> int:
+        try:
+            wait = await self.counter.reserve(self.per_client, f"reset-client:{client}")
+            if wait:
+                return wait
+            return await self.counter.reserve(self.per_email, f"reset-email:{email}")
+        except Exception as exc:
+            log.warning("Reset throttle unavailable, not throttling: %s", exc)
+            return 0

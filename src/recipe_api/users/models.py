@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, Integer, String, Table, false
 
-from recipe_api.db.base import created_at_column, metadata
+from recipe_api.db.base import UTCDateTime, created_at_column, metadata
 
 user_table = Table(
     "user",
@@ -20,4 +20,8 @@ user_table = Table(
     Column("is_superuser", Boolean, nullable=False, server_default=false()),
     Column("hashed_password", String(256)),
     created_at_column(),
+    # Set when the owner follows the link of the welcome email.
+    Column("email_verified_at", UTCDateTime()),
+    # Access tokens issued before this are refused (see auth.dependencies).
+    Column("password_changed_at", UTCDateTime()),
 )

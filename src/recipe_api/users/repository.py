@@ -7,6 +7,8 @@ address twice changes nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select
 
 from recipe_api.db.engine import idempotent
@@ -63,3 +65,22 @@ def delete_user(connection: Connection, user_id: int) -> bool:
 
 def set_superuser(connection: Connection, user_id: int) -> None:
     connection.execute(user_table.update().where(_c.id == user_id).values(is_superuser=True))
+
+
+def set_new_password(
+    connection: Connection, user_id: int, hashed_password: str, now: datetime
+) -> None:
+    """A password the owner chose: access tokens issued before ``now`` stop working."""
+    connection.execute(
+        user_table.update()
+        .where(_c.id == user_id)
+        .values(hashed_password=hashed_password, password_changed_at=now)
+    )
+
+
+def mark_email_verified(connection: Connection, user_id: int, now: datetime) -> None:
+    connection.execute(
+        user_table.update()
+        .where(_c.id == user_id, _c.email_verified_at.is_(None))
+        .values(email_verified_at=now)
+    )

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from recipe_api.auth import service as accounts
 from recipe_api.auth import sessions
 from recipe_api.auth.dependencies import (
+    AccountMailDep,
     ClientAddress,
     LoginThrottleDep,
     PasswordsDep,
@@ -57,6 +58,7 @@ async def signup(
     passwords: PasswordsDep,
     throttle: SignupThrottleDep,
     client: ClientAddress,
+    mail: AccountMailDep,
     user: WebUser,
 ) -> HTMLResponse | RedirectResponse:
     values = await read_form(request, SIGNUP_FIELDS)
@@ -66,7 +68,7 @@ async def signup(
         return _signup_again(request, values, errors=field_errors(exc))
     try:
         # The API's signup throttle, per address, applies to the site's form too.
-        await accounts.signup(db, passwords, data, throttle=throttle, client=client)
+        await accounts.signup(db, passwords, data, throttle=throttle, client=client, mail=mail)
     except ConflictError:
         return _signup_again(request, values, errors={"email": "An account with this email exists"})
     except TooManyAttemptsError as exc:
@@ -113,11 +115,14 @@ def _signup_again(
 
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, user: WebUser, next_path: Next = "/") -> HTMLResponse:
-    notice = (
-        "Account created. Log in to start adding recipes."
-        if ("signed_up" in request.query_params)
-        else None
-    )
+    notice = None
+    if "signed_up" in request.query_params:
+        notice = (
+            "Account created. We have sent you an email to confirm your address. "
+            "Log in to start adding recipes."
+        )
+    elif "password_reset" in request.query_params:
+        notice = "Password changed. Log in with your new password."
     return page(
         request, "login.html", values={}, error=None, next=safe_next(next_path), notice=notice
     )

@@ -17,7 +17,15 @@ from recipe_api.web.sessions import COOKIE
 from recipe_api.web.templating import render
 
 FORM_FIELD = "csrftoken"
-ALWAYS_CHECKED = {"/login", "/signup", "/logout"}
+# The forms a visitor without a session posts (and /logout) are checked even without cookies.
+ALWAYS_CHECKED = {
+    "/login",
+    "/signup",
+    "/logout",
+    "/forgot-password",
+    "/reset-password",
+    "/verify-email",
+}
 SESSION_COOKIE = f"{COOKIE}=".encode()
 
 _FAILED_PAGE = render(
@@ -113,7 +121,7 @@ def _reads_without_forms(scope: Scope) -> bool:
     Making and signing a token costs ~90 µs per request; the home, search
     and recipe pages of a visitor who is not logged in have no form that
     posts (the search is a GET), so they skip it. Logged-in pages carry the
-    log-out form, and the login and signup pages their own.
+    log-out form, and the login, signup and password pages their own.
     """
     if scope["method"] not in ("GET", "HEAD") or scope["path"] in ALWAYS_CHECKED:
         return False

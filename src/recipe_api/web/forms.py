@@ -12,6 +12,9 @@ _MESSAGES = {
 }
 _BY_TYPE = {
     ("password", "string_too_short"): "Use at least 8 characters",
+    ("new_password", "string_too_short"): "Use at least 8 characters",
+    ("new_password", "missing"): "Enter a new password",
+    ("current_password", "missing"): "Enter your current password",
     ("label", "string_too_short"): "Give the recipe a name",
 }
 

@@ -1,0 +1,1 @@
+"""Email: the durable outbox, the sender that delivers it, the message templates."""
