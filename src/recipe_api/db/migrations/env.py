@@ -30,6 +30,13 @@ def run_migrations_online() -> None:
     engine = create_db_engine(url)
     try:
         with engine.connect() as connection:
+            if connection.dialect.name == "sqlite":
+                # Batch mode copies a table and drops the old one; with foreign
+                # keys enforced, dropping "user" would cascade-delete every
+                # recipe (a downgrade of 0006 did). The pragma only takes
+                # effect outside a transaction, hence the commit.
+                connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                connection.commit()
             context.configure(
                 connection=connection,
                 target_metadata=target_metadata,
