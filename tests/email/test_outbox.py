@@ -25,7 +25,7 @@ from recipe_api.settings import Settings, get_settings
 from tests.conftest import serving
 from tests.email.smtp import Mailbox, eventually, outbox_rows, smtp_server
 
-N_SIGNUPS = 50
+N_SIGNUPS = 200
 
 
 async def test_smtp_down_then_up_delivers_exactly_once(
