@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -28,34 +29,14 @@ def unauthorized(detail: str = "Not authenticated") -> HTTPException:
     )
 
 
-async def get_tokens(request: Request) -> Tokens:
-    tokens: Tokens = request.app.state.tokens
-    return tokens
+def _from_app_state(name: str) -> Callable[[Request], Awaitable[Any]]:
+    """A dependency that hands out one of the objects the lifespan put on ``app.state``."""
 
+    async def resource(request: Request) -> Any:
+        return getattr(request.app.state, name)
 
-async def get_passwords(request: Request) -> Passwords:
-    passwords: Passwords = request.app.state.passwords
-    return passwords
-
-
-async def get_login_throttle(request: Request) -> LoginThrottle:
-    throttle: LoginThrottle = request.app.state.login_throttle
-    return throttle
-
-
-async def get_signup_throttle(request: Request) -> SignupThrottle:
-    throttle: SignupThrottle = request.app.state.signup_throttle
-    return throttle
-
-
-async def get_reset_throttle(request: Request) -> ResetThrottle:
-    throttle: ResetThrottle = request.app.state.reset_throttle
-    return throttle
-
-
-async def get_account_mail(request: Request) -> AccountMail:
-    mail: AccountMail = request.app.state.account_mail
-    return mail
+    resource.__name__ = f"get_{name}"
+    return resource
 
 
 def client_address(request: Request) -> str:
@@ -63,12 +44,12 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-TokensDep = Annotated[Tokens, Depends(get_tokens)]
-PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
-LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
-SignupThrottleDep = Annotated[SignupThrottle, Depends(get_signup_throttle)]
-ResetThrottleDep = Annotated[ResetThrottle, Depends(get_reset_throttle)]
-AccountMailDep = Annotated[AccountMail, Depends(get_account_mail)]
+TokensDep = Annotated[Tokens, Depends(_from_app_state("tokens"))]
+PasswordsDep = Annotated[Passwords, Depends(_from_app_state("passwords"))]
+LoginThrottleDep = Annotated[LoginThrottle, Depends(_from_app_state("login_throttle"))]
+SignupThrottleDep = Annotated[SignupThrottle, Depends(_from_app_state("signup_throttle"))]
+ResetThrottleDep = Annotated[ResetThrottle, Depends(_from_app_state("reset_throttle"))]
+AccountMailDep = Annotated[AccountMail, Depends(_from_app_state("account_mail"))]
 ClientAddress = Annotated[str, Depends(client_address)]
 
 
