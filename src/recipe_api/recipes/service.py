@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from recipe_api.conditional import etag_of
 from recipe_api.db.engine import Database, idempotent
 from recipe_api.errors import (
     AppError,
@@ -23,6 +24,7 @@ from recipe_api.errors import (
     PermissionDeniedError,
 )
 from recipe_api.recipes import repository
+from recipe_api.recipes.cache import Cached, VersionedCache, recipes_version
 from recipe_api.recipes.importer import Importer, read_recipe
 from recipe_api.recipes.repository import SearchQuery
 from recipe_api.recipes.schemas import (
@@ -194,6 +196,26 @@ async def search_recipes(
     if query.is_empty:
         return await db.run(_search, query, limit)
     return await db.run_bounded(_search, time_limit, query, limit)
+
+
+async def search_answer(
+    db: Database,
+    cache: VersionedCache,
+    query: SearchQuery,
+    *,
+    limit: int,
+    time_limit: float = 1.0,
+) -> Cached:
+    """The search's JSON answer and its ETag, built once per version of the recipes."""
+    version = await db.run(recipes_version)
+    key = ("search", query, limit)
+    found = cache.get(version, key)
+    if found is None:
+        results = await search_recipes(db, query, limit=limit, time_limit=time_limit)
+        body = results.__pydantic_serializer__.to_json(results)
+        found = Cached(body=body, etag=etag_of(body))
+        cache.put(version, key, found)
+    return found
 
 
 def _create(connection: Connection, data: RecipeCreate, user: UserOut) -> RecipeOut:
