@@ -18,23 +18,18 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from recipe_api.db.engine import Database
 
-from recipe_api.db.engine import idempotent
-from recipe_api.recipes.models import recipe_version_table
-
-_VERSION = select(recipe_version_table.c.version).where(recipe_version_table.c.id == 1)
+_VERSION = "SELECT version FROM recipe_version WHERE id = 1"
 
 
-@idempotent
-def recipes_version(connection: Connection) -> int:
+async def recipes_version(db: Database) -> int:
     """The recipes' version: read it before the rows an answer is built from.
 
     A write landing between the two then leaves newer rows under an older
     version, which the next request sees as stale: never the other way round.
     """
-    version: int = connection.execute(_VERSION).scalar_one()
-    return version
+    return int(await db.read_scalar(_VERSION))
 
 
 @dataclass(frozen=True, slots=True)

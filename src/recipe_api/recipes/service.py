@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from recipe_api.conditional import etag_of
-from recipe_api.db.engine import Database, idempotent
+from recipe_api.db.engine import Database, idempotent, single_read
 from recipe_api.errors import (
     AppError,
     InvalidReferenceError,
@@ -51,7 +51,7 @@ def _not_found(recipe_id: int) -> NotFoundError:
     return NotFoundError(f"Recipe with ID {recipe_id} not found")
 
 
-@idempotent
+@single_read
 def _get(connection: Connection, recipe_id: int) -> RecipeOut | None:
     recipe = repository.get_recipe(connection, recipe_id)
     return None if recipe is None else RecipeOut.model_validate(recipe)
@@ -87,7 +87,7 @@ class Cursor:
             raise InvalidCursorError("The cursor is not one this service gave out") from exc
 
 
-@idempotent
+@single_read
 def _detail(connection: Connection, recipe_id: int) -> RecipeDetail | None:
     row = repository.get_recipe_with_submitter(connection, recipe_id)
     return None if row is None else RecipeDetail.model_validate(row)
@@ -152,7 +152,7 @@ async def list_recipes_by_submitter(
     return await db.run(_by_submitter, submitter_id, skip, limit)
 
 
-@idempotent
+@single_read
 def _window(
     connection: Connection, older_than: int | None, newer_than: int | None, limit: int
 ) -> RecipeWindow:
@@ -207,7 +207,7 @@ async def search_answer(
     time_limit: float = 1.0,
 ) -> Cached:
     """The search's JSON answer and its ETag, built once per version of the recipes."""
-    version = await db.run(recipes_version)
+    version = await recipes_version(db)
     key = ("search", query, limit)
     found = cache.get(version, key)
     if found is None:

@@ -43,7 +43,7 @@ async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> 
     if COOKIE not in request.cookies:
         request.state.user = None
         cache: VersionedCache = request.app.state.recipe_answers
-        version = await db.run(recipes_version)
+        version = await recipes_version(db)
         key = ("home", older, newer)
         cached = cache.get(version, key)
         if cached is None:
