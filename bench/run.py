@@ -129,6 +129,7 @@ def recipes_bench(
     rounds: int,
     postgres: str | None,
     baseline: Path | None = None,
+    wanted: list[str] | None = None,
 ) -> dict[str, float]:
     """All servers run at once; each round loads each (server, path) in turn.
 
@@ -189,6 +190,9 @@ def recipes_bench(
             processes[app.name] = stack.enter_context(
                 server(app.argv, app.port, env, PATHS["read"])
             )
+        if wanted is not None:
+            for app in apps:
+                app.paths = [what for what in app.paths if what in wanted or what == "read"]
         results: dict[tuple[str, str], list[LoadResult]] = {}
         for app in apps:
             for what in app.paths:
@@ -276,6 +280,11 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2, help="emulated reddit latency")
     parser.add_argument("--only", choices=["recipes", "ideas", "signup"], default=None)
     parser.add_argument(
+        "--paths",
+        default=",".join(PATHS),
+        help=f"which recipe paths to load, comma-separated (of: {', '.join(PATHS)})",
+    )
+    parser.add_argument(
         "--postgres",
         default=os.environ.get("BENCH_POSTGRES_URL"),
         help="a PostgreSQL server URL: adds Recipe API rows on a scratch database there",
@@ -288,8 +297,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.only in (None, "recipes"):
+        wanted = [path.strip() for path in args.paths.split(",") if path.strip()]
+        unknown = set(wanted) - set(PATHS)
+        if unknown:
+            parser.error(f"unknown paths: {', '.join(sorted(unknown))}")
         recipes = recipes_bench(
-            args.concurrency, args.seconds, args.rounds, args.postgres, args.baseline
+            args.concurrency, args.seconds, args.rounds, args.postgres, args.baseline, wanted
         )
     else:
         recipes = {}

@@ -53,8 +53,9 @@ async def list_my_recipes(
 
 async def get_recipe(recipe_id: RecipeId, request: Request) -> Response:
     # The Database from app.state, not a dependency: one less thing to solve per request.
-    recipe = await service.get_recipe(request.app.state.db, recipe_id)
-    return answer(request, recipe.__pydantic_serializer__.to_json(recipe), JSON)
+    state = request.app.state
+    found = await service.recipe_answer(state.db, state.recipe_answers, recipe_id)
+    return answer(request, found.body, JSON, etag=found.etag)
 
 
 async def search_recipes(
