@@ -200,10 +200,15 @@ def _server_pool(pool_size: int, pool_timeout: float) -> dict[str, Any]:
     instead fails its statement, SQLAlchemy then recycles every connection of
     the pool opened before it, and :meth:`Database.run` runs an idempotent read
     once more on a fresh one (a write answers 503: it may have committed).
+
+    Up to ``2 * pool_size`` connections, all kept once opened: overflow
+    connections (closed at check-in whenever ``pool_size`` are idle) were
+    opened and closed all the time under a steady load of more requests than
+    ``pool_size``, and reads went 35-40 % faster without that (decision 0008).
     """
     return {
-        "pool_size": pool_size,
-        "max_overflow": pool_size,
+        "pool_size": 2 * pool_size,
+        "max_overflow": 0,
         "pool_timeout": pool_timeout,
         "pool_recycle": 1800,
     }
