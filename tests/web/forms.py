@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,7 @@ def csrf_token(page: httpx.Response) -> str:
 
 
 def field_errors(page: httpx.Response) -> dict[str, str]:
-    return dict(_FIELD_ERROR.findall(page.text))
+    return {name: html.unescape(text) for name, text in _FIELD_ERROR.findall(page.text)}
 
 
 async def submit(

@@ -14,6 +14,7 @@ from recipe_api.recipes.schemas import RecipeOut, total_minutes
 _MESSAGES = {
     "email": "Enter an email address like cook@example.com",
     "url": "Enter a full web address starting with http:// or https://",
+    "image_url": "Enter the photo's full web address, starting with http:// or https://",
 }
 _BY_TYPE = {
     ("password", "string_too_short"): "Use at least 8 characters",
