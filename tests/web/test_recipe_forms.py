@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 
 import httpx
@@ -10,7 +9,14 @@ import pytest
 from fastapi import FastAPI
 
 from recipe_api.settings import Settings
-from tests.web.forms import browser_for, field_errors, sign_up_and_log_in, submit
+from tests.web.forms import (
+    browser_for,
+    field_errors,
+    input_value,
+    sign_up_and_log_in,
+    submit,
+    textarea_value,
+)
 
 EMPTY = {
     "label": "",
@@ -52,19 +58,6 @@ async def _add(browser: httpx.AsyncClient, data: dict[str, str]) -> int:
     match = re.fullmatch(r"/recipes/(\d+)\?saved=1", response.headers["location"])
     assert match
     return int(match.group(1))
-
-
-def _textarea(page: httpx.Response, name: str) -> str:
-    pattern = rf'<textarea id="{name}" name="{name}"[^>]*>\n(.*?)</textarea>'
-    match = re.search(pattern, page.text, re.S)
-    assert match, f"no {name} text area"
-    return html.unescape(match.group(1))
-
-
-def _input(page: httpx.Response, name: str) -> str:
-    match = re.search(rf'<input id="{name}" name="{name}" type="\w+" value="([^"]*)"', page.text)
-    assert match, f"no {name} field"
-    return html.unescape(match.group(1))
 
 
 async def test_a_recipe_with_every_detail_is_stored_and_shown(app: FastAPI) -> None:
@@ -152,11 +145,11 @@ async def test_bad_input_keeps_what_was_typed_with_a_message_per_field(app: Fast
             "url": "Enter a full web address starting with http:// or https://",
         }
         # Everything typed is still there, as typed.
-        assert _textarea(bad, "ingredients") == typed["ingredients"]
-        assert _textarea(bad, "instructions") == typed["instructions"]
-        assert _input(bad, "prep_minutes") == "ten"
-        assert _input(bad, "tags") == typed["tags"]
-        assert _input(bad, "url") == "javascript:alert(1)"
+        assert textarea_value(bad, "ingredients") == typed["ingredients"]
+        assert textarea_value(bad, "instructions") == typed["instructions"]
+        assert input_value(bad, "prep_minutes") == "ten"
+        assert input_value(bad, "tags") == typed["tags"]
+        assert input_value(bad, "url") == "javascript:alert(1)"
         assert 'aria-invalid="true"' in bad.text
         mine = await browser.get("/my-recipes")
         assert '<span class="count">0</span>' in mine.text
@@ -181,14 +174,14 @@ async def test_the_edit_form_shows_the_details_and_an_emptied_field_is_cleared(
             {**DAL, "source": "Aunt Meena", "url": "https://example.com/dal", "total_minutes": ""},
         )
         form = await browser.get(f"/recipes/{recipe_id}/edit")
-        assert _textarea(form, "ingredients") == (
+        assert textarea_value(form, "ingredients") == (
             "200 g red lentils\n1 onion, chopped\n2 cloves garlic, minced"
         )
-        assert _textarea(form, "instructions").split("\n")[0] == "Rinse the lentils."
-        assert _input(form, "tags") == "vegan, quick, weeknight dinner"
+        assert textarea_value(form, "instructions").split("\n")[0] == "Rinse the lentils."
+        assert input_value(form, "tags") == "vegan, quick, weeknight dinner"
         # The total was prep plus cook: left empty, so it follows them.
-        assert _input(form, "total_minutes") == ""
-        assert _input(form, "prep_minutes") == "10"
+        assert input_value(form, "total_minutes") == ""
+        assert input_value(form, "prep_minutes") == "10"
 
         changed = {
             **DAL,
@@ -219,9 +212,11 @@ async def test_the_edit_form_shows_the_details_and_an_emptied_field_is_cleared(
             {**DAL, "total_minutes": "120"},
         )
         form = await browser.get(f"/recipes/{recipe_id}/edit")
-        assert _input(form, "total_minutes") == "120"
-        again = {name: _input(form, name) for name in ("label", "prep_minutes", "total_minutes")}
-        again |= {name: _textarea(form, name) for name in ("ingredients", "instructions")}
+        assert input_value(form, "total_minutes") == "120"
+        again = {
+            name: input_value(form, name) for name in ("label", "prep_minutes", "total_minutes")
+        }
+        again |= {name: textarea_value(form, name) for name in ("ingredients", "instructions")}
         await submit(
             browser, f"/recipes/{recipe_id}/edit", f"/recipes/{recipe_id}/edit", {**EMPTY, **again}
         )
@@ -294,7 +289,7 @@ async def test_an_import_that_fails_says_why_beside_the_address(
         assert response.headers["content-type"].startswith("text/html")
         assert field_errors(response) == {"url": message}
         assert "The recipe could not be imported." in response.text
-        assert _input(response, "url") == url
+        assert input_value(response, "url") == url
         assert '<span class="count">0</span>' in (await browser.get("/my-recipes")).text
 
 
