@@ -165,7 +165,9 @@ def recipes_bench(
     if baseline is not None:
         # The other checkout's src/ first on the path, so its recipe_api is the one served.
         source = os.pathsep.join([str(baseline), bench_dir])
-        apps.append(App(OURS_BASELINE, [*cli, "0"], ["read"], sqlite_url, source))
+        # --no-migrate: the file is at this checkout's head, which an older one does not know.
+        baseline_cli = [*cli[:-1], "--no-migrate", "--port", "0"]
+        apps.append(App(OURS_BASELINE, baseline_cli, list(PATHS), sqlite_url, source))
     with contextlib.ExitStack() as stack:
         if postgres:
             pg_url = stack.enter_context(_postgres_database(postgres))
