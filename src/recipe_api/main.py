@@ -176,7 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["X-Process-Time", "Retry-After"],
+            expose_headers=["X-Process-Time", "Retry-After", "ETag"],
         )
     recorder = observability.install(app, settings)
     app.add_middleware(EdgeMiddleware, recorder=recorder, html_error_page=server_error_page())

@@ -4,13 +4,18 @@
   with ``METRICS_ENABLED`` gives every start a fresh ``PROMETHEUS_MULTIPROC_DIR``
   (before any worker imports this module), so ``GET /metrics`` from any worker
   sums the counters of all of them.
-- Request ids come from ``asgi-correlation-id``: a sane ``X-Request-ID`` is
-  kept, anything else is replaced by a generated one, and the answer echoes it.
+- Request ids: a sane ``X-Request-ID`` is kept, anything else is replaced by
+  a generated one, and the answer echoes it (:func:`request_id_of`, called by
+  the edge middleware). The id goes into ``asgi-correlation-id``'s context
+  variable, which its logging filter puts on every log line.
+- :class:`RequestRecorder` counts, times and logs every answer; the edge
+  middleware (``middleware.EdgeMiddleware``) calls it once per request.
 - Logs: :func:`logging_config` is the ``dictConfig`` every worker applies
   (uvicorn's ``log_config``): JSON lines (``python-json-logger``) in
   production, readable text in development, the request id on each line.
 
-The choices and their measurements: docs/decisions/0006-observability.md.
+The choices and their measurements: docs/decisions/0006-observability.md
+(and 0008 for the request id's and metrics' place in the edge middleware).
 """
 
 from __future__ import annotations
