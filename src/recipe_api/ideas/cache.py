@@ -13,10 +13,9 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from redis.exceptions import RedisError
 
 from recipe_api.ideas.client import Listing, Post, UpstreamError
 
@@ -32,13 +31,6 @@ MAX_MEMORY_ENTRIES = 1024
 # Held failures expire on their own; past this many keys a new one is not held.
 MAX_FLIGHTS = 1024
 REDIS_PREFIX = "recipe-api:ideas:"
-
-
-class ListingCache(Protocol):
-    async def get_many(self, keys: Sequence[str]) -> list[Listing | None]:
-        """The stored copy for each key (fresh or not), ``None`` where there is none."""
-
-    async def set(self, key: str, listing: Listing) -> None: ...
 
 
 def encode_listing(listing: Listing) -> bytes:
@@ -75,6 +67,7 @@ class MemoryListingCache:
         self._entries: OrderedDict[str, tuple[float, Listing]] = OrderedDict()
 
     async def get_many(self, keys: Sequence[str]) -> list[Listing | None]:
+        """The stored copy for each key (fresh or not), ``None`` where there is none."""
         now = self._clock()
         found: list[Listing | None] = []
         for key in keys:
@@ -109,6 +102,9 @@ class RedisListingCache:
         prefix: str = REDIS_PREFIX,
         timeout: float | None = None,
     ) -> None:
+        from redis.exceptions import RedisError  # imported only where Redis is used
+
+        self._errors = (RedisError, OSError)  # OSError covers TimeoutError
         self._redis = redis
         self._keep_for = max(1, int(keep_for))
         self._prefix = prefix
@@ -118,7 +114,7 @@ class RedisListingCache:
         try:
             async with asyncio.timeout(self._timeout):
                 raws = await self._redis.mget([self._prefix + key for key in keys])
-        except (RedisError, OSError) as exc:  # OSError covers TimeoutError
+        except self._errors as exc:
             log.warning("ideas cache: Redis read failed, fetching from reddit: %r", exc)
             return [None] * len(keys)
         return [decode_listing(raw) if raw is not None else None for raw in raws]
@@ -129,7 +125,7 @@ class RedisListingCache:
                 await self._redis.set(
                     self._prefix + key, encode_listing(listing), ex=self._keep_for
                 )
-        except (RedisError, OSError) as exc:
+        except self._errors as exc:
             log.warning("ideas cache: Redis write failed, copy not kept: %r", exc)
 
 
@@ -176,3 +172,6 @@ class SingleFlight:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+ListingCache = MemoryListingCache | RedisListingCache

@@ -352,8 +352,8 @@ class RedditClient:
             self._listings = oauth + "/r/{}/top?t=day&limit={}&raw_json=1"
         self._host = URL(self._listings).host or ""
         self._rate_limits = RateLimits()
-        self._token: tuple[str, float] | None = None  # the value, when to renew it (monotonic)
-        self._token_failure: tuple[UpstreamError, float] | None = None  # shared until then
+        # The token, or why there is none, and until when that holds (monotonic).
+        self._token: tuple[str | UpstreamError, float] = ("", 0.0)
         self._token_lock = asyncio.Lock()
         # Metrics label subreddits by name only for the configured ones: a request
         # may name any subreddit, and each label value is a series kept forever.
@@ -387,8 +387,8 @@ class RedditClient:
         answer = await self._get_listing(name, url, token)
         if token is not None and answer.status == 401:
             # Revoked or expired early: renew once, then give up.
-            if self._token is not None and self._token[0] == token:
-                self._token = None
+            if self._token[0] == token:
+                self._token = (token, 0.0)
             answer = await self._get_listing(name, url, await self._current_token(name))
         return read_listing(
             subreddit, answer, limit=limit, stickied=self._stickied, over_18=self._over_18
@@ -402,30 +402,27 @@ class RedditClient:
 
     async def _current_token(self, name: str) -> str:
         # One request renews the token; the sources that arrive meanwhile wait for it.
+        # A failed request is shared the same way, for TOKEN_FAILURE_HOLD seconds.
         async with self._token_lock:
-            if self._token is not None and time.monotonic() < self._token[1]:
-                return self._token[0]
-            if self._token_failure is None or time.monotonic() >= self._token_failure[1]:
+            if time.monotonic() >= self._token[1]:
                 try:
-                    answer = await self._send(
-                        "reddit's OAuth token",
-                        "POST",
-                        self._token_url,
-                        headers={"Authorization": self._credentials},
-                        data={"grant_type": "client_credentials"},
+                    value, expires_in = read_token(
+                        await self._send(
+                            "reddit's OAuth token",
+                            "POST",
+                            self._token_url,
+                            headers={"Authorization": self._credentials},
+                            data={"grant_type": "client_credentials"},
+                        )
                     )
-                    value, expires_in = read_token(answer)
+                    margin = min(TOKEN_RENEW_MARGIN, expires_in / 10)
+                    self._token = (value, time.monotonic() + expires_in - margin)
                 except UpstreamError as failure:
-                    self._token_failure = (failure, time.monotonic() + TOKEN_FAILURE_HOLD)
-                else:
-                    renew_at = (
-                        time.monotonic() + expires_in - min(TOKEN_RENEW_MARGIN, expires_in / 10)
-                    )
-                    self._token, self._token_failure = (value, renew_at), None
-                    return value
-            assert self._token_failure is not None
-            error = self._token_failure[0]
-            raise UpstreamError(f"{name} was not fetched: {error.message}", error.outcome)
+                    self._token = (failure, time.monotonic() + TOKEN_FAILURE_HOLD)
+            token = self._token[0]
+        if isinstance(token, UpstreamError):
+            raise UpstreamError(f"{name} was not fetched: {token.message}", token.outcome)
+        return token
 
     async def _send(self, what: str, method: str, url: str, **options: Any) -> Answer:
         """The answer read in full, refused past ``MAX_BODY_BYTES`` (100 posts are ~300 KB)."""
@@ -439,15 +436,12 @@ class RedditClient:
                     if len(body) > MAX_BODY_BYTES:
                         raise aiohttp.ClientPayloadError("the answer is larger than 8 MiB")
                 return Answer(response.status, response.headers, bytes(body))
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            if isinstance(exc, TimeoutError):
-                error = UpstreamError(f"{what} timed out after {self._timeout:.1f} s", "timeout")
-            elif isinstance(exc, aiohttp.ClientConnectorError):
-                host = exc.host if exc.port in (80, 443) else f"{exc.host}:{exc.port}"
-                error = UpstreamError(
-                    f"{what} could not be fetched: cannot connect to {host}", "unreachable"
-                )
-            else:
-                message = f"{what} could not be fetched: {type(exc).__name__}"
-                error = UpstreamError(message, "unreachable")
-            raise error from exc
+        except TimeoutError as exc:
+            raise UpstreamError(f"{what} timed out after {self._timeout:.1f} s", "timeout") from exc
+        except aiohttp.ClientConnectorError as exc:
+            host = exc.host if exc.port in (80, 443) else f"{exc.host}:{exc.port}"
+            message = f"{what} could not be fetched: cannot connect to {host}"
+            raise UpstreamError(message, "unreachable") from exc
+        except aiohttp.ClientError as exc:
+            message = f"{what} could not be fetched: {type(exc).__name__}"
+            raise UpstreamError(message, "unreachable") from exc

@@ -33,11 +33,8 @@ over-18, so filtering is exercised. Without ``raw_json=1`` strings come
 HTML-escaped, as reddit sends them. A User-Agent is required, and a client
 secret starting with ``invalid`` is refused.
 
-Control endpoints (also methods of :class:`FakeReddit`): ``GET /_emulator/stats``,
-``POST /_emulator/reset``, ``POST /_emulator/expire-tokens``,
-``POST /_emulator/config?latency=&token_ttl=&retry_after=&budget=&window=``,
-``POST /_emulator/break?sub=&status=``, ``POST /_emulator/repair?sub=``,
-``PUT /_emulator/listing/{sub}`` (serve this body as the sub's listing).
+Control endpoints under ``/_emulator/`` (``stats``, ``reset``, ``config?budget=..``,
+``break?sub=&status=``, ...) call :class:`FakeReddit`'s methods of the same names.
 """
 
 from __future__ import annotations
@@ -45,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import functools
 import html
 import re
@@ -53,8 +51,7 @@ import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import quote
@@ -209,7 +206,7 @@ def listing_body(subreddit: str, limit: int, *, raw_json: bool = True) -> bytes:
     return orjson.dumps(listing if raw_json else _escape_strings(listing))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class SeenRequest:
     """A listing request as the emulator received it; header names in lower case."""
 
@@ -218,7 +215,7 @@ class SeenRequest:
     headers: dict[str, str]
 
 
-@dataclass(eq=False)
+@dataclasses.dataclass(eq=False)
 class FakeReddit:
     """The emulator's answers; its state is inspectable from the thread that started it."""
 
@@ -248,6 +245,13 @@ class FakeReddit:
         self.last_listing_request: SeenRequest | None = None
         self._window_start = time.monotonic()
         self._window_used = 0
+
+    def configure(self, values: Mapping[str, str]) -> None:
+        """Set the options named in ``values`` (``latency``, ``budget``, ...) from strings."""
+        for option in dataclasses.fields(self):
+            if option.name in values:
+                convert = float if option.type == "float" else int
+                setattr(self, option.name, convert(values[option.name]))
 
     def expire_tokens(self) -> None:
         self.tokens = dict.fromkeys(self.tokens, 0.0)
@@ -394,24 +398,18 @@ class FakeReddit:
         return _json(200, {"ok": True})
 
     async def _control(self, request: web.Request) -> web.Response:
-        action, query = request.match_info["action"], request.query
-        if action == "reset":
-            self.reset()
-        elif action == "expire-tokens":
-            self.expire_tokens()
-        elif action == "config":
-            for name in ("latency", "token_ttl", "window", "slow_seconds", "hang_seconds"):
-                if name in query:
-                    setattr(self, name, float(query[name]))
-            for name in ("retry_after", "budget"):
-                if name in query:
-                    setattr(self, name, int(query[name]))
-        elif action == "break":
-            self.break_subreddit(query.get("sub", ""), int(query.get("status", "503")))
-        elif action == "repair":
-            self.repair_subreddit(query.get("sub", ""))
-        else:
+        query, sub = request.query, request.query.get("sub", "")
+        actions: dict[str, Callable[[], None]] = {
+            "reset": self.reset,
+            "expire-tokens": self.expire_tokens,
+            "config": lambda: self.configure(query),
+            "break": lambda: self.break_subreddit(sub, int(query.get("status", "503"))),
+            "repair": lambda: self.repair_subreddit(sub),
+        }
+        action = actions.get(request.match_info["action"])
+        if action is None:
             return _error(404, "Not Found")
+        action()
         return _json(200, {"ok": True})
 
 
