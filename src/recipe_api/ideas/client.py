@@ -330,13 +330,7 @@ def open_session(settings: Settings, *, max_connections: int) -> aiohttp.ClientS
 class RedditClient:
     """Top posts of a subreddit over the worker's shared ``aiohttp.ClientSession``."""
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        settings: Settings,
-        *,
-        known_subreddits: tuple[str, ...] = (),
-    ) -> None:
+    def __init__(self, session: aiohttp.ClientSession, settings: Settings) -> None:
         self._session = session
         self._timeout = settings.ideas_deadline
         self._stickied = settings.ideas_include_stickied
@@ -357,7 +351,7 @@ class RedditClient:
         self._token_lock = asyncio.Lock()
         # Metrics label subreddits by name only for the configured ones: a request
         # may name any subreddit, and each label value is a series kept forever.
-        self._known = {name.lower() for name in known_subreddits}
+        self._known = {name.lower() for name in settings.ideas_subreddits}
 
     async def fetch_top(self, subreddit: str, limit: int) -> Listing:
         started = time.perf_counter()

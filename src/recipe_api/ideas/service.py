@@ -70,24 +70,23 @@ class IdeasService:
     """
 
     def __init__(
-        self,
-        *,
-        client: RedditClient,
-        cache: ListingCache | None,
-        subreddits: tuple[str, ...],
-        limit: int,
-        deadline: float,
-        cache_ttl: float,
-        key_suffix: str = "",
+        self, settings: Settings, client: RedditClient, cache: ListingCache | None
     ) -> None:
-        self.subreddits = subreddits
-        self.limit = limit
-        self.deadline = deadline
-        self.cache_ttl = cache_ttl
+        try:
+            self.subreddits = unique_subreddits(settings.ideas_subreddits)
+        except ValueError as exc:
+            raise ValueError(f"IDEAS_SUBREDDITS: {exc.args[0]!r} is not a subreddit name") from None
+        if not self.subreddits:
+            raise ValueError("IDEAS_SUBREDDITS names no subreddit")
+        self.limit = settings.ideas_limit
+        self.deadline = settings.ideas_deadline
+        self.cache_ttl = settings.ideas_cache_ttl
         self._client = client
         self._cache = cache
-        self._flights = SingleFlight(hold_failures=min(ERROR_HOLD_SECONDS, cache_ttl))
-        self._key_suffix = key_suffix
+        self._flights = SingleFlight(hold_failures=min(ERROR_HOLD_SECONDS, self.cache_ttl))
+        # The filters change what a listing holds: they are part of its key.
+        stickied, over_18 = settings.ideas_include_stickied, settings.ideas_include_over_18
+        self._key_suffix = f":{stickied:d}{over_18:d}"
 
     async def top_posts(
         self, subreddits: Sequence[str] | None = None, limit: int | None = None
@@ -191,12 +190,6 @@ async def open_ideas(
 
     ``redis`` belongs to the caller, which closes it.
     """
-    try:
-        subreddits = unique_subreddits(settings.ideas_subreddits)
-    except ValueError as exc:
-        raise ValueError(f"IDEAS_SUBREDDITS: {exc.args[0]!r} is not a subreddit name") from None
-    if not subreddits:
-        raise ValueError("IDEAS_SUBREDDITS names no subreddit")
     ttl = settings.ideas_cache_ttl
     keep_for = max(STALE_COPY_SECONDS, ttl)
     cache: ListingCache | None = None
@@ -206,15 +199,7 @@ async def open_ideas(
     elif ttl > 0:
         cache = MemoryListingCache(keep_for=keep_for)
     async with open_session(settings, max_connections=MAX_UPSTREAM_CONNECTIONS) as session:
-        service = IdeasService(
-            client=RedditClient(session, settings, known_subreddits=subreddits),
-            cache=cache,
-            subreddits=subreddits,
-            limit=settings.ideas_limit,
-            deadline=settings.ideas_deadline,
-            cache_ttl=settings.ideas_cache_ttl,
-            key_suffix=f":{int(settings.ideas_include_stickied)}{int(settings.ideas_include_over_18)}",
-        )
+        service = IdeasService(settings, RedditClient(session, settings), cache)
         try:
             yield service
         finally:
