@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import html
 import logging
 import re
@@ -313,6 +314,12 @@ def read_listing(
 # --- The client ---------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=1024)
+def _listing_url(template: str, subreddit: str, fetch: int) -> URL:
+    # Built once: aiohttp reads a URL's parts on each request, and yarl caches them per URL.
+    return URL(template.format(subreddit, fetch))
+
+
 def open_session(settings: Settings, *, max_connections: int) -> aiohttp.ClientSession:
     """The worker's one session: reddit's User-Agent form, no cookie jar, keep-alive pool."""
     return aiohttp.ClientSession(
@@ -376,7 +383,7 @@ class RedditClient:
                 f"{name} was not fetched: reddit asked us to wait, next try in {wait:.0f} s",
                 "backing_off",
             )
-        url = self._listings.format(subreddit, min(100, limit + LISTING_HEADROOM))
+        url = _listing_url(self._listings, subreddit, min(100, limit + LISTING_HEADROOM))
         token = await self._current_token(name) if self._credentials else None
         answer = await self._get_listing(name, url, token)
         if token is not None and answer.status == 401:
@@ -388,7 +395,7 @@ class RedditClient:
             subreddit, answer, limit=limit, stickied=self._stickied, over_18=self._over_18
         )
 
-    async def _get_listing(self, name: str, url: str, token: str | None) -> Answer:
+    async def _get_listing(self, name: str, url: URL, token: str | None) -> Answer:
         headers = {"Authorization": f"bearer {token}"} if token else None
         answer = await self._send(name, "GET", url, headers=headers)
         self._rate_limits.observe(self._host, answer)
@@ -418,7 +425,7 @@ class RedditClient:
             raise UpstreamError(f"{name} was not fetched: {token.message}", token.outcome)
         return token
 
-    async def _send(self, what: str, method: str, url: str, **options: Any) -> Answer:
+    async def _send(self, what: str, method: str, url: str | URL, **options: Any) -> Answer:
         """The answer read in full, refused past ``MAX_BODY_BYTES`` (100 posts are ~300 KB)."""
         try:
             async with self._session.request(

@@ -11,7 +11,7 @@ import asyncio
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -122,41 +122,57 @@ class IdeasService:
         misses = [i for i, result in enumerate(results) if result is None]
         if self._cache is not None:
             observability.cache_lookups(hits=len(names) - len(misses), misses=len(misses))
-        calls = (self._fetch(names[i], keys[i], limit, copies[i], give_up_at) for i in misses)
+        sources = [(names[i], keys[i], copies[i]) for i in misses]
         if one_by_one:
-            fetched = [await call for call in calls]
+            fetched: list[SourceResult] = []
+            for source in sources:
+                fetched += await self._settle([source], limit, give_up_at)
         else:
-            fetched = await asyncio.gather(*calls)
+            fetched = await self._settle(sources, limit, give_up_at)
         for i, result in zip(misses, fetched, strict=True):
             results[i] = result
         return [result for result in results if result is not None]
 
-    async def _fetch(
-        self, name: str, key: str, limit: int, copy: Listing | None, give_up_at: float
-    ) -> SourceResult:
-        """One source's call, given the time left; its failure is an error, or its copy, stale.
+    async def _settle(
+        self, sources: list[tuple[str, str, Listing | None]], limit: int, give_up_at: float
+    ) -> list[SourceResult]:
+        """The sources' calls, all at once until ``give_up_at`` (one timer for them all).
 
-        The client going away cancels this: its own call goes too (a shared one carries on).
+        A failure is that source's error, or its older copy served stale. The client
+        going away cancels the calls of its own (a shared one carries on).
         """
-        if time.monotonic() >= give_up_at:
-            message = f"r/{name} was not fetched: the {self.deadline:.1f} s deadline had passed"
-            return self._failed(name, message, copy)
+        if not sources or time.monotonic() >= give_up_at:
+            message = "r/{} was not fetched: the {:.1f} s deadline had passed"
+            return [
+                self._failed(name, message.format(name, self.deadline), c) for name, _, c in sources
+            ]
+        calls = [asyncio.ensure_future(self._call(name, key, limit)) for name, key, _ in sources]
         try:
-            async with asyncio.timeout_at(give_up_at):
-                if self._cache is None:
-                    # Cache off: each request makes its own calls, cancelled at its deadline.
-                    listing = await self._client.fetch_top(name, limit)
-                else:
-                    call = functools.partial(self._fetch_and_store, name, key, limit)
-                    listing = await self._flights.join(key, call)
-        except TimeoutError:
-            return self._failed(name, self._timed_out(name), copy)
-        except UpstreamError as exc:
-            return self._failed(name, exc.message, copy)
-        except Exception as exc:
-            log.error("ideas: r/%s failed unexpectedly", name, exc_info=exc)
-            return self._failed(name, f"r/{name} failed unexpectedly ({type(exc).__name__})", copy)
-        return SourceResult(name, "ok", listing.posts, None, listing.fetched_at, False)
+            await asyncio.wait(calls, timeout=max(0.0, give_up_at - time.monotonic()))
+        finally:
+            for call in calls:
+                call.cancel()  # the late ones
+        results = []
+        for (name, _, copy), call in zip(sources, calls, strict=True):
+            if not call.done() or call.cancelled():
+                results.append(self._failed(name, self._timed_out(name), copy))
+            elif (exc := call.exception()) is None:
+                listing = call.result()
+                results.append(SourceResult(name, "ok", listing.posts, None, listing.fetched_at))
+            elif isinstance(exc, UpstreamError):
+                results.append(self._failed(name, exc.message, copy))
+            else:
+                log.error("ideas: r/%s failed unexpectedly", name, exc_info=exc)
+                message = f"r/{name} failed unexpectedly ({type(exc).__name__})"
+                results.append(self._failed(name, message, copy))
+        return results
+
+    def _call(self, name: str, key: str, limit: int) -> Awaitable[Listing]:
+        if self._cache is None:
+            # Cache off: each request makes its own calls, cancelled at its deadline.
+            return self._client.fetch_top(name, limit)
+        call = functools.partial(self._fetch_and_store, name, key, limit)
+        return self._flights.join(key, call)
 
     def _failed(self, name: str, message: str, copy: Listing | None) -> SourceResult:
         if copy is None:
