@@ -104,7 +104,8 @@ class RedisListingCache:
     ) -> None:
         from redis.exceptions import RedisError  # imported only where Redis is used
 
-        self._errors = (RedisError, OSError)  # OSError covers TimeoutError
+        # OSError covers the TimeoutError of asyncio.timeout, logged as TimeoutError().
+        self._errors = (RedisError, OSError)
         self._redis = redis
         self._keep_for = max(1, int(keep_for))
         self._prefix = prefix
@@ -115,7 +116,7 @@ class RedisListingCache:
             async with asyncio.timeout(self._timeout):
                 raws = await self._redis.mget([self._prefix + key for key in keys])
         except self._errors as exc:
-            log.warning("ideas cache: Redis read failed, fetching from reddit: %r", exc)
+            log.warning("ideas cache: Redis failed or was too slow, fetching from reddit: %r", exc)
             return [None] * len(keys)
         return [decode_listing(raw) if raw is not None else None for raw in raws]
 
@@ -126,7 +127,7 @@ class RedisListingCache:
                     self._prefix + key, encode_listing(listing), ex=self._keep_for
                 )
         except self._errors as exc:
-            log.warning("ideas cache: Redis write failed, copy not kept: %r", exc)
+            log.warning("ideas cache: Redis failed or was too slow, copy not kept: %r", exc)
 
 
 class SingleFlight:
