@@ -40,7 +40,6 @@ Control endpoints under ``/_emulator/`` (``stats``, ``reset``, ``config?budget=.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import dataclasses
 import functools
@@ -57,7 +56,7 @@ from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import orjson
-from aiohttp import web
+from aiohttp import BasicAuth, web
 
 _RECORDED_POST: dict[str, Any] = orjson.loads(
     (Path(__file__).parent / "reddit_post.json").read_bytes()
@@ -92,16 +91,12 @@ _TITLES = [
 ]
 
 
-def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(
-        status=status, body=orjson.dumps(payload), content_type="application/json", headers=headers
-    )
-
-
 def _error(
     status: int, message: str, headers: dict[str, str] | None = None, **extra: Any
 ) -> web.Response:
-    return _json(status, {**extra, "message": message, "error": status}, headers)
+    return web.json_response(
+        {**extra, "message": message, "error": status}, status=status, headers=headers
+    )
 
 
 def _html(status: int, page: str) -> web.Response:
@@ -126,8 +121,8 @@ _SPECIAL: dict[str, Callable[[str], web.Response]] = {
         body=b'{"kind": "Listing", "data": {"children": [{"kind": "t3", "da',
         content_type="application/json",
     ),
-    "weird_": lambda sub: _json(
-        200, {"kind": "t5", "data": {"display_name": sub, "subscribers": 1, "over18": False}}
+    "weird_": lambda sub: web.json_response(
+        {"kind": "t5", "data": {"display_name": sub, "subscribers": 1, "over18": False}}
     ),
 }
 
@@ -180,17 +175,6 @@ def _post_data(subreddit: str, index: int, *, escaped: bool) -> dict[str, Any]:
     }
 
 
-def _escape_strings(value: Any) -> Any:
-    """What reddit sends without ``raw_json=1``: every string HTML-escaped."""
-    if isinstance(value, str):
-        return html.escape(value, quote=False)
-    if isinstance(value, dict):
-        return {k: _escape_strings(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_escape_strings(v) for v in value]
-    return value
-
-
 @functools.lru_cache(maxsize=4096)
 def listing_body(subreddit: str, limit: int, *, raw_json: bool = True) -> bytes:
     """A ``top`` listing of ``limit`` posts, as reddit serialises it."""
@@ -202,8 +186,9 @@ def listing_body(subreddit: str, limit: int, *, raw_json: bool = True) -> bytes:
         ]
     data = {"after": children[-1]["data"]["name"] if children else None, "dist": len(children)}
     data |= {"modhash": "", "geo_filter": None, "children": children, "before": None}
-    listing = {"kind": "Listing", "data": data}
-    return orjson.dumps(listing if raw_json else _escape_strings(listing))
+    body = orjson.dumps({"kind": "Listing", "data": data})
+    # Without raw_json=1 every string is HTML-escaped; in JSON text & < > occur only in strings.
+    return body if raw_json else html.escape(body.decode(), quote=False).encode()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -372,30 +357,29 @@ class FakeReddit:
         self.token_requests += 1
         await asyncio.sleep(self.latency)
         form = await request.post()
-        scheme, _, encoded = request.headers.get("authorization", "").partition(" ")
         try:
-            client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
-        except ValueError:
-            client_id = secret = ""
-        if scheme.lower() != "basic" or not client_id or secret.startswith("invalid"):
+            client = BasicAuth.decode(request.headers.get("authorization", ""))
+        except ValueError:  # not basic authentication
+            client = BasicAuth("")
+        if not client.login or client.password.startswith("invalid"):
             return _error(401, "Unauthorized")
         if form.getall("grant_type", []) != ["client_credentials"]:
             # reddit's way: a 200 that carries the error.
-            return _json(200, {"error": "unsupported_grant_type"})
+            return web.json_response({"error": "unsupported_grant_type"})
         token = secrets.token_urlsafe(24)
         self.tokens[token] = time.monotonic() + self.token_ttl
         answer = {"access_token": token, "token_type": "bearer", "scope": "*"}
-        return _json(200, {**answer, "expires_in": int(self.token_ttl)})
+        return web.json_response({**answer, "expires_in": int(self.token_ttl)})
 
     async def _search(self, request: web.Request) -> web.Response:
         return web.Response(body=listing_body("search", 0), content_type="application/json")
 
     async def _stats(self, request: web.Request) -> web.Response:
-        return _json(200, self.stats())
+        return web.json_response(self.stats())
 
     async def _put_listing(self, request: web.Request) -> web.Response:
         self.serve_listing(request.match_info["sub"], await request.read())
-        return _json(200, {"ok": True})
+        return web.json_response({"ok": True})
 
     async def _control(self, request: web.Request) -> web.Response:
         query, sub = request.query, request.query.get("sub", "")
@@ -410,7 +394,7 @@ class FakeReddit:
         if action is None:
             return _error(404, "Not Found")
         action()
-        return _json(200, {"ok": True})
+        return web.json_response({"ok": True})
 
 
 # --- Serving ------------------------------------------------------------------------------
