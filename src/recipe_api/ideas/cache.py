@@ -33,19 +33,11 @@ MAX_FLIGHTS = 1024
 REDIS_PREFIX = "recipe-api:ideas:"
 
 
-def encode_listing(listing: Listing) -> bytes:
-    posts = [
-        [p.title, p.score, p.url, p.permalink, p.author, p.num_comments, p.created_utc, p.thumbnail]
-        for p in listing.posts
-    ]
-    return orjson.dumps({"fetched_at": listing.fetched_at, "posts": posts})
-
-
 def decode_listing(raw: bytes | str) -> Listing | None:
-    """A listing stored by :func:`encode_listing`; ``None`` for anything else."""
+    """A listing stored as orjson writes the dataclass; ``None`` for anything else."""
     try:
         payload = orjson.loads(raw)
-        posts = tuple(Post(*fields) for fields in payload["posts"])
+        posts = tuple(Post(**fields) for fields in payload["posts"])
         return Listing(posts=posts, fetched_at=float(payload["fetched_at"]))
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
@@ -123,9 +115,7 @@ class RedisListingCache:
     async def set(self, key: str, listing: Listing) -> None:
         try:
             async with asyncio.timeout(self._timeout):
-                await self._redis.set(
-                    self._prefix + key, encode_listing(listing), ex=self._keep_for
-                )
+                await self._redis.set(self._prefix + key, orjson.dumps(listing), ex=self._keep_for)
         except self._errors as exc:
             log.warning("ideas cache: Redis failed or was too slow, copy not kept: %r", exc)
 

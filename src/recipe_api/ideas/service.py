@@ -123,15 +123,9 @@ class IdeasService:
         if self._cache is not None:
             observability.cache_lookups(hits=len(names) - len(misses), misses=len(misses))
         sources = [(names[i], keys[i], copies[i]) for i in misses]
-        if one_by_one:
-            fetched: list[SourceResult] = []
-            for source in sources:
-                fetched += await self._settle([source], limit, give_up_at)
-        else:
-            fetched = await self._settle(sources, limit, give_up_at)
-        for i, result in zip(misses, fetched, strict=True):
-            results[i] = result
-        return [result for result in results if result is not None]
+        batches = [[source] for source in sources] if one_by_one else [sources]
+        fetched = iter([r for b in batches for r in await self._settle(b, limit, give_up_at)])
+        return [result or next(fetched) for result in results]
 
     async def _settle(
         self, sources: list[tuple[str, str, Listing | None]], limit: int, give_up_at: float
