@@ -295,9 +295,8 @@ class FakeReddit:
         oauth = not request.match_info["kind"].startswith("top.json")
         if oauth and not self._authorized(request.headers.get("authorization", "")):
             self.rejected_tokens += 1
-            answer = _error(401, "Unauthorized")
-            answer.headers["www-authenticate"] = 'Bearer realm="reddit", error="invalid_token"'
-            return answer
+            challenge = 'Bearer realm="reddit", error="invalid_token"'
+            return _error(401, "Unauthorized", {"www-authenticate": challenge})
         self.listing_requests[name] += 1
         self.last_listing_request = SeenRequest(
             request.path,

@@ -33,14 +33,11 @@ _TUTORIAL_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _source_headers(results: Sequence[SourceResult]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    failed = [r.subreddit for r in results if r.status == "error"]
-    stale = [r.subreddit for r in results if r.status == "stale"]
-    if failed:
-        headers[FAILED_HEADER] = ",".join(failed)
-    if stale:
-        headers[STALE_HEADER] = ",".join(stale)
-    return headers
+    by_header = {FAILED_HEADER: "error", STALE_HEADER: "stale"}
+    names = {
+        h: ",".join(r.subreddit for r in results if r.status == s) for h, s in by_header.items()
+    }
+    return {header: value for header, value in names.items() if value}
 
 
 def _all_failed(results: Sequence[SourceResult]) -> bool:
