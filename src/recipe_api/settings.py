@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     search_timeout_ms: int = Field(
         default=1000, ge=10, le=60_000, description="a longer search is stopped: 503"
     )
+    search_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="searches run at once per worker, the rest queue (default: cores - 1)",
+    )
     # Recipe import from a URL (see recipes/importer.py).
     import_allow_networks: Annotated[list[str], NoDecode] = Field(
         default=[], description="private networks imports may reach: tests and demos only"
