@@ -39,9 +39,9 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    text,
     true,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -370,101 +370,125 @@ def _contains(expression: ColumnElement[str], name: str) -> ColumnElement[bool]:
     return expression.like(func.lower(bindparam(name, type_=String())), escape="\\")
 
 
-def _postgresql_tiers(query: SearchQuery) -> list[tuple[ColumnElement[bool], ...]]:
+def _postgresql_filters(
+    *, tag: bool, ingredient: bool, max_total: bool
+) -> list[ColumnElement[bool]]:
     filters: list[ColumnElement[bool]] = []
-    if query.ingredient is not None:
+    if ingredient:
         filters.append(_contains(_INGREDIENTS_TEXT, "ingredient_json"))
-    if query.tag is not None:
+    if tag:
         filters.append(literal_column("tags").op("@>")(bindparam("tag_json", type_=JSONB())))
-    if query.max_total_minutes is not None:
+    if max_total:
         total: ColumnElement[int] = literal_column("total_minutes")
         filters.append(total <= bindparam("max_total", type_=Integer()))
-    if query.keyword is None:
-        return [tuple(filters)]
+    return filters
+
+
+def _postgresql_ranks(*, keyword: bool) -> list[ColumnElement[bool]]:
+    """Each rank's condition on the keyword, best rank first (none without a keyword)."""
+    if not keyword:
+        return [true()]
     return [
-        (_contains(_LABEL_TEXT, "keyword"), *filters),
-        (_contains(_INGREDIENTS_TEXT, "keyword_json"), *filters),
-        (
-            or_(_contains(_TAGS_TEXT, "keyword_json"), _contains(_DESCRIPTION_TEXT, "keyword")),
-            *filters,
-        ),
+        _contains(_LABEL_TEXT, "keyword"),
+        _contains(_INGREDIENTS_TEXT, "keyword_json"),
+        or_(_contains(_TAGS_TEXT, "keyword_json"), _contains(_DESCRIPTION_TEXT, "keyword")),
     ]
 
 
-_RECENT = (
-    select(recipe_table, _INGREDIENTS_TEXT)
-    .order_by(_c.id.desc())
-    .limit(RECENT_WINDOW)
-    .subquery("recent")
-)
-_RECENT_RECIPE = [_RECENT.c[column.name] for column in recipe_table.c]
+@lru_cache(maxsize=32)
+def _postgresql_statement(
+    *, keyword: bool, tag: bool, ingredient: bool, max_total: bool
+) -> Select[Any]:
+    """The whole search in one statement (one round trip), built once per shape.
 
+    For each rank, best first, two parts whose results are merged:
 
-def _recent_matches(condition: ColumnElement[bool], limit: int) -> Select[Any]:
-    # The LIMIT inside fences the window: the planner reads the newest rows by
-    # the primary key and filters them, whatever it guesses of the condition.
-    return select(*_RECENT_RECIPE).where(condition).order_by(_RECENT.c.id.desc()).limit(limit)
+    - ``window_<r>``: the newest matches of the rank among the newest
+      ``RECENT_WINDOW`` recipes, at most ``limit``; read only while the ranks
+      above found fewer than ``limit`` there. A common word fills the page
+      here, at a cost that does not grow with the table.
+    - ``every_<r>``: every match of the rank, from the trigram (or jsonb) GIN
+      indexes; read only when the window's matches of this rank and the ones
+      above are fewer than ``limit`` (the "One-Time Filter" in the plan): then
+      the word is rare in the newest rows, so it is rare, and its matches are
+      few. No ORDER BY or LIMIT inside, so the planner has no reason to walk
+      the id index hoping to meet matches soon (a scan for a rare word), and
+      MATERIALIZED keeps it from being pushed into the final sort.
 
+    Whenever a rank's window part is read, every rank above it was read in
+    full, so the window's matches of a rank are its newest matches overall.
+    A recipe found under several ranks keeps its best; the page is sorted by
+    rank, then newest first.
+    """
+    filters = _postgresql_filters(tag=tag, ingredient=ingredient, max_total=max_total)
+    ranks = _postgresql_ranks(keyword=keyword)
+    # Indexed: something a GIN index answers. Else (only a time limit) the
+    # newest rows are filtered as they come, newest first, up to the limit.
+    indexed = keyword or tag or ingredient
+    limit = bindparam("limit", type_=Integer())
+    # NOT MATERIALIZED: each window part reads the newest rows afresh and stops
+    # at its limit ("chicken" needs 500 of them, not all 1,000).
+    recent = (
+        select(
+            _c.id,
+            _c.label,
+            literal_column("search_ingredients"),
+            _c.tags,
+            _c.description,
+            _c.total_minutes,
+        )
+        .order_by(_c.id.desc())
+        .limit(RECENT_WINDOW)
+        .cte("recent")
+        .prefix_with("NOT MATERIALIZED")
+    )
+    parts: list[Select[Any]] = []
+    window_counts: list[ColumnElement[int]] = []
+    every_counts: list[ColumnElement[int]] = []
 
-def _all_matches(condition: ColumnElement[bool], limit: int) -> Select[Any]:
-    # MATERIALIZED: the matches are gathered from the GIN indexes first, then
-    # sorted; the planner may not walk the id index hoping to meet them soon.
-    matching = (select(_ID).select_from(recipe_table).where(condition).cte("matching")).prefix_with(
-        "MATERIALIZED"
+    def fewer_than_limit(counts: list[ColumnElement[int]]) -> list[ColumnElement[bool]]:
+        return [sum(counts[1:], counts[0]) < limit] if counts else []
+
+    for number, condition in enumerate(ranks, start=1):
+        above = [~earlier for earlier in ranks[: number - 1]]
+        page_not_full = fewer_than_limit(every_counts)
+        window = (
+            select(recent.c.id)
+            .where(condition, *filters, *above, *fewer_than_limit(window_counts), *page_not_full)
+            .order_by(recent.c.id.desc())
+            .limit(limit)
+        )
+        window_cte = window.cte(f"window_{number}")
+        window_counts.append(select(func.count()).select_from(window_cte).scalar_subquery())
+        every = select(_c.id).where(
+            condition, *filters, *fewer_than_limit(window_counts), *page_not_full
+        )
+        if not indexed:
+            every = every.order_by(_c.id.desc()).limit(limit)
+        every_cte = every.cte(f"every_{number}").prefix_with("MATERIALIZED")
+        every_counts.append(select(func.count()).select_from(every_cte).scalar_subquery())
+        rank = literal(number, type_=Integer()).label("rank")
+        parts += [select(window_cte.c.id, rank), select(every_cte.c.id, rank)]
+    candidates = union_all(*parts).subquery("candidates")
+    best = (
+        select(candidates.c.id, func.min(candidates.c.rank).label("rank"))
+        .group_by(candidates.c.id)
+        .order_by(func.min(candidates.c.rank), candidates.c.id.desc())
+        .limit(limit)
+        .subquery("best")
     )
     return (
-        select(recipe_table)
-        .join(matching, matching.c.id == _c.id)
-        .order_by(_c.id.desc())
-        .limit(limit)
+        select(recipe_table).join(best, best.c.id == _c.id).order_by(best.c.rank, best.c.id.desc())
     )
-
-
-# One statement each (a round trip saved): set_config(..., true) is SET LOCAL.
-_BITMAP_ONLY = text(
-    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
-)
-_ANY_SCAN = text(
-    "SELECT set_config('enable_seqscan', 'on', true), set_config('enable_indexscan', 'on', true)"
-)
-
-
-def _bitmap_only(connection: Connection, on: bool) -> None:
-    # The trigram indexes answer "which rows match", never "the newest
-    # matches": the planner would like to walk the id index and filter, which
-    # is a scan of the table for a rare word. Bitmap scans only, while on.
-    connection.execute(_BITMAP_ONLY if on else _ANY_SCAN)
-
-
-def _postgresql_rank(
-    connection: Connection,
-    condition: ColumnElement[bool],
-    params: dict[str, Any],
-    wanted: int,
-    *,
-    indexed: bool,
-) -> list[RowMapping]:
-    """The newest ``wanted`` rows matching ``condition``, in two bounded steps.
-
-    1. The newest ``RECENT_WINDOW`` recipes: a common word fills the page here,
-       at a cost that does not grow with the table.
-    2. Else every match, from the indexes (``indexed``: bitmap scans only),
-       sorted: the word is rare, so they are few.
-    """
-    rows = connection.execute(_recent_matches(condition, wanted), params).mappings().all()
-    if len(rows) == wanted:
-        return list(rows)
-    if not indexed:
-        newest = select(recipe_table).where(condition).order_by(_c.id.desc()).limit(wanted)
-        return list(connection.execute(newest, params).mappings().all())
-    _bitmap_only(connection, True)
-    try:
-        return list(connection.execute(_all_matches(condition, wanted), params).mappings().all())
-    finally:
-        _bitmap_only(connection, False)
 
 
 def _search_postgresql(connection: Connection, query: SearchQuery, limit: int) -> list[RowMapping]:
+    statement = _postgresql_statement(
+        keyword=query.keyword is not None,
+        tag=query.tag is not None,
+        ingredient=query.ingredient is not None,
+        max_total=query.max_total_minutes is not None,
+    )
     params: dict[str, Any] = {
         "keyword": None if query.keyword is None else _like_pattern(query.keyword),
         "keyword_json": None
@@ -475,19 +499,9 @@ def _search_postgresql(connection: Connection, query: SearchQuery, limit: int) -
         else _like_pattern(query.ingredient, as_json=True),
         "tag_json": None if query.tag is None else [query.tag],
         "max_total": query.max_total_minutes,
+        "limit": limit,
     }
-    found: list[RowMapping] = []
-    for conditions in _postgresql_tiers(query):
-        wanted = limit - len(found)
-        # As on SQLite: a later rank runs only once the earlier ones are exhausted.
-        found_ids = [row["id"] for row in found]
-        exclude = [_ID.not_in(found_ids)] if found_ids else []
-        condition = and_(true(), *conditions, *exclude)
-        indexed = query.keyword is not None or query.ingredient is not None or query.tag is not None
-        found.extend(_postgresql_rank(connection, condition, params, wanted, indexed=indexed))
-        if len(found) >= limit:
-            break
-    return found
+    return list(connection.execute(statement, params).mappings().all())
 
 
 # --- Writes -----------------------------------------------------------------------------
