@@ -44,7 +44,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSQUERY
 
 from recipe_api.recipes.models import recipe_count_table, recipe_table
 from recipe_api.users.models import user_table
@@ -370,34 +370,76 @@ def _contains(expression: ColumnElement[str], name: str) -> ColumnElement[bool]:
     return expression.like(func.lower(bindparam(name, type_=String())), escape="\\")
 
 
+# Words of ingredient lists (migration 0008): an ASCII letter-and-digit keyword
+# is in the text exactly when it begins one of the indexed suffixes; the
+# LIKE beside it keeps the answer exact for the rest (see the migration).
+_WORD_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_WORD_PREFIX = 12
+_INGREDIENT_WORDS = func.recipe_search_words(_INGREDIENTS_TEXT)
+
+
+def _word_query(text_: str) -> str | None:
+    """The tsquery that finds ``text_`` among indexed words, if it is one word."""
+    word = text_.lower()
+    if not (text_.isascii() and set(word) <= _WORD_CHARACTERS):
+        return None
+    return f"'{word[:_WORD_PREFIX]}':* | '~unindexed'"
+
+
+def _ingredients_contain(name: str, *, words: bool) -> tuple[ColumnElement[bool], ...]:
+    """``name``'s pattern in the ingredient lines; by the words index too when ``words``."""
+    like = _contains(_INGREDIENTS_TEXT, f"{name}_json")
+    if not words:
+        return (like,)
+    matches = _INGREDIENT_WORDS.op("@@")(cast(bindparam(f"{name}_words", type_=String()), TSQUERY))
+    return (matches, like)
+
+
 def _postgresql_filters(
-    *, tag: bool, ingredient: bool, max_total: bool
-) -> list[ColumnElement[bool]]:
-    filters: list[ColumnElement[bool]] = []
+    *, tag: bool, ingredient: bool | str, max_total: bool
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """The filters, as read in the window and as read from the indexes."""
+    window: list[ColumnElement[bool]] = []
+    indexed: list[ColumnElement[bool]] = []
     if ingredient:
-        filters.append(_contains(_INGREDIENTS_TEXT, "ingredient_json"))
+        window += _ingredients_contain("ingredient", words=False)
+        indexed += _ingredients_contain("ingredient", words=ingredient == "words")
     if tag:
-        filters.append(literal_column("tags").op("@>")(bindparam("tag_json", type_=JSONB())))
+        has_tag = literal_column("tags").op("@>")(bindparam("tag_json", type_=JSONB()))
+        window.append(has_tag)
+        indexed.append(has_tag)
     if max_total:
         total: ColumnElement[int] = literal_column("total_minutes")
-        filters.append(total <= bindparam("max_total", type_=Integer()))
-    return filters
+        quick_enough = total <= bindparam("max_total", type_=Integer())
+        window.append(quick_enough)
+        indexed.append(quick_enough)
+    return window, indexed
 
 
-def _postgresql_ranks(*, keyword: bool) -> list[ColumnElement[bool]]:
-    """Each rank's condition on the keyword, best rank first (none without a keyword)."""
+def _postgresql_ranks(
+    *, keyword: bool | str
+) -> list[tuple[ColumnElement[bool], tuple[ColumnElement[bool], ...]]]:
+    """Each rank's condition on the keyword, best rank first (none without a keyword).
+
+    As read in the window, and as read from the indexes.
+    """
     if not keyword:
-        return [true()]
+        return [(true(), ())]
+    label = _contains(_LABEL_TEXT, "keyword")
+    rest = or_(_contains(_TAGS_TEXT, "keyword_json"), _contains(_DESCRIPTION_TEXT, "keyword"))
     return [
-        _contains(_LABEL_TEXT, "keyword"),
-        _contains(_INGREDIENTS_TEXT, "keyword_json"),
-        or_(_contains(_TAGS_TEXT, "keyword_json"), _contains(_DESCRIPTION_TEXT, "keyword")),
+        (label, (label,)),
+        (
+            _contains(_INGREDIENTS_TEXT, "keyword_json"),
+            _ingredients_contain("keyword", words=keyword == "words"),
+        ),
+        (rest, (rest,)),
     ]
 
 
 @lru_cache(maxsize=32)
 def _postgresql_statement(
-    *, keyword: bool, tag: bool, ingredient: bool, max_total: bool
+    *, keyword: bool | str, tag: bool, ingredient: bool | str, max_total: bool
 ) -> Select[Any]:
     """The whole search in one statement (one round trip), built once per shape.
 
@@ -420,7 +462,9 @@ def _postgresql_statement(
     A recipe found under several ranks keeps its best; the page is sorted by
     rank, then newest first.
     """
-    filters = _postgresql_filters(tag=tag, ingredient=ingredient, max_total=max_total)
+    filters, indexed_filters = _postgresql_filters(
+        tag=tag, ingredient=ingredient, max_total=max_total
+    )
     ranks = _postgresql_ranks(keyword=keyword)
     # Indexed: something a GIN index answers. Else (only a time limit) the
     # newest rows are filtered as they come, newest first, up to the limit.
@@ -449,8 +493,8 @@ def _postgresql_statement(
     def fewer_than_limit(counts: list[ColumnElement[int]]) -> list[ColumnElement[bool]]:
         return [sum(counts[1:], counts[0]) < limit] if counts else []
 
-    for number, condition in enumerate(ranks, start=1):
-        above = [~earlier for earlier in ranks[: number - 1]]
+    for number, (condition, indexed_condition) in enumerate(ranks, start=1):
+        above = [~earlier for earlier, _ in ranks[: number - 1]]
         page_not_full = fewer_than_limit(every_counts)
         window = (
             select(recent.c.id)
@@ -461,7 +505,10 @@ def _postgresql_statement(
         window_cte = window.cte(f"window_{number}")
         window_counts.append(select(func.count()).select_from(window_cte).scalar_subquery())
         every = select(_c.id).where(
-            condition, *filters, *fewer_than_limit(window_counts), *page_not_full
+            *indexed_condition,
+            *indexed_filters,
+            *fewer_than_limit(window_counts),
+            *page_not_full,
         )
         if not indexed:
             every = every.order_by(_c.id.desc()).limit(limit)
@@ -483,13 +530,17 @@ def _postgresql_statement(
 
 
 def _search_postgresql(connection: Connection, query: SearchQuery, limit: int) -> list[RowMapping]:
+    keyword_words = None if query.keyword is None else _word_query(query.keyword)
+    ingredient_words = None if query.ingredient is None else _word_query(query.ingredient)
     statement = _postgresql_statement(
-        keyword=query.keyword is not None,
+        keyword="words" if keyword_words else query.keyword is not None,
         tag=query.tag is not None,
-        ingredient=query.ingredient is not None,
+        ingredient="words" if ingredient_words else query.ingredient is not None,
         max_total=query.max_total_minutes is not None,
     )
     params: dict[str, Any] = {
+        "keyword_words": keyword_words,
+        "ingredient_words": ingredient_words,
         "keyword": None if query.keyword is None else _like_pattern(query.keyword),
         "keyword_json": None
         if query.keyword is None
