@@ -388,11 +388,14 @@ def _word_query(text_: str) -> str | None:
 
 def _ingredients_contain(name: str, *, words: bool) -> tuple[ColumnElement[bool], ...]:
     """``name``'s pattern in the ingredient lines; by the words index too when ``words``."""
-    like = _contains(_INGREDIENTS_TEXT, f"{name}_json")
     if not words:
-        return (like,)
+        return (_contains(_INGREDIENTS_TEXT, f"{name}_json"),)
     matches = _INGREDIENT_WORDS.op("@@")(cast(bindparam(f"{name}_words", type_=String()), TSQUERY))
-    return (matches, like)
+    # strpos, not LIKE: the same test for a word, but one the trigram index
+    # cannot serve, so the planner cannot prefer it (its estimate for a rare
+    # word is low, and it was the 107,000-candidate path this replaces).
+    exact = func.strpos(_INGREDIENTS_TEXT, bindparam(f"{name}_word", type_=String())) > 0
+    return (matches, exact)
 
 
 def _postgresql_filters(
@@ -540,7 +543,9 @@ def _search_postgresql(connection: Connection, query: SearchQuery, limit: int) -
     )
     params: dict[str, Any] = {
         "keyword_words": keyword_words,
+        "keyword_word": keyword_words and query.keyword and query.keyword.lower(),
         "ingredient_words": ingredient_words,
+        "ingredient_word": ingredient_words and query.ingredient and query.ingredient.lower(),
         "keyword": None if query.keyword is None else _like_pattern(query.keyword),
         "keyword_json": None
         if query.keyword is None
