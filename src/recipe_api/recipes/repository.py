@@ -29,9 +29,11 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    case,
     cast,
     column,
     delete,
+    false,
     func,
     insert,
     literal,
@@ -498,10 +500,16 @@ def _postgresql_statement(
 
     for number, (condition, indexed_condition) in enumerate(ranks, start=1):
         above = [~earlier for earlier, _ in ranks[: number - 1]]
+        if above:
+            # Only a row of this rank is checked against the ranks above: in a
+            # CASE, which the planner keeps in order (a flat AND it sorts by
+            # estimated cost, and an absent word paid for every rank's test on
+            # every row: 1.4 of the 3 ms at 1M).
+            condition = case((condition, and_(*above)), else_=false())
         page_not_full = fewer_than_limit(every_counts)
         window = (
             select(recent.c.id)
-            .where(condition, *filters, *above, *fewer_than_limit(window_counts), *page_not_full)
+            .where(condition, *filters, *fewer_than_limit(window_counts), *page_not_full)
             .order_by(recent.c.id.desc())
             .limit(limit)
         )
