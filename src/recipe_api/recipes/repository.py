@@ -5,9 +5,11 @@ The read statements are built once where they can be: on SQLite, building a
 
 Search never scans the table (``docs/decisions/0009-recipe-details-and-search.md``):
 on SQLite it reads an FTS5 trigram index per field newest first and stops at
-the limit; on PostgreSQL it first looks among the newest ``RECENT_WINDOW``
-recipes (enough for any common word), and only when they hold too few
-matches asks the pg_trgm GIN indexes for every match (a rare word has few).
+the limit; on PostgreSQL one statement first looks among the newest
+``RECENT_WINDOW`` recipes (enough for any common word), and only when they
+hold too few matches asks the GIN indexes (pg_trgm, and for a one-word
+keyword in ingredient lists the exact words index) for every match (a rare
+word has few).
 """
 
 from __future__ import annotations
