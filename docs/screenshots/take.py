@@ -2,8 +2,9 @@
 
 Run from the repository root: ``.venv/bin/python docs/screenshots/take.py``.
 It serves a fresh SQLite database with the seed on a free port (ideas from
-the reddit emulator), signs up a cook, adds a recipe, and photographs each
-page in the light scheme, and the home page in the dark one.
+the reddit emulator), signs up a cook, adds a recipe with ingredients and
+steps, and photographs each page in the light scheme (the ideas page logged
+in, with its "Save as recipe" buttons), and the home page in the dark one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,16 @@ HERE = Path(__file__).parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 WIDTHS = {"desktop": 1280, "phone": 390}
 PASSWORD = "a long enough password"
+SHAKSHUKA_INGREDIENTS = """2 tablespoons olive oil
+1 leek, sliced
+200 g spinach
+1 bunch parsley, chopped
+4 eggs
+50 g feta"""
+SHAKSHUKA_STEPS = """Soften the leek in the oil for 5 minutes.
+Wilt the spinach and parsley in the pan; season.
+Make four hollows, crack an egg into each, cover and cook for 8 minutes.
+Crumble the feta over and serve from the pan."""
 
 
 def _free_port() -> int:
@@ -75,7 +86,6 @@ async def main() -> None:
                 await _shoot(page, base + "/", "home", width_name)
                 await _shoot(page, base + "/search?q=chicken", "search", width_name)
                 await _shoot(page, base + "/recipes/1", "recipe", width_name)
-                await _shoot(page, base + "/ideas", "ideas", width_name)
                 email = f"cook-{width_name}@example.com"
                 await page.goto(base + "/signup")
                 await page.get_by_label("Email").fill(email)
@@ -90,11 +100,26 @@ async def main() -> None:
                 await page.get_by_role("button", name="Log in").click()
                 await page.goto(base + "/my-recipes/new")
                 await page.get_by_label("Name").fill("Green shakshuka")
+                await page.get_by_label("Description").fill("Eggs poached in spinach and herbs.")
+                await page.get_by_label("Ingredients").fill(SHAKSHUKA_INGREDIENTS)
+                await page.get_by_label("Steps").fill(SHAKSHUKA_STEPS)
+                await page.get_by_label("Makes").fill("2 servings")
+                await page.get_by_label("Preparation").fill("10")
+                await page.get_by_label("Cooking").fill("15")
+                await page.get_by_label("Tags").fill("vegetarian, brunch, quick")
                 await page.get_by_label("Source").fill("Family notebook")
-                await page.get_by_label("Web address").fill("https://example.com/shakshuka")
                 await page.get_by_role("button", name="Add recipe").click()
+                await page.wait_for_url("**/recipes/*?saved=1")
+                await page.screenshot(
+                    path=str(HERE / f"my-recipe-{width_name}.png"), full_page=width_name == "phone"
+                )
                 await _shoot(page, base + "/my-recipes", "my-recipes", width_name)
                 await _shoot(page, base + "/my-recipes/new", "add-recipe", width_name)
+                await page.goto(base + "/my-recipes/import")
+                await page.get_by_label("Recipe page address").fill("example.com/shakshuka")
+                await page.get_by_role("button", name="Import recipe").click()
+                await page.screenshot(path=str(HERE / f"import-errors-{width_name}.png"))
+                await _shoot(page, base + "/ideas", "ideas", width_name)
                 await context.close()
             dark = await browser.new_context(
                 viewport={"width": 1280, "height": 900}, color_scheme="dark"

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,8 +21,10 @@ import psycopg
 import pytest
 
 from recipe_api.db.engine import normalize_url
+from recipe_api.ideas.emulator import RunningFakeReddit, running_fake_reddit
 from tests.conftest import LiveServer, free_port, serving, skip_or_fail
 from tests.email.smtp import Mailbox, smtp_server
+from tests.recipes.test_import import _Pages
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, Page
@@ -101,6 +105,9 @@ def _site_env(workdir: Path, database_url: str, smtp_port: int) -> dict[str, str
         "REDDIT_BASE_URL": "http://127.0.0.1:9",
         "REDDIT_OAUTH_URL": "http://127.0.0.1:9",
         "IDEAS_DEADLINE": "1",
+        # The recipe pages to import are served on loopback (the pages_server fixture).
+        "IMPORT_ALLOW_NETWORKS": "127.0.0.0/8",
+        "IMPORT_TIMEOUT_SECONDS": "1",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),
         "SMTP_STARTTLS": "false",
@@ -132,6 +139,17 @@ def _scratch_postgres() -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextmanager
+def _served_site(backend: str, workdir: Path, smtp_port: int, **env: str) -> Iterator[LiveServer]:
+    with ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{workdir / 'site.db'}"
+        else:
+            url = stack.enter_context(_scratch_postgres())
+        site_env = {**_site_env(workdir, url, smtp_port), **env}
+        yield stack.enter_context(serving([], site_env, workdir))
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def site(
     request: pytest.FixtureRequest,
@@ -140,9 +158,45 @@ def site(
 ) -> Iterator[LiveServer]:
     """The website served by ``recipe-api serve``, once per backend for the session."""
     workdir = tmp_path_factory.mktemp(f"site-{request.param}")
-    with ExitStack() as stack:
-        if request.param == "sqlite":
-            url = f"sqlite:///{workdir / 'site.db'}"
-        else:
-            url = stack.enter_context(_scratch_postgres())
-        yield stack.enter_context(serving([], _site_env(workdir, url, site_mailbox[0]), workdir))
+    with _served_site(request.param, workdir, site_mailbox[0]) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def reddit_emulator() -> Iterator[RunningFakeReddit]:
+    """The reddit emulator (as the ideas tests run it), on a free port in a thread."""
+    with running_fake_reddit(latency=0.01, budget=1_000_000, window=600.0) as running:
+        yield running
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def ideas_site(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    site_mailbox: tuple[int, Mailbox],
+    reddit_emulator: RunningFakeReddit,
+) -> Iterator[LiveServer]:
+    """The website with its ideas from the reddit emulator (``site``'s reddit is unreachable)."""
+    workdir = tmp_path_factory.mktemp(f"ideas-site-{request.param}")
+    reddit = reddit_emulator.url
+    with _served_site(
+        request.param,
+        workdir,
+        site_mailbox[0],
+        REDDIT_BASE_URL=reddit,
+        REDDIT_OAUTH_URL=reddit,
+        IDEAS_DEADLINE="3",
+    ) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def pages_server() -> Iterator[str]:
+    """The saved recipe pages the import tests serve (tests/recipes/pages), on loopback."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

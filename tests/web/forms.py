@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +22,22 @@ def csrf_token(page: httpx.Response) -> str:
 
 
 def field_errors(page: httpx.Response) -> dict[str, str]:
-    return dict(_FIELD_ERROR.findall(page.text))
+    return {name: html.unescape(text) for name, text in _FIELD_ERROR.findall(page.text)}
+
+
+def input_value(page: httpx.Response, name: str) -> str:
+    """The value a form's text field shows, unescaped."""
+    match = re.search(rf'<input id="{name}" name="{name}" type="\w+" value="([^"]*)"', page.text)
+    assert match, f"no {name} field"
+    return html.unescape(match.group(1))
+
+
+def textarea_value(page: httpx.Response, name: str) -> str:
+    """The text a form's text area shows, unescaped."""
+    pattern = rf'<textarea id="{name}" name="{name}"[^>]*>\n(.*?)</textarea>'
+    match = re.search(pattern, page.text, re.S)
+    assert match, f"no {name} text area"
+    return html.unescape(match.group(1))
 
 
 async def submit(

@@ -5,6 +5,7 @@ And the add-recipe journey with the keyboard alone.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import pytest
@@ -36,6 +37,7 @@ LOGGED_IN = [
     "/",
     "/my-recipes",
     "/my-recipes/new",
+    "/my-recipes/import",
     "/recipes/{id}",
     "/recipes/{id}/edit",
     "/recipes/{id}/delete",
@@ -112,9 +114,53 @@ async def test_every_page_has_no_axe_violations(
         await page.goto(base + "/my-recipes/new")
         await page.get_by_role("button", name="Add recipe").click()
         await _check_current(page, "add recipe with errors", found)
+        await page.get_by_label("Name").fill("Axe-checked dal")
+        await page.get_by_label("Description").fill("Checked for accessibility.")
+        await page.get_by_label("Ingredients").fill("200 g red lentils\n1 onion")
+        await page.get_by_label("Steps").fill("Rinse.\nSimmer.")
+        await page.get_by_label("Preparation").fill("-1")
+        await page.get_by_label("Tags").fill("vegan, quick")
+        await page.get_by_label("Photo link").fill("https://images.example.com/dal.jpg")
+        await page.get_by_role("button", name="Add recipe").click()
+        await _check_current(page, "add recipe with a bad time", found)
+        await page.get_by_label("Preparation").fill("10")
+        await page.get_by_role("button", name="Add recipe").click()
+        await page.wait_for_url("**/recipes/*?saved=1")
+        await _check_current(page, "recipe with every detail", found)
+        await page.get_by_role("link", name="Edit").click()
+        await _check_current(page, "edit a recipe with every detail", found)
+        await page.goto(base + "/my-recipes/import")
+        await page.get_by_role("button", name="Import recipe").click()
+        await _check_current(page, "import with an error", found)
         await page.goto(base + "/account/password")
         await page.get_by_role("button", name="Change password").click()
         await _check_current(page, "change password with errors", found)
+    finally:
+        await context.close()
+    assert found == {}
+
+
+@pytest.mark.parametrize(("scheme", "viewport"), [("light", DESKTOP), ("dark", PHONE)])
+async def test_the_ideas_cards_and_saving_one_have_no_axe_violations(
+    ideas_site: LiveServer, browser: Browser, scheme: str, viewport: dict[str, int]
+) -> None:
+    base = ideas_site.url
+    context = await browser.new_context(
+        color_scheme=scheme,  # type: ignore[arg-type]
+        viewport=viewport,  # type: ignore[arg-type]
+    )
+    found: dict[str, list[str]] = {}
+    try:
+        page = await context.new_page()
+        await _check(page, base + "/ideas", found)
+        assert await page.get_by_role("link", name=re.compile("Log in to save")).count() >= 3
+        email = new_email("axe-ideas")
+        await sign_up(page, base, email)
+        await log_in(page, base, email)
+        await _check(page, base + "/ideas", found)
+        await page.get_by_role("button", name=re.compile("Save as recipe")).first.click()
+        await page.wait_for_url("**/recipes/*/edit?from_idea=1")
+        await _check_current(page, "an idea saved, to complete", found)
     finally:
         await context.close()
     assert found == {}
@@ -170,12 +216,21 @@ async def test_adding_a_recipe_with_the_keyboard_alone(site: LiveServer, page: P
     await page.keyboard.press("Tab")
     await page.keyboard.type("Typed, not clicked")
     await page.keyboard.press("Tab")
+    # Enter in a text area starts a new line: one ingredient a line.
+    await page.keyboard.type("6 tomatoes")
+    await page.keyboard.press("Enter")
+    await page.keyboard.type("1 cucumber")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("Blend everything.")
+    await _tab_to(page, "#url")
     await page.keyboard.type("https://example.com/gazpacho")
     await _tab_to(page, "button[type=submit]:not(.link-button)")
     await page.keyboard.press("Enter")
     await page.wait_for_url("**/recipes/*?saved=1")
     assert await page.get_by_role("heading", level=1).inner_text() == "Keyboard gazpacho"
-    assert "Typed, not clicked" in await page.locator(".facts").inner_text()
+    assert await page.locator(".description").inner_text() == "Typed, not clicked"
+    assert await page.locator(".ingredients li").all_inner_texts() == ["6 tomatoes", "1 cucumber"]
+    assert await page.locator(".instructions li").all_inner_texts() == ["Blend everything."]
 
     # The skip link is the first stop and takes the focus past the navigation.
     await page.goto(site.url + "/")

@@ -264,6 +264,28 @@ async def update_recipe(
     return await db.run(_update, recipe_id, data, user)
 
 
+def _replace(
+    connection: Connection, recipe_id: int, data: RecipeCreate, user: UserOut
+) -> RecipeOut:
+    _changeable(connection, recipe_id, user)
+    recipe = repository.update_recipe(connection, recipe_id, data.columns())
+    if recipe is None:
+        raise _not_found(recipe_id)
+    return RecipeOut.model_validate(recipe)
+
+
+async def replace_recipe(
+    db: Database, recipe_id: int, data: RecipeCreate, *, user: UserOut
+) -> RecipeOut:
+    """Every field of the recipe set from ``data``, for a form that carries them all.
+
+    Unlike an update, an empty field clears what was there (a web address or
+    a source removed on the form), and the total time is ``data``'s or prep
+    plus cook. The submitter stays.
+    """
+    return await db.run(_replace, recipe_id, data, user)
+
+
 def _delete(connection: Connection, recipe_id: int, user: UserOut) -> None:
     _changeable(connection, recipe_id, user)
     repository.delete_recipe(connection, recipe_id)

@@ -1,4 +1,4 @@
-"""A signed-in cook's recipes: the list, adding, editing and deleting (after a confirmation)."""
+"""A signed-in cook's recipes: the list, adding, importing, editing and deleting (confirmed)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,31 @@ from pydantic import ValidationError
 
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.recipes import service as recipes
-from recipe_api.recipes.dependencies import RecipeId
-from recipe_api.recipes.schemas import RecipeCreate, RecipeOut, RecipeUpdate
-from recipe_api.web.forms import field_errors, read_form
+from recipe_api.recipes.dependencies import ImporterDep, RecipeId
+from recipe_api.recipes.importer import (
+    ImportFailedError,
+    ImportRefusedError,
+    ImportTimeoutError,
+    ImportUnreachableError,
+)
+from recipe_api.recipes.schemas import RecipeCreate, RecipeImport, RecipeOut
+from recipe_api.web.forms import (
+    RECIPE_FIELDS,
+    field_errors,
+    read_form,
+    recipe_input,
+    recipe_values,
+)
 from recipe_api.web.sessions import EditableRecipe, SignedInUser
 from recipe_api.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 
-RECIPE_FIELDS = ("label", "source", "url")
+IMPORT_ERRORS = (ImportRefusedError, ImportFailedError, ImportUnreachableError, ImportTimeoutError)
+# What the edit page says on arrival, by the query parameter the redirect set.
+EDIT_NOTICES = {
+    "from_idea": "Idea saved as a recipe. Add its ingredients and steps, then save.",
+}
 PER_PAGE = 24
 MAX_PAGE = 10_000
 
@@ -72,16 +88,51 @@ async def add_recipe(
 ) -> HTMLResponse | RedirectResponse:
     values = await read_form(request, RECIPE_FIELDS)
     try:
-        data = RecipeCreate.model_validate(values)
+        data = RecipeCreate.model_validate(recipe_input(values))
     except ValidationError as exc:
         return _form_again(request, None, values, exc)
     recipe = await recipes.create_recipe(db, data, user=user)
     return _see_other(f"/recipes/{recipe.id}?saved=1")
 
 
+@router.get("/my-recipes/import", response_class=HTMLResponse)
+async def import_form(request: Request, user: SignedInUser) -> HTMLResponse:
+    return page(request, "recipe_import.html", values={}, errors={})
+
+
+@router.post("/my-recipes/import", response_class=HTMLResponse, response_model=None)
+async def import_recipe(
+    request: Request, db: DatabaseDep, user: SignedInUser, importer: ImporterDep
+) -> HTMLResponse | RedirectResponse:
+    values = await read_form(request, ("url",))
+    try:
+        url = str(RecipeImport.model_validate({"url": values["url"].strip()}).url)
+    except ValidationError as exc:
+        return _import_again(request, values, field_errors(exc), 422)
+    try:
+        recipe = await recipes.import_recipe(db, importer, url, user=user)
+    except IMPORT_ERRORS as exc:
+        return _import_again(request, values, {"url": exc.detail}, exc.status_code)
+    return _see_other(f"/recipes/{recipe.id}?imported=1")
+
+
+def _import_again(
+    request: Request, values: dict[str, str], errors: dict[str, str], status_code: int
+) -> HTMLResponse:
+    return page(request, "recipe_import.html", status_code, values=values, errors=errors)
+
+
 @router.get("/recipes/{recipe_id}/edit", response_class=HTMLResponse)
 async def edit_recipe_form(request: Request, recipe: EditableRecipe) -> HTMLResponse:
-    return page(request, "recipe_form.html", recipe=recipe, values=recipe.model_dump(), errors={})
+    notice = next((text for key, text in EDIT_NOTICES.items() if key in request.query_params), None)
+    return page(
+        request,
+        "recipe_form.html",
+        recipe=recipe,
+        values=recipe_values(recipe),
+        errors={},
+        notice=notice,
+    )
 
 
 @router.post("/recipes/{recipe_id}/edit", response_class=HTMLResponse, response_model=None)
@@ -90,13 +141,13 @@ async def edit_recipe(
 ) -> HTMLResponse | RedirectResponse:
     values = await read_form(request, RECIPE_FIELDS)
     try:
-        # Every field is on the form: the full validation of a new recipe applies.
-        data = RecipeCreate.model_validate(values)
+        # Every field is on the form: the full validation of a new recipe applies,
+        # and the recipe becomes what the form says (an emptied field is cleared).
+        data = RecipeCreate.model_validate(recipe_input(values))
     except ValidationError as exc:
         return _form_again(request, recipe, values, exc)
-    changes = RecipeUpdate(label=data.label, source=data.source, url=data.url)
     # The ownership is checked again inside the write's own unit of work.
-    await recipes.update_recipe(db, recipe.id, changes, user=user)
+    await recipes.replace_recipe(db, recipe.id, data, user=user)
     return _see_other(f"/recipes/{recipe.id}?saved=1")
 
 

@@ -19,6 +19,11 @@ from recipe_api.web.templating import STATIC_DIR, page
 
 HOME_PAGE_RECIPES = 24
 SEARCH_RESULTS = 50
+# What a recipe's page says on arrival, by the query parameter the redirect set.
+NOTICES = {
+    "saved": "Recipe saved.",
+    "imported": "Recipe imported. Check it, and edit anything the page got wrong.",
+}
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,7 +70,7 @@ async def recipe_page(
         "recipe.html",
         recipe=recipe,
         may_change=recipes.may_change(recipe, user),
-        notice="Recipe saved." if "saved" in request.query_params else None,
+        notice=next((text for key, text in NOTICES.items() if key in request.query_params), None),
     )
 
 
