@@ -375,8 +375,9 @@ def _contains(expression: ColumnElement[str], name: str) -> ColumnElement[bool]:
 
 
 # Words of ingredient lists (migration 0008): an ASCII letter-and-digit keyword
-# is in the text exactly when it begins one of the indexed suffixes; the
-# LIKE beside it keeps the answer exact for the rest (see the migration).
+# is in the text exactly when it begins one of the indexed suffixes (cut to
+# 12 characters); strpos on the candidates checks the whole keyword, and the
+# rows too long to index carry a marker every query asks for (see 0008).
 _WORD_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 _WORD_PREFIX = 12
 _INGREDIENT_WORDS = func.recipe_search_words(_INGREDIENTS_TEXT)
@@ -553,9 +554,11 @@ def _search_postgresql(connection: Connection, query: SearchQuery, limit: int) -
     )
     params: dict[str, Any] = {
         "keyword_words": keyword_words,
-        "keyword_word": keyword_words and query.keyword and query.keyword.lower(),
+        "keyword_word": query.keyword.lower() if keyword_words and query.keyword else None,
         "ingredient_words": ingredient_words,
-        "ingredient_word": ingredient_words and query.ingredient and query.ingredient.lower(),
+        "ingredient_word": (
+            query.ingredient.lower() if ingredient_words and query.ingredient else None
+        ),
         "keyword": None if query.keyword is None else _like_pattern(query.keyword),
         "keyword_json": None
         if query.keyword is None
