@@ -99,7 +99,8 @@ ROWS: list[tuple[str, Callable[[Stack], bool]]] = [
         _has("Response.__call__ ", "_TemplateResponse.__call__ "),
     ),
     ("      of which uvicorn's transport.write calls", _leaf("RequestResponseCycle.send ")),
-    ("timing middleware (ours, own frames)", _leaf("ProcessTimeMiddleware.")),
+    ("edge middleware (ours: ids, timing, headers, metrics; own frames)", _leaf("EdgeMiddleware.")),
+    ("the recipes version read (cached answers)", _has("Database.read_scalar ")),
     ("FastAPI's telemetry middleware (own frames)", _leaf_in("fastapi/telemetry/")),
 ]
 

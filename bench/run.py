@@ -129,6 +129,7 @@ def recipes_bench(
     rounds: int,
     postgres: str | None,
     baseline: Path | None = None,
+    wanted: list[str] | None = None,
 ) -> dict[str, float]:
     """All servers run at once; each round loads each (server, path) in turn.
 
@@ -164,7 +165,9 @@ def recipes_bench(
     if baseline is not None:
         # The other checkout's src/ first on the path, so its recipe_api is the one served.
         source = os.pathsep.join([str(baseline), bench_dir])
-        apps.append(App(OURS_BASELINE, [*cli, "0"], ["read"], sqlite_url, source))
+        # --no-migrate: the file is at this checkout's head, which an older one does not know.
+        baseline_cli = [*cli[:-1], "--no-migrate", "--port", "0"]
+        apps.append(App(OURS_BASELINE, baseline_cli, list(PATHS), sqlite_url, source))
     with contextlib.ExitStack() as stack:
         if postgres:
             pg_url = stack.enter_context(_postgres_database(postgres))
@@ -189,6 +192,9 @@ def recipes_bench(
             processes[app.name] = stack.enter_context(
                 server(app.argv, app.port, env, PATHS["read"])
             )
+        if wanted is not None:
+            for app in apps:
+                app.paths = [what for what in app.paths if what in wanted or what == "read"]
         results: dict[tuple[str, str], list[LoadResult]] = {}
         for app in apps:
             for what in app.paths:
@@ -276,6 +282,11 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2, help="emulated reddit latency")
     parser.add_argument("--only", choices=["recipes", "ideas", "signup"], default=None)
     parser.add_argument(
+        "--paths",
+        default=",".join(PATHS),
+        help=f"which recipe paths to load, comma-separated (of: {', '.join(PATHS)})",
+    )
+    parser.add_argument(
         "--postgres",
         default=os.environ.get("BENCH_POSTGRES_URL"),
         help="a PostgreSQL server URL: adds Recipe API rows on a scratch database there",
@@ -288,8 +299,12 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.only in (None, "recipes"):
+        wanted = [path.strip() for path in args.paths.split(",") if path.strip()]
+        unknown = set(wanted) - set(PATHS)
+        if unknown:
+            parser.error(f"unknown paths: {', '.join(sorted(unknown))}")
         recipes = recipes_bench(
-            args.concurrency, args.seconds, args.rounds, args.postgres, args.baseline
+            args.concurrency, args.seconds, args.rounds, args.postgres, args.baseline, wanted
         )
     else:
         recipes = {}

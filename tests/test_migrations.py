@@ -210,15 +210,18 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     script = ScriptDirectory.from_config(migrate.alembic_config(empty_database))
     # Newest first; one head, so the branches' migrations were put in one line:
     # the website's sessions (0004) come after the URL as text (0003), the
-    # recipe details (0005) after both, the email outbox (0006), then the
-    # ingredient words index (0008; 0007 is another branch's).
+    # recipe details (0005) after both, the email outbox (0006), the recipes version (0007),
+    # the ingredient words index (0008).
     revisions = [rev.revision for rev in script.walk_revisions()]
-    assert revisions == ["0008", "0006", "0005", "0004", "0003", "0002", "0001"]
+    assert revisions == ["0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
     migrate.upgrade(empty_database)
     assert migrate.current_revision(empty_database) == "0008"
-    migrate.downgrade(empty_database, "0006")
-    assert migrate.current_revision(empty_database) == "0006"
+    migrate.downgrade(empty_database, "0007")
+    assert migrate.current_revision(empty_database) == "0007"
     assert "ix_recipe_ingredients_words" not in _indexes(empty_database)
+    migrate.downgrade(empty_database, "0006")
+    assert "recipe_version" not in _tables(empty_database)
+    assert "email_outbox" in _tables(empty_database)
     migrate.downgrade(empty_database, "0005")
     assert {"email_outbox", "account_token"}.isdisjoint(_tables(empty_database))
     assert "recipe_count" in _tables(empty_database)
@@ -241,7 +244,11 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     assert migrate.current_revision(empty_database) == "0008"
     if empty_database.startswith("postgresql"):
         assert "ix_recipe_ingredients_words" in _indexes(empty_database)
-    assert {"web_session", "email_outbox", "account_token", "recipe_count"} <= _tables(
-        empty_database
-    )
+    assert {
+        "web_session",
+        "email_outbox",
+        "account_token",
+        "recipe_count",
+        "recipe_version",
+    } <= _tables(empty_database)
     assert _url_column_type(empty_database) == "TEXT"

@@ -29,13 +29,10 @@ from recipe_api.email.sender import transport_from_settings
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
 from recipe_api.methods import HttpMethodsMiddleware
-from recipe_api.middleware import (
-    BodyLimitMiddleware,
-    GZipWhenAccepted,
-    ProcessTimeMiddleware,
-    SecurityHeadersMiddleware,
-)
+from recipe_api.middleware import BodyLimitMiddleware, EdgeMiddleware, GZipWhenAccepted
+from recipe_api.recipes.cache import VersionedCache
 from recipe_api.recipes.importer import open_importer
+from recipe_api.recipes.router import add_hot_reads
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
 from recipe_api.web.errors import server_error_page
@@ -109,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 stack.push_async_callback(redis.aclose)
             app.state.settings = settings
             app.state.db = db
+            # Answers built from many recipes (home page, search), by recipes version.
+            app.state.recipe_answers = VersionedCache()
             app.state.redis = redis
             app.state.tokens = tokens
             app.state.passwords = Passwords.from_settings(settings)
@@ -145,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # Routes are matched in order: the hottest go first. No path of one router
     # matches another's (/recipes/ideas/... has a slash that {recipe_id} cannot).
+    add_hot_reads(app.router, "/api/v1")
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(recipes_router)
     api_v1.include_router(auth_router)
@@ -157,10 +157,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_website(app)
 
     # Middleware, outermost first (the last added is the outermost):
-    #   CorrelationIdMiddleware    request id on every answer, even the 500 (observability)
-    #   RequestMetricsMiddleware   access log line and metrics for every answer (observability)
-    #   SecurityHeadersMiddleware  only adds headers, never raises: the 500 page carries CSP too
-    #   ProcessTimeMiddleware      times every answer (the 413 too), answers what escapes as 500
+    #   EdgeMiddleware             request id, X-Process-Time, security headers, metrics and
+    #                              the access log on every answer; what escapes becomes a 500
     #   CORSMiddleware             when configured: preflights answered before OPTIONS below
     #   HttpMethodsMiddleware      HEAD as GET, OPTIONS 204, a full Allow on every 405
     #   BodyLimitMiddleware        413 before any body is read...
@@ -178,9 +176,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
-            expose_headers=["X-Process-Time", "Retry-After"],
+            expose_headers=["X-Process-Time", "Retry-After", "ETag"],
         )
-    app.add_middleware(ProcessTimeMiddleware, html_error_page=server_error_page())
-    app.add_middleware(SecurityHeadersMiddleware)
-    observability.install(app, settings)
+    recorder = observability.install(app, settings)
+    app.add_middleware(EdgeMiddleware, recorder=recorder, html_error_page=server_error_page())
     return app

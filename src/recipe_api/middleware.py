@@ -2,69 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from recipe_api.observability import REQUEST_ID_HEADER, RequestRecorder, request_id_of
+
 log = logging.getLogger(__name__)
 
 _INTERNAL_ERROR_BODY = b'{"detail":"Internal Server Error"}'
-
-
-class ProcessTimeMiddleware:
-    """Adds ``X-Process-Time`` (seconds) to every answer and turns crashes into a JSON 500.
-
-    It sits outside the routing, so it also times and answers errors that no
-    exception handler caught: the traceback goes to the log, the client gets
-    a bare ``{"detail": "Internal Server Error"}``, or ``html_error_page``
-    when it is a browser (``text/html`` in Accept).
-    """
-
-    def __init__(self, app: ASGIApp, html_error_page: bytes | None = None) -> None:
-        self.app = app
-        self.html_error_page = html_error_page
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        response_started = False
-
-        async def send_with_time(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-                elapsed = f"{time.perf_counter() - started:.6f}".encode()
-                message["headers"] = [*message.get("headers", ()), (b"x-process-time", elapsed)]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_time)
-        except Exception:
-            log.exception("Unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            if response_started:
-                raise
-            body, content_type = _INTERNAL_ERROR_BODY, b"application/json"
-            if self.html_error_page is not None and _accepts_html(scope):
-                body, content_type = self.html_error_page, b"text/html; charset=utf-8"
-            await send_with_time(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", content_type),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
-
-
-def _accepts_html(scope: Scope) -> bool:
-    return any(name == b"accept" and b"text/html" in value for name, value in scope["headers"])
+REQUEST_ID_NAME = REQUEST_ID_HEADER.lower().encode()
 
 
 # Pages: our own scripts, styles and images only; no inline script, no other origin.
@@ -82,11 +32,27 @@ DOCS_POLICY = (
 DOCS_PATHS = ("/docs", "/redoc")
 
 
-class SecurityHeadersMiddleware:
-    """Content-Security-Policy and its companions on every answer."""
+class EdgeMiddleware:
+    """What every answer gets, in one layer (each layer costs a call and a ``send`` wrapper).
 
-    def __init__(self, app: ASGIApp) -> None:
+    Outermost of ours, so even the 500 of last resort carries all of it:
+
+    * a request id: the client's sane ``X-Request-ID`` or a new one, on the
+      request's log records and echoed in the answer (``observability.request_id_of``);
+    * ``X-Process-Time`` (seconds) on every answer;
+    * Content-Security-Policy and its companions;
+    * metrics and the access log line, after the answer (``observability.RequestRecorder``);
+    * crashes turned into a 500: the traceback goes to the log, the client gets
+      a bare ``{"detail": "Internal Server Error"}``, or ``html_error_page`` when
+      it is a browser (``text/html`` in Accept).
+    """
+
+    def __init__(
+        self, app: ASGIApp, *, recorder: RequestRecorder, html_error_page: bytes | None = None
+    ) -> None:
         self.app = app
+        self.recorder = recorder
+        self.html_error_page = html_error_page
         common = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
         self.site_headers = [(b"content-security-policy", SITE_POLICY.encode()), *common]
         self.docs_headers = [(b"content-security-policy", DOCS_POLICY.encode()), *common]
@@ -95,14 +61,55 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = time.perf_counter()
+        request_id = (REQUEST_ID_NAME, request_id_of(scope).encode())
         extra = self.docs_headers if scope["path"] in DOCS_PATHS else self.site_headers
+        status = 500  # what the client gets if nothing answers
+        response_started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *extra]
+                response_started = True
+                status = message["status"]
+                elapsed = f"{time.perf_counter() - started:.6f}".encode()
+                message["headers"] = [
+                    *message.get("headers", ()),
+                    (b"x-process-time", elapsed),
+                    *extra,
+                    request_id,
+                ]
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except asyncio.CancelledError:
+            status = 499  # nginx's "client closed request": nothing reached the client
+            raise
+        except Exception:
+            log.exception("Unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if response_started:
+                raise
+            body, content_type = _INTERNAL_ERROR_BODY, b"application/json"
+            if self.html_error_page is not None and _accepts_html(scope):
+                body, content_type = self.html_error_page, b"text/html; charset=utf-8"
+            await send_with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": 500,
+                    "headers": [
+                        (b"content-type", content_type),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            self.recorder.record(scope, status, time.perf_counter() - started)
+
+
+def _accepts_html(scope: Scope) -> bool:
+    return any(name == b"accept" and b"text/html" in value for name, value in scope["headers"])
 
 
 class _BodyTooLarge(Exception):

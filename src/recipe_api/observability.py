@@ -4,26 +4,29 @@
   with ``METRICS_ENABLED`` gives every start a fresh ``PROMETHEUS_MULTIPROC_DIR``
   (before any worker imports this module), so ``GET /metrics`` from any worker
   sums the counters of all of them.
-- Request ids come from ``asgi-correlation-id``: a sane ``X-Request-ID`` is
-  kept, anything else is replaced by a generated one, and the answer echoes it.
+- Request ids: a sane ``X-Request-ID`` is kept, anything else is replaced by
+  a generated one, and the answer echoes it (:func:`request_id_of`, called by
+  the edge middleware). The id goes into ``asgi-correlation-id``'s context
+  variable, which its logging filter puts on every log line.
+- :class:`RequestRecorder` counts, times and logs every answer; the edge
+  middleware (``middleware.EdgeMiddleware``) calls it once per request.
 - Logs: :func:`logging_config` is the ``dictConfig`` every worker applies
   (uvicorn's ``log_config``): JSON lines (``python-json-logger``) in
   production, readable text in development, the request id on each line.
 
-The choices and their measurements: docs/decisions/0006-observability.md.
+The choices and their measurements: docs/decisions/0006-observability.md
+(and 0008 for the request id's and metrics' place in the edge middleware).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import re
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from asgi_correlation_id import CorrelationIdMiddleware
+from asgi_correlation_id.context import correlation_id
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -40,14 +43,16 @@ from starlette.responses import Response
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import Scope
 
     from recipe_api.settings import Settings
 
 access_log = logging.getLogger("recipe_api.access")
+log = logging.getLogger(__name__)
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 REQUEST_ID_HEADER = "X-Request-ID"
+_REQUEST_ID_NAME = REQUEST_ID_HEADER.lower().encode()
 # What a client's request id may be: short, and nothing a log or a header could trip on.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 
@@ -130,17 +135,16 @@ def login_throttled() -> None:
 # --- Requests -----------------------------------------------------------------------------
 
 
-class RequestMetricsMiddleware:
+class RequestRecorder:
     """Counts and times every answer by route template, and writes the access log line.
 
-    Pure ASGI: ``BaseHTTPMiddleware`` would cost a large share of throughput.
-    The route is the template (``/api/v1/recipes/{recipe_id}``), never the
-    path, so the number of series stays bounded; a request no route matched is
-    ``unmatched``, and one whose client left before any answer is a 499.
+    Called once per request by the edge middleware (``middleware.EdgeMiddleware``),
+    after the answer. The route is the template (``/api/v1/recipes/{recipe_id}``),
+    never the path, so the number of series stays bounded; a request no route
+    matched is ``unmatched``, and one whose client left before any answer is a 499.
     """
 
-    def __init__(self, app: ASGIApp, *, metrics: bool = True) -> None:
-        self.app = app
+    def __init__(self, *, metrics: bool = True) -> None:
         self.metrics = metrics
         self._templates: dict[int, str] = {}  # by id(route): routes live as long as the app
         # The labelled children, looked up once: .labels() takes a lock and builds a key.
@@ -164,56 +168,65 @@ class RequestMetricsMiddleware:
             self._templates[id(route)] = template
         return template
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # what the client gets if nothing answers (ProcessTimeMiddleware's 500)
+    def record(self, scope: Scope, status: int, elapsed: float) -> None:
+        matched = scope.get("route")
+        path = scope["path"]
+        route = self._template(matched, path) if matched is not None else "unmatched"
+        method = scope["method"]
+        if method not in _METHODS:
+            method = "other"  # clients may send any token: keep the label values bounded
+        if self.metrics:
+            key = (method, route, status)
+            children = self._children.get(key)
+            if children is None:
+                labels = (method, route, str(status))
+                children = HTTP_REQUESTS.labels(*labels), HTTP_LATENCY.labels(*labels)
+                self._children[key] = children
+            children[0].inc()
+            children[1].observe(elapsed)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "%s %s %d %.1f ms",
+                method,
+                path,
+                status,
+                elapsed * 1000,
+                extra={
+                    "method": method,
+                    "path": path,
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 3),
+                },
+            )
 
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_status)
-        except asyncio.CancelledError:
-            status = 499  # nginx's "client closed request": nothing reached the client
-            raise
-        finally:
-            elapsed = time.perf_counter() - started
-            matched = scope.get("route")
-            path = scope["path"]
-            route = self._template(matched, path) if matched is not None else "unmatched"
-            method = scope["method"]
-            if method not in _METHODS:
-                method = "other"  # clients may send any token: keep the label values bounded
-            if self.metrics:
-                key = (method, route, status)
-                children = self._children.get(key)
-                if children is None:
-                    labels = (method, route, str(status))
-                    children = HTTP_REQUESTS.labels(*labels), HTTP_LATENCY.labels(*labels)
-                    self._children[key] = children
-                children[0].inc()
-                children[1].observe(elapsed)
-            if access_log.isEnabledFor(logging.INFO):
-                access_log.info(
-                    "%s %s %d %.1f ms",
-                    method,
-                    path,
-                    status,
-                    elapsed * 1000,
-                    extra={
-                        "method": method,
-                        "path": path,
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 3),
-                    },
-                )
+def request_id_of(scope: Scope) -> str:
+    """The request's id: the client's ``X-Request-ID`` when sane, else a new one.
+
+    It is set for the request's log records (asgi-correlation-id's context
+    variable, which its logging filter reads) and, when replaced, in the
+    request's own headers, so the app sees the id the answer will carry.
+    """
+    sent: bytes | None = None
+    for name, value in scope["headers"]:
+        if name == _REQUEST_ID_NAME:
+            sent = value
+            break
+    if sent:
+        chosen = sent.decode("latin-1")
+        if _SANE_REQUEST_ID.fullmatch(chosen) is None:
+            chosen = os.urandom(16).hex()
+            log.warning("Replaced a request id that failed validation with %s", chosen)
+    else:
+        chosen = os.urandom(16).hex()
+    if sent is None or chosen != sent.decode("latin-1"):
+        scope["headers"] = [
+            *(item for item in scope["headers"] if item[0] != _REQUEST_ID_NAME),
+            (_REQUEST_ID_NAME, chosen.encode()),
+        ]
+    correlation_id.set(chosen)
+    return chosen
 
 
 def is_sane_request_id(value: str) -> bool:
@@ -229,17 +242,12 @@ def metrics_answer(_request: Request) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def install(app: FastAPI, settings: Settings) -> None:
-    """Request metrics and access log (inside), request ids (outermost), ``/metrics``."""
+def install(app: FastAPI, settings: Settings) -> RequestRecorder:
+    """``/metrics`` when enabled; the recorder the edge middleware calls for every answer."""
     if settings.metrics_enabled:
         app.add_route("/metrics", metrics_answer, include_in_schema=False)
         _count_pool_connections()
-    app.add_middleware(RequestMetricsMiddleware, metrics=settings.metrics_enabled)
-    app.add_middleware(
-        CorrelationIdMiddleware,
-        header_name=REQUEST_ID_HEADER,
-        validator=is_sane_request_id,
-    )
+    return RequestRecorder(metrics=settings.metrics_enabled)
 
 
 _pool_events_installed = False

@@ -293,3 +293,44 @@ def test_sqlite_busy_timeout_follows_the_statement_timeout(tmp_path: Path) -> No
         assert capped.run_sync(lambda c: c.execute(text("PRAGMA busy_timeout")).scalar()) == 2000
     finally:
         capped.dispose()
+
+
+async def _kill_every_backend(postgresql_url: str) -> int:
+    name = make_url(postgresql_url).database or ""
+    async with await psycopg.AsyncConnection.connect(
+        _admin_dsn(postgresql_url), autocommit=True
+    ) as admin:
+        cursor = await admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = %s AND pid <> pg_backend_pid()",
+            (name,),
+        )
+        row = await cursor.fetchone()
+    await asyncio.sleep(0.2)
+    return int(row[0]) if row else 0
+
+
+@ON_POSTGRESQL
+async def test_pooled_connections_killed_while_idle_cost_reads_nothing(
+    pg_settings: Settings, postgresql_url: str, make_account: MakeAccount
+) -> None:
+    """No pre-ping: the first read on a dead pooled connection fails and runs again."""
+    async with serving_app(pg_settings) as http:
+        cook = await make_account("cook@example.com")
+        created = await http.post("/api/v1/recipes/", json=RECIPE, headers=cook.headers)
+        path = f"/api/v1/recipes/{created.json()['id']}"
+        reads = [http.get(path) for _ in range(6)]
+        assert {r.status_code for r in await asyncio.gather(*reads)} == {200}
+
+        assert await _kill_every_backend(postgresql_url) >= 1
+        answers = [await http.get(path) for _ in range(3)]
+        answers += [await http.get("/api/v1/recipes/search/?keyword=stuck")]
+        assert [r.status_code for r in answers] == [200, 200, 200, 200]
+        assert answers[0].json()["label"] == "Stuck stew"
+
+        # The dead connection made the pool recycle every connection opened before it,
+        # so a write after the reads finds a live one.
+        assert await _kill_every_backend(postgresql_url) >= 1
+        assert (await http.get(path)).status_code == 200
+        written = await http.patch(path, json={"label": "Unstuck stew"}, headers=cook.headers)
+        assert written.status_code == 200, written.text

@@ -155,3 +155,13 @@ async def test_postgresql_indexes_are_the_same_after_a_load(
     assert await _total(client) == 3 + COUNT
     minced = _expected(list(generate(COUNT)), "minced", "ingredients")
     assert await _labels(client, keyword="minced", max_results=3) == minced[:3]
+
+
+async def test_a_demo_load_moves_the_recipes_version(db: Database, superuser: Account) -> None:
+    # Answers cached per version of the recipes must not outlive a load.
+    def version(connection: Connection) -> int:
+        return int(connection.execute(text("SELECT version FROM recipe_version")).scalar_one())
+
+    before = db.run_sync(version)
+    db.run_sync(insert_demo_recipes, 20, submitter_id=superuser.id)
+    assert db.run_sync(version) > before

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import html
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,10 +33,7 @@ _SUBREDDIT_RE = re.compile(SUBREDDIT_PATTERN)
 # Stickied and over-18 posts are dropped after the fetch, so each listing asks
 # for this many more than it shows. Each extra post is ~3 KB more to parse.
 LISTING_HEADROOM = 3
-MAX_LISTING_LIMIT = 100
 MAX_BODY_BYTES = 8 * 1024 * 1024
-_LISTING_QUERY = "?t=day&limit={}&raw_json=1"
-
 PERMALINK_HOST = "https://www.reddit.com"
 # A 429 without a usable Retry-After or reset header: reddit's window is 600 s,
 # a minute is a polite first wait.
@@ -49,7 +47,7 @@ TOKEN_FAILURE_HOLD = 5.0
 
 
 class UpstreamError(Exception):
-    """One source failed; ``str(error)`` is the sentence shown to the user."""
+    """One source failed; ``message`` is the sentence shown to the user."""
 
     def __init__(self, message: str, outcome: str = "error") -> None:
         super().__init__(message)
@@ -57,8 +55,14 @@ class UpstreamError(Exception):
         self.outcome = outcome  # the metrics label: timeout, unreachable, rate_limited, ...
 
 
-def is_valid_subreddit(name: str) -> bool:
-    return _SUBREDDIT_RE.fullmatch(name) is not None
+def unique_subreddits(names: Iterable[str]) -> tuple[str, ...]:
+    """The names in order without case-insensitive repeats; ``ValueError(name)`` for a bad one."""
+    unique: dict[str, str] = {}
+    for name in names:
+        if _SUBREDDIT_RE.fullmatch(name) is None:
+            raise ValueError(name)
+        unique.setdefault(name.lower(), name)
+    return tuple(unique.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +85,7 @@ class Listing:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """An upstream answer read in full: what the classification below needs of it."""
+    """An upstream answer read in full."""
 
     status: int
     headers: Mapping[str, str]  # case-insensitive (aiohttp's CIMultiDictProxy)
@@ -92,17 +96,17 @@ class Answer:
 
 
 def _seconds(value: str | None) -> float | None:
+    """A Retry-After or reset header as seconds from now: a number, or an HTTP date."""
     if value is None:
         return None
     try:
-        seconds = float(value)
+        return max(0.0, float(value))
     except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
-    return max(0.0, seconds)
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
 
 
 class RateLimits:
@@ -114,26 +118,20 @@ class RateLimits:
 
     def wait_for(self, host: str) -> float:
         """Seconds until ``host`` may be called again; 0 when it may be called now."""
-        until = self._blocked_until.get(host)
-        if until is None:
-            return 0.0
-        left = until - self._clock()
-        if left <= 0:
-            self._blocked_until.pop(host, None)
-            return 0.0
-        return left
+        return max(0.0, self._blocked_until.get(host, 0.0) - self._clock())
 
     def observe(self, host: str, answer: Answer) -> None:
         headers = answer.headers
-        if answer.status != 429:
-            remaining = headers.get("x-ratelimit-remaining")
+        wait = None
+        if answer.status == 429:
+            wait = _seconds(headers.get("retry-after"))
+        else:
             try:
-                if remaining is None or float(remaining) >= 1:
+                if float(headers.get("x-ratelimit-remaining", 1)) >= 1:
                     return
             except ValueError:
                 return
             # The budget is spent: the next call would be a 429.
-        wait = _seconds(headers.get("retry-after")) if answer.status == 429 else None
         if wait is None:
             wait = _seconds(headers.get("x-ratelimit-reset"))
         if wait is None:
@@ -144,7 +142,7 @@ class RateLimits:
             log.warning("reddit rate limit: not calling %s for %.0f s", host, wait)
 
 
-# --- OAuth tokens -------------------------------------------------------------------------
+# --- Reading answers ----------------------------------------------------------------------
 
 
 def _json(body: bytes) -> Any:
@@ -181,9 +179,6 @@ def read_token(answer: Answer) -> tuple[str, float]:
     if not isinstance(expires_in, int | float) or isinstance(expires_in, bool):
         expires_in = 3600.0
     return token, float(expires_in)
-
-
-# --- Answers ------------------------------------------------------------------------------
 
 
 def _text(value: object, default: str = "") -> str:
@@ -261,12 +256,6 @@ def parse_listing(
     return tuple(posts)
 
 
-def _reason(answer: Answer) -> str | None:
-    payload = _json(answer.body)
-    reason = payload.get("reason") if isinstance(payload, dict) else None
-    return reason if isinstance(reason, str) else None
-
-
 def _refusal(name: str, answer: Answer) -> str:
     """The sentence for a listing answered with anything but 200."""
     status = answer.status
@@ -275,7 +264,8 @@ def _refusal(name: str, answer: Answer) -> str:
         if "/subreddits/search" in location:
             return f"{name} does not exist"
         return f"reddit redirected {name} to {location or 'nowhere'}"
-    reason = _reason(answer) if status in (403, 404) else None
+    payload = _json(answer.body) if status in (403, 404) else None
+    reason = payload.get("reason") if isinstance(payload, dict) else None
     if status == 403:
         if reason in ("private", "quarantined"):
             return f"{name} is {reason}"
@@ -324,20 +314,14 @@ def read_listing(
 # --- The client ---------------------------------------------------------------------------
 
 
-def _transport_error(what: str, exc: BaseException, timeout: float) -> UpstreamError:
-    if isinstance(exc, TimeoutError):
-        return UpstreamError(f"{what} timed out after {timeout:.1f} s", "timeout")
-    if isinstance(exc, aiohttp.ClientConnectorError):
-        host = exc.host if exc.port in (80, 443) else f"{exc.host}:{exc.port}"
-        return UpstreamError(
-            f"{what} could not be fetched: cannot connect to {host}", "unreachable"
-        )
-    return UpstreamError(f"{what} could not be fetched: {type(exc).__name__}", "unreachable")
+@functools.lru_cache(maxsize=1024)
+def _listing_url(template: str, subreddit: str, fetch: int) -> URL:
+    # Built once: aiohttp reads a URL's parts on each request, and yarl caches them per URL.
+    return URL(template.format(subreddit, fetch))
 
 
 def open_session(settings: Settings, *, max_connections: int) -> aiohttp.ClientSession:
     """The worker's one session: reddit's User-Agent form, no cookie jar, keep-alive pool."""
-    deadline = settings.ideas_deadline
     return aiohttp.ClientSession(
         headers={"User-Agent": settings.reddit_user_agent},
         # reddit sets tracking cookies an application-only client has no use for,
@@ -346,45 +330,35 @@ def open_session(settings: Settings, *, max_connections: int) -> aiohttp.ClientS
         connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=30),
         # No total timeout: the service gives up on a call at its deadline (one
         # timer for all the sources of a request, rather than one per call).
-        timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(2.0, deadline)),
+        timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(2.0, settings.ideas_deadline)),
     )
 
 
 class RedditClient:
     """Top posts of a subreddit over the worker's shared ``aiohttp.ClientSession``."""
 
-    def __init__(
-        self,
-        session: aiohttp.ClientSession,
-        settings: Settings,
-        *,
-        known_subreddits: tuple[str, ...] = (),
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, session: aiohttp.ClientSession, settings: Settings) -> None:
         self._session = session
         self._timeout = settings.ideas_deadline
         self._stickied = settings.ideas_include_stickied
         self._over_18 = settings.ideas_include_over_18
         base = settings.reddit_base_url.rstrip("/")
         self._token_url = f"{base}/api/v1/access_token"
-        self._credentials: str | None = None
-        self._listings = base + "/r/{}/top.json" + _LISTING_QUERY
+        self._listings = base + "/r/{}/top.json?t=day&limit={}&raw_json=1"
+        self._credentials: str | None = None  # the Authorization header of a token request
         if settings.reddit_client_id and settings.reddit_client_secret:
             id_and_secret = (settings.reddit_client_id, settings.reddit_client_secret)
             self._credentials = aiohttp.encode_basic_auth(*id_and_secret)
-            self._listings = (
-                settings.reddit_oauth_url.rstrip("/") + "/r/{}/top?t=day&limit={}&raw_json=1"
-            )
+            oauth = settings.reddit_oauth_url.rstrip("/")
+            self._listings = oauth + "/r/{}/top?t=day&limit={}&raw_json=1"
         self._host = URL(self._listings).host or ""
-        self._urls: dict[tuple[str, int], URL] = {}
-        self._rate_limits = RateLimits(clock)
-        self._clock = clock
-        self._token: tuple[str, float] | None = None  # the value, when to renew it (monotonic)
-        self._token_failure: tuple[UpstreamError, float] | None = None  # shared until then
+        self._rate_limits = RateLimits()
+        # The token, or why there is none, and until when that holds (monotonic).
+        self._token: tuple[str | UpstreamError, float] = ("", 0.0)
         self._token_lock = asyncio.Lock()
         # Metrics label subreddits by name only for the configured ones: a request
         # may name any subreddit, and each label value is a series kept forever.
-        self._labels = {name.lower(): name.lower() for name in known_subreddits}
+        self._known = {name.lower() for name in settings.ideas_subreddits}
 
     async def fetch_top(self, subreddit: str, limit: int) -> Listing:
         started = time.perf_counter()
@@ -398,80 +372,77 @@ class RedditClient:
             outcome = "cancelled"
             raise
         finally:
-            label = self._labels.get(subreddit.lower(), "other")
+            label = subreddit.lower() if subreddit.lower() in self._known else "other"
             observability.upstream_call(label, outcome, time.perf_counter() - started)
 
     async def _fetch_top(self, subreddit: str, limit: int) -> Listing:
+        name = f"r/{subreddit}"
         wait = self._rate_limits.wait_for(self._host)
         if wait:
             raise UpstreamError(
-                f"r/{subreddit} was not fetched: reddit asked us to wait, next try in {wait:.0f} s",
+                f"{name} was not fetched: reddit asked us to wait, next try in {wait:.0f} s",
                 "backing_off",
             )
-        url = self._urls.get((subreddit, limit))
-        if url is None:
-            if len(self._urls) >= 1024:
-                self._urls.clear()
-            fetch = min(MAX_LISTING_LIMIT, limit + LISTING_HEADROOM)
-            url = self._urls[subreddit, limit] = URL(self._listings.format(subreddit, fetch))
-        token = await self._current_token(subreddit) if self._credentials else None
-        answer = await self._get(subreddit, url, token)
+        url = _listing_url(self._listings, subreddit, min(100, limit + LISTING_HEADROOM))
+        token = await self._current_token(name) if self._credentials else None
+        answer = await self._get_listing(name, url, token)
         if token is not None and answer.status == 401:
             # Revoked or expired early: renew once, then give up.
-            if self._token is not None and self._token[0] == token:
-                self._token = None
-            answer = await self._get(subreddit, url, await self._current_token(subreddit))
+            if self._token[0] == token:
+                self._token = (token, 0.0)
+            answer = await self._get_listing(name, url, await self._current_token(name))
         return read_listing(
             subreddit, answer, limit=limit, stickied=self._stickied, over_18=self._over_18
         )
 
-    async def _get(self, subreddit: str, url: URL, token: str | None) -> Answer:
+    async def _get_listing(self, name: str, url: URL, token: str | None) -> Answer:
         headers = {"Authorization": f"bearer {token}"} if token else None
-        try:
-            async with self._session.get(url, headers=headers, allow_redirects=False) as response:
-                answer = Answer(response.status, response.headers, await _read(response))
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _transport_error(f"r/{subreddit}", exc, self._timeout) from exc
+        answer = await self._send(name, "GET", url, headers=headers)
         self._rate_limits.observe(self._host, answer)
         return answer
 
-    async def _current_token(self, subreddit: str) -> str:
+    async def _current_token(self, name: str) -> str:
         # One request renews the token; the sources that arrive meanwhile wait for it.
+        # A failed request is shared the same way, for TOKEN_FAILURE_HOLD seconds.
         async with self._token_lock:
-            if self._token is not None and self._clock() < self._token[1]:
-                return self._token[0]
-            if self._token_failure is None or self._clock() >= self._token_failure[1]:
+            if time.monotonic() >= self._token[1]:
                 try:
-                    return await self._fetch_token()
+                    value, expires_in = read_token(
+                        await self._send(
+                            "reddit's OAuth token",
+                            "POST",
+                            self._token_url,
+                            headers={"Authorization": self._credentials},
+                            data={"grant_type": "client_credentials"},
+                        )
+                    )
+                    margin = min(TOKEN_RENEW_MARGIN, expires_in / 10)
+                    self._token = (value, time.monotonic() + expires_in - margin)
                 except UpstreamError as failure:
-                    self._token_failure = (failure, self._clock() + TOKEN_FAILURE_HOLD)
-            error = self._token_failure[0]
-            raise UpstreamError(f"r/{subreddit} was not fetched: {error.message}", error.outcome)
+                    self._token = (failure, time.monotonic() + TOKEN_FAILURE_HOLD)
+            token = self._token[0]
+        if isinstance(token, UpstreamError):
+            raise UpstreamError(f"{name} was not fetched: {token.message}", token.outcome)
+        return token
 
-    async def _fetch_token(self) -> str:
-        assert self._credentials is not None
+    async def _send(self, what: str, method: str, url: str | URL, **options: Any) -> Answer:
+        """The answer read in full, refused past ``MAX_BODY_BYTES`` (100 posts are ~300 KB)."""
         try:
-            async with self._session.post(
-                self._token_url,
-                headers={"Authorization": self._credentials},
-                data={"grant_type": "client_credentials"},
-                allow_redirects=False,
+            async with self._session.request(
+                method, url, allow_redirects=False, **options
             ) as response:
-                answer = Answer(response.status, response.headers, await _read(response))
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            message = f"reddit's OAuth token endpoint could not be reached ({type(exc).__name__})"
+                body = bytearray()
+                async for chunk in response.content.iter_any():
+                    body += chunk
+                    if len(body) > MAX_BODY_BYTES:
+                        raise aiohttp.ClientPayloadError("the answer is larger than 8 MiB")
+                return Answer(response.status, response.headers, bytes(body))
+        except TimeoutError as exc:
+            raise UpstreamError(f"{what} timed out after {self._timeout:.1f} s", "timeout") from exc
+        except aiohttp.ClientConnectorError as exc:
+            host = exc.host if exc.port in (80, 443) else f"{exc.host}:{exc.port}"
+            message = f"{what} could not be fetched: cannot connect to {host}"
             raise UpstreamError(message, "unreachable") from exc
-        value, expires_in = read_token(answer)
-        margin = min(TOKEN_RENEW_MARGIN, expires_in / 10)
-        self._token, self._token_failure = (value, self._clock() + expires_in - margin), None
-        return value
-
-
-async def _read(response: aiohttp.ClientResponse) -> bytes:
-    """The whole body, refused past ``MAX_BODY_BYTES`` (a listing of 100 posts is ~300 KB)."""
-    body = bytearray()
-    async for chunk in response.content.iter_any():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise aiohttp.ClientPayloadError("the answer is larger than 8 MiB")
-    return bytes(body)
+        except aiohttp.ClientError as exc:
+            message = f"{what} could not be fetched: {type(exc).__name__}"
+            raise UpstreamError(message, "unreachable") from exc

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from recipe_api.errors import AppError
-from recipe_api.ideas.client import SUBREDDIT_PATTERN, is_valid_subreddit
+from recipe_api.ideas.client import SUBREDDIT_PATTERN, unique_subreddits
 from recipe_api.ideas.service import IdeasService
 
 MAX_SUBREDDITS = 10
@@ -45,19 +45,15 @@ async def chosen_subreddits(
 ) -> tuple[str, ...] | None:
     if subreddits is None:
         return None
-    names: list[str] = []
-    parts = subreddits.split(",")
-    if len(parts) > MAX_SUBREDDITS:
+    names = [name.strip(_SPACE) for name in subreddits.split(",")]
+    if len(names) > MAX_SUBREDDITS:
         raise InvalidSubredditsError(f"at most {MAX_SUBREDDITS} subreddits per request")
-    for raw in parts:
-        name = raw.strip(_SPACE)
-        if not is_valid_subreddit(name):
-            raise InvalidSubredditsError(
-                f"{name!r} is not a subreddit name (2-21 letters, digits or underscores)"
-            )
-        if name.lower() not in (known.lower() for known in names):
-            names.append(name)
-    return tuple(names)
+    try:
+        return unique_subreddits(names)
+    except ValueError as exc:
+        raise InvalidSubredditsError(
+            f"{exc.args[0]!r} is not a subreddit name (2-21 letters, digits or underscores)"
+        ) from None
 
 
 ChosenSubreddits = Annotated[tuple[str, ...] | None, Depends(chosen_subreddits)]

@@ -33,11 +33,8 @@ over-18, so filtering is exercised. Without ``raw_json=1`` strings come
 HTML-escaped, as reddit sends them. A User-Agent is required, and a client
 secret starting with ``invalid`` is refused.
 
-Control endpoints (also methods of :class:`FakeReddit`): ``GET /_emulator/stats``,
-``POST /_emulator/reset``, ``POST /_emulator/expire-tokens``,
-``POST /_emulator/config?latency=&token_ttl=&retry_after=&budget=&window=``,
-``POST /_emulator/break?sub=&status=``, ``POST /_emulator/repair?sub=``,
-``PUT /_emulator/listing/{sub}`` (serve this body as the sub's listing).
+Control endpoints under ``/_emulator/`` (``stats``, ``reset``, ``config?budget=..``,
+``break?sub=&status=``, ...) call :class:`FakeReddit`'s methods of the same names.
 """
 
 from __future__ import annotations
@@ -45,18 +42,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
+import functools
 import html
 import re
 import secrets
-import signal
 import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import orjson
@@ -76,7 +73,6 @@ _BUSY_PAGE = (
     "<h1>all of our servers are busy right now</h1><p>please try again in a minute</p>"
     "</body></html>"
 )
-MAX_CACHED_BODIES = 4096
 _TITLES = [
     "Crispy chickpea & spinach curry in 25 minutes",
     'My grandmother\'s "secret" apple pie',
@@ -102,8 +98,10 @@ def _json(status: int, payload: Any, headers: dict[str, str] | None = None) -> w
     )
 
 
-def _error(status: int, message: str, **extra: Any) -> web.Response:
-    return _json(status, {**extra, "message": message, "error": status})
+def _error(
+    status: int, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> web.Response:
+    return _json(status, {**extra, "message": message, "error": status}, headers)
 
 
 def _html(status: int, page: str) -> web.Response:
@@ -193,6 +191,7 @@ def _escape_strings(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4096)
 def listing_body(subreddit: str, limit: int, *, raw_json: bool = True) -> bytes:
     """A ``top`` listing of ``limit`` posts, as reddit serialises it."""
     children: list[dict[str, Any]] = []
@@ -201,22 +200,13 @@ def listing_body(subreddit: str, limit: int, *, raw_json: bool = True) -> bytes:
         children = [
             {"kind": "t3", "data": _post_data(subreddit, i, escaped=escaped)} for i in range(limit)
         ]
-    after = children[-1]["data"]["name"] if children else None
-    listing = {
-        "kind": "Listing",
-        "data": {
-            "after": after,
-            "dist": len(children),
-            "modhash": "",
-            "geo_filter": None,
-            "children": children,
-            "before": None,
-        },
-    }
+    data = {"after": children[-1]["data"]["name"] if children else None, "dist": len(children)}
+    data |= {"modhash": "", "geo_filter": None, "children": children, "before": None}
+    listing = {"kind": "Listing", "data": data}
     return orjson.dumps(listing if raw_json else _escape_strings(listing))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class SeenRequest:
     """A listing request as the emulator received it; header names in lower case."""
 
@@ -225,28 +215,19 @@ class SeenRequest:
     headers: dict[str, str]
 
 
+@dataclasses.dataclass(eq=False)
 class FakeReddit:
     """The emulator's answers; its state is inspectable from the thread that started it."""
 
-    def __init__(
-        self,
-        latency: float = 0.2,
-        *,
-        token_ttl: float = 86_400.0,
-        retry_after: int = 30,
-        budget: int = 1_000_000,
-        window: float = 600.0,
-        slow_seconds: float = 1.0,
-        hang_seconds: float = 120.0,
-    ) -> None:
-        self.latency = latency
-        self.token_ttl = token_ttl
-        self.retry_after = retry_after
-        self.budget = budget
-        self.window = window
-        self.slow_seconds = slow_seconds
-        self.hang_seconds = hang_seconds
-        self._bodies: dict[tuple[str, int, bool], bytes] = {}
+    latency: float = 0.2
+    token_ttl: float = 86_400.0
+    retry_after: int = 30
+    budget: int = 1_000_000
+    window: float = 600.0
+    slow_seconds: float = 1.0
+    hang_seconds: float = 120.0
+
+    def __post_init__(self) -> None:
         self.reset()
 
     # --- control ---------------------------------------------------------------------
@@ -265,9 +246,15 @@ class FakeReddit:
         self._window_start = time.monotonic()
         self._window_used = 0
 
+    def configure(self, values: Mapping[str, str]) -> None:
+        """Set the options named in ``values`` (``latency``, ``budget``, ...) from strings."""
+        for option in dataclasses.fields(self):
+            if option.name in values:
+                convert = float if option.type == "float" else int
+                setattr(self, option.name, convert(values[option.name]))
+
     def expire_tokens(self) -> None:
-        for token in self.tokens:
-            self.tokens[token] = 0.0
+        self.tokens = dict.fromkeys(self.tokens, 0.0)
 
     def break_subreddit(self, name: str, status: int = 503) -> None:
         self.broken[name.lower()] = status
@@ -300,22 +287,23 @@ class FakeReddit:
         app = web.Application()
         app.router.add_get(r"/r/{sub}/{kind:top(\.json)?/?}", self._listing)
         app.router.add_post("/api/v1/access_token", self._access_token)
-        app.router.add_get("/subreddits/{tail:search.*}", self._control)
+        app.router.add_get("/subreddits/{tail:search.*}", self._search)
+        app.router.add_get("/_emulator/stats", self._stats)
         app.router.add_put("/_emulator/listing/{sub}", self._put_listing)
-        app.router.add_route("*", "/_emulator/{action}", self._control)
+        app.router.add_post("/_emulator/{action}", self._control)
         return app
 
     async def _listing(self, request: web.Request) -> web.Response:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
+            await asyncio.sleep(self.latency)
             return await self._listing_answer(request)
         finally:
             self.in_flight -= 1
 
     async def _listing_answer(self, request: web.Request) -> web.Response:
-        await asyncio.sleep(self.latency)
-        subreddit = request.match_info["sub"]
+        subreddit, name = request.match_info["sub"], request.match_info["sub"].lower()
         agent = request.headers.get("user-agent", "").strip().lower()
         if not agent or agent.startswith(("python-httpx", "python-requests")):
             return _error(429, "Too Many Requests")
@@ -325,17 +313,15 @@ class FakeReddit:
             answer = _error(401, "Unauthorized")
             answer.headers["www-authenticate"] = 'Bearer realm="reddit", error="invalid_token"'
             return answer
-        name = subreddit.lower()
         self.listing_requests[name] += 1
         self.last_listing_request = SeenRequest(
             request.path,
             {key: request.query.getall(key) for key in request.query},
             {key.lower(): value for key, value in request.headers.items()},
         )
-        spent = self._spend()
-        if spent is not None:
-            return spent
-        limits = self._rate_headers()
+        limits = self._spend()
+        if self._window_used > self.budget:
+            return _error(429, "Too Many Requests", limits)
         if name in self.broken:
             answer = _html(self.broken[name], _BUSY_PAGE)
         elif name in self.recorded:
@@ -347,55 +333,33 @@ class FakeReddit:
                 await asyncio.sleep(self.hang_seconds)
             elif name.startswith("slow_"):
                 await asyncio.sleep(self.slow_seconds)
-            special = self._special(subreddit, name)
-            if special is not None:
-                return special
-            answer = web.Response(
-                body=self._listing_body(subreddit, request), content_type="application/json"
-            )
+            prefix = name.partition("_")[0] + "_"
+            if prefix == "ratelimited_":
+                wait = str(self.retry_after)
+                limits |= {"retry-after": wait, "x-ratelimit-remaining": "0.0"}
+                limits["x-ratelimit-reset"] = wait
+                return _error(429, "Too Many Requests", limits)
+            if prefix in _SPECIAL:
+                return _SPECIAL[prefix](subreddit)
+            try:
+                limit = max(0, min(100, int(request.query.get("limit", "25"))))
+            except ValueError:
+                limit = 25
+            body = listing_body(subreddit, limit, raw_json=request.query.get("raw_json") == "1")
+            answer = web.Response(body=body, content_type="application/json")
         answer.headers.update(limits)
         return answer
 
-    def _special(self, subreddit: str, name: str) -> web.Response | None:
-        prefix = name.split("_", 1)[0] + "_" if "_" in name else ""
-        if prefix == "ratelimited_":
-            wait = str(self.retry_after)
-            headers = {"retry-after": wait, "x-ratelimit-used": str(self._window_used)}
-            headers |= {"x-ratelimit-remaining": "0.0", "x-ratelimit-reset": wait}
-            return _json(429, {"message": "Too Many Requests", "error": 429}, headers)
-        special = _SPECIAL.get(prefix)
-        return special(subreddit) if special is not None else None
-
-    def _listing_body(self, subreddit: str, request: web.Request) -> bytes:
-        try:
-            limit = max(0, min(100, int(request.query.get("limit", "25"))))
-        except ValueError:
-            limit = 25
-        raw = request.query.get("raw_json") == "1"
-        key = (subreddit, limit, raw)
-        body = self._bodies.get(key)
-        if body is None:
-            if len(self._bodies) >= MAX_CACHED_BODIES:
-                self._bodies.clear()
-            body = self._bodies[key] = listing_body(subreddit, limit, raw_json=raw)
-        return body
-
-    def _spend(self) -> web.Response | None:
-        """Count one listing request against the window; a 429 once the budget is spent."""
+    def _spend(self) -> dict[str, str]:
+        """Count one listing request against the window; its ``x-ratelimit-*`` headers."""
         now = time.monotonic()
         if now - self._window_start >= self.window:
             self._window_start, self._window_used = now, 0
         self._window_used += 1
-        if self._window_used <= self.budget:
-            return None
-        return _json(429, {"message": "Too Many Requests", "error": 429}, self._rate_headers())
-
-    def _rate_headers(self) -> dict[str, str]:
-        left = max(0, self.budget - self._window_used)
-        reset = max(1, int(self._window_start + self.window - time.monotonic() + 0.999))
+        reset = max(1, int(self._window_start + self.window - now + 0.999))
         return {
             "x-ratelimit-used": str(self._window_used),
-            "x-ratelimit-remaining": f"{left:.1f}",
+            "x-ratelimit-remaining": f"{max(0, self.budget - self._window_used):.1f}",
             "x-ratelimit-reset": str(reset),
         }
 
@@ -423,48 +387,36 @@ class FakeReddit:
         answer = {"access_token": token, "token_type": "bearer", "scope": "*"}
         return _json(200, {**answer, "expires_in": int(self.token_ttl)})
 
+    async def _search(self, request: web.Request) -> web.Response:
+        return web.Response(body=listing_body("search", 0), content_type="application/json")
+
+    async def _stats(self, request: web.Request) -> web.Response:
+        return _json(200, self.stats())
+
     async def _put_listing(self, request: web.Request) -> web.Response:
         self.serve_listing(request.match_info["sub"], await request.read())
         return _json(200, {"ok": True})
 
     async def _control(self, request: web.Request) -> web.Response:
-        action, query = request.match_info.get("action", "search"), request.query
-        if action == "search":
-            return web.Response(body=listing_body("search", 0), content_type="application/json")
-        if action == "stats":
-            return _json(200, self.stats())
-        if request.method != "POST":
-            return _error(405, "Method Not Allowed")
-        if action == "reset":
-            self.reset()
-        elif action == "expire-tokens":
-            self.expire_tokens()
-        elif action == "config":
-            for name in ("latency", "token_ttl", "window", "slow_seconds", "hang_seconds"):
-                if name in query:
-                    setattr(self, name, float(query[name]))
-            for name in ("retry_after", "budget"):
-                if name in query:
-                    setattr(self, name, int(query[name]))
-        elif action == "break":
-            self.break_subreddit(query.get("sub", ""), int(query.get("status", "503")))
-        elif action == "repair":
-            self.repair_subreddit(query.get("sub", ""))
-        else:
+        query, sub = request.query, request.query.get("sub", "")
+        actions: dict[str, Callable[[], None]] = {
+            "reset": self.reset,
+            "expire-tokens": self.expire_tokens,
+            "config": lambda: self.configure(query),
+            "break": lambda: self.break_subreddit(sub, int(query.get("status", "503"))),
+            "repair": lambda: self.repair_subreddit(sub),
+        }
+        action = actions.get(request.match_info["action"])
+        if action is None:
             return _error(404, "Not Found")
+        action()
         return _json(200, {"ok": True})
 
 
 # --- Serving ------------------------------------------------------------------------------
 
-
-async def _start(reddit: FakeReddit, host: str, port: int) -> tuple[web.AppRunner, int]:
-    # handler_cancellation: a client that hangs up cancels its answer (hang_ relies on it).
-    runner = web.AppRunner(reddit.app(), access_log=None, handler_cancellation=True)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, backlog=4096, reuse_address=True)
-    await site.start()
-    return runner, runner.addresses[0][1]
+# handler_cancellation: a client that hangs up cancels its answer (hang_ relies on it).
+_SERVER_OPTIONS: dict[str, Any] = {"access_log": None, "handler_cancellation": True}
 
 
 def _new_event_loop() -> asyncio.AbstractEventLoop:
@@ -476,30 +428,22 @@ def _new_event_loop() -> asyncio.AbstractEventLoop:
 
 
 def serve_fake_reddit(host: str, port: int, latency: float) -> None:
-    """Serve the emulator until interrupted (``recipe-api fake-reddit``)."""
-
-    async def serve() -> None:
-        runner, _ = await _start(FakeReddit(latency), host, port)
-        print(
+    """Serve the emulator until SIGINT or SIGTERM (``recipe-api fake-reddit``)."""
+    web.run_app(
+        FakeReddit(latency).app(),
+        host=host,
+        port=port,
+        backlog=4096,
+        reuse_address=True,
+        loop=_new_event_loop(),
+        print=lambda _: print(
             f"Fake reddit on http://{host}:{port} with {latency * 1000:.0f} ms latency", flush=True
-        )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        # Explicit handlers: a shell's background job starts with SIGINT ignored,
-        # and a process manager stops with SIGTERM.
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        try:
-            await stop.wait()
-        finally:
-            await runner.cleanup()
-
-    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_new_event_loop) as r:
-        r.run(serve())
+        ),
+        **_SERVER_OPTIONS,
+    )
 
 
-@dataclass(frozen=True)
-class RunningFakeReddit:
+class RunningFakeReddit(NamedTuple):
     url: str
     reddit: FakeReddit
 
@@ -509,23 +453,20 @@ def running_fake_reddit(latency: float = 0.0, **options: Any) -> Iterator[Runnin
     """The emulator on a free local port, on its own loop in a thread of this process."""
     reddit = FakeReddit(latency, **options)
     loop = asyncio.new_event_loop()
-    started = threading.Event()
-    state: dict[str, Any] = {}
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        state["runner"], state["port"] = loop.run_until_complete(_start(reddit, "127.0.0.1", 0))
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(state["runner"].cleanup())
-        loop.close()
-
-    thread = threading.Thread(target=run, name="fake-reddit", daemon=True)
+    thread = threading.Thread(target=loop.run_forever, name="fake-reddit", daemon=True)
     thread.start()
-    if not started.wait(10):
-        raise RuntimeError("the reddit emulator did not start")
+
+    def run(coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(10)
+
+    runner = web.AppRunner(reddit.app(), **_SERVER_OPTIONS)
+    run(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    run(site.start())
     try:
-        yield RunningFakeReddit(f"http://127.0.0.1:{state['port']}", reddit)
+        yield RunningFakeReddit(f"http://127.0.0.1:{runner.addresses[0][1]}", reddit)
     finally:
+        run(runner.cleanup())
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+        loop.close()

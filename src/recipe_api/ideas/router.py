@@ -48,21 +48,16 @@ def _all_failed(results: Sequence[SourceResult]) -> bool:
 
 
 def _tutorial_answer(results: Sequence[SourceResult]) -> Response:
-    headers = _source_headers(results)
+    body: dict[str, Any]
+    code = status.HTTP_200_OK
     if _all_failed(results):
         errors = {r.subreddit: r.error or "failed" for r in results}
-        failure = {
-            "detail": f"All {len(results)} sources failed: " + "; ".join(errors.values()),
-            "errors": errors,
-        }
-        return Response(
-            orjson.dumps(failure),
-            status_code=status.HTTP_502_BAD_GATEWAY,
-            media_type="application/json",
-            headers=headers,
-        )
-    body = {r.subreddit: [f"{p.score}: {p.title} ({p.url})" for p in r.posts] for r in results}
-    return Response(orjson.dumps(body), media_type="application/json", headers=headers)
+        detail = f"All {len(results)} sources failed: " + "; ".join(errors.values())
+        body, code = {"detail": detail, "errors": errors}, status.HTTP_502_BAD_GATEWAY
+    else:
+        body = {r.subreddit: [f"{p.score}: {p.title} ({p.url})" for p in r.posts] for r in results}
+    headers = _source_headers(results)
+    return Response(orjson.dumps(body), code, headers, media_type="application/json")
 
 
 @router.get("/api/v1/recipes/ideas/async", response_model=None, responses=_TUTORIAL_RESPONSES)

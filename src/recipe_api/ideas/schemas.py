@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from pydantic import BaseModel, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from recipe_api.ideas.client import Post
 from recipe_api.ideas.service import SourceResult, SourceStatus
 
 
@@ -20,6 +19,8 @@ class IdeasFailure(BaseModel):
 
 
 class IdeaPost(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built from the client's Post
+
     title: str
     score: int
     url: str = Field(description="What the post links to (the post itself for text posts)")
@@ -28,19 +29,6 @@ class IdeaPost(BaseModel):
     num_comments: int
     created_utc: datetime
     thumbnail: str | None = Field(description="An image URL; null when reddit has none")
-
-    @classmethod
-    def from_post(cls, post: Post) -> IdeaPost:
-        return cls(
-            title=post.title,
-            score=post.score,
-            url=post.url,
-            permalink=post.permalink,
-            author=post.author,
-            num_comments=post.num_comments,
-            created_utc=datetime.fromtimestamp(post.created_utc, UTC),
-            thumbnail=post.thumbnail,
-        )
 
 
 class IdeaSource(BaseModel):
@@ -56,14 +44,15 @@ class IdeaSource(BaseModel):
 
     @classmethod
     def from_result(cls, result: SourceResult) -> IdeaSource:
-        fetched_at = result.fetched_at
-        return cls(
-            name=result.subreddit,
-            status=result.status,
-            error=result.error,
-            fetched_at=datetime.fromtimestamp(fetched_at, UTC) if fetched_at else None,
-            from_cache=result.from_cache,
-            posts=[IdeaPost.from_post(post) for post in result.posts],
+        return cls.model_validate(
+            {
+                "name": result.subreddit,
+                "status": result.status,
+                "error": result.error,
+                "fetched_at": result.fetched_at,  # seconds since the epoch, or None
+                "from_cache": result.from_cache,
+                "posts": result.posts,
+            }
         )
 
 

@@ -8,7 +8,18 @@ the flattened text, never through a row per ingredient.
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text, func
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 
 from recipe_api.db.base import UTCDateTime, created_at_column, metadata
@@ -62,6 +73,15 @@ recipe_count_table = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("recipes", Integer, nullable=False),
+)
+
+# One row, bumped by triggers on every write to ``recipe`` (migration 0007): cached
+# answers built from the recipes are good while it stays the same.
+recipe_version_table = Table(
+    "recipe_version",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", BigInteger, nullable=False),
 )
 
 # A PostgreSQL-only stored generated column (lower-cased JSON text of the

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import TypeAdapter, ValidationError
 
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.conditional import answer, etag_of
+from recipe_api.db.engine import Database, DatabaseDep
 from recipe_api.recipes import service as recipes
+from recipe_api.recipes.cache import Cached, VersionedCache, recipes_version
 from recipe_api.recipes.dependencies import RecipeId
 from recipe_api.recipes.repository import SearchQuery
 from recipe_api.recipes.schemas import SearchKeyword
 from recipe_api.schemas import MAX_ID
-from recipe_api.web.sessions import WebUser
-from recipe_api.web.templating import STATIC_DIR, page
+from recipe_api.web.sessions import COOKIE, WebUser, current_web_user
+from recipe_api.web.templating import STATIC_DIR, page, render
 
 HOME_PAGE_RECIPES = 24
 SEARCH_RESULTS = 50
+HTML = "text/html; charset=utf-8"
 # What a recipe's page says on arrival, by the query parameter the redirect set.
 NOTICES = {
     "saved": "Recipe saved.",
@@ -32,13 +35,35 @@ _KEYWORD = TypeAdapter(SearchKeyword)
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(
-    request: Request, db: DatabaseDep, user: WebUser, older: Cursor = None, newer: Cursor = None
-) -> HTMLResponse:
+async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> Response:
+    """The latest recipes; for a visitor who is not logged in, one cached page for all.
+
+    Every anonymous visitor gets the same page of a version of the recipes, so
+    it is rendered once per version (``recipes/cache.py``) and carries an ETag.
+    A request with a session cookie is rendered for its user, and never cached:
+    its page names the user and carries their log-out form's token.
+    """
+    db: Database = request.app.state.db
+    first_page = older is None and newer is None
+    if COOKIE not in request.cookies:
+        request.state.user = None
+        cache: VersionedCache = request.app.state.recipe_answers
+        version = await recipes_version(db)
+        key = ("home", older, newer)
+        cached = cache.get(version, key)
+        if cached is None:
+            window = await recipes.latest_recipes(
+                db, older_than=older, newer_than=newer, limit=HOME_PAGE_RECIPES
+            )
+            body = render("home.html", window=window, first_page=first_page).encode()
+            cached = Cached(body=body, etag=etag_of(body))
+            cache.put(version, key, cached)
+        return answer(request, cached.body, HTML, etag=cached.etag)
+    await current_web_user(request, db)
     window = await recipes.latest_recipes(
         db, older_than=older, newer_than=newer, limit=HOME_PAGE_RECIPES
     )
-    return page(request, "home.html", window=window, first_page=older is None and newer is None)
+    return page(request, "home.html", window=window, first_page=first_page)
 
 
 @router.get("/search", response_class=HTMLResponse)

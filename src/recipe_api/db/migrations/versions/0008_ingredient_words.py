@@ -20,7 +20,7 @@ SQLite needs nothing: FTS5's trigram index checks positions, so a word whose
 trigrams are common but never adjacent finds no row at once.
 
 Revision ID: 0008
-Revises: 0006 (0007 is another branch's; re-chain when both land)
+Revises: 0007
 Create Date: 2026-11-26
 """
 
@@ -29,7 +29,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

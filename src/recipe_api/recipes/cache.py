@@ -1,0 +1,72 @@
+"""Answers built from many recipes, kept while the recipes stay as they were.
+
+The database keeps a version number of the recipes (``recipe_version``,
+bumped by triggers on every insert, update and delete: migration 0007). A
+worker reads it with one cheap query per request and serves what it built
+at that version; any write, by any worker or command, makes every worker
+build afresh. Each worker has its own cache (nothing is shared but the
+number), bounded in bytes, dropped whole when the version moves.
+
+Why not a library: ``cachetools``, ``aiocache`` and ``fastapi-cache2`` expire
+entries by time or size; none knows "valid while this number holds", which
+here is the whole rule, and a dict does the rest (see
+``docs/decisions/0008-benchmark-yardstick.md``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from recipe_api.db.engine import Database
+
+_VERSION = "SELECT version FROM recipe_version WHERE id = 1"
+
+
+async def recipes_version(db: Database) -> int:
+    """The recipes' version: read it before the rows an answer is built from.
+
+    A write landing between the two then leaves newer rows under an older
+    version, which the next request sees as stale: never the other way round.
+    """
+    return int(await db.read_scalar(_VERSION))
+
+
+@dataclass(frozen=True, slots=True)
+class Cached:
+    body: bytes
+    etag: str
+
+
+class VersionedCache:
+    """Answers by key, all of one recipes version; the whole lot goes when it moves."""
+
+    def __init__(self, max_bytes: int = 8 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._version: int | None = None
+        self._entries: dict[Hashable, Cached] = {}
+        self._bytes = 0
+
+    def get(self, version: int, key: Hashable) -> Cached | None:
+        if version != self._version:
+            self._entries.clear()
+            self._bytes = 0
+            self._version = version
+            return None
+        return self._entries.get(key)
+
+    def put(self, version: int, key: Hashable, value: Cached) -> None:
+        # An answer built at an older version than the cache's is already stale.
+        if version != self._version or len(value.body) > self.max_bytes // 8:
+            return
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old.body)
+        while self._entries and self._bytes + len(value.body) > self.max_bytes:
+            oldest = next(iter(self._entries))
+            self._bytes -= len(self._entries.pop(oldest).body)
+        self._entries[key] = value
+        self._bytes += len(value.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
