@@ -51,6 +51,19 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def _indexes(url: str) -> set[str]:
+    engine = create_db_engine(url)
+    try:
+        inspector = inspect(engine)
+        return {
+            str(index["name"])
+            for table in ("web_session", "account_token")
+            for index in inspector.get_indexes(table)
+        }
+    finally:
+        engine.dispose()
+
+
 def _declared_or_not_search(name: str | None, type_: str, _parents: object) -> bool:
     # The search index lives outside the metadata: an FTS5 table and its
     # shadow tables on SQLite, trigram expression indexes on PostgreSQL.
@@ -202,11 +215,16 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     script = ScriptDirectory.from_config(migrate.alembic_config(empty_database))
     # Newest first; one head, so the branches' migrations were put in one line:
     # the website's sessions (0004) come after the URL as text (0003), the
-    # recipe details (0005) after both, the email outbox (0006) last.
+    # recipe details (0005) after both, the email outbox (0006), then the expiry
+    # indexes of the prune (0009).
     revisions = [rev.revision for rev in script.walk_revisions()]
-    assert revisions == ["0006", "0005", "0004", "0003", "0002", "0001"]
+    assert revisions == ["0009", "0006", "0005", "0004", "0003", "0002", "0001"]
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0006"
+    assert migrate.current_revision(empty_database) == "0009"
+    migrate.downgrade(empty_database, "0006")
+    assert not {"ix_web_session_expires_at", "ix_account_token_expires_at"} & _indexes(
+        empty_database
+    )
     migrate.downgrade(empty_database, "0005")
     assert {"email_outbox", "account_token"}.isdisjoint(_tables(empty_database))
     assert "recipe_count" in _tables(empty_database)
@@ -226,7 +244,8 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0006"
+    assert migrate.current_revision(empty_database) == "0009"
+    assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
     assert {"web_session", "email_outbox", "account_token", "recipe_count"} <= _tables(
         empty_database
     )
