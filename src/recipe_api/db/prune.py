@@ -8,8 +8,8 @@ What goes:
 * outbox rows ``sent`` more than ``PRUNE_SENT_EMAIL_DAYS`` ago, and ``dropped``
   ones (reset requests for no account) as old.
 
-What stays: ``failed`` emails, until an operator retries them (``recipe-api
-outbox retry``); ``pending`` ones, which are still owed.
+What stays: ``failed`` emails, until an operator retries (``recipe-api outbox
+retry``) or purges them; ``pending`` ones, which are still owed.
 
 Each kind goes in batches of at most ``PRUNE_BATCH_SIZE`` rows, one short
 transaction each, found through an index (see the repositories), with a pause
