@@ -99,6 +99,14 @@ class Settings(BaseSettings):
     reset_max_per_client: int = Field(default=20, ge=1, description="per address, per window")
     reset_window_seconds: int = Field(default=3600, ge=1)
 
+    # Housekeeping (see db/prune.py): expired sessions and tokens, old sent emails.
+    prune_in_workers: bool = Field(default=True, description="each worker prunes periodically")
+    prune_interval_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
+    prune_sent_email_days: float = Field(
+        default=7.0, ge=0, le=3650, description="how long sent emails stay listed"
+    )
+    prune_batch_size: int = Field(default=500, ge=1, le=5000, description="rows per delete")
+
     # Origins a separate frontend is served from; empty: no CORS headers at all.
     cors_origins: Annotated[list[str], NoDecode] = []
 
