@@ -47,36 +47,35 @@ def server(
     Its stderr goes to a temporary file, not a pipe: a pipe nobody reads fills
     up under a server that logs, and then the server blocks mid-benchmark.
     """
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        list(argv),
-        env={**os.environ, **(env or {})},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                err = log.read().decode(errors="replace")
-                raise RuntimeError(f"{argv[0]} exited early: {err[-2000:]}")
-            try:
-                httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield process
-    finally:
-        process.terminate()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            list(argv),
+            env={**os.environ, **(env or {})},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    err = log.read().decode(errors="replace")
+                    raise RuntimeError(f"{argv[0]} exited early: {err[-2000:]}")
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def uvicorn_argv(app: str, port: int, *, factory: bool = False) -> list[str]:
