@@ -162,7 +162,9 @@ def measure(
         ports = {}
         for name, source in sources.items():
             port = ports[name] = free_port()
-            env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+            # The answer cache off: these rows measure the search and the pages themselves,
+            # not a cached answer (which `make bench` measures).
+            env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "ANSWER_CACHE_MB": "0"}
             if source is not None:
                 env["PYTHONPATH"] = source
             argv = [sys.executable, "-m", "recipe_api.cli", "serve", "--no-migrate",

@@ -108,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.settings = settings
             app.state.db = db
             # Answers built from many recipes (home page, search), by recipes version.
-            app.state.recipe_answers = VersionedCache()
+            app.state.recipe_answers = VersionedCache(settings.answer_cache_mb * 1024 * 1024)
             app.state.redis = redis
             app.state.tokens = tokens
             app.state.passwords = Passwords.from_settings(settings)

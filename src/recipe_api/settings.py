@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         le=256,
         description="searches run at once per worker, the rest queue (default: cores - 1)",
     )
+    answer_cache_mb: int = Field(
+        default=8,
+        ge=0,
+        le=4096,
+        description="per worker: answers kept per recipes version (search, read, pages); 0: off",
+    )
     # Recipe import from a URL (see recipes/importer.py).
     import_allow_networks: Annotated[list[str], NoDecode] = Field(
         default=[], description="private networks imports may reach: tests and demos only"
