@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -41,34 +42,40 @@ def rss_mb(pid: int) -> float:
 def server(
     argv: Sequence[str], port: int, env: Mapping[str, str] | None = None, ready_path: str = "/"
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Start ``argv`` (a server on ``port``), wait until it answers, stop it afterwards."""
-    process = subprocess.Popen(
-        list(argv),
-        env={**os.environ, **(env or {})},
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                err = process.stderr.read().decode() if process.stderr else ""
-                raise RuntimeError(f"{argv[0]} exited early: {err[-2000:]}")
-            try:
-                httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield process
-    finally:
-        process.terminate()
+    """Start ``argv`` (a server on ``port``), wait until it answers, stop it afterwards.
+
+    Its stderr goes to a temporary file, not a pipe: a pipe nobody reads fills
+    up under a server that logs, and then the server blocks mid-benchmark.
+    """
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            list(argv),
+            env={**os.environ, **(env or {})},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    err = log.read().decode(errors="replace")
+                    raise RuntimeError(f"{argv[0]} exited early: {err[-2000:]}")
+                try:
+                    httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.1)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def uvicorn_argv(app: str, port: int, *, factory: bool = False) -> list[str]:

@@ -85,7 +85,7 @@ def blackhole_port() -> Iterator[int]:
     ],
     ids=["postgresql-refused", "sqlite-missing-folder"],
 )
-@pytest.mark.parametrize("command", [["db", "upgrade"], ["serve"]])
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "prune"], ["serve"]])
 def test_unusable_database_is_one_paragraph_and_exit_1(
     url: str, command: list[str], tmp_path: Path
 ) -> None:

@@ -51,6 +51,20 @@ def _tables(url: str) -> set[str]:
         engine.dispose()
 
 
+def _indexes(url: str) -> set[str]:
+    engine = create_db_engine(url)
+    try:
+        inspector = inspect(engine)
+        return {
+            str(index["name"])
+            for table in ("recipe", "web_session", "account_token")
+            for index in inspector.get_indexes(table)
+            if index["name"]
+        }
+    finally:
+        engine.dispose()
+
+
 def _declared_or_not_search(name: str | None, type_: str, _parents: object) -> bool:
     # The search index lives outside the metadata: an FTS5 table and its
     # shadow tables on SQLite, trigram expression indexes on PostgreSQL.
@@ -202,11 +216,19 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     script = ScriptDirectory.from_config(migrate.alembic_config(empty_database))
     # Newest first; one head, so the branches' migrations were put in one line:
     # the website's sessions (0004) come after the URL as text (0003), the
-    # recipe details (0005) after both, the email outbox (0006), the recipes version (0007).
+    # recipe details (0005) after both, the email outbox (0006), the recipes version (0007),
+    # the ingredient words index (0008), the expiry indexes of the prune (0009).
     revisions = [rev.revision for rev in script.walk_revisions()]
-    assert revisions == ["0007", "0006", "0005", "0004", "0003", "0002", "0001"]
+    assert revisions == ["0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
     migrate.upgrade(empty_database)
+    assert migrate.current_revision(empty_database) == "0009"
+    migrate.downgrade(empty_database, "0008")
+    assert not {"ix_web_session_expires_at", "ix_account_token_expires_at"} & _indexes(
+        empty_database
+    )
+    migrate.downgrade(empty_database, "0007")
     assert migrate.current_revision(empty_database) == "0007"
+    assert "ix_recipe_ingredients_words" not in _indexes(empty_database)
     migrate.downgrade(empty_database, "0006")
     assert "recipe_version" not in _tables(empty_database)
     assert "email_outbox" in _tables(empty_database)
@@ -229,7 +251,10 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0007"
+    assert migrate.current_revision(empty_database) == "0009"
+    assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
+    if empty_database.startswith("postgresql"):
+        assert "ix_recipe_ingredients_words" in _indexes(empty_database)
     assert {
         "web_session",
         "email_outbox",

@@ -256,6 +256,28 @@ def _outbox(settings: Settings, args: argparse.Namespace) -> None:
         db.dispose()
 
 
+def _prune(settings: Settings) -> None:
+    from recipe_api.db.engine import Database
+    from recipe_api.db.prune import PruneOptions, prune_sync
+    from recipe_api.email import repository
+    from recipe_api.email.models import FAILED
+
+    db = Database.from_settings(settings)
+    try:
+        report = prune_sync(db, PruneOptions.from_settings(settings))
+        failed = db.run_sync(repository.count_by_status).get(FAILED, 0)
+    finally:
+        db.dispose()
+    days = f"{settings.prune_sent_email_days:g}"
+    print(f"Deleted {report.expired_sessions} expired session(s).")
+    print(f"Deleted {report.expired_tokens} expired account token(s).")
+    print(
+        f"Deleted {report.sent_emails} email(s) sent and {report.dropped_emails} dropped "
+        f"more than {days} day(s) ago."
+    )
+    print(f"Kept {failed} failed email(s): see `recipe-api outbox list`, then `outbox retry`.")
+
+
 def _seed_demo(db: Database, superuser_email: str, count: int) -> None:
     import time
 
@@ -374,6 +396,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="also add N generated recipes (ingredients, steps, tags), e.g. 1000000",
     )
+    db_commands.add_parser(
+        "prune",
+        help="delete expired sessions and tokens and old sent emails now (each worker also "
+        "does every PRUNE_INTERVAL_SECONDS)",
+    )
 
     users = commands.add_parser("users", help="account administration")
     user_commands = users.add_subparsers(dest="users_command", required=True)
@@ -424,6 +451,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         elif args.db_command == "downgrade":
             _confirm_downgrade(settings, args.revision, assume_yes=args.yes)
             _with_database(settings, lambda: _downgrade(settings, args.revision))
+        elif args.db_command == "prune":
+            _with_database(settings, lambda: _prune(settings))
         else:
             _with_database(settings, lambda: _seed(settings, args.demo))
     elif args.command == "outbox":

@@ -24,6 +24,7 @@ from recipe_api.auth.throttle import (
     attempt_counter,
 )
 from recipe_api.db.engine import Database
+from recipe_api.db.prune import PruneOptions, Pruner
 from recipe_api.email.outbox import OutboxSender, SenderOptions, message_domain
 from recipe_api.email.sender import transport_from_settings
 from recipe_api.ideas.router import router as ideas_router
@@ -107,7 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.settings = settings
             app.state.db = db
             # Answers built from many recipes (home page, search), by recipes version.
-            app.state.recipe_answers = VersionedCache()
+            app.state.recipe_answers = VersionedCache(settings.answer_cache_mb * 1024 * 1024)
             app.state.redis = redis
             app.state.tokens = tokens
             app.state.passwords = Passwords.from_settings(settings)
@@ -120,6 +121,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.outbox_sender:
                 app.state.outbox_sender.start()
                 stack.push_async_callback(app.state.outbox_sender.stop)
+            app.state.pruner = Pruner(db, PruneOptions.from_settings(settings))
+            if settings.prune_in_workers:
+                app.state.pruner.start()
+                stack.push_async_callback(app.state.pruner.stop)
             app.state.ideas = await stack.enter_async_context(open_ideas(settings, redis))
             app.state.importer = await stack.enter_async_context(
                 open_importer(

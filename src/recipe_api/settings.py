@@ -34,6 +34,18 @@ class Settings(BaseSettings):
     search_timeout_ms: int = Field(
         default=1000, ge=10, le=60_000, description="a longer search is stopped: 503"
     )
+    search_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="searches run at once per worker, the rest queue (default: cores - 1)",
+    )
+    answer_cache_mb: int = Field(
+        default=8,
+        ge=0,
+        le=4096,
+        description="per worker: answers kept per recipes version (search, read, pages); 0: off",
+    )
     # Recipe import from a URL (see recipes/importer.py).
     import_allow_networks: Annotated[list[str], NoDecode] = Field(
         default=[], description="private networks imports may reach: tests and demos only"
@@ -92,6 +104,14 @@ class Settings(BaseSettings):
     reset_max_per_email: int = Field(default=3, ge=1, description="per email, per window")
     reset_max_per_client: int = Field(default=20, ge=1, description="per address, per window")
     reset_window_seconds: int = Field(default=3600, ge=1)
+
+    # Housekeeping (see db/prune.py): expired sessions and tokens, old sent emails.
+    prune_in_workers: bool = Field(default=True, description="each worker prunes periodically")
+    prune_interval_seconds: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
+    prune_sent_email_days: float = Field(
+        default=7.0, ge=0, le=3650, description="how long sent emails stay listed"
+    )
+    prune_batch_size: int = Field(default=500, ge=1, le=5000, description="rows per delete")
 
     # Origins a separate frontend is served from; empty: no CORS headers at all.
     cors_origins: Annotated[list[str], NoDecode] = []

@@ -150,3 +150,19 @@ async def test_search_validation_is_unchanged(client: httpx.AsyncClient) -> None
         response = await client.get(f"/api/v1/recipes/search/?{bad}")
         assert response.status_code == 422, bad
         assert response.json()["detail"]
+
+
+async def test_with_the_cache_off_answers_are_built_each_time_and_still_tagged(
+    settings: Settings, seeded: Account
+) -> None:
+    app = create_app(settings.model_copy(update={"answer_cache_mb": 0}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
+            first = await http.get(SEARCH)
+            again = await http.get(SEARCH, headers={"If-None-Match": first.headers["etag"]})
+            assert first.status_code == 200 and first.json()["results"]
+            assert again.status_code == 304
+            home = await http.get("/")
+            assert home.status_code == 200 and "etag" in home.headers
+        assert len(app.state.recipe_answers) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -9,11 +10,27 @@ import pytest
 from sqlalchemy import Connection
 
 from recipe_api.db.engine import Database
+from recipe_api.recipes import repository
 from recipe_api.recipes.repository import add_recipe
 from recipe_api.users.repository import get_user_by_email
 
 pytestmark = pytest.mark.usefixtures("seeded")
 SEARCH = "/api/v1/recipes/search/"
+
+
+@pytest.fixture(autouse=True, params=["window", "indexes"])
+def recent_window(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """On PostgreSQL, a search reads the newest recipes first, then its indexes.
+
+    Every test runs twice: with the window as configured (a test's few recipes
+    are all in it), and with a window of two recipes, so that the index parts
+    of the statement answer (as they do for rare words in a large table).
+    """
+    size = repository.RECENT_WINDOW if request.param == "window" else 2
+    monkeypatch.setattr(repository, "RECENT_WINDOW", size)
+    repository._postgresql_statement.cache_clear()
+    yield size
+    repository._postgresql_statement.cache_clear()
 
 
 async def _add(db: Database, label: str, **details: Any) -> int:
@@ -167,3 +184,40 @@ async def test_filters_fold_any_case_with_a_keyword(
     assert await _labels(client, keyword="SOUPE", ingredient="BŒUF") == ["Soupe à l'oignon"]
     assert await _labels(client, keyword="soupe", tag="FRANÇAISE") == ["Soupe à l'oignon"]
     assert await _labels(client, ingredient="POIREAUX", tag="Végétarien") == ["Soupe de légumes"]
+
+
+async def test_a_word_whose_trigrams_are_common_is_matched_exactly(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # "vegan": its trigrams are in vegetable, vinegar and oregano, the word in none.
+    await _add(db, "Decoy", ingredients=["1 vegetable stock cube", "vinegar", "dried oregano"])
+    await _add(db, "Inside a word", ingredients=["200 g NONVEGAN cheese"])
+    await _add(db, "At the start", ingredients=["1 vegan sausage"])
+    assert await _labels(client, keyword="vegan") == ["At the start", "Inside a word"]
+    assert await _labels(client, ingredient="Vegan") == ["At the start", "Inside a word"]
+    assert await _labels(client, keyword="vegan", ingredient="sausage") == ["At the start"]
+    # Digits are word characters too.
+    await _add(db, "Flour", ingredients=["1500 g flour"])
+    assert await _labels(client, keyword="500") == ["Flour"]
+
+
+async def test_words_longer_than_the_indexed_prefix(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await _add(db, "Sauce", ingredients=["1 tsp Worcestershire sauce"])
+    await _add(db, "Near miss", ingredients=["1 tsp worcestershirx"])
+    assert await _labels(client, keyword="worcestershire") == ["Sauce"]
+    assert await _labels(client, keyword="cestershire") == ["Sauce"]
+    assert await _labels(client, keyword="worcestershire sauce") == ["Sauce"]
+
+
+async def test_a_very_long_ingredient_list_is_still_found(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # Past 20,000 characters the words index holds a marker, not the words.
+    lines = [f"{n} " + "finely chopped long ingredient " * 15 for n in range(60)]
+    lines.append("1 pinch zanzibar spice")
+    assert sum(len(line) for line in lines) > 20_000
+    await _add(db, "Long list", ingredients=lines)
+    assert await _labels(client, keyword="zanzibar") == ["Long list"]
+    assert await _labels(client, keyword="zanzibax") == []

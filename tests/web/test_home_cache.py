@@ -98,3 +98,42 @@ async def test_a_logged_in_page_is_never_the_anonymous_one(
     again = await client.get("/", headers=HTML)
     assert again.text == anonymous.text
     assert "cook@example.com" not in again.text
+
+
+async def test_the_search_page_is_shared_by_anonymous_visitors_and_follows_writes(
+    client: httpx.AsyncClient, superuser: Account
+) -> None:
+    first = await client.get("/search?q=aubergine", headers=HTML)
+    assert first.status_code == 200
+    assert "No recipes match" in first.text
+    etag = first.headers["etag"]
+    again = await client.get("/search?q=aubergine", headers={**HTML, "If-None-Match": etag})
+    assert again.status_code == 304
+    # Another query is another page, and a short one still explains itself.
+    other = await client.get("/search?q=chicken", headers={**HTML, "If-None-Match": etag})
+    assert other.status_code == 200 and "Chicken Vesuvio" in other.text
+    short = await client.get("/search?q=ab", headers=HTML)
+    assert "Type at least 3 characters" in short.text
+
+    created = await client.post("/api/v1/recipes/", json=NEW, headers=superuser.headers)
+    assert created.status_code == 201
+    after = await client.get("/search?q=aubergine", headers={**HTML, "If-None-Match": etag})
+    assert after.status_code == 200
+    assert "Smoky aubergine stew" in after.text
+
+
+async def test_a_logged_in_search_page_is_never_the_anonymous_one(
+    app: FastAPI, client: httpx.AsyncClient, superuser: Account
+) -> None:
+    anonymous = await client.get("/search?q=chicken", headers=HTML)
+    assert "Log out" not in anonymous.text
+    async with browser_for(app) as browser:
+        await sign_up_and_log_in(browser, "cook@example.com")
+        mine = await browser.get(
+            "/search?q=chicken", headers={"If-None-Match": anonymous.headers["etag"]}
+        )
+        assert mine.status_code == 200
+        assert "Log out" in mine.text and "Chicken Vesuvio" in mine.text
+        assert "etag" not in mine.headers
+    again = await client.get("/search?q=chicken", headers=HTML)
+    assert again.text == anonymous.text

@@ -22,7 +22,8 @@ web_session_table = Table(
         index=True,
     ),
     created_at_column(),
-    Column("expires_at", UTCDateTime(), nullable=False),
+    # The prune's way to the expired rows (see db/prune.py).
+    Column("expires_at", UTCDateTime(), nullable=False, index=True),
 )
 
 VERIFY_EMAIL = "verify"
@@ -43,5 +44,6 @@ account_token_table = Table(
     ),
     Column("purpose", String(16), nullable=False),
     created_at_column(),
-    Column("expires_at", UTCDateTime(), nullable=False),
+    # The prune's way to the expired rows (see db/prune.py).
+    Column("expires_at", UTCDateTime(), nullable=False, index=True),
 )

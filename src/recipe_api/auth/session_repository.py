@@ -39,6 +39,28 @@ def delete_expired_sessions(connection: Connection, user_id: int, now: datetime)
     connection.execute(delete(web_session_table).where(_s.user_id == user_id, _s.expires_at <= now))
 
 
+def delete_expired_batch(connection: Connection, now: datetime, limit: int) -> int:
+    """Deletes up to ``limit`` sessions expired by ``now`` (any user's); returns how many.
+
+    The oldest first, found through ``ix_web_session_expires_at``. On PostgreSQL
+    rows another transaction holds are skipped, so two workers pruning at once
+    take different rows and neither waits; SQLite runs one writer at a time, and
+    the ``DELETE`` repeats the condition, so a row gone meanwhile is not counted.
+    """
+    expired = (
+        select(_s.id)
+        .where(_s.expires_at <= now)
+        .order_by(_s.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(connection.execute(expired).scalars())
+    if not ids:
+        return 0
+    statement = delete(web_session_table).where(_s.id.in_(ids), _s.expires_at <= now)
+    return connection.execute(statement).rowcount
+
+
 def delete_user_sessions(connection: Connection, user_id: int, keep: str | None = None) -> None:
     """Ends every session of the user but ``keep`` (the one changing the password)."""
     statement = delete(web_session_table).where(_s.user_id == user_id)

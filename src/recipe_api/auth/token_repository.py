@@ -51,3 +51,23 @@ def delete_expired_tokens(connection: Connection, user_id: int, now: datetime) -
     connection.execute(
         delete(account_token_table).where(_t.user_id == user_id, _t.expires_at <= now)
     )
+
+
+def delete_expired_batch(connection: Connection, now: datetime, limit: int) -> int:
+    """Deletes up to ``limit`` tokens expired by ``now`` (any user's, any purpose).
+
+    A used token is already gone (``use_token`` deletes it), so expiry is all that
+    is left to prune. Found and deleted as ``session_repository.delete_expired_batch``.
+    """
+    expired = (
+        select(_t.id)
+        .where(_t.expires_at <= now)
+        .order_by(_t.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(connection.execute(expired).scalars())
+    if not ids:
+        return 0
+    statement = delete(account_token_table).where(_t.id.in_(ids), _t.expires_at <= now)
+    return connection.execute(statement).rowcount

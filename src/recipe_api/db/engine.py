@@ -30,8 +30,10 @@ the connection dropped.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -58,6 +60,11 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 _TOO_SLOW = "The query took too long and was stopped; narrow it and try again"
+_TOO_BUSY = "Too many searches are running; try again shortly"
+# set_config(..., true) is SET LOCAL: both in one round trip.
+_BOUNDED_SETTINGS = text(
+    "SELECT set_config('statement_timeout', :timeout, true), set_config('jit', 'off', true)"
+)
 
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2"}
 
@@ -244,6 +251,7 @@ class Database:
         connect_timeout: float = 5.0,
         statement_timeout_ms: int = 5000,
         pool_timeout: float = 5.0,
+        bounded_concurrency: int | None = None,
     ) -> None:
         self.url = normalize_url(raw_url)
         self.inline = self.url.get_backend_name() == "sqlite"
@@ -265,6 +273,10 @@ class Database:
         # checkout per call: 40 of the 110 µs a SQLite read takes.
         self._loop_connection: Connection | None = None
         self._loop_thread: int | None = None
+        # run_bounded's queries at once: one core is left for the loop (and,
+        # on a one-machine install, the database server).
+        self._bounded_concurrency = bounded_concurrency or max(1, (os.cpu_count() or 2) - 1)
+        self._bounded_slots: asyncio.Semaphore | None = None
 
     @classmethod
     def from_url(cls, raw_url: str, *, pool_size: int = 10) -> Database:
@@ -278,6 +290,7 @@ class Database:
             connect_timeout=settings.db_connect_timeout,
             statement_timeout_ms=settings.db_statement_timeout_ms,
             pool_timeout=settings.db_pool_timeout,
+            bounded_concurrency=settings.search_concurrency,
         )
 
     @cached_property
@@ -396,27 +409,83 @@ class Database:
     ) -> T:
         """``run``, for a query that may be slow: stopped after ``time_limit`` seconds.
 
+        At most ``bounded_concurrency`` such queries run at once in this worker;
+        the others queue, and the wait counts against ``time_limit``. A query
+        that finds no slot in time raises ``ServiceBusyError`` (503).
+
         On SQLite it leaves the event loop for a worker thread (sqlite3 lets go
         of the GIL while a statement runs), and the connection is interrupted
         when the time is up. On PostgreSQL the server enforces the limit
         (``statement_timeout``). Either way a stopped query raises
         ``QueryTimeoutError``.
         """
-        if self.inline:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + time_limit
+        if self._bounded_slots is None:
+            self._bounded_slots = asyncio.Semaphore(self._bounded_concurrency)
+        slots = self._bounded_slots
+        if slots.locked():
             try:
-                return await to_thread.run_sync(
-                    lambda: self._run_interruptible(fn, time_limit, *args, **kwargs)
-                )
-            except QueryTimeoutError:
+                await asyncio.wait_for(slots.acquire(), time_limit)
+            except TimeoutError:
+                raise ServiceBusyError(_TOO_BUSY, retry_after=1) from None
+        else:
+            # Free: no waiting task to create (wait_for costs one).
+            await slots.acquire()
+        try:
+            remaining = max(deadline - loop.time(), 0.001)
+            if self.inline:
+                return await self._run_in_thread(fn, remaining, *args, **kwargs)
+            return await self._run_with_statement_timeout(fn, remaining, *args, **kwargs)
+        finally:
+            slots.release()
+
+    async def _run_in_thread(
+        self,
+        fn: Callable[Concatenate[Connection, P], T],
+        time_limit: float,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        try:
+            connection = self.engine.connect()
+        except Exception as exc:
+            if not is_unavailable(exc):
                 raise
-            except Exception as exc:
-                if not is_unavailable(exc):
-                    raise
-                raise DatabaseUnavailableError() from exc
+            raise DatabaseUnavailableError() from exc
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        # The loop is free while the thread works: it stops the query when the
+        # time is up (interrupt() may be called from any thread; a timer
+        # thread per search cost more than the search at 1,000 rows).
+        timer = asyncio.get_running_loop().call_later(time_limit, raw.interrupt)
+        try:
+            return await to_thread.run_sync(
+                lambda: self._run_interruptible(connection, fn, *args, **kwargs)
+            )
+        except QueryTimeoutError:
+            raise
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            raise DatabaseUnavailableError() from exc
+        finally:
+            timer.cancel()
+
+    async def _run_with_statement_timeout(
+        self,
+        fn: Callable[Concatenate[Connection, P], T],
+        time_limit: float,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
         milliseconds = max(1, int(time_limit * 1000))
 
         def bounded(connection: Connection) -> T:
-            connection.execute(text(f"SET LOCAL statement_timeout = {milliseconds}"))
+            # No JIT either: a bounded query is meant to take milliseconds, and
+            # a plan whose estimate crosses jit_above_cost (a branch that only
+            # runs for rare words, say) paid 20-30 ms compiling (measured).
+            connection.execute(_BOUNDED_SETTINGS, {"timeout": str(milliseconds)})
             return fn(connection, *args, **kwargs)
 
         try:
@@ -427,18 +496,14 @@ class Database:
                 raise QueryTimeoutError(_TOO_SLOW) from cause
             raise
 
+    @staticmethod
     def _run_interruptible(
-        self,
+        connection: Connection,
         fn: Callable[Concatenate[Connection, P], T],
-        time_limit: float,
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        with self.engine.connect() as connection:
-            raw = connection.connection.dbapi_connection
-            assert raw is not None
-            timer = threading.Timer(time_limit, raw.interrupt)
-            timer.start()
+        with connection:
             try:
                 with connection.begin():
                     return fn(connection, *args, **kwargs)
@@ -446,8 +511,6 @@ class Database:
                 if "interrupted" in str(exc.orig):
                     raise QueryTimeoutError(_TOO_SLOW) from exc
                 raise
-            finally:
-                timer.cancel()
 
     async def ping(self) -> None:
         def _select_one(connection: Connection) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, RowMapping, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
 from recipe_api.email.messages import Message
 from recipe_api.email.models import DROPPED, FAILED, PENDING, SENT, email_outbox_table
@@ -167,6 +167,38 @@ def retry_failed(connection: Connection, ids: Sequence[int] | None, now: datetim
     )
     if ids is not None:
         statement = statement.where(_o.id.in_(list(ids)))
+    return connection.execute(statement).rowcount
+
+
+def delete_finished_batch(
+    connection: Connection, *, status: str, before: datetime, limit: int
+) -> int:
+    """Deletes up to ``limit`` rows ``sent`` (or ``dropped``) before ``before``.
+
+    Failed rows are never deleted here: they wait for ``retry`` or an operator.
+    The rows are found through ``ix_email_outbox_due`` (status, next_attempt_at):
+    a finished row's ``next_attempt_at`` is where its last claim's lease ended,
+    and it was sent or dropped under that claim, so nearly always before it. For
+    a sent row ``sent_at`` decides; the index only bounds the rows read (those
+    read and kept are the few sent after their lease ran out, and a row sent
+    within its lease stays at most one lease past the cutoff).
+    """
+    finished = [_o.status == status, _o.next_attempt_at < before]
+    if status == SENT:
+        finished.append(_o.sent_at < before)
+    elif status != DROPPED:
+        raise ValueError(f"only sent or dropped emails are deleted, not {status!r}")
+    old = (
+        select(_o.id)
+        .where(*finished)
+        .order_by(_o.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(connection.execute(old).scalars())
+    if not ids:
+        return 0
+    statement = delete(email_outbox_table).where(_o.id.in_(ids), *finished)
     return connection.execute(statement).rowcount
 
 

@@ -5,9 +5,9 @@ dish words (so "chicken" is in about one label in fifty, "quince" in one in
 ten thousand), eight to fourteen ingredient lines, four to eight steps, tags,
 times and servings. Deterministic for a given count and seed.
 
-Rows go in by the database's bulk path (``executemany`` in large
-transactions on SQLite, ``COPY`` on PostgreSQL); the triggers keep the search
-index and the count as for any insert.
+Rows go in by the database's bulk path (``executemany`` on SQLite with the
+search indexes filled afterwards in one statement each, ``COPY`` on
+PostgreSQL with the GIN indexes built after the load), in one transaction.
 """
 
 from __future__ import annotations
@@ -133,32 +133,119 @@ _COLUMNS = [
 ]  # fmt: skip
 _BATCH = 20_000
 
+# What the insert triggers of migration 0005 do for each new row, done once for
+# all the new rows instead: each FTS5 table gets one INSERT ... SELECT.
+_SQLITE_LINES = "(SELECT coalesce(group_concat(value, char(10)), '') FROM json_each({}))"
+_SQLITE_FTS = {
+    "recipe_label_fts": "label",
+    "recipe_ingredients_fts": _SQLITE_LINES.format("ingredients"),
+    "recipe_tags_fts": _SQLITE_LINES.format("tags"),
+    "recipe_description_fts": "description",
+}
+_SQLITE_INSERT_TRIGGERS = {"recipe_fts_insert", "recipe_count_insert"}
 
-def insert_demo_recipes(connection: Connection, count: int, *, submitter_id: int) -> int:
-    """Add ``count`` generated recipes by ``submitter_id``; returns how many were added."""
+
+def insert_demo_recipes(
+    connection: Connection, count: int, *, submitter_id: int, rebuild_indexes: bool | None = None
+) -> int:
+    """Add ``count`` generated recipes by ``submitter_id``; returns how many were added.
+
+    Bulk loading, in the caller's transaction: on SQLite the rows go in with
+    the search-index and count insert triggers dropped, then each search
+    index is filled by one statement and the count moved once (4x faster
+    than the triggers at 100k rows); other triggers fire as usual. On
+    PostgreSQL by ``COPY``; when ``rebuild_indexes`` (by default: when the
+    new rows are at least as many as the old), the GIN indexes are dropped
+    first and built again after, which is cheaper than growing them row by
+    row. That holds a lock on the table until the commit.
+    """
     raw = connection.connection.dbapi_connection
     assert raw is not None
-    names = [*_COLUMNS, "submitter_id", "updated_at"]
     rows = generate(count)
     if connection.dialect.name == "sqlite":
-        placeholders = ", ".join("?" for _ in names)
-        sql = f"INSERT INTO recipe ({', '.join(names)}) VALUES ({placeholders})"
-        cursor = raw.cursor()
-        # The trigram indexes grow fast; a large page cache saves re-reading them.
-        cursor.execute("PRAGMA cache_size = -262144")
-        batch: list[tuple[Any, ...]] = []
-        for row in rows:
-            # SQLite keeps timestamps as text; this is the form its CURRENT_TIMESTAMP writes.
-            stamp = row["created_at"].strftime("%Y-%m-%d %H:%M:%S")
-            batch.append((*[row[name] for name in _COLUMNS[:-1]], stamp, submitter_id, stamp))
-            if len(batch) == _BATCH:
-                cursor.executemany(sql, batch)
-                batch.clear()
-        if batch:
-            cursor.executemany(sql, batch)
-        return count
-    copy_sql = f"COPY recipe ({', '.join(names)}) FROM STDIN"
-    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[attr-defined]
-        for row in rows:
-            copy.write_row((*[row[name] for name in _COLUMNS], submitter_id, row["created_at"]))
+        _insert_sqlite(raw, rows, submitter_id)
+    else:
+        _insert_postgresql(raw, rows, submitter_id, count, rebuild_indexes)
     return count
+
+
+def _insert_sqlite(raw: Any, rows: Iterator[dict[str, Any]], submitter_id: int) -> None:
+    names = [*_COLUMNS, "submitter_id", "updated_at"]
+    placeholders = ", ".join("?" for _ in names)
+    sql = f"INSERT INTO recipe ({', '.join(names)}) VALUES ({placeholders})"
+    cursor = raw.cursor()
+    # The trigram indexes grow fast; a large page cache saves re-reading them.
+    cursor.execute("PRAGMA cache_size = -262144")
+    # Only the triggers whose work is done below in bulk are set aside; any
+    # other (the recipes' version, say) keeps firing for each row.
+    names_sql = ", ".join(f"'{name}'" for name in sorted(_SQLITE_INSERT_TRIGGERS))
+    triggers = dict(
+        cursor.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({names_sql})"
+        ).fetchall()
+    )
+    if set(triggers) != _SQLITE_INSERT_TRIGGERS:
+        raise RuntimeError(
+            f"expected the insert triggers of migration 0005, found {sorted(triggers)}"
+        )
+    # DDL is transactional in SQLite: the triggers are back before anyone else can write.
+    for name in triggers:
+        cursor.execute(f"DROP TRIGGER {name}")
+    (last_id,) = cursor.execute("SELECT coalesce(max(id), 0) FROM recipe").fetchone()
+    batch: list[tuple[Any, ...]] = []
+    added = 0
+    for row in rows:
+        # SQLite keeps timestamps as text; this is the form its CURRENT_TIMESTAMP writes.
+        stamp = row["created_at"].strftime("%Y-%m-%d %H:%M:%S")
+        batch.append((*[row[name] for name in _COLUMNS[:-1]], stamp, submitter_id, stamp))
+        if len(batch) == _BATCH:
+            cursor.executemany(sql, batch)
+            added += len(batch)
+            batch.clear()
+    if batch:
+        cursor.executemany(sql, batch)
+        added += len(batch)
+    for fts, value in _SQLITE_FTS.items():
+        cursor.execute(
+            f"INSERT INTO {fts} (rowid, text) SELECT id, {value} FROM recipe WHERE id > ?",
+            (last_id,),
+        )
+    cursor.execute("UPDATE recipe_count SET recipes = recipes + ? WHERE id = 1", (added,))
+    for statement in triggers.values():
+        cursor.execute(statement)
+
+
+def _insert_postgresql(
+    raw: Any,
+    rows: Iterator[dict[str, Any]],
+    submitter_id: int,
+    count: int,
+    rebuild_indexes: bool | None,
+) -> None:
+    names = [*_COLUMNS, "submitter_id", "updated_at"]
+    with raw.cursor() as cursor:
+        if rebuild_indexes is None:
+            # The planner's estimate is enough to choose (reltuples is -1 before any ANALYZE).
+            cursor.execute(
+                "SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'recipe'::regclass"
+            )
+            rebuild_indexes = count >= cursor.fetchone()[0]
+        indexes: list[tuple[str, str]] = []
+        if rebuild_indexes:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND tablename = 'recipe' AND indexdef LIKE '% USING gin %'"
+            )
+            indexes = cursor.fetchall()
+            for name, _ in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
+        # COPY fires the per-statement count trigger once, with every row.
+        copy_sql = f"COPY recipe ({', '.join(names)}) FROM STDIN"
+        with cursor.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row((*[row[name] for name in _COLUMNS], submitter_id, row["created_at"]))
+        if indexes:
+            # Builds sort in memory when they can (the default is 64 MB).
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+            for _, definition in indexes:
+                cursor.execute(definition)

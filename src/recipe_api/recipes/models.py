@@ -102,4 +102,5 @@ SEARCH_INDEXES = (
     "ix_recipe_tags_trgm",
     "ix_recipe_description_trgm",
     "ix_recipe_tags_gin",
+    "ix_recipe_ingredients_words",
 )

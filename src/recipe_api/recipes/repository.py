@@ -5,9 +5,11 @@ The read statements are built once where they can be: on SQLite, building a
 
 Search never scans the table (``docs/decisions/0009-recipe-details-and-search.md``):
 on SQLite it reads an FTS5 trigram index per field newest first and stops at
-the limit; on PostgreSQL it first looks among the newest ``RECENT_WINDOW``
-recipes (enough for any common word), and only when they hold too few
-matches asks the pg_trgm GIN indexes for every match (a rare word has few).
+the limit; on PostgreSQL one statement first looks among the newest
+``RECENT_WINDOW`` recipes (enough for any common word), and only when they
+hold too few matches asks the GIN indexes (pg_trgm, and for a one-word
+keyword in ingredient lists the exact words index) for every match (a rare
+word has few).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -28,9 +31,11 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
+    case,
     cast,
     column,
     delete,
+    false,
     func,
     insert,
     literal,
@@ -38,12 +43,12 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    text,
     true,
     tuple_,
+    union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import JSONB, TSQUERY
 
 from recipe_api.recipes.models import recipe_count_table, recipe_table
 from recipe_api.users.models import user_table
@@ -235,11 +240,9 @@ def _phrase(text_: str) -> str:
     return '"' + text_.replace('"', '""') + '"'
 
 
-def _fts_match(field: str, phrases: list[str]) -> ColumnElement[bool]:
+def _fts_match(field: str) -> ColumnElement[bool]:
     # The table's hidden column of its own name is what MATCH takes.
-    return literal_column(f"recipe_{field}_fts").op("MATCH")(
-        literal(" AND ".join(_phrase(p) for p in phrases), type_=String())
-    )
+    return literal_column(f"recipe_{field}_fts").op("MATCH")(bindparam("match", type_=String()))
 
 
 def _sqlite_filter_phrases(query: SearchQuery) -> dict[str, list[str]]:
@@ -251,31 +254,33 @@ def _sqlite_filter_phrases(query: SearchQuery) -> dict[str, list[str]]:
     return phrases
 
 
+@lru_cache(maxsize=64)
 def _sqlite_statement(
-    query: SearchQuery, driver: str | None, found: list[int], limit: int
+    driver: str | None, *, tag: bool, max_total: bool, ingredient: bool, exclude: bool
 ) -> Select[Any]:
-    """Matches of ``query`` read from the ``driver`` field's index, newest first."""
-    filters = _sqlite_filter_phrases(query)
+    """Matches read from the ``driver`` field's index, newest first.
+
+    Built once per shape (building a ``select()`` cost a third of a search at
+    1,000 rows); the phrases go in as the ``match`` parameter, the ids of the
+    ranks above as ``found``.
+    """
     conditions: list[ColumnElement[bool]] = []
-    if query.tag is not None:
+    if tag:
         conditions.append(_TAG_EXACT)
-    if query.max_total_minutes is not None:
+    if max_total:
         conditions.append(_c.total_minutes <= bindparam("max_total", type_=Integer()))
-    if found:
-        conditions.append(_c.id.not_in(found))
+    if exclude:
+        conditions.append(_c.id.not_in(bindparam("found", expanding=True)))
     if driver is None:
         # Nothing an index serves: newest first, filtered as it goes (bounded in time).
         return (
             select(recipe_table)
             .where(and_(true(), *conditions))
             .order_by(_c.id.desc())
-            .limit(limit)
+            .limit(bindparam("limit"))
         )
-    phrases = filters.pop(driver, [])
-    if query.keyword is not None:
-        phrases = [query.keyword, *phrases]
     fts = _FTS[driver]
-    if "ingredients" in filters:
+    if ingredient and driver != "ingredients":
         # Checked on each candidate the driver yields, by rowid: a MATCH here
         # would evaluate the whole phrase query once per candidate (0.7 ms each).
         lines = _FTS["ingredients"]
@@ -285,11 +290,20 @@ def _sqlite_statement(
     return (
         select(recipe_table)
         .join_from(fts, recipe_table, _c.id == fts.c.rowid)
-        .where(_fts_match(driver, phrases), *conditions)
+        .where(_fts_match(driver), *conditions)
         # FTS5 walks its index in rowid order: newest first, no sort.
         .order_by(fts.c.rowid.desc())
-        .limit(limit)
+        .limit(bindparam("limit"))
     )
+
+
+def _sqlite_match(query: SearchQuery, driver: str | None) -> str | None:
+    if driver is None:
+        return None
+    phrases = _sqlite_filter_phrases(query).get(driver, [])
+    if query.keyword is not None:
+        phrases = [query.keyword, *phrases]
+    return " AND ".join(_phrase(p) for p in phrases)
 
 
 def _sqlite_tiers(query: SearchQuery) -> list[list[str | None]]:
@@ -301,11 +315,6 @@ def _sqlite_tiers(query: SearchQuery) -> list[list[str | None]]:
 
 
 def _search_sqlite(connection: Connection, query: SearchQuery, limit: int) -> list[RowMapping]:
-    params: dict[str, Any] = {
-        "tag": query.tag,
-        "max_total": query.max_total_minutes,
-        "ingredient": query.ingredient,
-    }
     found: list[RowMapping] = []
     for drivers in _sqlite_tiers(query):
         # A rank is read only when the ranks before it were exhausted, so what
@@ -314,7 +323,21 @@ def _search_sqlite(connection: Connection, query: SearchQuery, limit: int) -> li
         wanted = limit - len(found)
         rows: list[RowMapping] = []
         for driver in drivers:
-            statement = _sqlite_statement(query, driver, found_ids, wanted)
+            statement = _sqlite_statement(
+                driver,
+                tag=query.tag is not None,
+                max_total=query.max_total_minutes is not None,
+                ingredient=query.ingredient is not None,
+                exclude=bool(found_ids),
+            )
+            params: dict[str, Any] = {
+                "match": _sqlite_match(query, driver),
+                "tag": query.tag,
+                "max_total": query.max_total_minutes,
+                "ingredient": query.ingredient,
+                "found": found_ids,
+                "limit": wanted,
+            }
             rows.extend(connection.execute(statement, params).mappings().all())
         if len(drivers) > 1:
             rows = sorted({row["id"]: row for row in rows}.values(), key=lambda r: -r["id"])
@@ -351,102 +374,191 @@ def _contains(expression: ColumnElement[str], name: str) -> ColumnElement[bool]:
     return expression.like(func.lower(bindparam(name, type_=String())), escape="\\")
 
 
-def _postgresql_tiers(query: SearchQuery) -> list[tuple[ColumnElement[bool], ...]]:
-    filters: list[ColumnElement[bool]] = []
-    if query.ingredient is not None:
-        filters.append(_contains(_INGREDIENTS_TEXT, "ingredient_json"))
-    if query.tag is not None:
-        filters.append(literal_column("tags").op("@>")(bindparam("tag_json", type_=JSONB())))
-    if query.max_total_minutes is not None:
+# Words of ingredient lists (migration 0008): an ASCII letter-and-digit keyword
+# is in the text exactly when it begins one of the indexed suffixes (cut to
+# 12 characters); strpos on the candidates checks the whole keyword, and the
+# rows too long to index carry a marker every query asks for (see 0008).
+_WORD_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_WORD_PREFIX = 12
+_INGREDIENT_WORDS = func.recipe_search_words(_INGREDIENTS_TEXT)
+
+
+def _word_query(text_: str) -> str | None:
+    """The tsquery that finds ``text_`` among indexed words, if it is one word."""
+    word = text_.lower()
+    if not (text_.isascii() and set(word) <= _WORD_CHARACTERS):
+        return None
+    return f"'{word[:_WORD_PREFIX]}':* | '~unindexed'"
+
+
+def _ingredients_contain(name: str, *, words: bool) -> tuple[ColumnElement[bool], ...]:
+    """``name``'s pattern in the ingredient lines; by the words index too when ``words``."""
+    if not words:
+        return (_contains(_INGREDIENTS_TEXT, f"{name}_json"),)
+    matches = _INGREDIENT_WORDS.op("@@")(cast(bindparam(f"{name}_words", type_=String()), TSQUERY))
+    # strpos, not LIKE: the same test for a word, but one the trigram index
+    # cannot serve, so the planner cannot prefer it (its estimate for a rare
+    # word is low, and it was the 107,000-candidate path this replaces).
+    exact = func.strpos(_INGREDIENTS_TEXT, bindparam(f"{name}_word", type_=String())) > 0
+    return (matches, exact)
+
+
+def _postgresql_filters(
+    *, tag: bool, ingredient: bool | str, max_total: bool
+) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
+    """The filters, as read in the window and as read from the indexes."""
+    window: list[ColumnElement[bool]] = []
+    indexed: list[ColumnElement[bool]] = []
+    if ingredient:
+        window += _ingredients_contain("ingredient", words=False)
+        indexed += _ingredients_contain("ingredient", words=ingredient == "words")
+    if tag:
+        has_tag = literal_column("tags").op("@>")(bindparam("tag_json", type_=JSONB()))
+        window.append(has_tag)
+        indexed.append(has_tag)
+    if max_total:
         total: ColumnElement[int] = literal_column("total_minutes")
-        filters.append(total <= bindparam("max_total", type_=Integer()))
-    if query.keyword is None:
-        return [tuple(filters)]
+        quick_enough = total <= bindparam("max_total", type_=Integer())
+        window.append(quick_enough)
+        indexed.append(quick_enough)
+    return window, indexed
+
+
+def _postgresql_ranks(
+    *, keyword: bool | str
+) -> list[tuple[ColumnElement[bool], tuple[ColumnElement[bool], ...]]]:
+    """Each rank's condition on the keyword, best rank first (none without a keyword).
+
+    As read in the window, and as read from the indexes.
+    """
+    if not keyword:
+        return [(true(), ())]
+    label = _contains(_LABEL_TEXT, "keyword")
+    rest = or_(_contains(_TAGS_TEXT, "keyword_json"), _contains(_DESCRIPTION_TEXT, "keyword"))
     return [
-        (_contains(_LABEL_TEXT, "keyword"), *filters),
-        (_contains(_INGREDIENTS_TEXT, "keyword_json"), *filters),
+        (label, (label,)),
         (
-            or_(_contains(_TAGS_TEXT, "keyword_json"), _contains(_DESCRIPTION_TEXT, "keyword")),
-            *filters,
+            _contains(_INGREDIENTS_TEXT, "keyword_json"),
+            _ingredients_contain("keyword", words=keyword == "words"),
         ),
+        (rest, (rest,)),
     ]
 
 
-_RECENT = (
-    select(recipe_table, _INGREDIENTS_TEXT)
-    .order_by(_c.id.desc())
-    .limit(RECENT_WINDOW)
-    .subquery("recent")
-)
-_RECENT_RECIPE = [_RECENT.c[column.name] for column in recipe_table.c]
+@lru_cache(maxsize=32)
+def _postgresql_statement(
+    *, keyword: bool | str, tag: bool, ingredient: bool | str, max_total: bool
+) -> Select[Any]:
+    """The whole search in one statement (one round trip), built once per shape.
 
+    For each rank, best first, two parts whose results are merged:
 
-def _recent_matches(condition: ColumnElement[bool], limit: int) -> Select[Any]:
-    # The LIMIT inside fences the window: the planner reads the newest rows by
-    # the primary key and filters them, whatever it guesses of the condition.
-    return select(*_RECENT_RECIPE).where(condition).order_by(_RECENT.c.id.desc()).limit(limit)
+    - ``window_<r>``: the newest matches of the rank among the newest
+      ``RECENT_WINDOW`` recipes, at most ``limit``; read only while the ranks
+      above found fewer than ``limit`` there. A common word fills the page
+      here, at a cost that does not grow with the table.
+    - ``every_<r>``: every match of the rank, from the trigram (or jsonb) GIN
+      indexes; read only when the window's matches of this rank and the ones
+      above are fewer than ``limit`` (the "One-Time Filter" in the plan): then
+      the word is rare in the newest rows, so it is rare, and its matches are
+      few. No ORDER BY or LIMIT inside, so the planner has no reason to walk
+      the id index hoping to meet matches soon (a scan for a rare word), and
+      MATERIALIZED keeps it from being pushed into the final sort.
 
+    Whenever a rank's window part is read, every rank above it was read in
+    full, so the window's matches of a rank are its newest matches overall.
+    A recipe found under several ranks keeps its best; the page is sorted by
+    rank, then newest first.
+    """
+    filters, indexed_filters = _postgresql_filters(
+        tag=tag, ingredient=ingredient, max_total=max_total
+    )
+    ranks = _postgresql_ranks(keyword=keyword)
+    # Indexed: something a GIN index answers. Else (only a time limit) the
+    # newest rows are filtered as they come, newest first, up to the limit.
+    indexed = keyword or tag or ingredient
+    limit = bindparam("limit", type_=Integer())
+    # NOT MATERIALIZED: each window part reads the newest rows afresh and stops
+    # at its limit ("chicken" needs 500 of them, not all 1,000).
+    recent = (
+        select(
+            _c.id,
+            _c.label,
+            literal_column("search_ingredients"),
+            _c.tags,
+            _c.description,
+            _c.total_minutes,
+        )
+        .order_by(_c.id.desc())
+        .limit(RECENT_WINDOW)
+        .cte("recent")
+        .prefix_with("NOT MATERIALIZED")
+    )
+    parts: list[Select[Any]] = []
+    window_counts: list[ColumnElement[int]] = []
+    every_counts: list[ColumnElement[int]] = []
 
-def _all_matches(condition: ColumnElement[bool], limit: int) -> Select[Any]:
-    # MATERIALIZED: the matches are gathered from the GIN indexes first, then
-    # sorted; the planner may not walk the id index hoping to meet them soon.
-    matching = (select(_ID).select_from(recipe_table).where(condition).cte("matching")).prefix_with(
-        "MATERIALIZED"
+    def fewer_than_limit(counts: list[ColumnElement[int]]) -> list[ColumnElement[bool]]:
+        return [sum(counts[1:], counts[0]) < limit] if counts else []
+
+    for number, (condition, indexed_condition) in enumerate(ranks, start=1):
+        above = [~earlier for earlier, _ in ranks[: number - 1]]
+        if above:
+            # Only a row of this rank is checked against the ranks above: in a
+            # CASE, which the planner keeps in order (a flat AND it sorts by
+            # estimated cost, and an absent word paid for every rank's test on
+            # every row: 1.4 of the 3 ms at 1M).
+            condition = case((condition, and_(*above)), else_=false())
+        page_not_full = fewer_than_limit(every_counts)
+        window = (
+            select(recent.c.id)
+            .where(condition, *filters, *fewer_than_limit(window_counts), *page_not_full)
+            .order_by(recent.c.id.desc())
+            .limit(limit)
+        )
+        window_cte = window.cte(f"window_{number}")
+        window_counts.append(select(func.count()).select_from(window_cte).scalar_subquery())
+        every = select(_c.id).where(
+            *indexed_condition,
+            *indexed_filters,
+            *fewer_than_limit(window_counts),
+            *page_not_full,
+        )
+        if not indexed:
+            every = every.order_by(_c.id.desc()).limit(limit)
+        every_cte = every.cte(f"every_{number}").prefix_with("MATERIALIZED")
+        every_counts.append(select(func.count()).select_from(every_cte).scalar_subquery())
+        rank = literal(number, type_=Integer()).label("rank")
+        parts += [select(window_cte.c.id, rank), select(every_cte.c.id, rank)]
+    candidates = union_all(*parts).subquery("candidates")
+    best = (
+        select(candidates.c.id, func.min(candidates.c.rank).label("rank"))
+        .group_by(candidates.c.id)
+        .order_by(func.min(candidates.c.rank), candidates.c.id.desc())
+        .limit(limit)
+        .subquery("best")
     )
     return (
-        select(recipe_table)
-        .join(matching, matching.c.id == _c.id)
-        .order_by(_c.id.desc())
-        .limit(limit)
+        select(recipe_table).join(best, best.c.id == _c.id).order_by(best.c.rank, best.c.id.desc())
     )
-
-
-# One statement each (a round trip saved): set_config(..., true) is SET LOCAL.
-_BITMAP_ONLY = text(
-    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
-)
-_ANY_SCAN = text(
-    "SELECT set_config('enable_seqscan', 'on', true), set_config('enable_indexscan', 'on', true)"
-)
-
-
-def _bitmap_only(connection: Connection, on: bool) -> None:
-    # The trigram indexes answer "which rows match", never "the newest
-    # matches": the planner would like to walk the id index and filter, which
-    # is a scan of the table for a rare word. Bitmap scans only, while on.
-    connection.execute(_BITMAP_ONLY if on else _ANY_SCAN)
-
-
-def _postgresql_rank(
-    connection: Connection,
-    condition: ColumnElement[bool],
-    params: dict[str, Any],
-    wanted: int,
-    *,
-    indexed: bool,
-) -> list[RowMapping]:
-    """The newest ``wanted`` rows matching ``condition``, in two bounded steps.
-
-    1. The newest ``RECENT_WINDOW`` recipes: a common word fills the page here,
-       at a cost that does not grow with the table.
-    2. Else every match, from the indexes (``indexed``: bitmap scans only),
-       sorted: the word is rare, so they are few.
-    """
-    rows = connection.execute(_recent_matches(condition, wanted), params).mappings().all()
-    if len(rows) == wanted:
-        return list(rows)
-    if not indexed:
-        newest = select(recipe_table).where(condition).order_by(_c.id.desc()).limit(wanted)
-        return list(connection.execute(newest, params).mappings().all())
-    _bitmap_only(connection, True)
-    try:
-        return list(connection.execute(_all_matches(condition, wanted), params).mappings().all())
-    finally:
-        _bitmap_only(connection, False)
 
 
 def _search_postgresql(connection: Connection, query: SearchQuery, limit: int) -> list[RowMapping]:
+    keyword_words = None if query.keyword is None else _word_query(query.keyword)
+    ingredient_words = None if query.ingredient is None else _word_query(query.ingredient)
+    statement = _postgresql_statement(
+        keyword="words" if keyword_words else query.keyword is not None,
+        tag=query.tag is not None,
+        ingredient="words" if ingredient_words else query.ingredient is not None,
+        max_total=query.max_total_minutes is not None,
+    )
     params: dict[str, Any] = {
+        "keyword_words": keyword_words,
+        "keyword_word": query.keyword.lower() if keyword_words and query.keyword else None,
+        "ingredient_words": ingredient_words,
+        "ingredient_word": (
+            query.ingredient.lower() if ingredient_words and query.ingredient else None
+        ),
         "keyword": None if query.keyword is None else _like_pattern(query.keyword),
         "keyword_json": None
         if query.keyword is None
@@ -456,19 +568,9 @@ def _search_postgresql(connection: Connection, query: SearchQuery, limit: int) -
         else _like_pattern(query.ingredient, as_json=True),
         "tag_json": None if query.tag is None else [query.tag],
         "max_total": query.max_total_minutes,
+        "limit": limit,
     }
-    found: list[RowMapping] = []
-    for conditions in _postgresql_tiers(query):
-        wanted = limit - len(found)
-        # As on SQLite: a later rank runs only once the earlier ones are exhausted.
-        found_ids = [row["id"] for row in found]
-        exclude = [_ID.not_in(found_ids)] if found_ids else []
-        condition = and_(true(), *conditions, *exclude)
-        indexed = query.keyword is not None or query.ingredient is not None or query.tag is not None
-        found.extend(_postgresql_rank(connection, condition, params, wanted, indexed=indexed))
-        if len(found) >= limit:
-            break
-    return found
+    return list(connection.execute(statement, params).mappings().all())
 
 
 # --- Writes -----------------------------------------------------------------------------

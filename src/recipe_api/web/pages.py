@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
@@ -16,6 +17,7 @@ from recipe_api.recipes.dependencies import RecipeId
 from recipe_api.recipes.repository import SearchQuery
 from recipe_api.recipes.schemas import SearchKeyword
 from recipe_api.schemas import MAX_ID
+from recipe_api.users.schemas import UserOut
 from recipe_api.web.sessions import COOKIE, WebUser, current_web_user
 from recipe_api.web.templating import STATIC_DIR, page, render
 
@@ -47,18 +49,14 @@ async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> 
     first_page = older is None and newer is None
     if COOKIE not in request.cookies:
         request.state.user = None
-        cache: VersionedCache = request.app.state.recipe_answers
-        version = await recipes_version(db)
-        key = ("home", older, newer)
-        cached = cache.get(version, key)
-        if cached is None:
+
+        async def build() -> str:
             window = await recipes.latest_recipes(
                 db, older_than=older, newer_than=newer, limit=HOME_PAGE_RECIPES
             )
-            body = render("home.html", window=window, first_page=first_page).encode()
-            cached = Cached(body=body, etag=etag_of(body))
-            cache.put(version, key, cached)
-        return answer(request, cached.body, HTML, etag=cached.etag)
+            return render("home.html", window=window, first_page=first_page)
+
+        return await _shared_page(request, ("home", older, newer), build)
     await current_web_user(request, db)
     window = await recipes.latest_recipes(
         db, older_than=older, newer_than=newer, limit=HOME_PAGE_RECIPES
@@ -66,23 +64,63 @@ async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> 
     return page(request, "home.html", window=window, first_page=first_page)
 
 
+async def _shared_page(
+    request: Request, key: Hashable, build: Callable[[], Awaitable[str]]
+) -> Response:
+    """A page every visitor without a session sees alike, rendered once per recipes version.
+
+    It carries an ETag and answers 304 to a matching ``If-None-Match``.
+    """
+    db: Database = request.app.state.db
+    cache: VersionedCache = request.app.state.recipe_answers
+    version = await recipes_version(db)
+    cached = cache.get(version, key)
+    if cached is None:
+        body = (await build()).encode()
+        cached = Cached(body=body, etag=etag_of(body))
+        cache.put(version, key, cached)
+    return answer(request, cached.body, HTML, etag=cached.etag)
+
+
 @router.get("/search", response_class=HTMLResponse)
 async def search(
     request: Request,
-    db: DatabaseDep,
-    user: WebUser,
     q: Annotated[str, Query(max_length=1000)] = "",
-) -> HTMLResponse:
+) -> Response:
+    """Ranked results; like the home page, shared by visitors without a session."""
+    db: Database = request.app.state.db
+    limit = request.app.state.settings.search_timeout_ms / 1000
     query = q.strip()
+    if COOKIE not in request.cookies:
+        request.state.user = None
+        return await _shared_page(
+            request, ("search", query), lambda: _search_page(db, query, limit)
+        )
+    user = await current_web_user(request, db)
+    csrf_token = request.scope.get("csrftoken")
+    return HTMLResponse(await _search_page(db, query, limit, user=user, csrf_token=csrf_token))
+
+
+async def _search_page(
+    db: Database,
+    query: str,
+    time_limit: float,
+    *,
+    user: UserOut | None = None,
+    csrf_token: object = None,
+) -> str:
+    context: dict[str, Any] = {"query": query, "user": user, "csrf_token": csrf_token}
     if not query:
-        return page(request, "search.html", query="", results=None, error=None)
+        return render("search.html", results=None, error=None, **context)
     try:
         keyword = _KEYWORD.validate_python(query)
     except ValidationError:
         error = "Type at least 3 characters (and at most 256)."
-        return page(request, "search.html", query=query, results=None, error=error)
-    found = await recipes.search_recipes(db, SearchQuery(keyword=keyword), limit=SEARCH_RESULTS)
-    return page(request, "search.html", query=query, results=found.results, error=None)
+        return render("search.html", results=None, error=error, **context)
+    found = await recipes.search_recipes(
+        db, SearchQuery(keyword=keyword), limit=SEARCH_RESULTS, time_limit=time_limit
+    )
+    return render("search.html", results=found.results, error=None, **context)
 
 
 @router.get("/recipes/{recipe_id}", response_class=HTMLResponse)
