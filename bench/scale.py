@@ -194,7 +194,13 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="build the databases again")
     args = parser.parse_args()
     sizes = [int(part) for part in args.sizes.split(",")]
-    backends = [b for b in args.backends.split(",") if b == "SQLite" or args.postgres]
+    known = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+    asked = [part.strip().lower() for part in args.backends.split(",")]
+    if unknown := [part for part in asked if part not in known]:
+        parser.error(f"--backends: unknown {', '.join(unknown)} (of: SQLite, PostgreSQL)")
+    backends = [known[b] for b in asked if b == "sqlite" or args.postgres]
+    if not backends:
+        parser.error("--backends PostgreSQL needs --postgres URL (or BENCH_POSTGRES_URL)")
     sources: dict[str, str | None] = {"": None}
     if args.baseline:
         sources = {" before": args.baseline, "": None}
