@@ -1,4 +1,4 @@
-"""The prune's plans and batch times (docs/decisions/0013-pruning.md), SQLite and PostgreSQL.
+"""The prune's plans and batch times (docs/decisions/0012-pruning.md), SQLite and PostgreSQL.
 
     .venv/bin/python bench/prune.py [--postgres postgresql://root@127.0.0.1:5432/test]
 
