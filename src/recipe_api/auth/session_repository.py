@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select
 
 from recipe_api.auth.models import web_session_table
+from recipe_api.db.base import delete_batch
 from recipe_api.users.models import user_table
 
 _s = web_session_table.c
@@ -42,23 +43,10 @@ def delete_expired_sessions(connection: Connection, user_id: int, now: datetime)
 def delete_expired_batch(connection: Connection, now: datetime, limit: int) -> int:
     """Deletes up to ``limit`` sessions expired by ``now`` (any user's); returns how many.
 
-    The oldest first, found through ``ix_web_session_expires_at``. On PostgreSQL
-    rows another transaction holds are skipped, so two workers pruning at once
-    take different rows and neither waits; SQLite runs one writer at a time, and
-    the ``DELETE`` repeats the condition, so a row gone meanwhile is not counted.
+    The oldest first, found through ``ix_web_session_expires_at``.
     """
-    expired = (
-        select(_s.id)
-        .where(_s.expires_at <= now)
-        .order_by(_s.expires_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    ids = list(connection.execute(expired).scalars())
-    if not ids:
-        return 0
-    statement = delete(web_session_table).where(_s.id.in_(ids), _s.expires_at <= now)
-    return connection.execute(statement).rowcount
+    expired = [_s.expires_at <= now]
+    return delete_batch(connection, web_session_table, expired, _s.expires_at, limit)
 
 
 def delete_user_sessions(connection: Connection, user_id: int, keep: str | None = None) -> None:

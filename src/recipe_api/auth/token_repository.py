@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, insert, select
 
 from recipe_api.auth.models import account_token_table
+from recipe_api.db.base import delete_batch
 
 _t = account_token_table.c
 
@@ -57,17 +58,7 @@ def delete_expired_batch(connection: Connection, now: datetime, limit: int) -> i
     """Deletes up to ``limit`` tokens expired by ``now`` (any user's, any purpose).
 
     A used token is already gone (``use_token`` deletes it), so expiry is all that
-    is left to prune. Found and deleted as ``session_repository.delete_expired_batch``.
+    is left to prune; the oldest first, through ``ix_account_token_expires_at``.
     """
-    expired = (
-        select(_t.id)
-        .where(_t.expires_at <= now)
-        .order_by(_t.expires_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    ids = list(connection.execute(expired).scalars())
-    if not ids:
-        return 0
-    statement = delete(account_token_table).where(_t.id.in_(ids), _t.expires_at <= now)
-    return connection.execute(statement).rowcount
+    expired = [_t.expires_at <= now]
+    return delete_batch(connection, account_token_table, expired, _t.expires_at, limit)

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Dialect, MetaData, TypeDecorator, func
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Dialect,
+    MetaData,
+    Table,
+    TypeDecorator,
+    delete,
+    func,
+    select,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -40,3 +52,31 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def created_at_column() -> Column[datetime]:
     return Column("created_at", UTCDateTime(), server_default=func.now(), nullable=False)
+
+
+def delete_batch(
+    connection: Connection,
+    table: Table,
+    conditions: list[ColumnElement[bool]],
+    oldest_first: ColumnElement[object],
+    limit: int,
+) -> int:
+    """Deletes up to ``limit`` rows of ``table`` meeting ``conditions``; returns how many.
+
+    The rows are picked first (by ``oldest_first``, through its index), and on
+    PostgreSQL rows another transaction holds are skipped, so two workers
+    pruning at once take different rows and neither waits. SQLite runs one
+    writer at a time, and the ``DELETE`` repeats the conditions, so a row gone
+    meanwhile is not counted.
+    """
+    picked = (
+        select(table.c.id)
+        .where(*conditions)
+        .order_by(oldest_first)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(connection.execute(picked).scalars())
+    if not ids:
+        return 0
+    return connection.execute(delete(table).where(table.c.id.in_(ids), *conditions)).rowcount

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, func, insert, select, update
 
+from recipe_api.db.base import delete_batch
 from recipe_api.email.messages import Message
 from recipe_api.email.models import DROPPED, FAILED, PENDING, SENT, email_outbox_table
 
@@ -188,18 +189,7 @@ def delete_finished_batch(
         finished.append(_o.sent_at < before)
     elif status != DROPPED:
         raise ValueError(f"only sent or dropped emails are deleted, not {status!r}")
-    old = (
-        select(_o.id)
-        .where(*finished)
-        .order_by(_o.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    ids = list(connection.execute(old).scalars())
-    if not ids:
-        return 0
-    statement = delete(email_outbox_table).where(_o.id.in_(ids), *finished)
-    return connection.execute(statement).rowcount
+    return delete_batch(connection, email_outbox_table, finished, _o.next_attempt_at, limit)
 
 
 __all__ = ["DROPPED", "FAILED", "PENDING", "SENT"]
