@@ -141,3 +141,30 @@ async def test_saving_needs_the_csrf_token(app: FastAPI) -> None:
             response = await _save(browser, data)
             assert response.status_code == 403
         assert '<span class="count">0</span>' in (await browser.get("/my-recipes")).text
+
+
+async def test_saving_the_same_idea_again_leads_to_the_recipe_already_saved(app: FastAPI) -> None:
+    async with browser_for(app) as browser:
+        await sign_up_and_log_in(browser, "cook@example.com")
+        card = _cards(await browser.get("/ideas"))[0]
+        first = await _save(browser, card)
+        match = re.fullmatch(r"/recipes/(\d+)/edit\?from_idea=1", first.headers["location"])
+        assert match
+        recipe_id = match.group(1)
+
+        again = await _save(browser, card)
+        assert again.status_code == 303
+        assert again.headers["location"] == f"/recipes/{recipe_id}?kept=1"
+        page = await browser.get(again.headers["location"])
+        assert "You saved this idea before" in page.text
+        mine = (await browser.get("/my-recipes")).text
+        assert set(re.findall(r'href="/recipes/(\d+)"', mine)) == {recipe_id}
+
+    # Another cook saving the same idea gets a recipe of their own.
+    async with browser_for(app) as other:
+        await sign_up_and_log_in(other, "second@example.com")
+        their_card = _cards(await other.get("/ideas"))[0]
+        assert their_card["url"] == card["url"]
+        theirs = await _save(other, their_card)
+        assert re.fullmatch(r"/recipes/(\d+)/edit\?from_idea=1", theirs.headers["location"])
+        assert theirs.headers["location"] != first.headers["location"]

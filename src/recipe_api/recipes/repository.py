@@ -146,6 +146,14 @@ def list_recipes_by_submitter(
     return items, total
 
 
+def submitted_with_url(connection: Connection, submitter_id: int, url: str) -> int | None:
+    """The id of one of the submitter's recipes at ``url`` (through the submitter's index)."""
+    statement = (
+        select(_c.id).where(_c.submitter_id == submitter_id, _c.url == url).order_by(_c.id).limit(1)
+    )
+    return connection.execute(statement).scalar()
+
+
 def recipes_older_than(
     connection: Connection, cursor: int | None, *, limit: int
 ) -> Sequence[RowMapping]:

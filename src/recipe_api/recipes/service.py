@@ -256,6 +256,25 @@ async def create_recipe(db: Database, data: RecipeCreate, *, user: UserOut) -> R
     return await db.run(_create, data, user)
 
 
+def _create_once(connection: Connection, data: RecipeCreate, user: UserOut) -> tuple[int, bool]:
+    if data.url is not None:
+        found = repository.submitted_with_url(connection, user.id, str(data.url))
+        if found is not None:
+            return found, False
+    return _create(connection, data, user).id, True
+
+
+async def create_recipe_once(
+    db: Database, data: RecipeCreate, *, user: UserOut
+) -> tuple[int, bool]:
+    """``user``'s recipe at ``data.url``: the one they already have, or a new one.
+
+    Returns its id and whether it was created now. For saving an idea, which a
+    cook may do twice from two tabs or by going back.
+    """
+    return await db.run(_create_once, data, user)
+
+
 async def import_recipe(db: Database, importer: Importer, url: str, *, user: UserOut) -> RecipeOut:
     """A new recipe by ``user`` from the schema.org markup of the page at ``url``."""
     data = await read_recipe(importer, url)

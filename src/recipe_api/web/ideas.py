@@ -117,10 +117,10 @@ async def save_idea(
             message=f"The idea's details are not a valid recipe ({problems}). "
             "Reload the ideas page and try again, or add the recipe yourself.",
         )
-    recipe = await recipes.create_recipe(db, data, user=user)
-    return RedirectResponse(
-        f"/recipes/{recipe.id}/edit?from_idea=1", status_code=status.HTTP_303_SEE_OTHER
-    )
+    recipe_id, created = await recipes.create_recipe_once(db, data, user=user)
+    # Saved before: the cook's recipe as it is now, not a second copy.
+    where = f"/recipes/{recipe_id}/edit?from_idea=1" if created else f"/recipes/{recipe_id}?kept=1"
+    return RedirectResponse(where, status_code=status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/ideas/save", include_in_schema=False)

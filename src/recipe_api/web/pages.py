@@ -28,6 +28,7 @@ HTML = "text/html; charset=utf-8"
 NOTICES = {
     "saved": "Recipe saved.",
     "imported": "Recipe imported. Check it, and edit anything the page got wrong.",
+    "kept": "You saved this idea before: here is your recipe.",
 }
 
 router = APIRouter(include_in_schema=False)
