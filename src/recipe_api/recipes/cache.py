@@ -15,9 +15,10 @@ here is the whole rule, and a dict does the rest (see
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
+from recipe_api.conditional import etag_of
 from recipe_api.db.engine import Database
 
 _VERSION = "SELECT version FROM recipe_version WHERE id = 1"
@@ -36,6 +37,10 @@ async def recipes_version(db: Database) -> int:
 class Cached:
     body: bytes
     etag: str
+
+    @classmethod
+    def of(cls, body: bytes) -> Cached:
+        return cls(body=body, etag=etag_of(body))
 
 
 class VersionedCache:
@@ -70,3 +75,15 @@ class VersionedCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+async def cached_answer(
+    db: Database, cache: VersionedCache, key: Hashable, build: Callable[[], Awaitable[bytes]]
+) -> Cached:
+    """The answer ``key`` names at the current recipes version: kept, or built and kept."""
+    version = await recipes_version(db)
+    found = cache.get(version, key)
+    if found is None:
+        found = Cached.of(await build())
+        cache.put(version, key, found)
+    return found

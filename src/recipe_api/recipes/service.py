@@ -16,7 +16,6 @@ from datetime import datetime
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
-from recipe_api.conditional import etag_of
 from recipe_api.db.engine import Database, idempotent, single_read
 from recipe_api.errors import (
     AppError,
@@ -25,7 +24,7 @@ from recipe_api.errors import (
     PermissionDeniedError,
 )
 from recipe_api.recipes import repository
-from recipe_api.recipes.cache import Cached, VersionedCache, recipes_version
+from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
 from recipe_api.recipes.importer import Importer, read_recipe
 from recipe_api.recipes.repository import SearchQuery
 from recipe_api.recipes.schemas import (
@@ -73,20 +72,17 @@ async def recipe_answer(db: Database, cache: VersionedCache, recipe_id: int) -> 
     On PostgreSQL the version would cost a round trip as the row does, so the
     row is read each time.
     """
+
+    async def build() -> bytes:
+        return _json_of(await get_recipe(db, recipe_id))
+
     if not db.inline:
-        return _answer_of(await get_recipe(db, recipe_id))
-    version = await recipes_version(db)
-    key = ("recipe", recipe_id)
-    found = cache.get(version, key)
-    if found is None:
-        found = _answer_of(await get_recipe(db, recipe_id))
-        cache.put(version, key, found)
-    return found
+        return Cached.of(await build())
+    return await cached_answer(db, cache, ("recipe", recipe_id), build)
 
 
-def _answer_of(model: BaseModel) -> Cached:
-    body = model.__pydantic_serializer__.to_json(model)
-    return Cached(body=body, etag=etag_of(body))
+def _json_of(model: BaseModel) -> bytes:
+    return model.__pydantic_serializer__.to_json(model)
 
 
 @dataclass(frozen=True)
@@ -232,13 +228,11 @@ async def search_answer(
     time_limit: float = 1.0,
 ) -> Cached:
     """The search's JSON answer and its ETag, built once per version of the recipes."""
-    version = await recipes_version(db)
-    key = ("search", query, limit)
-    found = cache.get(version, key)
-    if found is None:
-        found = _answer_of(await search_recipes(db, query, limit=limit, time_limit=time_limit))
-        cache.put(version, key, found)
-    return found
+
+    async def build() -> bytes:
+        return _json_of(await search_recipes(db, query, limit=limit, time_limit=time_limit))
+
+    return await cached_answer(db, cache, ("search", query, limit), build)
 
 
 def _create(connection: Connection, data: RecipeCreate, user: UserOut) -> RecipeOut:

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import TypeAdapter, ValidationError
 
-from recipe_api.conditional import answer, etag_of
+from recipe_api.conditional import answer
 from recipe_api.db.engine import Database, DatabaseDep
 from recipe_api.recipes import service as recipes
-from recipe_api.recipes.cache import Cached, VersionedCache, recipes_version
+from recipe_api.recipes.cache import cached_answer
 from recipe_api.recipes.dependencies import RecipeId
 from recipe_api.recipes.repository import SearchQuery
 from recipe_api.recipes.schemas import SearchKeyword
@@ -72,14 +72,12 @@ async def _shared_page(
 
     It carries an ETag and answers 304 to a matching ``If-None-Match``.
     """
-    db: Database = request.app.state.db
-    cache: VersionedCache = request.app.state.recipe_answers
-    version = await recipes_version(db)
-    cached = cache.get(version, key)
-    if cached is None:
-        body = (await build()).encode()
-        cached = Cached(body=body, etag=etag_of(body))
-        cache.put(version, key, cached)
+
+    async def encoded() -> bytes:
+        return (await build()).encode()
+
+    state = request.app.state
+    cached = await cached_answer(state.db, state.recipe_answers, key, encoded)
     return answer(request, cached.body, HTML, etag=cached.etag)
 
 
