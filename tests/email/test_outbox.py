@@ -20,7 +20,7 @@ from recipe_api.db.engine import Database
 from recipe_api.email import repository
 from recipe_api.email.messages import Message
 from recipe_api.email.outbox import OutboxSender, SenderOptions
-from recipe_api.email.sender import SmtpTransport
+from recipe_api.email.sender import FolderTransport, SmtpTransport
 from recipe_api.settings import Settings, get_settings
 from tests.conftest import serving
 from tests.email.smtp import Mailbox, eventually, outbox_rows, smtp_server
@@ -208,3 +208,18 @@ def test_backoff_doubles_and_is_capped() -> None:
     assert timedelta(seconds=8) <= backoff(1, 10) <= timedelta(seconds=12)
     assert timedelta(seconds=16) <= backoff(2, 10) <= timedelta(seconds=24)
     assert backoff(40, 10) <= timedelta(hours=1, minutes=12)
+
+
+async def test_the_folder_transport_leaves_whole_emails_only(tmp_path: Path) -> None:
+    folder = tmp_path / "outbox"
+    message = EmailMessage()
+    message["To"] = "cook@example.com"
+    message["Subject"] = "Reset your password"
+    message["Message-ID"] = "<abc123@recipeapi.local>"
+    message.set_content("Follow http://127.0.0.1:8001/reset-password?token=t0k3n")
+
+    await FolderTransport(folder).send(message)
+
+    written = sorted(path.name for path in folder.iterdir())
+    assert len(written) == 1 and written[0].endswith("-abc123.eml")
+    assert (folder / written[0]).read_bytes() == message.as_bytes()

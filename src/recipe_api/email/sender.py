@@ -69,8 +69,11 @@ class FolderTransport:
         path = self.folder / f"{stamp}-{message['Message-ID'].strip('<>').split('@')[0]}.eml"
 
         def write() -> None:
+            # Written aside, then renamed: whoever reads the folder sees whole emails only.
             self.folder.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(message.as_bytes())
+            partial = path.with_suffix(".eml.part")
+            partial.write_bytes(message.as_bytes())
+            partial.replace(path)
 
         await to_thread.run_sync(write)
         body = message.get_body(("plain",))
