@@ -60,7 +60,7 @@ def _bad(result: LoadResult) -> int:
 def _emulator(latency: float) -> Iterator[str]:
     port = free_port()
     argv = [sys.executable, "-m", "recipe_api.cli", "fake-reddit", "--port", str(port)]
-    with server([*argv, "--latency", str(latency)], port, ready_path="/_emulator/stats"):
+    with server([*argv, "--latency", str(latency)], port, ready_path="/subreddits/search.json"):
         yield f"http://127.0.0.1:{port}"
 
 

@@ -20,10 +20,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from recipe_api.ideas.emulator import FakeReddit, RunningFakeReddit, running_fake_reddit
+from recipe_api.ideas.emulator import FakeReddit
 from recipe_api.ideas.service import IdeasService
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
+
+from .running import RunningFakeReddit, running_fake_reddit
 
 # Small numbers keep the suite fast; the defaults are exercised by the benchmark.
 LATENCY = 0.01

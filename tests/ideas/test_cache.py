@@ -21,7 +21,7 @@ async def test_a_second_request_within_the_ttl_is_served_from_the_cache(
     first = (await ideas.client.get("/api/v1/ideas")).json()["sources"]
     second = (await ideas.client.get("/api/v1/ideas")).json()["sources"]
 
-    assert reddit.listing_count() == 3
+    assert reddit.listing_requests.total() == 3
     assert [source["from_cache"] for source in first] == [False] * 3
     assert [source["from_cache"] for source in second] == [True] * 3
     assert [source["status"] for source in second] == ["ok"] * 3
@@ -36,7 +36,7 @@ async def test_every_endpoint_shares_the_cache(make_app: MakeApp, reddit: FakeRe
     sequential = await ideas.client.get("/api/v1/recipes/ideas/")
     await ideas.client.get("/api/v1/ideas")
 
-    assert reddit.listing_count() == 3
+    assert reddit.listing_requests.total() == 3
     assert sequential.json() == concurrent.json()
 
 
@@ -47,7 +47,7 @@ async def test_copies_expire_after_the_ttl(make_app: MakeApp, reddit: FakeReddit
     await asyncio.sleep(0.15)
     await ideas.client.get("/api/v1/recipes/ideas/async")
 
-    assert reddit.listing_count() == 6
+    assert reddit.listing_requests.total() == 6
 
 
 async def test_a_ttl_of_zero_turns_the_cache_off(make_app: MakeApp, reddit: FakeReddit) -> None:
@@ -58,7 +58,7 @@ async def test_a_ttl_of_zero_turns_the_cache_off(make_app: MakeApp, reddit: Fake
     await asyncio.gather(*(ideas.client.get("/api/v1/recipes/ideas/async") for _ in range(4)))
 
     # Without a cache, each request makes its own calls: nothing is shared or kept.
-    assert reddit.listing_count() == 18
+    assert reddit.listing_requests.total() == 18
     assert ideas.service._cache is None
 
 
@@ -74,7 +74,7 @@ async def test_concurrent_misses_make_one_upstream_call(
     assert {response.status_code for response in responses} == {200}, [
         r.text for r in responses if r.status_code != 200
     ][:1]
-    assert {sub: reddit.requests_for(sub) for sub in SUBREDDITS} == dict.fromkeys(SUBREDDITS, 1)
+    assert {sub: reddit.listing_requests[sub.lower()] for sub in SUBREDDITS} == dict.fromkeys(SUBREDDITS, 1)
 
 
 async def test_a_failing_source_serves_its_older_copy_marked_stale(
@@ -82,7 +82,7 @@ async def test_a_failing_source_serves_its_older_copy_marked_stale(
 ) -> None:
     ideas = await make_app(ideas_cache_ttl=0.1)
     fresh = (await ideas.client.get("/api/v1/ideas")).json()["sources"][0]
-    reddit.break_subreddit("recipes", 503)
+    reddit.broken["recipes"] = 503
     await asyncio.sleep(0.15)
 
     response = await ideas.client.get("/api/v1/ideas")
@@ -126,7 +126,7 @@ async def test_a_failure_is_remembered_briefly_with_the_cache_on(
     second = await ideas.client.get("/api/v1/ideas", params=params)
 
     assert first.json() == second.json()
-    assert reddit.requests_for("private_sub") == 1
+    assert reddit.listing_requests["private_sub"] == 1
 
 
 def _listing(title: str) -> Listing:

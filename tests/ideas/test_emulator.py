@@ -90,24 +90,16 @@ async def test_a_user_agent_is_required(reddit_url: str) -> None:
     assert response.status_code == 429
 
 
-async def test_control_endpoints(reddit: FakeReddit, reddit_url: str) -> None:
+async def test_broken_and_recorded_subreddits(reddit: FakeReddit, reddit_url: str) -> None:
+    reddit.broken["recipes"] = 502
+    reddit.recorded["mine"] = listing_body("mine", 1)
     async with httpx.AsyncClient(base_url=reddit_url, headers=AGENT) as client:
-        await client.post("/_emulator/break", params={"sub": "recipes", "status": "502"})
-        broken = await client.get("/r/recipes/top.json")
-        await client.post("/_emulator/repair", params={"sub": "recipes"})
-        await client.put("/_emulator/listing/mine", content=listing_body("mine", 1))
+        broken = await client.get("/r/Recipes/top.json")
         mine = await client.get("/r/mine/top.json")
-        await client.post("/_emulator/config", params={"retry_after": "9"})
-        limited = await client.get("/r/ratelimited_x/top.json")
-        stats = (await client.get("/_emulator/stats")).json()
-        await client.post("/_emulator/reset")
-        after_reset = (await client.get("/_emulator/stats")).json()
 
     assert broken.status_code == 502
     assert mine.json()["data"]["dist"] == 1
-    assert limited.headers["retry-after"] == "9"
-    assert stats["listing_requests"] == {"recipes": 1, "mine": 1, "ratelimited_x": 1}
-    assert after_reset["listing_requests"] == {}
+    assert reddit.listing_requests == {"recipes": 1, "mine": 1}
 
 
 def test_the_command_serves_until_interrupted(unused_port: int) -> None:

@@ -126,7 +126,7 @@ async def test_the_deadline_holds_while_a_source_hangs(
     assert elapsed < WELL_BEFORE_THE_HANG
     assert response.status_code == 200
     assert response.headers["x-ideas-failed"] == "hang_forever"
-    assert reddit.requests_for("hang_forever") == 1
+    assert reddit.listing_requests["hang_forever"] == 1
 
 
 async def test_sequential_endpoint_skips_what_the_deadline_leaves_no_time_for(
@@ -141,7 +141,7 @@ async def test_sequential_endpoint_skips_what_the_deadline_leaves_no_time_for(
     assert response.status_code == 200
     assert response.headers["x-ideas-failed"] == "hang_one,hang_two"
     # The first hang used up the deadline: the next source was not even asked.
-    assert reddit.requests_for("hang_two") == 0
+    assert reddit.listing_requests["hang_two"] == 0
     sources = (await ideas.client.get("/api/v1/ideas")).json()["sources"]
     assert sources[0]["status"] == "ok"
 
@@ -183,7 +183,7 @@ async def test_an_unexpected_exception_is_one_sources_error(
 async def test_an_oversized_answer_is_that_sources_error(
     make_app: MakeApp, reddit: FakeReddit
 ) -> None:
-    reddit.serve_listing("huge_sub", b" " * (9 * 1024 * 1024))  # past the 8 MiB the client reads
+    reddit.recorded["huge_sub"] = b" " * (9 * 1024 * 1024)  # past the 8 MiB the client reads
     ideas = await make_app()
 
     response = await ideas.client.get("/api/v1/ideas", params={"subreddits": "huge_sub,recipes"})

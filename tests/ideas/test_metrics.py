@@ -45,7 +45,7 @@ async def test_upstream_calls_and_cache_lookups_are_counted(
     await ideas.client.get("/api/v1/ideas")  # 3 hits
     # A subreddit nobody configured is counted, but not under its own name.
     await ideas.client.get("/api/v1/ideas", params={"subreddits": "private_x"})
-    reddit.break_subreddit("recipes", 503)
+    reddit.broken["recipes"] = 503
     await asyncio.sleep(0.15)
     await ideas.client.get("/api/v1/ideas", params={"subreddits": "recipes"})  # a stale copy
 

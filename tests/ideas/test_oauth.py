@@ -29,7 +29,7 @@ async def test_listings_come_from_the_oauth_host_with_a_bearer_token(
     request = reddit.last_listing_request
     assert request is not None
     assert request.path.endswith("/top")
-    assert request.query["raw_json"] == ["1"]
+    assert request.query.getall("raw_json") == ["1"]
     assert request.headers["authorization"].startswith("bearer ")
 
 
@@ -53,7 +53,7 @@ async def test_the_token_is_reused(oauth_ideas: IdeasApp, reddit: FakeReddit) ->
     assert (await oauth_ideas.client.get("/api/v1/recipes/ideas/")).status_code == 200
 
     assert reddit.token_requests == 1
-    assert reddit.listing_count() == 12
+    assert reddit.listing_requests.total() == 12
 
 
 async def test_concurrent_first_requests_fetch_one_token(
@@ -69,7 +69,7 @@ async def test_concurrent_first_requests_fetch_one_token(
 
 async def test_a_401_renews_the_token_once(oauth_ideas: IdeasApp, reddit: FakeReddit) -> None:
     await oauth_ideas.client.get("/api/v1/recipes/ideas/async")
-    reddit.expire_tokens()
+    reddit.tokens.clear()  # as if expired: reddit answers 401
 
     response = await oauth_ideas.client.get("/api/v1/recipes/ideas/async")
 
@@ -83,7 +83,7 @@ async def test_the_sequential_endpoint_renews_on_a_401(
     oauth_ideas: IdeasApp, reddit: FakeReddit
 ) -> None:
     await oauth_ideas.client.get("/api/v1/recipes/ideas/")
-    reddit.expire_tokens()
+    reddit.tokens.clear()  # as if expired: reddit answers 401
 
     response = await oauth_ideas.client.get("/api/v1/recipes/ideas/")
 
@@ -124,4 +124,4 @@ async def test_refused_credentials_are_each_sources_clear_error(
     )
     # One refusal is shared by every source and, for a few seconds, by later requests.
     assert reddit.token_requests == 1
-    assert reddit.listing_count() == 0
+    assert reddit.listing_requests.total() == 0

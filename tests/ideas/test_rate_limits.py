@@ -22,12 +22,12 @@ async def test_a_429_stops_calls_to_that_host_and_serves_cached_copies_meanwhile
     first = (await ideas.client.get("/api/v1/ideas", params=params)).json()["sources"]
     assert [source["status"] for source in first] == ["ok", "error", "ok"]
     assert "(429); retrying after 1 s" in first[1]["error"]
-    calls = reddit.listing_count()
+    calls = reddit.listing_requests.total()
 
     await asyncio.sleep(0.15)  # the copies are stale now
     response = await ideas.client.get("/api/v1/ideas", params=params)
 
-    assert reddit.listing_count() == calls
+    assert reddit.listing_requests.total() == calls
     second = response.json()["sources"]
     assert [source["status"] for source in second] == ["stale", "error", "stale"]
     assert second[0]["posts"] == first[0]["posts"]
@@ -38,7 +38,7 @@ async def test_a_429_stops_calls_to_that_host_and_serves_cached_copies_meanwhile
     await asyncio.sleep(RETRY_AFTER)
     third = (await ideas.client.get("/api/v1/ideas", params=params)).json()["sources"]
 
-    assert reddit.listing_count() == calls + 3
+    assert reddit.listing_requests.total() == calls + 3
     assert [source["status"] for source in third] == ["ok", "error", "ok"]
 
 
@@ -54,7 +54,7 @@ async def test_a_spent_budget_stops_calls_before_the_429(
 
     assert first.status_code == 200
     # The third answer said x-ratelimit-remaining: 0.0; nothing was sent after it.
-    assert reddit.listing_count() == 3
+    assert reddit.listing_requests.total() == 3
     assert second.status_code == 502
     assert "reddit asked us to wait, next try in 1 s" in second.text
 

@@ -48,7 +48,7 @@ def test_recorded_listing_parses(path: Path) -> None:
 async def test_recorded_listing_served_end_to_end(
     make_app: MakeApp, reddit: FakeReddit, path: Path
 ) -> None:
-    reddit.serve_listing("recorded_sub", path.read_bytes())  # noqa: ASYNC240 (a small file)
+    reddit.recorded["recorded_sub"] = path.read_bytes()  # noqa: ASYNC240 (a small file)
     ideas = await make_app()
 
     response = await ideas.client.get(

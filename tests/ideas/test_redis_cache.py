@@ -50,7 +50,7 @@ async def test_workers_share_the_cache(
     fetched = (await first_worker.client.get("/api/v1/ideas")).json()["sources"][0]
     shared = (await second_worker.client.get("/api/v1/ideas")).json()["sources"][0]
 
-    assert reddit.requests_for(subreddit) == 1
+    assert reddit.listing_requests[subreddit] == 1
     assert (fetched["from_cache"], shared["from_cache"]) == (False, True)
     assert shared["posts"] == fetched["posts"]
     assert shared["fetched_at"] == fetched["fetched_at"]
@@ -64,7 +64,7 @@ async def test_concurrent_misses_in_one_worker_make_one_call(
 
     await asyncio.gather(*(ideas.client.get("/api/v1/recipes/ideas/async") for _ in range(10)))
 
-    assert reddit.requests_for(subreddit) == 1
+    assert reddit.listing_requests[subreddit] == 1
 
 
 async def test_a_stale_copy_from_redis_when_reddit_fails(
@@ -72,7 +72,7 @@ async def test_a_stale_copy_from_redis_when_reddit_fails(
 ) -> None:
     settings = {"redis_url": redis_url, "ideas_cache_ttl": 0.1, "ideas_subreddits": [subreddit]}
     await (await make_app(**settings)).client.get("/api/v1/ideas")
-    reddit.break_subreddit(subreddit, 503)
+    reddit.broken[subreddit] = 503
     await asyncio.sleep(0.15)
 
     # Another worker, which never saw the fresh copy itself.
@@ -117,4 +117,4 @@ async def test_unreachable_redis_is_only_a_miss(
     response = await ideas.client.get("/api/v1/recipes/ideas/async")
 
     assert response.status_code == 200
-    assert reddit.listing_count() == 3
+    assert reddit.listing_requests.total() == 3

@@ -21,9 +21,9 @@ import psycopg
 import pytest
 
 from recipe_api.db.engine import normalize_url
-from recipe_api.ideas.emulator import RunningFakeReddit, running_fake_reddit
 from tests.conftest import LiveServer, free_port, serving, skip_or_fail
 from tests.email.smtp import Mailbox, smtp_server
+from tests.ideas.running import RunningFakeReddit, running_fake_reddit
 from tests.recipes.test_import import _Pages
 
 if TYPE_CHECKING:

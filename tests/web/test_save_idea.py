@@ -9,8 +9,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from recipe_api.ideas.emulator import RunningFakeReddit
 from recipe_api.settings import Settings
+from tests.ideas.running import RunningFakeReddit
 from tests.web.forms import browser_for, input_value, sign_up_and_log_in
 
 _CARD_FORM = re.compile(

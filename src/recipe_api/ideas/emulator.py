@@ -1,8 +1,8 @@
 """A reddit stand-in on ``aiohttp.web``: listings, the token endpoint, rate limits, every failure.
 
-``recipe-api fake-reddit --port 9009 --latency 0.2`` serves it; the tests run
-it on a loop in a thread (:func:`running_fake_reddit`), the benchmark in a
-process of its own. It serves both of reddit's hosts: anonymous listings
+``recipe-api fake-reddit --port 9009 --latency 0.2`` serves it (the benchmark
+runs it so, in a process of its own); the tests serve :meth:`FakeReddit.app`
+on a loop in a thread. It serves both of reddit's hosts: anonymous listings
 (``/r/{sub}/top.json``), the token endpoint (``POST /api/v1/access_token``)
 and OAuth listings (``/r/{sub}/top``, bearer token required). Posts are a
 real recorded post (``reddit_post.json``, from the recorded listings in
@@ -33,26 +33,24 @@ over-18, so filtering is exercised. Without ``raw_json=1`` strings come
 HTML-escaped, as reddit sends them. A User-Agent is required, and a client
 secret starting with ``invalid`` is refused.
 
-Control endpoints under ``/_emulator/`` (``stats``, ``reset``, ``config?budget=..``,
-``break?sub=&status=``, ...) call :class:`FakeReddit`'s methods of the same names.
+A test changes the emulator's options and state in place (``reddit.budget = 3``,
+``reddit.broken["recipes"] = 503``) and reads what it was asked from its counters.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import functools
 import html
 import re
 import secrets
-import threading
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import quote
 
 import orjson
@@ -191,15 +189,6 @@ def listing_body(subreddit: str, limit: int, *, raw_json: bool = True) -> bytes:
     return body if raw_json else html.escape(body.decode(), quote=False).encode()
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class SeenRequest:
-    """A listing request as the emulator received it; header names in lower case."""
-
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-
-
 @dataclasses.dataclass(eq=False)
 class FakeReddit:
     """The emulator's answers; its state is inspectable from the thread that started it."""
@@ -215,56 +204,19 @@ class FakeReddit:
     def __post_init__(self) -> None:
         self.reset()
 
-    # --- control ---------------------------------------------------------------------
-
     def reset(self) -> None:
         """Forget requests, tokens, broken and recorded subreddits; restart the window."""
-        self.listing_requests: Counter[str] = Counter()
+        self.listing_requests: Counter[str] = Counter()  # by subreddit, in lower case
         self.token_requests = 0
         self.rejected_tokens = 0
         self.in_flight = 0
         self.max_in_flight = 0
-        self.tokens: dict[str, float] = {}
-        self.broken: dict[str, int] = {}
-        self.recorded: dict[str, bytes] = {}
-        self.last_listing_request: SeenRequest | None = None
+        self.tokens: dict[str, float] = {}  # token: when it expires (monotonic)
+        self.broken: dict[str, int] = {}  # subreddit in lower case: the status it answers
+        self.recorded: dict[str, bytes] = {}  # subreddit in lower case: the listing it answers
+        self.last_listing_request: web.Request | None = None
         self._window_start = time.monotonic()
         self._window_used = 0
-
-    def configure(self, values: Mapping[str, str]) -> None:
-        """Set the options named in ``values`` (``latency``, ``budget``, ...) from strings."""
-        for option in dataclasses.fields(self):
-            if option.name in values:
-                convert = float if option.type == "float" else int
-                setattr(self, option.name, convert(values[option.name]))
-
-    def expire_tokens(self) -> None:
-        self.tokens = dict.fromkeys(self.tokens, 0.0)
-
-    def break_subreddit(self, name: str, status: int = 503) -> None:
-        self.broken[name.lower()] = status
-
-    def repair_subreddit(self, name: str) -> None:
-        self.broken.pop(name.lower(), None)
-
-    def serve_listing(self, name: str, body: bytes) -> None:
-        self.recorded[name.lower()] = body
-
-    def requests_for(self, name: str) -> int:
-        return self.listing_requests[name.lower()]
-
-    def listing_count(self) -> int:
-        return sum(self.listing_requests.values())
-
-    def stats(self) -> dict[str, Any]:
-        return {
-            "listing_requests": dict(self.listing_requests),
-            "token_requests": self.token_requests,
-            "rejected_tokens": self.rejected_tokens,
-            "in_flight": self.in_flight,
-            "max_in_flight": self.max_in_flight,
-            "tokens": len(self.tokens),
-        }
 
     # --- the application ---------------------------------------------------------------
 
@@ -273,9 +225,6 @@ class FakeReddit:
         app.router.add_get(r"/r/{sub}/{kind:top(\.json)?/?}", self._listing)
         app.router.add_post("/api/v1/access_token", self._access_token)
         app.router.add_get("/subreddits/{tail:search.*}", self._search)
-        app.router.add_get("/_emulator/stats", self._stats)
-        app.router.add_put("/_emulator/listing/{sub}", self._put_listing)
-        app.router.add_post("/_emulator/{action}", self._control)
         return app
 
     async def _listing(self, request: web.Request) -> web.Response:
@@ -298,11 +247,7 @@ class FakeReddit:
             challenge = 'Bearer realm="reddit", error="invalid_token"'
             return _error(401, "Unauthorized", {"www-authenticate": challenge})
         self.listing_requests[name] += 1
-        self.last_listing_request = SeenRequest(
-            request.path,
-            {key: request.query.getall(key) for key in request.query},
-            {key.lower(): value for key, value in request.headers.items()},
-        )
+        self.last_listing_request = request
         limits = self._spend()
         if self._window_used > self.budget:
             return _error(429, "Too Many Requests", limits)
@@ -373,33 +318,11 @@ class FakeReddit:
     async def _search(self, request: web.Request) -> web.Response:
         return web.Response(body=listing_body("search", 0), content_type="application/json")
 
-    async def _stats(self, request: web.Request) -> web.Response:
-        return web.json_response(self.stats())
-
-    async def _put_listing(self, request: web.Request) -> web.Response:
-        self.serve_listing(request.match_info["sub"], await request.read())
-        return web.json_response({"ok": True})
-
-    async def _control(self, request: web.Request) -> web.Response:
-        query, sub = request.query, request.query.get("sub", "")
-        actions: dict[str, Callable[[], None]] = {
-            "reset": self.reset,
-            "expire-tokens": self.expire_tokens,
-            "config": lambda: self.configure(query),
-            "break": lambda: self.break_subreddit(sub, int(query.get("status", "503"))),
-            "repair": lambda: self.repair_subreddit(sub),
-        }
-        action = actions.get(request.match_info["action"])
-        if action is None:
-            return _error(404, "Not Found")
-        action()
-        return web.json_response({"ok": True})
-
 
 # --- Serving ------------------------------------------------------------------------------
 
 # handler_cancellation: a client that hangs up cancels its answer (hang_ relies on it).
-_SERVER_OPTIONS: dict[str, Any] = {"access_log": None, "handler_cancellation": True}
+SERVER_OPTIONS: dict[str, Any] = {"access_log": None, "handler_cancellation": True}
 
 
 def _new_event_loop() -> asyncio.AbstractEventLoop:
@@ -422,34 +345,5 @@ def serve_fake_reddit(host: str, port: int, latency: float) -> None:
         print=lambda _: print(
             f"Fake reddit on http://{host}:{port} with {latency * 1000:.0f} ms latency", flush=True
         ),
-        **_SERVER_OPTIONS,
+        **SERVER_OPTIONS,
     )
-
-
-class RunningFakeReddit(NamedTuple):
-    url: str
-    reddit: FakeReddit
-
-
-@contextlib.contextmanager
-def running_fake_reddit(latency: float = 0.0, **options: Any) -> Iterator[RunningFakeReddit]:
-    """The emulator on a free local port, on its own loop in a thread of this process."""
-    reddit = FakeReddit(latency, **options)
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, name="fake-reddit", daemon=True)
-    thread.start()
-
-    def run(coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(10)
-
-    runner = web.AppRunner(reddit.app(), **_SERVER_OPTIONS)
-    run(runner.setup())
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    run(site.start())
-    try:
-        yield RunningFakeReddit(f"http://127.0.0.1:{runner.addresses[0][1]}", reddit)
-    finally:
-        run(runner.cleanup())
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
