@@ -74,7 +74,9 @@ async def test_concurrent_misses_make_one_upstream_call(
     assert {response.status_code for response in responses} == {200}, [
         r.text for r in responses if r.status_code != 200
     ][:1]
-    assert {sub: reddit.listing_requests[sub.lower()] for sub in SUBREDDITS} == dict.fromkeys(SUBREDDITS, 1)
+    assert {sub: reddit.listing_requests[sub.lower()] for sub in SUBREDDITS} == dict.fromkeys(
+        SUBREDDITS, 1
+    )
 
 
 async def test_a_failing_source_serves_its_older_copy_marked_stale(

@@ -8,7 +8,12 @@ import time
 
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from recipe_api.ideas.client import DEFAULT_RATE_LIMIT_WAIT, Answer, RateLimits
+from recipe_api.ideas.client import (
+    DEFAULT_RATE_LIMIT_WAIT,
+    MAX_RATE_LIMIT_WAIT,
+    Answer,
+    backoff,
+)
 from recipe_api.ideas.emulator import FakeReddit
 
 from .conftest import RETRY_AFTER, MakeApp
@@ -64,42 +69,28 @@ def _answer(status: int, headers: dict[str, str]) -> Answer:
 
 
 def test_retry_after_in_seconds_wins() -> None:
-    now = [100.0]
-    limits = RateLimits(clock=lambda: now[0])
-
-    limits.observe("reddit", _answer(429, {"retry-after": "7", "x-ratelimit-reset": "30"}))
-
-    assert limits.wait_for("reddit") == 7
-    assert limits.wait_for("elsewhere") == 0
-    now[0] += 7
-    assert limits.wait_for("reddit") == 0
+    assert backoff(_answer(429, {"retry-after": "7", "x-ratelimit-reset": "30"})) == 7
 
 
 def test_retry_after_as_a_date() -> None:
-    limits = RateLimits()
     when = email.utils.formatdate(time.time() + 20, usegmt=True)
 
-    limits.observe("reddit", _answer(429, {"retry-after": when}))
+    wait = backoff(_answer(429, {"retry-after": when}))
 
-    assert 15 < limits.wait_for("reddit") <= 21
+    assert wait is not None
+    assert 15 < wait <= 21
 
 
 def test_a_bare_429_waits_a_minute_and_a_reset_header_is_used() -> None:
-    limits = RateLimits()
-    limits.observe("a", _answer(429, {}))
-    limits.observe("b", _answer(429, {"x-ratelimit-reset": "12"}))
-
-    assert DEFAULT_RATE_LIMIT_WAIT - 1 < limits.wait_for("a") <= DEFAULT_RATE_LIMIT_WAIT
-    assert 11 < limits.wait_for("b") <= 12
+    assert backoff(_answer(429, {})) == DEFAULT_RATE_LIMIT_WAIT
+    assert backoff(_answer(429, {"x-ratelimit-reset": "12"})) == 12
+    assert backoff(_answer(429, {"retry-after": "86400"})) == MAX_RATE_LIMIT_WAIT
 
 
 def test_remaining_budget_is_read_from_every_answer() -> None:
-    limits = RateLimits()
-    limits.observe("a", _answer(200, {"x-ratelimit-remaining": "997.0", "x-ratelimit-reset": "9"}))
-    assert limits.wait_for("a") == 0
-
-    limits.observe("a", _answer(200, {"x-ratelimit-remaining": "0.0", "x-ratelimit-reset": "9"}))
-    assert 8 < limits.wait_for("a") <= 9
-
-    limits.observe("c", _answer(200, {"x-ratelimit-remaining": "nonsense"}))
-    assert limits.wait_for("c") == 0
+    assert (
+        backoff(_answer(200, {"x-ratelimit-remaining": "997.0", "x-ratelimit-reset": "9"})) is None
+    )
+    assert backoff(_answer(200, {"x-ratelimit-remaining": "0.0", "x-ratelimit-reset": "9"})) == 9
+    assert backoff(_answer(200, {"x-ratelimit-remaining": "nonsense"})) is None
+    assert backoff(_answer(200, {})) is None

@@ -13,7 +13,7 @@ import html
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,37 +109,22 @@ def _seconds(value: str | None) -> float | None:
         return None
 
 
-class RateLimits:
-    """When each host may be asked again, from 429s and the ``x-ratelimit-*`` headers."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._blocked_until: dict[str, float] = {}
-
-    def wait_for(self, host: str) -> float:
-        """Seconds until ``host`` may be called again; 0 when it may be called now."""
-        return max(0.0, self._blocked_until.get(host, 0.0) - self._clock())
-
-    def observe(self, host: str, answer: Answer) -> None:
-        headers = answer.headers
-        wait = None
-        if answer.status == 429:
-            wait = _seconds(headers.get("retry-after"))
-        else:
-            try:
-                if float(headers.get("x-ratelimit-remaining", 1)) >= 1:
-                    return
-            except ValueError:
-                return
-            # The budget is spent: the next call would be a 429.
-        if wait is None:
-            wait = _seconds(headers.get("x-ratelimit-reset"))
-        if wait is None:
-            wait = DEFAULT_RATE_LIMIT_WAIT
-        until = self._clock() + min(wait, MAX_RATE_LIMIT_WAIT)
-        if until > self._blocked_until.get(host, 0.0):
-            self._blocked_until[host] = until
-            log.warning("reddit rate limit: not calling %s for %.0f s", host, wait)
+def backoff(answer: Answer) -> float | None:
+    """Seconds to leave reddit alone after ``answer`` (a 429, or a spent budget); else ``None``."""
+    headers = answer.headers
+    wait = None
+    if answer.status == 429:
+        wait = _seconds(headers.get("retry-after"))
+    else:
+        try:
+            if float(headers.get("x-ratelimit-remaining", 1)) >= 1:
+                return None
+        except ValueError:
+            return None
+        # The budget is spent: the next call would be a 429.
+    if wait is None:
+        wait = _seconds(headers.get("x-ratelimit-reset"))
+    return min(DEFAULT_RATE_LIMIT_WAIT if wait is None else wait, MAX_RATE_LIMIT_WAIT)
 
 
 # --- Reading answers ----------------------------------------------------------------------
@@ -351,8 +336,7 @@ class RedditClient:
             self._credentials = aiohttp.encode_basic_auth(*id_and_secret)
             oauth = settings.reddit_oauth_url.rstrip("/")
             self._listings = oauth + "/r/{}/top?t=day&limit={}&raw_json=1"
-        self._host = URL(self._listings).host or ""
-        self._rate_limits = RateLimits()
+        self._blocked_until = 0.0  # monotonic: reddit asked us to wait until then
         # The token, or why there is none, and until when that holds (monotonic).
         self._token: tuple[str | UpstreamError, float] = ("", 0.0)
         self._token_lock = asyncio.Lock()
@@ -377,8 +361,8 @@ class RedditClient:
 
     async def _fetch_top(self, subreddit: str, limit: int) -> Listing:
         name = f"r/{subreddit}"
-        wait = self._rate_limits.wait_for(self._host)
-        if wait:
+        wait = self._blocked_until - time.monotonic()
+        if wait > 0:
             raise UpstreamError(
                 f"{name} was not fetched: reddit asked us to wait, next try in {wait:.0f} s",
                 "backing_off",
@@ -398,7 +382,10 @@ class RedditClient:
     async def _get_listing(self, name: str, url: URL, token: str | None) -> Answer:
         headers = {"Authorization": f"bearer {token}"} if token else None
         answer = await self._send(name, "GET", url, headers=headers)
-        self._rate_limits.observe(self._host, answer)
+        wait = backoff(answer)
+        if wait is not None and time.monotonic() + wait > self._blocked_until:
+            self._blocked_until = time.monotonic() + wait
+            log.warning("reddit rate limit: not calling it for %.0f s", wait)
         return answer
 
     async def _current_token(self, name: str) -> str:

@@ -34,9 +34,7 @@ _TUTORIAL_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def _source_headers(results: Sequence[SourceResult]) -> dict[str, str]:
     by_header = {FAILED_HEADER: "error", STALE_HEADER: "stale"}
-    names = {
-        h: ",".join(r.subreddit for r in results if r.status == s) for h, s in by_header.items()
-    }
+    names = {h: ",".join(r.name for r in results if r.status == s) for h, s in by_header.items()}
     return {header: value for header, value in names.items() if value}
 
 
@@ -48,11 +46,11 @@ def _tutorial_answer(results: Sequence[SourceResult]) -> Response:
     body: dict[str, Any]
     code = status.HTTP_200_OK
     if _all_failed(results):
-        errors = {r.subreddit: r.error or "failed" for r in results}
+        errors = {r.name: r.error or "failed" for r in results}
         detail = f"All {len(results)} sources failed: " + "; ".join(errors.values())
         body, code = {"detail": detail, "errors": errors}, status.HTTP_502_BAD_GATEWAY
     else:
-        body = {r.subreddit: [f"{p.score}: {p.title} ({p.url})" for p in r.posts] for r in results}
+        body = {r.name: [f"{p.score}: {p.title} ({p.url})" for p in r.posts] for r in results}
     headers = _source_headers(results)
     return Response(orjson.dumps(body), code, headers, media_type="application/json")
 
@@ -66,7 +64,7 @@ async def fetch_ideas_async(ideas: IdeasDep) -> Response:
 @router.get("/api/v1/recipes/ideas/", response_model=None, responses=_TUTORIAL_RESPONSES)
 async def fetch_ideas(ideas: IdeasDep) -> Response:
     """The same, one subreddit after another: the baseline that shows what async buys."""
-    return _tutorial_answer(await ideas.top_posts_sequential())
+    return _tutorial_answer(await ideas.top_posts(one_by_one=True))
 
 
 @router.get(
@@ -86,4 +84,4 @@ async def list_ideas(
     response.headers.update(_source_headers(results))
     if _all_failed(results):
         response.status_code = status.HTTP_502_BAD_GATEWAY
-    return IdeasOut(sources=[IdeaSource.from_result(result) for result in results])
+    return IdeasOut(sources=[IdeaSource.model_validate(result) for result in results])

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from recipe_api.ideas.service import SourceResult, SourceStatus
+from recipe_api.ideas.service import SourceStatus
 
 
 class TutorialIdeas(RootModel[dict[str, list[str]]]):
@@ -32,6 +32,8 @@ class IdeaPost(BaseModel):
 
 
 class IdeaSource(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # built from the service's SourceResult
+
     name: str
     status: SourceStatus = Field(
         description="ok: fresh or cached within the TTL; stale: reddit failed, an older copy is "
@@ -41,19 +43,6 @@ class IdeaSource(BaseModel):
     fetched_at: datetime | None = Field(description="When the posts came from reddit")
     from_cache: bool
     posts: list[IdeaPost]
-
-    @classmethod
-    def from_result(cls, result: SourceResult) -> IdeaSource:
-        return cls.model_validate(
-            {
-                "name": result.subreddit,
-                "status": result.status,
-                "error": result.error,
-                "fetched_at": result.fetched_at,  # seconds since the epoch, or None
-                "from_cache": result.from_cache,
-                "posts": result.posts,
-            }
-        )
 
 
 class IdeasOut(BaseModel):

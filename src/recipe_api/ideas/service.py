@@ -54,7 +54,7 @@ ERROR_HOLD_SECONDS = 10.0
 
 @dataclass(frozen=True, slots=True)
 class SourceResult:
-    subreddit: str
+    name: str  # the subreddit
     status: SourceStatus
     posts: tuple[Post, ...] = ()
     error: str | None = None
@@ -65,8 +65,8 @@ class SourceResult:
 class IdeasService:
     """A worker's recipe ideas: the configured sources, the deadline, the cache.
 
-    ``top_posts`` and ``top_posts_sequential`` (the web pages use them too)
-    answer a :class:`SourceResult` per subreddit, in the order asked.
+    ``top_posts`` (the web pages use it too) answers a :class:`SourceResult`
+    per subreddit, in the order asked.
     """
 
     def __init__(
@@ -89,24 +89,18 @@ class IdeasService:
         self._key_suffix = f":{stickied:d}{over_18:d}"
 
     async def top_posts(
-        self, subreddits: Sequence[str] | None = None, limit: int | None = None
+        self,
+        subreddits: Sequence[str] | None = None,
+        limit: int | None = None,
+        *,
+        one_by_one: bool = False,
     ) -> list[SourceResult]:
-        """Every source concurrently; the answer comes within ``deadline`` seconds."""
-        return await self._answer(subreddits, limit, one_by_one=False)
+        """Every source at once, or ``one_by_one`` with the same client, cache and deadline.
 
-    async def top_posts_sequential(
-        self, subreddits: Sequence[str] | None = None, limit: int | None = None
-    ) -> list[SourceResult]:
-        """One source after another, with the same client, cache and deadline.
-
-        It takes the sum of the latencies, which is what it exists to show.
-        Sources the deadline leaves no time for are reported, not asked.
+        One by one takes the sum of the latencies, which is what the sequential
+        endpoint exists to show; sources the deadline leaves no time for are
+        reported, not asked. The answer comes within ``deadline`` seconds.
         """
-        return await self._answer(subreddits, limit, one_by_one=True)
-
-    async def _answer(
-        self, subreddits: Sequence[str] | None, limit: int | None, *, one_by_one: bool
-    ) -> list[SourceResult]:
         give_up_at = time.monotonic() + self.deadline  # the cache's time counts too
         names = tuple(subreddits) if subreddits else self.subreddits
         limit = limit or self.limit

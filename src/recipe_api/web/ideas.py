@@ -38,7 +38,7 @@ async def ideas_page(request: Request, ideas: IdeasDep, user: WebUser) -> HTMLRe
     started = time.perf_counter()
     results = await ideas.top_posts()
     elapsed = time.perf_counter() - started
-    sources = [IdeaSource.from_result(result) for result in results]
+    sources = [IdeaSource.model_validate(result) for result in results]
     now = time.time()
     return page(
         request,
