@@ -11,11 +11,11 @@ import asyncio
 import functools
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from cachetools import TTLCache
 
 from recipe_api.ideas.client import Listing, Post, UpstreamError
 
@@ -44,7 +44,7 @@ def decode_listing(raw: bytes | str) -> Listing | None:
 
 
 class MemoryListingCache:
-    """A bounded LRU in this process."""
+    """A bounded cache in this process: past ``max_entries``, the least recently used goes."""
 
     def __init__(
         self,
@@ -53,30 +53,14 @@ class MemoryListingCache:
         max_entries: int = MAX_MEMORY_ENTRIES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._keep_for = keep_for
-        self._max_entries = max_entries
-        self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, Listing]] = OrderedDict()
+        self._entries: TTLCache[str, Listing] = TTLCache(max_entries, keep_for, timer=clock)
 
     async def get_many(self, keys: Sequence[str]) -> list[Listing | None]:
         """The stored copy for each key (fresh or not), ``None`` where there is none."""
-        now = self._clock()
-        found: list[Listing | None] = []
-        for key in keys:
-            entry = self._entries.get(key)
-            if entry is not None and entry[0] > now:
-                self._entries.move_to_end(key)
-                found.append(entry[1])
-            else:
-                self._entries.pop(key, None)
-                found.append(None)
-        return found
+        return [self._entries.get(key) for key in keys]
 
     async def set(self, key: str, listing: Listing) -> None:
-        self._entries[key] = (self._clock() + self._keep_for, listing)
-        self._entries.move_to_end(key)
-        while len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        self._entries[key] = listing
 
 
 class RedisListingCache:
