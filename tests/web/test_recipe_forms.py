@@ -330,3 +330,49 @@ async def test_importing_needs_a_login_and_a_csrf_token(app: FastAPI, pages_serv
         forged = await browser.post("/my-recipes/import", data={"url": f"{pages_server}/jsonld"})
         assert forged.status_code == 403
         assert '<span class="count">0</span>' in (await browser.get("/my-recipes")).text
+
+
+async def test_editing_keeps_what_the_form_cannot_show_unless_the_cook_changes_it(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    async with browser_for(app) as browser:
+        await sign_up_and_log_in(browser, "api-cook@example.com")
+        login = {"username": "api-cook@example.com", "password": "long enough password"}
+        token = (await client.post("/api/v1/auth/login", data=login)).json()["access_token"]
+        # Lists the API stores as they are, which the form's text would read otherwise.
+        lists = {
+            "ingredients": ["- 2 eggs (a dash in the name)", "salt"],
+            "instructions": ["1. is part of this step", "Whisk,\nthen rest."],
+            "tags": ["salt, pepper", "quick"],
+        }
+        created = await client.post(
+            "/api/v1/recipes/",
+            json={"label": "Eggs", "source": "", **lists},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert created.status_code == 201, created.text
+        recipe_id = created.json()["id"]
+
+        form = await browser.get(f"/recipes/{recipe_id}/edit")
+        shown = {
+            **EMPTY,
+            "label": "Scrambled eggs",
+            "ingredients": textarea_value(form, "ingredients").replace("\n", "\r\n"),
+            "instructions": textarea_value(form, "instructions").replace("\n", "\r\n"),
+            "tags": input_value(form, "tags"),
+            "servings": input_value(form, "servings"),
+        }
+        saved = await submit(
+            browser, f"/recipes/{recipe_id}/edit", f"/recipes/{recipe_id}/edit", shown
+        )
+        assert saved.status_code == 303, saved.text
+        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        assert stored["label"] == "Scrambled eggs"
+        assert {name: stored[name] for name in lists} == lists
+
+        # A list the cook edits is read from the form's text, as the form says.
+        edited = {**shown, "tags": f"{shown['tags']}, brunch"}
+        await submit(browser, f"/recipes/{recipe_id}/edit", f"/recipes/{recipe_id}/edit", edited)
+        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        assert stored["tags"] == ["salt", "pepper", "quick", "brunch"]
+        assert stored["ingredients"] == lists["ingredients"]

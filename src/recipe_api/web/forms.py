@@ -153,6 +153,21 @@ def recipe_input(values: dict[str, str]) -> dict[str, Any]:
     return data
 
 
+def edited_recipe_input(values: dict[str, str], recipe: RecipeOut) -> dict[str, Any]:
+    """:func:`recipe_input` for an edit: a list the cook left as the form showed it stays as stored.
+
+    The form's text cannot hold everything the API can store (a tag with a comma,
+    an ingredient starting with "- ", a step over several lines), so only the lists
+    the cook changed are read from the text; the others are not touched.
+    """
+    data = recipe_input(values)
+    shown = recipe_values(recipe)
+    for name in ("ingredients", "instructions", "tags"):
+        if values[name].replace("\r\n", "\n") == shown[name]:
+            data[name] = list(getattr(recipe, name))
+    return data
+
+
 def recipe_values(recipe: RecipeOut) -> dict[str, str]:
     """A stored recipe as the form's text, the inverse of :func:`recipe_input`."""
     # A step written over several lines needs blank lines between the steps to stay one.

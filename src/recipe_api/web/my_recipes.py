@@ -20,6 +20,7 @@ from recipe_api.recipes.importer import (
 from recipe_api.recipes.schemas import RecipeCreate, RecipeImport, RecipeOut
 from recipe_api.web.forms import (
     RECIPE_FIELDS,
+    edited_recipe_input,
     field_errors,
     read_form,
     recipe_input,
@@ -143,7 +144,7 @@ async def edit_recipe(
     try:
         # Every field is on the form: the full validation of a new recipe applies,
         # and the recipe becomes what the form says (an emptied field is cleared).
-        data = RecipeCreate.model_validate(recipe_input(values))
+        data = RecipeCreate.model_validate(edited_recipe_input(values, recipe))
     except ValidationError as exc:
         return _form_again(request, recipe, values, exc)
     # The ownership is checked again inside the write's own unit of work.
