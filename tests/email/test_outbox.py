@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from datetime import UTC, datetime, timedelta
@@ -84,6 +85,10 @@ async def test_bounded_tries_then_failed_listed_and_retried_from_the_command(
         monkeypatch.chdir(tmp_path)
         monkeypatch.setenv("DATABASE_URL", settings.database_url)
         get_settings.cache_clear()
+        # The command configures logging onto this test's captured stderr: undone after it,
+        # or the SMTP server's thread logs to a closed stream once the test is over.
+        root = logging.getLogger()
+        handlers, level = root.handlers[:], root.level
         try:
             cli.main(["outbox", "list"])
             listed = capsys.readouterr().out
@@ -93,6 +98,8 @@ async def test_bounded_tries_then_failed_listed_and_retried_from_the_command(
             assert "1 failed email(s) due again" in capsys.readouterr().out
         finally:
             get_settings.cache_clear()
+            root.handlers[:] = handlers
+            root.setLevel(level)
         assert (outbox_rows(db)[0]["status"], outbox_rows(db)[0]["attempts"]) == ("pending", 0)
         with smtp_server(smtp_port) as mailbox:
             assert await sender.run_once() == 1
