@@ -126,3 +126,14 @@ def test_the_command_serves_until_interrupted(unused_port: int) -> None:
         process.send_signal(2)
         process.wait(10)
     assert process.returncode == 0
+
+
+async def test_a_missing_subreddit_redirects_to_an_empty_search(reddit_url: str) -> None:
+    async with httpx.AsyncClient(base_url=reddit_url, headers=AGENT) as client:
+        missing = await client.get("/r/missing_sub/top.json")
+        search = await client.get(missing.headers["location"])
+
+    assert missing.status_code == 302
+    assert missing.headers["location"] == "/subreddits/search.json?q=missing_sub"
+    assert search.status_code == 200
+    assert search.json()["data"]["children"] == []
