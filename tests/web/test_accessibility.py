@@ -236,3 +236,27 @@ async def test_adding_a_recipe_with_the_keyboard_alone(site: LiveServer, page: P
     await page.goto(site.url + "/")
     await page.keyboard.press("Tab")
     assert await page.evaluate("document.activeElement.textContent") == "Skip to content"
+
+
+# What Swagger UI's and ReDoc's own markup brings: low-contrast colours, skipped
+# heading levels and (Swagger UI) a button inside another. The page around them
+# is ours: one main landmark holding the whole document.
+UPSTREAM_DOCS_VIOLATIONS = {"color-contrast", "heading-order", "nested-interactive"}
+
+
+async def test_the_api_docs_pages_add_no_violations_of_their_own(
+    site: LiveServer, page: Page
+) -> None:
+    from axe_playwright_python.async_playwright import Axe
+
+    found: dict[str, set[str]] = {}
+    for path, rendered in (("/docs", ".swagger-ui .info .title"), ("/redoc", "h1")):
+        await page.goto(site.url + path)
+        await page.locator(rendered).first.wait_for()
+        results = await Axe().run(page)
+        found[path] = {violation["id"] for violation in results.response["violations"]}
+
+    assert {path: ids - UPSTREAM_DOCS_VIOLATIONS for path, ids in found.items()} == {
+        "/docs": set(),
+        "/redoc": set(),
+    }
