@@ -221,3 +221,32 @@ async def test_a_very_long_ingredient_list_is_still_found(
     await _add(db, "Long list", ingredients=lines)
     assert await _labels(client, keyword="zanzibar") == ["Long list"]
     assert await _labels(client, keyword="zanzibax") == []
+
+
+@pytest.mark.parametrize("deep_window", [repository.DEEP_WINDOW, 5])
+async def test_a_common_word_with_a_time_limit(
+    client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch, deep_window: int
+) -> None:
+    """A word in every recipe of the window, but too few of them quick enough.
+
+    On PostgreSQL the newest recipes are walked further (the deep window), or,
+    when that walk is too short to fill the page, every match is read from the
+    indexes: the same answer either way, newest first.
+    """
+    monkeypatch.setattr(repository, "DEEP_WINDOW", deep_window)
+    repository._postgresql_statement.cache_clear()
+    await _add(db, "Quick salad", ingredients=["minced shallot"], total_minutes=5)
+    for n in range(3):
+        await _add(db, f"Quick minced beef {n}", ingredients=["minced beef"], total_minutes=5)
+    for n in range(6):
+        await _add(db, f"Slow minced stew {n}", ingredients=["minced beef"], total_minutes=90)
+
+    quick = ["Quick minced beef 2", "Quick minced beef 1", "Quick minced beef 0"]
+    for limit in (1, 2, 3, 10):
+        found = await _labels(client, keyword="minced", max_total_minutes=10, max_results=limit)
+        assert found == [*quick, "Quick salad"][:limit]
+    assert await _labels(client, keyword="stew", max_total_minutes=10, max_results=2) == []
+    assert await _labels(client, keyword="stew", max_total_minutes=100, max_results=2) == [
+        "Slow minced stew 5",
+        "Slow minced stew 4",
+    ]

@@ -22,6 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     ColumnElement,
     Connection,
     Integer,
@@ -60,6 +61,11 @@ _NEWEST_FIRST = (_c.created_at.desc(), _c.id.desc())
 # search reads before it asks the trigram indexes; one word in a hundred
 # recipes fills a page of ten here.
 RECENT_WINDOW = 1000
+# With a time limit (which no index answers), a word common among the newest
+# recipes may still find too few of them quick enough: then the newest this
+# many are walked, newest first, until the page is full, rather than reading
+# every recipe with the word (177,000 for "minced" at 1M: seconds).
+DEEP_WINDOW = 50_000
 
 _GET = select(recipe_table).where(_c.id == bindparam("recipe_id"))
 # The recipe page shows who submitted it: one round trip for both.
@@ -481,27 +487,33 @@ def _postgresql_statement(
     filters, indexed_filters = _postgresql_filters(
         tag=tag, ingredient=ingredient, max_total=max_total
     )
+    indexed_only, _ = _postgresql_filters(tag=tag, ingredient=ingredient, max_total=False)
     ranks = _postgresql_ranks(keyword=keyword)
     # Indexed: something a GIN index answers. Else (only a time limit) the
     # newest rows are filtered as they come, newest first, up to the limit.
     indexed = keyword or tag or ingredient
     limit = bindparam("limit", type_=Integer())
+
     # NOT MATERIALIZED: each window part reads the newest rows afresh and stops
     # at its limit ("chicken" needs 500 of them, not all 1,000).
-    recent = (
-        select(
-            _c.id,
-            _c.label,
-            literal_column("search_ingredients"),
-            _c.tags,
-            _c.description,
-            _c.total_minutes,
+    def newest(rows: int, name: str) -> CTE:
+        return (
+            select(
+                _c.id,
+                _c.label,
+                literal_column("search_ingredients"),
+                _c.tags,
+                _c.description,
+                _c.total_minutes,
+            )
+            .order_by(_c.id.desc())
+            .limit(rows)
+            .cte(name)
+            .prefix_with("NOT MATERIALIZED")
         )
-        .order_by(_c.id.desc())
-        .limit(RECENT_WINDOW)
-        .cte("recent")
-        .prefix_with("NOT MATERIALIZED")
-    )
+
+    recent = newest(RECENT_WINDOW, "recent")
+    deep_recent = newest(DEEP_WINDOW, "deep_recent")
     parts: list[Select[Any]] = []
     window_counts: list[ColumnElement[int]] = []
     every_counts: list[ColumnElement[int]] = []
@@ -525,7 +537,31 @@ def _postgresql_statement(
             .limit(limit)
         )
         window_cte = window.cte(f"window_{number}")
-        window_counts.append(select(func.count()).select_from(window_cte).scalar_subquery())
+        window_count: ColumnElement[int] = (
+            select(func.count()).select_from(window_cte).scalar_subquery()
+        )
+        if max_total and indexed:
+            # The deep walk, when the rank's word (and indexed filters) are common in
+            # the window, so that the index part would read many recipes. It finds
+            # the window's matches again: the rank counts the larger of the two.
+            common = select(recent.c.id).where(condition, *indexed_only).limit(limit)
+            deep = (
+                select(deep_recent.c.id)
+                .where(
+                    condition,
+                    *filters,
+                    *fewer_than_limit([*window_counts, window_count]),
+                    *page_not_full,
+                    select(func.count()).select_from(common.subquery()).scalar_subquery() >= limit,
+                )
+                .order_by(deep_recent.c.id.desc())
+                .limit(limit)
+            )
+            deep_cte = deep.cte(f"deep_{number}")
+            deep_count = select(func.count()).select_from(deep_cte).scalar_subquery()
+            window_count = func.greatest(window_count, deep_count)
+            parts.append(select(deep_cte.c.id, literal(number, type_=Integer()).label("rank")))
+        window_counts.append(window_count)
         every = select(_c.id).where(
             *indexed_condition,
             *indexed_filters,
