@@ -9,7 +9,8 @@ the limit; on PostgreSQL one statement first looks among the newest
 ``RECENT_WINDOW`` recipes (enough for any common word), and only when they
 hold too few matches asks the GIN indexes (pg_trgm, and for a one-word
 keyword in ingredient lists the exact words index) for every match (a rare
-word has few).
+word has few). With a time limit, which no index answers, a word common in
+that window walks the newest ``DEEP_WINDOW`` recipes first.
 """
 
 from __future__ import annotations
@@ -478,6 +479,12 @@ def _postgresql_statement(
       few. No ORDER BY or LIMIT inside, so the planner has no reason to walk
       the id index hoping to meet matches soon (a scan for a rare word), and
       MATERIALIZED keeps it from being pushed into the final sort.
+
+    - ``deep_<r>``, with a time limit only: when the rank's condition and the
+      indexed filters match at least ``limit`` of the window (so that
+      ``every_<r>`` would read many rows only to drop the slow ones), the
+      newest ``DEEP_WINDOW`` recipes, newest first, until ``limit`` are found;
+      ``every_<r>`` is then read only if this falls short too.
 
     Whenever a rank's window part is read, every rank above it was read in
     full, so the window's matches of a rank are its newest matches overall.
