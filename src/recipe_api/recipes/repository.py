@@ -466,12 +466,18 @@ def _postgresql_statement(
 ) -> Select[Any]:
     """The whole search in one statement (one round trip), built once per shape.
 
-    For each rank, best first, two parts whose results are merged:
+    For each rank, best first, two parts (three with a time limit) whose
+    results are merged:
 
     - ``window_<r>``: the newest matches of the rank among the newest
       ``RECENT_WINDOW`` recipes, at most ``limit``; read only while the ranks
       above found fewer than ``limit`` there. A common word fills the page
       here, at a cost that does not grow with the table.
+    - ``deep_<r>``, with a time limit only: when the rank's condition and the
+      indexed filters match at least ``limit`` of the window (so that
+      ``every_<r>`` would read many rows only to drop the slow ones), the
+      newest ``DEEP_WINDOW`` recipes, newest first, until ``limit`` are found;
+      ``every_<r>`` is then read only if this falls short too.
     - ``every_<r>``: every match of the rank, from the trigram (or jsonb) GIN
       indexes; read only when the window's matches of this rank and the ones
       above are fewer than ``limit`` (the "One-Time Filter" in the plan): then
@@ -479,12 +485,6 @@ def _postgresql_statement(
       few. No ORDER BY or LIMIT inside, so the planner has no reason to walk
       the id index hoping to meet matches soon (a scan for a rare word), and
       MATERIALIZED keeps it from being pushed into the final sort.
-
-    - ``deep_<r>``, with a time limit only: when the rank's condition and the
-      indexed filters match at least ``limit`` of the window (so that
-      ``every_<r>`` would read many rows only to drop the slow ones), the
-      newest ``DEEP_WINDOW`` recipes, newest first, until ``limit`` are found;
-      ``every_<r>`` is then read only if this falls short too.
 
     Whenever a rank's window part is read, every rank above it was read in
     full, so the window's matches of a rank are its newest matches overall.
