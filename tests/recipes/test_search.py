@@ -234,6 +234,8 @@ async def test_a_common_word_with_a_time_limit(
     indexes: the same answer either way, newest first.
     """
     monkeypatch.setattr(repository, "DEEP_WINDOW", deep_window)
+    # The window holds two recipes when the indexes are tested: one is common there.
+    monkeypatch.setattr(repository, "COMMON_IN_WINDOW", 1)
     repository._postgresql_statement.cache_clear()
     await _add(db, "Quick salad", ingredients=["minced shallot"], total_minutes=5)
     for n in range(3):

@@ -67,6 +67,9 @@ RECENT_WINDOW = 1000
 # many are walked, newest first, until the page is full, rather than reading
 # every recipe with the word (177,000 for "minced" at 1M: seconds).
 DEEP_WINDOW = 50_000
+# ...when the word (with the indexed filters) is in at least this many of the
+# window's recipes: at 1M the index part would then read 5,000 or more.
+COMMON_IN_WINDOW = 5
 
 _GET = select(recipe_table).where(_c.id == bindparam("recipe_id"))
 # The recipe page shows who submitted it: one round trip for both.
@@ -474,7 +477,7 @@ def _postgresql_statement(
       above found fewer than ``limit`` there. A common word fills the page
       here, at a cost that does not grow with the table.
     - ``deep_<r>``, with a time limit only: when the rank's condition and the
-      indexed filters match at least ``limit`` of the window (so that
+      indexed filters match ``COMMON_IN_WINDOW`` of the window (so that
       ``every_<r>`` would read many rows only to drop the slow ones), the
       newest ``DEEP_WINDOW`` recipes, newest first, until ``limit`` are found;
       ``every_<r>`` is then read only if this falls short too.
@@ -551,7 +554,9 @@ def _postgresql_statement(
             # The deep walk, when the rank's word (and indexed filters) are common in
             # the window, so that the index part would read many recipes. It finds
             # the window's matches again: the rank counts the larger of the two.
-            common = select(recent.c.id).where(condition, *indexed_only).limit(limit)
+            common_enough = literal(COMMON_IN_WINDOW, type_=Integer())
+            common = select(recent.c.id).where(condition, *indexed_only).limit(common_enough)
+            in_window = select(func.count()).select_from(common.subquery()).scalar_subquery()
             deep = (
                 select(deep_recent.c.id)
                 .where(
@@ -559,7 +564,7 @@ def _postgresql_statement(
                     *filters,
                     *fewer_than_limit([*window_counts, window_count]),
                     *page_not_full,
-                    select(func.count()).select_from(common.subquery()).scalar_subquery() >= limit,
+                    in_window >= common_enough,
                 )
                 .order_by(deep_recent.c.id.desc())
                 .limit(limit)
