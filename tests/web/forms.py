@@ -32,6 +32,13 @@ def input_value(page: httpx.Response, name: str) -> str:
     return html.unescape(match.group(1))
 
 
+def hidden_value(page: httpx.Response, name: str) -> str:
+    """The value of a form's hidden field."""
+    match = re.search(rf'<input type="hidden" name="{name}" value="([^"]*)">', page.text)
+    assert match, f"no hidden {name} field"
+    return html.unescape(match.group(1))
+
+
 def textarea_value(page: httpx.Response, name: str) -> str:
     """The text a form's text area shows, unescaped."""
     pattern = rf'<textarea id="{name}" name="{name}"[^>]*>\n(.*?)</textarea>'

@@ -11,7 +11,9 @@ from fastapi import FastAPI
 from recipe_api.settings import Settings
 from tests.web.forms import (
     browser_for,
+    csrf_token,
     field_errors,
+    hidden_value,
     input_value,
     sign_up_and_log_in,
     submit,
@@ -376,3 +378,39 @@ async def test_editing_keeps_what_the_form_cannot_show_unless_the_cook_changes_i
         stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
         assert stored["tags"] == ["salt", "pepper", "quick", "brunch"]
         assert stored["ingredients"] == lists["ingredients"]
+
+
+async def test_an_edit_does_not_overwrite_a_change_made_after_the_form_opened(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    async with browser_for(app) as browser:
+        await sign_up_and_log_in(browser, "two-tabs@example.com")
+        recipe_id = await _add(browser, DAL)
+        login = {"username": "two-tabs@example.com", "password": "long enough password"}
+        token = (await client.post("/api/v1/auth/login", data=login)).json()["access_token"]
+
+        form = await browser.get(f"/recipes/{recipe_id}/edit")
+        seen = hidden_value(form, "seen")
+        # Meanwhile, another tab (here the API) changes the recipe.
+        changed = await client.patch(
+            f"/api/v1/recipes/{recipe_id}",
+            json={"label": "Dal, changed elsewhere"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert changed.status_code == 200, changed.text
+
+        mine = {**DAL, "label": "Dal, my edit", "seen": seen}
+        edit = f"/recipes/{recipe_id}/edit"
+        refused = await browser.post(edit, data={"csrftoken": csrf_token(form), **mine})
+        assert refused.status_code == 409
+        assert "changed elsewhere after you opened this page" in refused.text
+        assert input_value(refused, "label") == "Dal, my edit"
+        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        assert stored["label"] == "Dal, changed elsewhere"
+
+        # Saved again from that page (it carries the new version): the cook's edit wins.
+        again = {**mine, "seen": hidden_value(refused, "seen")}
+        saved = await browser.post(edit, data={"csrftoken": csrf_token(refused), **again})
+        assert saved.status_code == 303, saved.text
+        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        assert stored["label"] == "Dal, my edit"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +46,20 @@ __all__ = ["Cursor", "SearchQuery"]
 
 class InvalidCursorError(AppError):
     status_code = 400
+
+
+class RecipeChangedError(AppError):
+    """The recipe was written since the form that would replace it was opened."""
+
+    status_code = 409
+
+
+def fingerprint(recipe: RecipeOut) -> str:
+    """A digest of all that is stored of a recipe: every write changes it.
+
+    ``updated_at`` would not do: on SQLite it counts whole seconds.
+    """
+    return hashlib.sha256(recipe.model_dump_json().encode()).hexdigest()[:32]
 
 
 def _not_found(recipe_id: int) -> NotFoundError:
@@ -323,9 +338,11 @@ async def update_recipe(
 
 
 def _replace(
-    connection: Connection, recipe_id: int, data: RecipeCreate, user: UserOut
+    connection: Connection, recipe_id: int, data: RecipeCreate, user: UserOut, seen: str | None
 ) -> RecipeOut:
-    _changeable(connection, recipe_id, user)
+    current = _changeable(connection, recipe_id, user)
+    if seen is not None and fingerprint(current) != seen:
+        raise RecipeChangedError("The recipe was changed after this form was opened")
     recipe = repository.update_recipe(connection, recipe_id, data.columns())
     if recipe is None:
         raise _not_found(recipe_id)
@@ -333,15 +350,17 @@ def _replace(
 
 
 async def replace_recipe(
-    db: Database, recipe_id: int, data: RecipeCreate, *, user: UserOut
+    db: Database, recipe_id: int, data: RecipeCreate, *, user: UserOut, seen: str | None = None
 ) -> RecipeOut:
     """Every field of the recipe set from ``data``, for a form that carries them all.
 
     Unlike an update, an empty field clears what was there (a web address or
     a source removed on the form), and the total time is ``data``'s or prep
-    plus cook. The submitter stays.
+    plus cook. The submitter stays. ``seen``: the :func:`fingerprint` of the
+    recipe the form showed; a recipe changed since is not replaced
+    (:class:`RecipeChangedError`).
     """
-    return await db.run(_replace, recipe_id, data, user)
+    return await db.run(_replace, recipe_id, data, user, seen)
 
 
 def _delete(connection: Connection, recipe_id: int, user: UserOut) -> None:

@@ -36,6 +36,11 @@ IMPORT_ERRORS = (ImportRefusedError, ImportFailedError, ImportUnreachableError, 
 EDIT_NOTICES = {
     "from_idea": "Idea saved as a recipe. Add its ingredients and steps, then save.",
 }
+CHANGED_NOTICE = (
+    "This recipe was changed elsewhere after you opened this page, so your changes "
+    "were not saved. They are still below: open the recipe in another tab to compare, "
+    "then save again to keep yours."
+)
 PER_PAGE = 24
 MAX_PAGE = 10_000
 
@@ -45,7 +50,11 @@ def _see_other(location: str) -> RedirectResponse:
 
 
 def _form_again(
-    request: Request, recipe: RecipeOut | None, values: dict[str, str], exc: ValidationError
+    request: Request,
+    recipe: RecipeOut | None,
+    values: dict[str, str],
+    exc: ValidationError,
+    seen: str | None = None,
 ) -> HTMLResponse:
     """The form as it was posted, each message beside its field."""
     return page(
@@ -55,6 +64,7 @@ def _form_again(
         recipe=recipe,
         values=values,
         errors=field_errors(exc),
+        seen=seen,
     )
 
 
@@ -133,6 +143,7 @@ async def edit_recipe_form(request: Request, recipe: EditableRecipe) -> HTMLResp
         values=recipe_values(recipe),
         errors={},
         notice=notice,
+        seen=recipes.fingerprint(recipe),
     )
 
 
@@ -140,15 +151,31 @@ async def edit_recipe_form(request: Request, recipe: EditableRecipe) -> HTMLResp
 async def edit_recipe(
     request: Request, recipe: EditableRecipe, user: SignedInUser, db: DatabaseDep
 ) -> HTMLResponse | RedirectResponse:
-    values = await read_form(request, RECIPE_FIELDS)
+    values = await read_form(request, (*RECIPE_FIELDS, "seen"))
+    seen = values.pop("seen") or None  # absent from a form older than the check
     try:
         # Every field is on the form: the full validation of a new recipe applies,
         # and the recipe becomes what the form says (an emptied field is cleared).
         data = RecipeCreate.model_validate(edited_recipe_input(values, recipe))
     except ValidationError as exc:
-        return _form_again(request, recipe, values, exc)
-    # The ownership is checked again inside the write's own unit of work.
-    await recipes.replace_recipe(db, recipe.id, data, user=user)
+        return _form_again(request, recipe, values, exc, seen)
+    try:
+        # The ownership and the version are checked again inside the write's unit of work.
+        await recipes.replace_recipe(db, recipe.id, data, user=user, seen=seen)
+    except recipes.RecipeChangedError:
+        # Changed elsewhere meanwhile: nothing saved over it. The cook's text stays
+        # on the form; saving it again (now against the new version) replaces it.
+        current = await recipes.recipe_to_change(db, recipe.id, user=user)
+        return page(
+            request,
+            "recipe_form.html",
+            status.HTTP_409_CONFLICT,
+            recipe=current,
+            values=values,
+            errors={},
+            notice=CHANGED_NOTICE,
+            seen=recipes.fingerprint(current),
+        )
     return _see_other(f"/recipes/{recipe.id}?saved=1")
 
 
