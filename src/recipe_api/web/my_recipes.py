@@ -53,18 +53,21 @@ def _form_again(
     request: Request,
     recipe: RecipeOut | None,
     values: dict[str, str],
-    exc: ValidationError,
+    exc: ValidationError | None = None,
+    *,
     seen: str | None = None,
+    notice: str | None = None,
 ) -> HTMLResponse:
-    """The form as it was posted, each message beside its field."""
+    """The form as it was posted: each message beside its field (422), or a notice (409)."""
     return page(
         request,
         "recipe_form.html",
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        status.HTTP_422_UNPROCESSABLE_CONTENT if exc else status.HTTP_409_CONFLICT,
         recipe=recipe,
         values=values,
-        errors=field_errors(exc),
+        errors=field_errors(exc) if exc else {},
         seen=seen,
+        notice=notice,
     )
 
 
@@ -158,7 +161,7 @@ async def edit_recipe(
         # and the recipe becomes what the form says (an emptied field is cleared).
         data = RecipeCreate.model_validate(edited_recipe_input(values, recipe))
     except ValidationError as exc:
-        return _form_again(request, recipe, values, exc, seen)
+        return _form_again(request, recipe, values, exc, seen=seen)
     try:
         # The ownership and the version are checked again inside the write's unit of work.
         await recipes.replace_recipe(db, recipe.id, data, user=user, seen=seen)
@@ -166,16 +169,8 @@ async def edit_recipe(
         # Changed elsewhere meanwhile: nothing saved over it. The cook's text stays
         # on the form; saving it again (now against the new version) replaces it.
         current = await recipes.recipe_to_change(db, recipe.id, user=user)
-        return page(
-            request,
-            "recipe_form.html",
-            status.HTTP_409_CONFLICT,
-            recipe=current,
-            values=values,
-            errors={},
-            notice=CHANGED_NOTICE,
-            seen=recipes.fingerprint(current),
-        )
+        seen = recipes.fingerprint(current)
+        return _form_again(request, current, values, seen=seen, notice=CHANGED_NOTICE)
     return _see_other(f"/recipes/{recipe.id}?saved=1")
 
 
