@@ -43,7 +43,9 @@ def test_without_raw_json_strings_are_html_escaped() -> None:
 
 
 async def test_many_slow_answers_at_once(reddit: FakeReddit, reddit_url: str) -> None:
-    reddit.latency = 0.2
+    # Long enough that the 100 connections are all open before the first answer,
+    # even on a loaded machine (at 0.2 s one CI run saw 59 at once).
+    reddit.latency = 0.5
     limits = httpx.Limits(max_connections=100)
     async with httpx.AsyncClient(base_url=reddit_url, headers=AGENT, limits=limits) as client:
         responses = await asyncio.gather(
