@@ -14,9 +14,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Migrate and seed the SQLite database, then serve on http://127.0.0.1:8001
+## Migrate and seed the SQLite database, then serve on http://$(HOST):$(PORT)
+## (`make run PORT=8002`; email links follow unless PUBLIC_BASE_URL is set)
+# PORT may come from the environment too; HOST only from the command line, as some
+# shells export HOST as the machine's name.
+HOST = 127.0.0.1
+PORT ?= 8001
 run: install
-	$(VENV)/bin/recipe-api serve --host 127.0.0.1 --port 8001
+	$(VENV)/bin/recipe-api serve --host $(HOST) --port $(PORT)
 
 ## The whole test suite (PostgreSQL and Redis runs need TEST_DATABASE_URL / TEST_REDIS_URL)
 test: install

@@ -1,4 +1,4 @@
-"""The ``recipe-api`` command."""
+"""The recipe-api command: serve the service, and run its database and account chores."""
 
 from __future__ import annotations
 
@@ -21,9 +21,18 @@ from pydantic import TypeAdapter, ValidationError
 from recipe_api.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy import Connection
+
     from recipe_api.db.engine import Database
 
 log = logging.getLogger("recipe_api")
+
+EPILOG = (
+    "Settings come from the environment or a .env file (see the README). Exit status: "
+    "0 done, 1 refused or failed (the reason in one paragraph), 2 a usage error."
+)
 
 
 class CommandError(Exception):
@@ -97,6 +106,67 @@ def _metrics_dir(settings: Settings) -> Iterator[None]:
         yield
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def _listen_check(host: str, port: int, *, hint: str) -> None:
+    """Bind the address and let it go: a taken port is reported before anything is written.
+
+    Bound the way uvicorn binds (SO_REUSEADDR, so a port left in TIME_WAIT by the
+    previous run counts as free); the address is free again for it at once.
+    """
+    import errno
+    import socket
+
+    address = f"{host}:{port}"
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except socket.gaierror as exc:
+        raise CommandError(
+            f"cannot listen on {address}: {host} is not a name this machine resolves "
+            f"({exc.strerror}). Give --host an address of this machine, e.g. 127.0.0.1."
+        ) from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            reason = (
+                f"port {port} is taken by another process (an earlier recipe-api still "
+                f"running?). Stop it, or choose another port: {hint}."
+            )
+        elif exc.errno == errno.EACCES:
+            reason = (
+                f"this user may not listen on port {port} (ports below 1024 need "
+                f"privileges). Choose another port: {hint}."
+            )
+        elif exc.errno == errno.EADDRNOTAVAIL:
+            reason = f"{host} is not an address of this machine. Use e.g. 127.0.0.1 or 0.0.0.0."
+        else:
+            reason = f"{exc.strerror or exc}."
+        raise CommandError(f"cannot listen on {address}: {reason}") from None
+
+
+def served_base_url(host: str, port: int) -> str:
+    """The address a browser on this machine reaches ``serve --host --port`` at.
+
+    A wildcard host listens on every interface; links name loopback then.
+    """
+    host = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def _follow_served_address(settings: Settings, host: str, port: int) -> Settings:
+    """Email links follow ``serve --host/--port`` unless PUBLIC_BASE_URL was set.
+
+    Set in the environment, every worker (and the app built in this process)
+    reads the same value; one given in the environment or .env is kept.
+    """
+    if "public_base_url" in settings.model_fields_set:
+        return settings
+    os.environ["PUBLIC_BASE_URL"] = served_base_url(host, port)
+    get_settings.cache_clear()
+    return get_settings()
 
 
 def _upgrade(settings: Settings, revision: str = "head") -> None:
@@ -247,13 +317,33 @@ def _outbox(settings: Settings, args: argparse.Namespace) -> None:
                     + (f"  last error: {row['last_error']}" if row["last_error"] else "")
                 )
         else:
-            ids = args.ids or None
+            ids = sorted(set(args.ids)) or None
             if ids is None and not args.all:
-                sys.exit("recipe-api outbox retry: give the ids of failed emails, or --all")
-            count = db.run_sync(repository.retry_failed, ids, datetime.now(UTC))
-            print(f"{count} failed email(s) due again; the running service sends them.")
+                raise CommandError("outbox retry: give the ids of failed emails, or --all.")
+            if ids is not None and args.all:
+                raise CommandError("outbox retry: give ids or --all, not both.")
+            count = db.run_sync(_retry_failed, ids, datetime.now(UTC))
+            if count == 0:
+                print("No failed emails to retry.")
+            else:
+                print(f"{count} failed email(s) due again; the running service sends them.")
     finally:
         db.dispose()
+
+
+def _retry_failed(connection: Connection, ids: list[int] | None, now: datetime) -> int:
+    """All the given ids, or none: an id that is not a failed email retries nothing."""
+    from recipe_api.email import repository
+
+    if ids is not None:
+        missing = sorted(set(ids) - repository.failed_ids(connection, ids))
+        if missing:
+            listed = ", ".join(map(str, missing))
+            raise CommandError(
+                f"no failed email has the id {listed}; nothing was retried. "
+                "`recipe-api outbox list` shows the failed ones."
+            )
+    return repository.retry_failed(connection, ids, now)
 
 
 def _prune(settings: Settings) -> None:
@@ -297,6 +387,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from recipe_api.auth.security import load_secret_key
     from recipe_api.observability import logging_config
 
+    _listen_check(args.host, args.port, hint="serve --port N (make run PORT=N passes it on)")
     if args.migrate:
 
         def migrate_and_seed() -> None:
@@ -326,14 +417,63 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     )
 
 
+def _whole(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number in range, else a usage error (exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"{minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range ({bounds})")
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 <= value <= 3600:
+        raise argparse.ArgumentTypeError(f"{value:g} is out of range (0 to 3600)")
+    return value
+
+
+PORT = _whole(1, 65535)
+
+
+def _command(
+    group: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str
+) -> argparse.ArgumentParser:
+    """A subcommand whose own --help starts with the line the list shows."""
+    return group.add_parser(name, help=summary, description=summary[:1].upper() + summary[1:] + ".")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="recipe-api", description=__doc__)
+    parser = argparse.ArgumentParser(prog="recipe-api", description=__doc__, epilog=EPILOG)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="migrate, seed and serve the API")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8001)
-    serve.add_argument("--workers", type=int, help="default: WEB_CONCURRENCY, else 1")
+    serve = _command(commands, "serve", "migrate, seed and serve the API")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)"
+    )
+    serve.add_argument(
+        "--port",
+        type=PORT,
+        default=8001,
+        help="port to listen on (default 8001); email links follow host and port unless "
+        "PUBLIC_BASE_URL is set",
+    )
+    serve.add_argument(
+        "--workers",
+        type=_whole(1, 64),
+        metavar="N",
+        help="worker processes (default: WEB_CONCURRENCY, else 1)",
+    )
     serve.add_argument("--reload", action="store_true", help="restart on code changes")
     serve.add_argument(
         "--no-migrate",
@@ -341,14 +481,20 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="skip the migrations and the seed on start",
     )
-    serve.add_argument("--no-access-log", dest="access_log", action="store_false")
+    serve.add_argument(
+        "--no-access-log", dest="access_log", action="store_false", help="log no line per request"
+    )
     serve.add_argument(
         "--proxy-headers",
         action="store_true",
         help="trust X-Forwarded-For from --forwarded-allow-ips (behind a reverse proxy); "
         "default: PROXY_HEADERS",
     )
-    serve.add_argument("--forwarded-allow-ips", help="default: FORWARDED_ALLOW_IPS, else 127.0.0.1")
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        metavar="IPS",
+        help="comma-separated proxy addresses (default: FORWARDED_ALLOW_IPS, else 127.0.0.1)",
+    )
     # uvicorn's httptools parser is the fastest but bounds neither the size of a
     # request's headers nor the time taken to send them; h11 refuses headers
     # over --max-header-bytes with a 400. See the README's production section.
@@ -360,75 +506,89 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--max-header-bytes",
-        type=int,
+        type=_whole(1024),
         default=16 * 1024,
+        metavar="BYTES",
         help="with --http h11: the largest request head accepted (default 16384)",
     )
     serve.add_argument(
         "--timeout-keep-alive",
-        type=int,
+        type=_whole(1),
         default=5,
+        metavar="SECONDS",
         help="seconds an idle keep-alive connection is kept open (default 5)",
     )
     serve.add_argument(
         "--limit-concurrency",
-        type=int,
+        type=_whole(1),
         default=None,
+        metavar="N",
         help="connections plus requests in flight per worker past which new ones get 503",
     )
 
-    db = commands.add_parser("db", help="database migrations and seed data")
+    db = _command(commands, "db", "database migrations and seed data")
     db_commands = db.add_subparsers(dest="db_command", required=True)
-    up = db_commands.add_parser("upgrade", help="apply migrations (default: to head)")
+    up = _command(db_commands, "upgrade", "apply migrations (default: to head)")
     up.add_argument("revision", nargs="?", default="head")
-    down = db_commands.add_parser(
-        "downgrade", help="revert migrations (default: one step); asks first, or needs --yes"
+    down = _command(
+        db_commands,
+        "downgrade",
+        "revert migrations (default: one step); asks first, or needs --yes",
     )
     down.add_argument("revision", nargs="?", default="-1")
     down.add_argument(
         "--yes", action="store_true", help="do not ask (needed when not on a terminal)"
     )
-    seed = db_commands.add_parser("seed", help="add the superuser and example recipes if missing")
+    seed = _command(db_commands, "seed", "add the superuser and example recipes if missing")
     seed.add_argument(
         "--demo",
-        type=int,
+        type=_whole(0),
         default=0,
         metavar="N",
         help="also add N generated recipes (ingredients, steps, tags), e.g. 1000000",
     )
-    db_commands.add_parser(
+    _command(
+        db_commands,
         "prune",
-        help="delete expired sessions and tokens and old sent emails now (each worker also "
+        "delete expired sessions and tokens and old sent emails now (each worker also "
         "does every PRUNE_INTERVAL_SECONDS)",
     )
 
-    users = commands.add_parser("users", help="account administration")
+    users = _command(commands, "users", "account administration")
     user_commands = users.add_subparsers(dest="users_command", required=True)
     for name, help_text in (
         ("set-password", "set a user's password (from a prompt, or stdin when piped)"),
         ("create-superuser", "make a user a superuser, creating it (with a password) if new"),
     ):
-        user_command = user_commands.add_parser(name, help=help_text)
+        user_command = _command(user_commands, name, help_text)
         user_command.add_argument("email")
 
-    outbox = commands.add_parser("outbox", help="the emails the service sends")
+    outbox = _command(commands, "outbox", "the emails the service sends")
     outbox_commands = outbox.add_subparsers(dest="outbox_command", required=True)
-    listing = outbox_commands.add_parser("list", help="counts by status, then the newest emails")
+    listing = _command(outbox_commands, "list", "counts by status, then the newest emails")
     listing.add_argument(
         "--status",
         choices=["all", "pending", "sent", "failed", "dropped"],
         default="failed",
         help="which emails to list (default: failed)",
     )
-    listing.add_argument("--limit", type=int, default=50)
-    retry = outbox_commands.add_parser("retry", help="make failed emails due again")
-    retry.add_argument("ids", nargs="*", type=int, help="ids from `outbox list`")
+    listing.add_argument(
+        "--limit",
+        type=_whole(1),
+        default=50,
+        metavar="N",
+        help="how many emails to list (default 50)",
+    )
+    retry = _command(outbox_commands, "retry", "make failed emails due again")
+    retry.add_argument("ids", nargs="*", type=_whole(1), help="ids shown by outbox list")
     retry.add_argument("--all", action="store_true", help="every failed email")
 
-    fake = commands.add_parser("fake-reddit", help="serve a reddit emulator for demos and tests")
-    fake.add_argument("--host", default="127.0.0.1")
-    fake.add_argument("--port", type=int, default=9009)
-    fake.add_argument("--latency", type=float, default=0.2, help="seconds per listing answer")
+    fake = _command(commands, "fake-reddit", "serve a reddit emulator for demos and tests")
+    fake.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    fake.add_argument("--port", type=PORT, default=9009, help="default 9009")
+    fake.add_argument(
+        "--latency", type=_seconds, default=0.2, help="seconds per listing answer (default 0.2)"
+    )
     return parser
 
 
@@ -439,10 +599,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     except ValidationError as exc:
         messages = "; ".join(str(error["msg"]) for error in exc.errors())
         sys.exit(f"recipe-api: invalid settings: {messages}")
+    try:
+        _run(settings, args)
+    except CommandError as exc:
+        _fail(str(exc))
+
+
+def _run(settings: Settings, args: argparse.Namespace) -> None:
     if args.command == "serve":
+        settings = _follow_served_address(settings, args.host, args.port)
         with _metrics_dir(settings):
             _configure_logging(settings)
             _serve(settings, args)
+        return
+    if args.command == "fake-reddit":
+        from recipe_api.ideas.emulator import serve_fake_reddit
+
+        _listen_check(args.host, args.port, hint="fake-reddit --port N")
+        serve_fake_reddit(args.host, args.port, args.latency)
         return
     _configure_logging(settings)
     if args.command == "db":
@@ -458,17 +632,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     elif args.command == "outbox":
         _with_database(settings, lambda: _outbox(settings, args))
     elif args.command == "users":
-        try:
-            if args.users_command == "set-password":
-                _with_database(settings, lambda: _set_password(settings, args.email))
-            else:
-                _with_database(settings, lambda: _create_superuser(settings, args.email))
-        except CommandError as exc:
-            _fail(str(exc))
-    elif args.command == "fake-reddit":
-        from recipe_api.ideas.emulator import serve_fake_reddit
-
-        serve_fake_reddit(args.host, args.port, args.latency)
+        if args.users_command == "set-password":
+            _with_database(settings, lambda: _set_password(settings, args.email))
+        else:
+            _with_database(settings, lambda: _create_superuser(settings, args.email))
 
 
 if __name__ == "__main__":

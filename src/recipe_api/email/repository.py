@@ -159,6 +159,12 @@ def count_by_status(connection: Connection) -> dict[str, int]:
     return {str(status): int(count) for status, count in connection.execute(statement)}
 
 
+def failed_ids(connection: Connection, ids: Sequence[int]) -> set[int]:
+    """Those of ``ids`` that are failed emails (what ``retry_failed`` would retry)."""
+    found = select(_o.id).where(_o.status == FAILED, _o.id.in_(list(ids)))
+    return set(connection.scalars(found))
+
+
 def retry_failed(connection: Connection, ids: Sequence[int] | None, now: datetime) -> int:
     """Failed rows (all, or those of ``ids``) become due now with a fresh count of tries."""
     statement = (
