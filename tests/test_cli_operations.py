@@ -1,27 +1,36 @@
-"""The recipe-api command as an operator meets it: start-up errors, downgrades, accounts.
+"""The recipe-api command as an operator meets it: start-up errors, downgrades, accounts,
+a taken port, ``make run PORT=N``, the outbox's exit codes.
 
 (tests/test_cli.py holds how `serve` reads its process options.)
 """
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 import os
 import pty
+import shutil
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text, update
 
 from recipe_api.db.engine import Database, create_db_engine
 from recipe_api.db.migrate import script_head
+from recipe_api.email import repository as outbox
+from recipe_api.email.models import FAILED, PENDING, email_outbox_table
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
 from tests.conftest import free_port, login
@@ -264,3 +273,176 @@ def test_users_commands_refuse_clearly(
     assert result.returncode == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port some other program listens on."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", [["serve"], ["serve", "--workers", "2"], ["fake-reddit"]])
+def test_a_taken_port_is_refused_before_anything_is_written(
+    command: list[str], taken_port: int, tmp_path: Path
+) -> None:
+    database = tmp_path / "recipes.db"
+    result = recipe_api(
+        *command,
+        "--port",
+        str(taken_port),
+        database_url=f"sqlite:///{database}",
+        SECRET_KEY_FILE=str(tmp_path / "key"),
+        LOG_LEVEL="INFO",
+        timeout=30,
+    )
+    assert result.returncode == 1
+    message = result.stderr.strip()
+    assert message.startswith(f"recipe-api: cannot listen on 127.0.0.1:{taken_port}: port ")
+    assert "is taken by another process" in message
+    assert "\n" not in message and "Traceback" not in message
+    # Nothing migrated, seeded or generated first.
+    assert result.stdout == ""
+    assert not database.exists()
+    assert not (tmp_path / "key").exists()
+
+
+def _emailed_text(folder: Path, timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while not (written := sorted(folder.glob("*.eml"))):
+        assert time.monotonic() < deadline, f"no email in {folder} after {timeout} s"
+        time.sleep(0.1)
+    message = email.message_from_bytes(written[0].read_bytes(), policy=email.policy.default)
+    assert isinstance(message, email.message.EmailMessage)
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    return str(body.get_content())
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_make_run_port_serves_there_and_email_links_follow(tmp_path: Path) -> None:
+    """As the README says it: ``make run PORT=N``, then a signup's email links to port N."""
+    make = shutil.which("make")
+    if make is None or subprocess.run([make, "-q", "-C", str(ROOT), "install"]).returncode:
+        pytest.skip("needs make and an installed .venv (make install)")
+    port = free_port()
+    outbox = tmp_path / "outbox"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'recipes.db'}",
+        "SECRET_KEY_FILE": str(tmp_path / "key"),
+        "EMAIL_OUTBOX_DIR": str(outbox),
+        "OUTBOX_POLL_SECONDS": "0.2",
+        "LOG_LEVEL": "WARNING",
+    }
+    for name in ("PUBLIC_BASE_URL", "REDIS_URL", "SMTP_HOST", "PORT", "HOST"):
+        env.pop(name, None)
+    # In its own session, so the stop reaches recipe-api under make.
+    process = subprocess.Popen(
+        [make, "-s", "-C", str(ROOT), "run", f"PORT={port}"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, process.stdout.read().decode() if process.stdout else ""
+            try:
+                if httpx.get(f"{url}/health/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "make run did not become ready within 60 s"
+            time.sleep(0.2)
+        signup = httpx.post(
+            f"{url}/api/v1/auth/signup",
+            json={"email": "cook@example.com", "password": "a long password"},
+        )
+        assert signup.status_code == 201, signup.text
+        text = _emailed_text(outbox)
+        assert f"{url}/" in text, text
+        assert "127.0.0.1:8001" not in text
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def _failed_email(database_url: str) -> int:
+    db = Database.from_url(database_url)
+    try:
+        email_id = db.run_sync(
+            outbox.enqueue,
+            kind="welcome",
+            recipient="far@example.com",
+            message=None,
+            now=datetime.now(UTC),
+        )
+        db.run_sync(
+            lambda c: c.execute(
+                update(email_outbox_table)
+                .where(email_outbox_table.c.id == email_id)
+                .values(status=FAILED, attempts=8, last_error="550 no such mailbox")
+            )
+        )
+        return email_id
+    finally:
+        db.dispose()
+
+
+def _status(database_url: str, email_id: int) -> str:
+    db = Database.from_url(database_url)
+    try:
+        return str(
+            db.run_sync(
+                lambda c: c.execute(
+                    select(email_outbox_table.c.status).where(email_outbox_table.c.id == email_id)
+                ).scalar_one()
+            )
+        )
+    finally:
+        db.dispose()
+
+
+def test_outbox_retry_of_an_id_that_is_not_a_failed_email_exits_1(database_url: str) -> None:
+    nothing = recipe_api("outbox", "retry", "999", database_url=database_url)
+    assert nothing.returncode == 1
+    assert "no failed email has the id 999; nothing was retried" in nothing.stderr
+    assert "Traceback" not in nothing.stderr
+
+    # One good id and one wrong one: all or nothing, and the wrong one is named.
+    failed = _failed_email(database_url)
+    mixed = recipe_api("outbox", "retry", str(failed), "999", database_url=database_url)
+    assert mixed.returncode == 1
+    assert "the id 999;" in mixed.stderr
+    assert _status(database_url, failed) == FAILED
+
+    done = recipe_api("outbox", "retry", str(failed), database_url=database_url)
+    assert done.returncode == 0, done.stderr
+    assert "1 failed email(s) due again" in done.stdout
+    assert _status(database_url, failed) == PENDING
+
+    # Now pending, not failed: a second retry of it is refused too.
+    again = recipe_api("outbox", "retry", str(failed), database_url=database_url)
+    assert again.returncode == 1
+    assert f"the id {failed};" in again.stderr
+
+    # --all with nothing failed has nothing to do, and says so.
+    everything = recipe_api("outbox", "retry", "--all", database_url=database_url)
+    assert everything.returncode == 0
+    assert everything.stdout.strip() == "No failed emails to retry."
+
+    neither = recipe_api("outbox", "retry", database_url=database_url)
+    assert neither.returncode == 1
+    assert "give the ids of failed emails, or --all" in neither.stderr
