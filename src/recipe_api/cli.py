@@ -145,6 +145,10 @@ def _listen_check(host: str, port: int, *, hint: str) -> None:
         raise CommandError(f"cannot listen on {address}: {reason}") from None
 
 
+def _other_port(port: int) -> int:
+    return port + 1 if port < 65535 else port - 1
+
+
 def served_base_url(host: str, port: int) -> str:
     """The address a browser on this machine reaches ``serve --host --port`` at.
 
@@ -387,7 +391,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from recipe_api.auth.security import load_secret_key
     from recipe_api.observability import logging_config
 
-    _listen_check(args.host, args.port, hint="serve --port N (make run PORT=N passes it on)")
+    other = _other_port(args.port)
+    _listen_check(
+        args.host, args.port, hint=f"make run PORT={other}, or recipe-api serve --port {other}"
+    )
     if args.migrate:
 
         def migrate_and_seed() -> None:
@@ -615,7 +622,8 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
     if args.command == "fake-reddit":
         from recipe_api.ideas.emulator import serve_fake_reddit
 
-        _listen_check(args.host, args.port, hint="fake-reddit --port N")
+        other = _other_port(args.port)
+        _listen_check(args.host, args.port, hint=f"recipe-api fake-reddit --port {other}")
         serve_fake_reddit(args.host, args.port, args.latency)
         return
     _configure_logging(settings)
