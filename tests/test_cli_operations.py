@@ -253,6 +253,10 @@ async def test_users_create_superuser_and_set_password(
         "users", "create-superuser", "cook@example.com", database_url=database_url
     )
     assert promoted.returncode == 0, promoted.stderr
+    assert "is now a superuser" in promoted.stdout
+    again = recipe_api("users", "create-superuser", "cook@example.com", database_url=database_url)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == "cook@example.com was already a superuser: nothing changed."
     token = (await login(client, "cook@example.com", "cook password")).json()["access_token"]
     me = await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["is_superuser"] is True

@@ -260,13 +260,16 @@ def _create_superuser(settings: Settings, email: str) -> None:
     db = Database.from_settings(settings)
     try:
         hashed = None
-        if db.run_sync(get_user_by_email, email) is None:
+        existing = db.run_sync(get_user_by_email, email)
+        if existing is None:
             hashed = Passwords.from_settings(settings).hash(_read_password())
         created = db.run_sync(service.promote_or_create_superuser, email, hashed)
     finally:
         db.dispose()
     if created:
         print(f"Superuser {email} created.")
+    elif existing is not None and existing["is_superuser"]:
+        print(f"{email} was already a superuser: nothing changed.")
     else:
         print(f"{email} is now a superuser (password unchanged; see `users set-password`).")
 
