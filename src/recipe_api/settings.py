@@ -82,6 +82,8 @@ class Settings(BaseSettings):
 
     # Email (see the email package). Without SMTP_HOST, emails are written to
     # EMAIL_OUTBOX_DIR and their links logged: everything works offline.
+    # Unset, `recipe-api serve` sets it from its --host and --port (cli.py), so the
+    # links follow `make run PORT=...`; the default is for everything else.
     public_base_url: str = Field(
         default="http://127.0.0.1:8001", description="where the links in emails point"
     )
