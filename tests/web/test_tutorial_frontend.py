@@ -184,9 +184,9 @@ async def test_the_tutorial_frontend_journey(tutorial: Tutorial, browser: Browse
         # Sign up through its form; it then opens "my recipes" without logging in.
         watch.step = "sign-up"
         await page.get_by_role("link", name="Create Account").click()
-        await page.get_by_label("Full Name").fill("Ada King Lovelace")
-        await page.get_by_label("Email").fill(email)
-        await page.get_by_label("Password").fill(PASSWORD)
+        await page.locator("input[name=fullName]").fill("Ada King Lovelace")
+        await page.locator("input[name=email]").fill(email)
+        await page.locator("input[name=password]").fill(PASSWORD)
         await page.get_by_role("button", name="Create Account").click()
         await page.get_by_text("Login To Access The Page").wait_for()
         [signup] = watch.sent("sign-up", "POST", "/api/v1/auth/signup")
@@ -207,8 +207,8 @@ async def test_the_tutorial_frontend_journey(tutorial: Tutorial, browser: Browse
         # Log in: a multipart form, then /auth/me with the token, then "my recipes".
         watch.step = "log-in"
         await page.get_by_role("link", name="Go TO LOGIN").click()
-        await page.get_by_label("Email").fill(email)
-        await page.get_by_label("Password").fill(PASSWORD)
+        await page.locator("input[name=email]").fill(email)
+        await page.locator("input[name=password]").fill(PASSWORD)
         await page.locator("form").get_by_role("button", name="Login").click()
         await page.get_by_text("Latest recipes").wait_for()
         [login] = watch.sent("log-in", "POST", "/api/v1/auth/login")
@@ -227,10 +227,10 @@ async def test_the_tutorial_frontend_journey(tutorial: Tutorial, browser: Browse
         watch.step = "create"
         label = f"Chicken {word} traybake"
         await page.get_by_role("button", name="Create Recipe").click()
-        dialog = page.get_by_role("dialog")
-        await dialog.get_by_label("Label").fill(label)
-        await dialog.get_by_label("Url").fill(f"https://example.com/{word}")
-        await dialog.get_by_label("Source").fill("Ada's kitchen")
+        dialog = page.locator(".modal")
+        await dialog.locator("input[name=label]").fill(label)
+        await dialog.locator("input[name=url]").fill(f"https://example.com/{word}")
+        await dialog.locator("input[name=source]").fill("Ada's kitchen")
         await dialog.get_by_role("button", name="Create Recipe").click()
         await page.locator(".mainViewport").get_by_text(label).wait_for()
         [create] = watch.sent("create", "POST", "/api/v1/recipes/")
