@@ -228,12 +228,12 @@ class MyRecipes(BaseModel):
     """A page of the caller's recipes: the tutorial's ``results``, and paging beside it."""
 
     results: list[RecipeOut]
-    total: int
+    total: int = Field(description="How many recipes the caller has")
     skip: int
     limit: int
     next: str | None = Field(
         default=None,
-        description="The next page (a path with a cursor); absent on the last page.",
+        description="The next page (a path with a cursor); null on the last page.",
     )
 
 
