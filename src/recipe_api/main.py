@@ -9,8 +9,9 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 
 from recipe_api import __version__, health, index, observability
 from recipe_api.auth.router import router as auth_router
@@ -86,6 +87,10 @@ def _open_outbox(settings: Settings, db: Database) -> tuple[AccountMail, OutboxS
     return replace(mail, notify=sender.wake), sender
 
 
+async def _openapi_document(request: Request) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     lifetime = timedelta(minutes=settings.access_token_minutes)
@@ -155,6 +160,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api_v1.include_router(auth_router)
     api_v1.include_router(index.router)
     app.include_router(api_v1)
+    # Also where the tutorial serves it (from its part 12 on): its clients look there.
+    app.add_route("/api/v1/openapi.json", _openapi_document, ["GET"], include_in_schema=False)
     app.include_router(ideas_router)
     app.include_router(health.router)
     # The website's handlers answer errors for both faces: an HTML page for a browser,
@@ -179,7 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
             expose_headers=["X-Process-Time", "Retry-After", "ETag"],
         )

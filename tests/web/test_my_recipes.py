@@ -168,7 +168,7 @@ async def test_my_recipes_api_lists_only_the_callers_recipes(
     mine = await client.get("/api/v1/recipes/my-recipes/", headers=ada.headers)
     assert mine.status_code == 200
     body = mine.json()
-    assert [r["label"] for r in body["items"]] == ["Ada's cake", "Ada's soup"]
+    assert [r["label"] for r in body["results"]] == ["Ada's cake", "Ada's soup"]
     assert body["total"] == 2 and body["skip"] == 0 and body["limit"] == 20
     assert (await client.get("/api/v1/recipes/my-recipes/")).status_code == 401
     limited = await client.get("/api/v1/recipes/my-recipes/?limit=101", headers=ada.headers)

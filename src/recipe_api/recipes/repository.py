@@ -107,6 +107,9 @@ def _cursor_page(fallback_type: Any) -> Select[Any]:
 _CURSOR_PAGE = _cursor_page(_c.created_at.type)
 # SQLite compares the text it stored: CURRENT_TIMESTAMP's form, without fractions.
 _CURSOR_PAGE_SQLITE = _cursor_page(String())
+_MINE = _c.submitter_id == bindparam("submitter_id")
+_SUBMITTER_CURSOR_PAGE = _CURSOR_PAGE.where(_MINE)
+_SUBMITTER_CURSOR_PAGE_SQLITE = _CURSOR_PAGE_SQLITE.where(_MINE)
 _NEWEST = select(recipe_table).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
 
 _BY_SUBMITTER = (
@@ -152,8 +155,12 @@ def list_recipes_by_submitter(
 ) -> tuple[Sequence[RowMapping], int]:
     params = {"submitter_id": submitter_id, "skip": skip, "limit": limit}
     items = connection.execute(_BY_SUBMITTER, params).mappings().all()
-    total = connection.execute(_COUNT_BY_SUBMITTER, params).scalar_one()
-    return items, total
+    return items, count_recipes_by_submitter(connection, submitter_id)
+
+
+def count_recipes_by_submitter(connection: Connection, submitter_id: int) -> int:
+    """Through the submitter's index: as many rows as the cook has recipes."""
+    return int(connection.execute(_COUNT_BY_SUBMITTER, {"submitter_id": submitter_id}).scalar_one())
 
 
 def submitted_with_url(connection: Connection, submitter_id: int, url: str) -> int | None:
@@ -190,17 +197,30 @@ def list_recipes(connection: Connection, *, skip: int, limit: int) -> Sequence[R
 
 
 def list_recipes_after(
-    connection: Connection, *, after_id: int, after_created_at: datetime, limit: int
+    connection: Connection,
+    *,
+    after_id: int,
+    after_created_at: datetime,
+    limit: int,
+    submitter_id: int | None = None,
 ) -> Sequence[RowMapping]:
-    """The page after the recipe ``after_id``, newest first: an index range, never an offset."""
+    """The page after the recipe ``after_id``, newest first: an index range, never an offset.
+
+    With ``submitter_id``, only that cook's recipes (their "my recipes").
+    """
+    params: dict[str, Any] = {"after_id": after_id, "limit": limit}
+    mine = submitter_id is not None
+    if mine:
+        params["submitter_id"] = submitter_id
     if connection.dialect.name == "sqlite":
         stamp = after_created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         if after_created_at.microsecond:
             stamp += after_created_at.strftime(".%f")
-        params = {"after_id": after_id, "after_created_at": stamp, "limit": limit}
-        return connection.execute(_CURSOR_PAGE_SQLITE, params).mappings().all()
-    params = {"after_id": after_id, "after_created_at": after_created_at, "limit": limit}
-    return connection.execute(_CURSOR_PAGE, params).mappings().all()
+        statement = _SUBMITTER_CURSOR_PAGE_SQLITE if mine else _CURSOR_PAGE_SQLITE
+        return connection.execute(statement, {**params, "after_created_at": stamp}).mappings().all()
+    statement = _SUBMITTER_CURSOR_PAGE if mine else _CURSOR_PAGE
+    params["after_created_at"] = after_created_at
+    return connection.execute(statement, params).mappings().all()
 
 
 @dataclass(frozen=True)

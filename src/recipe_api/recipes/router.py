@@ -10,11 +10,13 @@ from recipe_api.db.engine import DatabaseDep
 from recipe_api.recipes import service
 from recipe_api.recipes.dependencies import ImporterDep, RecipeId
 from recipe_api.recipes.schemas import (
+    MyRecipes,
     RecipeCreate,
     RecipeImport,
     RecipeOut,
     RecipeSearchResults,
     RecipeUpdate,
+    RecipeUpdateById,
     normalize_tag,
 )
 from recipe_api.recipes.service import InvalidCursorError, SearchQuery
@@ -33,16 +35,37 @@ _NOT_FOUND = errors(404, _404="No recipe has this ID")
 _WRITE_ERRORS = errors(400, 401, 403, 413, _403="Not the recipe's submitter nor a superuser")
 
 
+Cursor = Annotated[
+    str | None,
+    Query(
+        max_length=200,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="From a previous page's `next`: the page after it",
+    ),
+]
+
+
 # Before /{recipe_id}: a fixed path must win over the parameter.
-@router.get("/my-recipes/", response_model=Page[RecipeOut], responses=errors(401))
+@router.get("/my-recipes/", response_model=MyRecipes, responses=errors(400, 401))
 async def list_my_recipes(
     user: CurrentUser,
     db: DatabaseDep,
     skip: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-) -> Page[RecipeOut]:
-    """The logged-in user's recipes, newest first."""
-    return await service.list_recipes_by_submitter(db, user.id, skip=skip, limit=limit)
+    cursor: Cursor = None,
+) -> MyRecipes:
+    """The logged-in user's recipes, newest first, in the tutorial's shape (`results`).
+
+    `next` is the path of the following page (a cursor); follow it to reach every recipe.
+    """
+    if cursor is not None and skip:
+        raise InvalidCursorError("Give either skip or cursor, not both")
+    page = await service.list_recipes_by_submitter(
+        db, user.id, skip=skip, limit=limit, cursor=cursor
+    )
+    return MyRecipes(
+        results=page.items, total=page.total, skip=page.skip, limit=page.limit, next=page.next
+    )
 
 
 # The two hottest reads are not on ``router``: ``add_hot_reads`` puts them on the app's
@@ -147,14 +170,7 @@ async def list_recipes(
         ),
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            pattern=r"^[A-Za-z0-9_-]+$",
-            description="From a previous page's `next`: the page after it",
-        ),
-    ] = None,
+    cursor: Cursor = None,
 ) -> Page[RecipeOut]:
     if cursor is not None and skip:
         raise InvalidCursorError("Give either skip or cursor, not both")
@@ -172,6 +188,23 @@ async def list_recipes(
 )
 async def create_recipe(recipe_in: RecipeCreate, user: CurrentUser, db: DatabaseDep) -> RecipeOut:
     return await service.create_recipe(db, recipe_in, user=user)
+
+
+@router.put(
+    "/",
+    response_model=RecipeOut,
+    status_code=status.HTTP_201_CREATED,
+    responses={**_WRITE_ERRORS, **_NOT_FOUND},
+)
+async def update_recipe_by_id(
+    body: RecipeUpdateById, user: CurrentUser, db: DatabaseDep
+) -> RecipeOut:
+    """The tutorial's update: the recipe whose `id` the body gives takes its other fields.
+
+    It answers 201 with the recipe, as the tutorial does. `PATCH /recipes/{id}`
+    is the same update with the id in the path (and answers 200).
+    """
+    return await service.update_recipe(db, body.id, body.update(), user=user)
 
 
 @router.post(

@@ -170,6 +170,21 @@ class RecipeUpdate(BaseModel):
         }
 
 
+class RecipeUpdateById(RecipeUpdate):
+    """The tutorial's update (``PUT /recipes/``): the recipe named in the body, its new label.
+
+    Any other field of an update may come along; the id is not one of them.
+    """
+
+    id: int = Field(ge=1, le=MAX_ID, description="The recipe to update")
+    label: Label = Field(examples=["Chicken Vesuvio for two"])
+
+    def update(self) -> RecipeUpdate:
+        """The changes alone, as ``PATCH /recipes/{id}`` takes them (already validated)."""
+        given = self.model_fields_set - {"id"}
+        return RecipeUpdate.model_construct(given, **{name: getattr(self, name) for name in given})
+
+
 class RecipeOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -207,6 +222,19 @@ class RecipeDetail(RecipeOut):
 
 class RecipeSearchResults(BaseModel):
     results: list[RecipeOut]
+
+
+class MyRecipes(BaseModel):
+    """A page of the caller's recipes: the tutorial's ``results``, and paging beside it."""
+
+    results: list[RecipeOut]
+    total: int = Field(description="How many recipes the caller has")
+    skip: int
+    limit: int
+    next: str | None = Field(
+        default=None,
+        description="The next page (a path with a cursor); null on the last page.",
+    )
 
 
 class RecipeImport(BaseModel):

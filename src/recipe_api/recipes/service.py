@@ -170,22 +170,42 @@ async def list_recipes(
     return await db.run(_page, skip, limit, after)
 
 
+MY_RECIPES_PATH = "/api/v1/recipes/my-recipes/"
+
+
 @idempotent
 def _by_submitter(
-    connection: Connection, submitter_id: int, skip: int, limit: int
+    connection: Connection, submitter_id: int, skip: int, limit: int, cursor: Cursor | None
 ) -> Page[RecipeOut]:
-    items, total = repository.list_recipes_by_submitter(
-        connection, submitter_id, skip=skip, limit=limit
-    )
-    return Page[RecipeOut].model_validate(
+    if cursor is None:
+        items, total = repository.list_recipes_by_submitter(
+            connection, submitter_id, skip=skip, limit=limit
+        )
+    else:
+        items = repository.list_recipes_after(
+            connection,
+            after_id=cursor.after_id,
+            after_created_at=cursor.after_created_at,
+            limit=limit,
+            submitter_id=submitter_id,
+        )
+        total = repository.count_recipes_by_submitter(connection, submitter_id)
+    page = Page[RecipeOut].model_validate(
         {"items": items, "total": total, "skip": skip, "limit": limit}
     )
+    if len(page.items) == limit:
+        last = page.items[-1]
+        token = Cursor(after_id=last.id, after_created_at=last.created_at).encode()
+        page.next = f"{MY_RECIPES_PATH}?limit={limit}&cursor={token}"
+    return page
 
 
 async def list_recipes_by_submitter(
-    db: Database, submitter_id: int, *, skip: int, limit: int
+    db: Database, submitter_id: int, *, skip: int = 0, limit: int, cursor: str | None = None
 ) -> Page[RecipeOut]:
-    return await db.run(_by_submitter, submitter_id, skip, limit)
+    """The cook's recipes, newest first: after ``cursor`` (from ``next``), or ``skip`` rows in."""
+    after = None if cursor is None else Cursor.decode(cursor)
+    return await db.run(_by_submitter, submitter_id, skip, limit, after)
 
 
 @single_read
