@@ -8,7 +8,7 @@ from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.conditional import answer
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.recipes import service
-from recipe_api.recipes.dependencies import ImporterDep, RecipeId
+from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId
 from recipe_api.recipes.schemas import (
     RecipeCreate,
     RecipeImport,
@@ -155,10 +155,12 @@ async def list_recipes(
             description="From a previous page's `next`: the page after it",
         ),
     ] = None,
+    *,
+    key: CursorKey,
 ) -> Page[RecipeOut]:
     if cursor is not None and skip:
         raise InvalidCursorError("Give either skip or cursor, not both")
-    return await service.list_recipes(db, skip=skip, limit=limit, cursor=cursor)
+    return await service.list_recipes(db, skip=skip, limit=limit, cursor=cursor, key=key)
 
 
 @router.post(
