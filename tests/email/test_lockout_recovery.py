@@ -10,9 +10,13 @@ password got 429 for the rest of the window.
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,8 +24,8 @@ from fastapi import FastAPI
 
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
-from tests.conftest import login
-from tests.email.smtp import Mailbox, eventually, token_in
+from tests.conftest import free_port, login, serving
+from tests.email.smtp import Mailbox, eventually, smtp_server, token_in
 from tests.web.forms import HTML, csrf_token
 
 PASSWORD = "long enough password"
@@ -165,3 +169,63 @@ async def test_wrong_current_passwords_on_a_change_are_still_limited(
         for n in range(MAX_FAILURES + 1)
     ]
     assert statuses == [400] * MAX_FAILURES + [429]
+
+
+def test_two_workers_share_the_unlock(postgresql_url: str, redis_url: str, tmp_path: Path) -> None:
+    """Served by two workers behind one Redis: the reset, the logins and the flood each land
+    on whichever worker the kernel picks, and the unlock holds on both."""
+    smtp_port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": postgresql_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": uuid.uuid4().hex * 2,
+        "LOGIN_MAX_FAILURES": str(MAX_FAILURES),
+        "LOGIN_MAX_FAILURES_PER_CLIENT": "100000",
+        "SIGNUP_MAX_PER_CLIENT": "100000",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "1024",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(smtp_port),
+        "SMTP_STARTTLS": "false",
+        "OUTBOX_POLL_SECONDS": "0.1",
+        "LOG_LEVEL": "WARNING",
+    }
+    # The two places are told apart by the address the (trusted, local) proxy forwards.
+    stranger = {"X-Forwarded-For": STRANGER[0]}
+    owner = {"X-Forwarded-For": OWNER[0]}
+    email = f"two-workers-{uuid.uuid4().hex[:8]}@example.com"
+    with (
+        smtp_server(smtp_port) as mailbox,
+        serving(["--workers", "2", "--no-migrate", "--proxy-headers"], env, tmp_path) as server,
+    ):
+
+        def send(method: str, path: str, headers: dict[str, str], **kwargs: Any) -> int:
+            # A connection per request: the kernel picks the worker each time.
+            with httpx.Client(base_url=server.url, timeout=10) as http:
+                response = http.request(method, path, headers=headers, **kwargs)
+                return response.status_code
+
+        def log_in(headers: dict[str, str], password: str) -> int:
+            data = {"username": email, "password": password}
+            return send("POST", "/api/v1/auth/login", headers, data=data)
+
+        body = {"email": email, "password": PASSWORD}
+        assert send("POST", "/api/v1/auth/signup", owner, json=body) == 201
+        flood = [log_in(stranger, "a wrong guess") for _ in range(MAX_FAILURES + 2)]
+        assert flood[-1] == 429
+        assert log_in(owner, PASSWORD) == 429
+        assert send("POST", "/api/v1/auth/password-reset", owner, json={"email": email}) == 202
+        deadline = time.monotonic() + 15
+        while not [m for m in mailbox.to(email) if "Reset" in m["Subject"]]:
+            assert time.monotonic() < deadline, "no reset email"
+            time.sleep(0.1)
+        (reset,) = [m for m in mailbox.to(email) if "Reset" in m["Subject"]]
+        confirm = {"token": token_in(reset), "new_password": NEW_PASSWORD}
+        assert send("POST", "/api/v1/auth/password-reset/confirm", owner, json=confirm) == 200
+        # The reset cleared the email's count; the flood goes on and fills it again.
+        flood = [log_in(stranger, "still guessing") for _ in range(MAX_FAILURES + 2)]
+        assert flood[-1] == 429
+        for _ in range(4):
+            assert log_in(owner, NEW_PASSWORD) == 200
+            assert log_in(stranger, NEW_PASSWORD) == 429

@@ -219,9 +219,11 @@ class LoginThrottle:
         try:
             email_key = await self._email_key(email, client, change=change)
             await self.counter.clear(self.per_email, email_key)
-            if email_key != f"email:{email}":
-                # The owner proved the password: the failures others made go too.
+            if change:
+                # The owner proved the password: the failed logins go too.
                 await self.counter.clear(self.per_email, f"email:{email}")
+            # A login on an address's own count leaves the shared one alone: the
+            # flood it keeps out gets no fresh guesses from the owner's success.
             await self.counter.give_back(self.per_client, f"client:{client}")
         except Exception as exc:
             log.warning("Login throttle unavailable, count not cleared: %s", exc)
