@@ -217,10 +217,15 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # Newest first; one head, so the branches' migrations were put in one line:
     # the website's sessions (0004) come after the URL as text (0003), the
     # recipe details (0005) after both, the email outbox (0006), the recipes version (0007),
-    # the ingredient words index (0008), the expiry indexes of the prune (0009).
+    # the ingredient words index (0008), the expiry indexes of the prune (0009),
+    # the recipe revision and saved-idea key (0010).
     revisions = [rev.revision for rev in script.walk_revisions()]
-    assert revisions == ["0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002", "0001"]
+    assert revisions == [f"{n:04d}" for n in range(10, 0, -1)]
     migrate.upgrade(empty_database)
+    assert migrate.current_revision(empty_database) == "0010"
+    assert "ix_recipe_submitter_id_idea_url" in _indexes(empty_database)
+    migrate.downgrade(empty_database, "0009")
+    assert "ix_recipe_submitter_id_idea_url" not in _indexes(empty_database)
     assert migrate.current_revision(empty_database) == "0009"
     migrate.downgrade(empty_database, "0008")
     assert not {"ix_web_session_expires_at", "ix_account_token_expires_at"} & _indexes(
@@ -251,7 +256,7 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0009"
+    assert migrate.current_revision(empty_database) == "0010"
     assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
     if empty_database.startswith("postgresql"):
         assert "ix_recipe_ingredients_words" in _indexes(empty_database)

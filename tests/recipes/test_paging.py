@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import json
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 from sqlalchemy import Connection, text
 
 from recipe_api.db.engine import Database
 from recipe_api.recipes.repository import add_recipe, delete_recipe
+from recipe_api.recipes.service import Cursor, cursor_key
 from recipe_api.users.repository import get_user_by_email
 
 pytestmark = pytest.mark.usefixtures("seeded")
@@ -96,3 +101,63 @@ async def test_skip_and_cursor_together_are_refused(client: httpx.AsyncClient) -
     response = await client.get(LIST, params={"skip": 1, "cursor": token})
     assert response.status_code == 400
     assert "either" in response.json()["detail"]
+
+
+def _unsigned(value: object) -> str:
+    """A cursor as a client could make one: the JSON the service's cursors once were."""
+    raw = json.dumps(value).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+FORGED = [
+    [3_000_000_000, "2020-01-01"],  # past PostgreSQL's integer
+    [10**30, "2020-01-01"],  # past any integer a driver binds
+    [-1, "2020-01-01"],
+    [1, "0001-01-01T00:00:00"],  # year 1: nothing sorts before it
+    [1, "9999-12-31T23:59:59.999999+00:00"],
+    [1, "2020-01-01T00:00:00-23:59"],
+    [1.5, "2020-01-01"],
+    [True, "2020-01-01"],
+    [1, "2020-13-01"],
+    [1, 2020],
+    [1, "2020-01-01", "extra"],
+    {"after_id": 1},
+    "just a string",
+    None,
+]
+
+
+@pytest.mark.parametrize("forged", FORGED, ids=lambda value: json.dumps(value)[:40])
+async def test_a_cursor_the_service_did_not_give_out_is_400(
+    client: httpx.AsyncClient, forged: object
+) -> None:
+    response = await client.get(LIST, params={"cursor": _unsigned(forged)})
+    assert response.status_code == 400, response.text
+    assert response.json() == {"detail": "The cursor is not one this service gave out"}
+
+
+async def test_an_edited_or_foreign_cursor_is_400(client: httpx.AsyncClient) -> None:
+    given = (await client.get(LIST, params={"limit": 1})).json()["next"].split("cursor=")[1]
+    assert (await client.get(LIST, params={"cursor": given})).status_code == 200
+    raw = bytearray(base64.urlsafe_b64decode(given + "=" * (-len(given) % 4)))
+    for position in (0, len(raw) // 2, len(raw) - 1):
+        edited = bytearray(raw)
+        edited[position] ^= 1
+        token = base64.urlsafe_b64encode(bytes(edited)).decode().rstrip("=")
+        response = await client.get(LIST, params={"cursor": token})
+        assert response.status_code == 400, position
+    # The same place, signed with another service's secret.
+    foreign = Cursor(after_id=1, after_created_at=datetime.now(UTC)).encode(cursor_key("x" * 40))
+    assert (await client.get(LIST, params={"cursor": foreign})).status_code == 400
+
+
+@pytest.mark.parametrize("value", ["3000000000", "-1", "0", "99999999999999999999999", "1e3", "x"])
+async def test_forged_home_page_cursors_are_4xx(client: httpx.AsyncClient, value: str) -> None:
+    for name in ("older", "newer"):
+        response = await client.get("/", params={name: value})
+        assert response.status_code == 422, (name, value, response.text)
+        json_answer = await client.get(
+            "/", params={name: value}, headers={"accept": "application/json"}
+        )
+        assert json_answer.status_code == 422
+        assert json_answer.json()["detail"]

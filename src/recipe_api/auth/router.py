@@ -113,10 +113,24 @@ async def request_password_reset(
     responses=errors(400, 413, 503, _400=_BAD_TOKEN, _503=_THROTTLED["_503"]),
 )
 async def confirm_password_reset(
-    data: PasswordResetConfirmIn, db: DatabaseDep, passwords: PasswordsDep
+    data: PasswordResetConfirmIn,
+    db: DatabaseDep,
+    passwords: PasswordsDep,
+    throttle: LoginThrottleDep,
+    client: ClientAddress,
 ) -> Accepted:
-    """Sets a new password with the emailed token; every session and access token ends."""
-    await service.reset_password(db, passwords, token=data.token, password=data.new_password)
+    """Sets a new password with the emailed token; every session and access token ends.
+
+    The email's failed logins are cleared: whoever followed the link holds its mailbox.
+    """
+    await service.reset_password(
+        db,
+        passwords,
+        token=data.token,
+        password=data.new_password,
+        throttle=throttle,
+        client=client,
+    )
     return Accepted(detail="Password changed; log in with the new one")
 
 

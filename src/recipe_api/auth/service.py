@@ -309,12 +309,22 @@ def password_changed(
 
 
 async def reset_password(
-    db: Database, passwords: Passwords, *, token: str, password: str
+    db: Database,
+    passwords: Passwords,
+    *,
+    token: str,
+    password: str,
+    throttle: LoginThrottle | None = None,
+    client: str = "unknown",
 ) -> UserOut:
     """Sets the password of the reset token's user, uses the token up, ends every session.
 
-    Raises ``InvalidTokenError`` for a token that is unknown, used or expired,
-    or whose user changed the password since it was sent.
+    The emailed link proves the mailbox: with ``throttle``, the email's failed
+    logins are cleared and ``client`` logs in on a count of its own
+    (:meth:`LoginThrottle.mailbox_proved`), so a stranger's wrong passwords
+    do not keep the owner out. Raises ``InvalidTokenError`` for a token that
+    is unknown, used or expired, or whose user changed the password since it
+    was sent.
     """
     # Checked before hashing, so a made-up token costs no Argon2 work.
     if not await reset_token_is_live(db, token):
@@ -334,6 +344,8 @@ async def reset_password(
     row = await db.run(reset)
     if row is None:
         raise InvalidTokenError()
+    if throttle is not None:
+        await throttle.mailbox_proved(normalize_email(row["email"]), client)
     return UserOut.model_validate(row)
 
 
@@ -350,12 +362,15 @@ async def change_password(
 ) -> None:
     """Sets a new password after checking the current one; ends the user's other sessions.
 
-    The check counts against the login throttle of the user's email, so a
-    stolen session cannot guess the password faster than a login could.
+    The check counts on the login throttle, per address and on a per-email
+    count of its own (a stranger's wrong logins do not stop the owner
+    changing the password), so a stolen session cannot guess the password
+    faster than a login could; its success clears the email's failed logins.
     ``keep_session`` is the website session token that asked (it stays open).
     Raises ``WrongPasswordError``, ``TooManyAttemptsError``, ``ServiceBusyError``.
     """
-    wait = await throttle.reserve(user.email, client)
+    email = normalize_email(user.email)
+    wait = await throttle.reserve(email, client, change=True)
     if wait:
         raise TooManyAttemptsError(
             f"Too many wrong passwords; try again in {wait} s", retry_after=wait
@@ -367,11 +382,11 @@ async def change_password(
         try:
             valid, _renewed = await passwords.verify_async(current_password, stored)
         except ServiceBusyError:
-            await throttle.not_checked(user.email, client)
+            await throttle.not_checked(email, client, change=True)
             raise
     if not valid or row is None:
         raise WrongPasswordError()
-    await throttle.succeeded(user.email, client)
+    await throttle.succeeded(email, client, change=True)
     hashed = await passwords.hash_async(new_password)
     keep = sessions.session_id(keep_session) if keep_session else None
     await db.run(password_changed, user.id, hashed, datetime.now(UTC), keep)

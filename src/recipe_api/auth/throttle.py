@@ -52,6 +52,9 @@ class AttemptCounter(Protocol):
 
     async def clear(self, limit: Limit, key: str) -> None: ...
 
+    async def count(self, limit: Limit, key: str) -> int:
+        """The attempts counted in the key's current window (0 when none is open)."""
+
 
 def attempt_counter(redis: aioredis.Redis | None, prefix: str) -> AttemptCounter:
     """Redis shared by every worker (on the app's own connection pool), or this process."""
@@ -88,6 +91,10 @@ class RedisAttempts:
 
     async def clear(self, limit: Limit, key: str) -> None:
         await self.limiter.clear(self._item(limit), key)
+
+    async def count(self, limit: Limit, key: str) -> int:
+        stats = await self.limiter.get_window_stats(self._item(limit), key)
+        return limit.attempts - stats.remaining
 
 
 class MemoryAttempts:
@@ -132,12 +139,23 @@ class MemoryAttempts:
     async def clear(self, limit: Limit, key: str) -> None:
         self._counts.pop(key, None)
 
+    async def count(self, limit: Limit, key: str) -> int:
+        entry = self._live(key, time.monotonic())
+        return 0 if entry is None else int(entry[0])
+
     def _evict(self, now: float) -> None:
         self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
         if len(self._counts) >= self.max_keys:
             # Insertion order is first-attempt order: keep the newer half.
             keep = list(self._counts.items())[self.max_keys // 2 :]
             self._counts = dict(keep)
+
+
+# How long an address that proved it holds an email's mailbox (a completed
+# password reset) logs in to that email on a count of its own: longer than a
+# flood of wrong passwords is likely to last (decision 0003).
+MAILBOX_PROOF_SECONDS = 7 * 24 * 3600
+_PROOF = Limit(1, MAILBOX_PROOF_SECONDS)
 
 
 class LoginThrottle:
@@ -147,6 +165,14 @@ class LoginThrottle:
     the address's reservation back and clears the email's count (the owner
     got in). An address keeps the failures of every email it tried: one good
     account must not reset a password spray.
+
+    A stranger's wrong passwords must not keep the owner out (decision 0003):
+    a completed password reset clears the email's count, and the address
+    that completed it then counts its attempts for that email apart from
+    everyone else's (``email:<email>:<address>``) for ``MAILBOX_PROOF_SECONDS``.
+    A password change, asked by a signed-in cook, counts on a key of its own
+    (``change:<email>``) for the same reason, and its success clears the
+    email's login count as a login's does.
     """
 
     def __init__(self, counter: AttemptCounter, *, per_email: Limit, per_client: Limit) -> None:
@@ -154,13 +180,24 @@ class LoginThrottle:
         self.per_email = per_email
         self.per_client = per_client
 
-    async def reserve(self, email: str, client: str) -> int:
-        """0 when this attempt may check the password, else seconds to wait."""
+    async def _email_key(self, email: str, client: str, *, change: bool) -> str:
+        if change:
+            return f"change:{email}"
+        if await self.counter.count(_PROOF, f"proved:{email}:{client}"):
+            return f"email:{email}:{client}"
+        return f"email:{email}"
+
+    async def reserve(self, email: str, client: str, *, change: bool = False) -> int:
+        """0 when this attempt may check the password, else seconds to wait.
+
+        ``change``: the check of a signed-in cook's current password.
+        """
         try:
             wait = await self.counter.reserve(self.per_client, f"client:{client}")
             if wait:
                 return wait
-            wait = await self.counter.reserve(self.per_email, f"email:{email}")
+            email_key = await self._email_key(email, client, change=change)
+            wait = await self.counter.reserve(self.per_email, email_key)
             if wait:
                 # Not checked, so not the address's attempt.
                 await self.counter.give_back(self.per_client, f"client:{client}")
@@ -169,18 +206,41 @@ class LoginThrottle:
             log.warning("Login throttle unavailable, not throttling: %s", exc)
             return 0
 
-    async def not_checked(self, email: str, client: str) -> None:
+    async def not_checked(self, email: str, client: str, *, change: bool = False) -> None:
         """Gives back a reservation whose password was never checked (the service was busy)."""
         try:
-            await self.counter.give_back(self.per_email, f"email:{email}")
+            email_key = await self._email_key(email, client, change=change)
+            await self.counter.give_back(self.per_email, email_key)
             await self.counter.give_back(self.per_client, f"client:{client}")
         except Exception as exc:
             log.warning("Login throttle unavailable, count not given back: %s", exc)
 
-    async def succeeded(self, email: str, client: str) -> None:
+    async def succeeded(self, email: str, client: str, *, change: bool = False) -> None:
+        try:
+            email_key = await self._email_key(email, client, change=change)
+            await self.counter.clear(self.per_email, email_key)
+            if change:
+                # The owner proved the password: the failed logins go too.
+                await self.counter.clear(self.per_email, f"email:{email}")
+            # A login on an address's own count leaves the shared one alone: the
+            # flood it keeps out gets no fresh guesses from the owner's success.
+            await self.counter.give_back(self.per_client, f"client:{client}")
+        except Exception as exc:
+            log.warning("Login throttle unavailable, count not cleared: %s", exc)
+
+    async def mailbox_proved(self, email: str, client: str) -> None:
+        """The email's owner completed a password reset from ``client``.
+
+        The email's failures are cleared, and ``client`` logs in to it on a
+        count of its own from now on, so a flood that goes on cannot lock the
+        owner out again.
+        """
         try:
             await self.counter.clear(self.per_email, f"email:{email}")
-            await self.counter.give_back(self.per_client, f"client:{client}")
+            await self.counter.clear(self.per_email, f"change:{email}")
+            proof = f"proved:{email}:{client}"
+            await self.counter.clear(_PROOF, proof)
+            await self.counter.reserve(_PROOF, proof)
         except Exception as exc:
             log.warning("Login throttle unavailable, count not cleared: %s", exc)
 

@@ -155,7 +155,9 @@ def seed(
     for recipe in RECIPES:
         if recipe["url"] in known and not known[recipe["url"]]:
             details = {k: v for k, v in recipe.items() if k not in {"label", "source", "url"}}
+            # A new revision, as every write to a recipe: a form opened before is not saved over it.
+            changed = {**details, "revision": recipe_table.c.revision + 1}
             connection.execute(
-                update(recipe_table).where(recipe_table.c.url == recipe["url"]).values(**details)
+                update(recipe_table).where(recipe_table.c.url == recipe["url"]).values(**changed)
             )
     return SeedReport(superuser_created=created, recipes_created=len(new))

@@ -8,6 +8,7 @@ from fastapi import Depends, Path, Request
 from starlette.convertors import Convertor, register_url_convertor
 
 from recipe_api.recipes.importer import Importer
+from recipe_api.recipes.service import cursor_key
 from recipe_api.schemas import MAX_ID
 
 
@@ -40,3 +41,15 @@ def get_importer(request: Request) -> Importer:
 
 
 ImporterDep = Annotated[Importer, Depends(get_importer)]
+
+
+def get_cursor_key(request: Request) -> bytes:
+    """The key list cursors are signed with, made once per app from its secret."""
+    state = request.app.state
+    key: bytes | None = getattr(state, "cursor_key", None)
+    if key is None:
+        key = state.cursor_key = cursor_key(state.tokens.secret_key)
+    return key
+
+
+CursorKey = Annotated[bytes, Depends(get_cursor_key)]

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
@@ -63,8 +64,22 @@ recipe_table = Table(
     Column("image_url", Text, nullable=True),  # unbounded, as ``url``
     Column("cuisine", String(256), nullable=True),
     Column("category", String(256), nullable=True),
+    # Every write to the row adds one (migration 0010): an edit from a form
+    # writes only where the revision is still the one it read.
+    Column("revision", Integer, nullable=False, server_default="1"),
+    # The idea (reddit post) the recipe was saved from; NULL for the rest.
+    Column("idea_url", Text, nullable=True),
     # The list and the home page read newest first.
     Index("ix_recipe_created_at_id", "created_at", "id"),
+    # One recipe per cook and saved idea, however many saves arrive at once.
+    Index(
+        "ix_recipe_submitter_id_idea_url",
+        "submitter_id",
+        "idea_url",
+        unique=True,
+        sqlite_where=text("idea_url IS NOT NULL"),
+        postgresql_where=text("idea_url IS NOT NULL"),
+    ),
 )
 
 # One row, kept by triggers: the list's ``total`` without counting the table.

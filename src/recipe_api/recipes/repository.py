@@ -51,6 +51,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSQUERY
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from recipe_api.recipes.models import recipe_count_table, recipe_table
 from recipe_api.users.models import user_table
@@ -669,14 +671,73 @@ def add_recipe(
     return connection.execute(statement).mappings().one()
 
 
+def add_recipe_once(
+    connection: Connection, *, submitter_id: int, idea_url: str, **columns: Any
+) -> tuple[int, bool]:
+    """The submitter's recipe saved from ``idea_url``: a new row, or the one already there.
+
+    Returns its id and whether it was inserted now. The unique index on
+    (submitter_id, idea_url) decides, not a read before the write: of two
+    inserts at once, the second waits for the first and does nothing.
+    """
+    dialect = connection.dialect.name
+    insert_into = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert_into(recipe_table)
+        .values(submitter_id=submitter_id, idea_url=idea_url, **columns)
+        .on_conflict_do_nothing(
+            index_elements=[_c.submitter_id, _c.idea_url], index_where=_c.idea_url.is_not(None)
+        )
+        .returning(_c.id)
+    )
+    inserted = connection.execute(statement).scalar()
+    if inserted is not None:
+        return inserted, True
+    existing = select(_c.id).where(_c.submitter_id == submitter_id, _c.idea_url == idea_url)
+    return connection.execute(existing).scalar_one(), False
+
+
+def total_from_parts(changes: dict[str, Any]) -> ColumnElement[int]:
+    """The total time as prep plus cook, ``changes``' values over the row's, computed in SQL.
+
+    Inside the UPDATE that sets the parts, so it reads the row as that
+    statement finds it: two updates at once, one of the prep time and one of
+    the cook time, both add up the row's latest parts (PostgreSQL re-reads a
+    row another transaction changed meanwhile before updating it; SQLite has
+    one writer at a time). Null when neither part is known.
+    """
+
+    def part(name: str) -> ColumnElement[Any]:
+        if name in changes:
+            return cast(bindparam(None, changes[name], type_=Integer()), Integer())
+        return _c[name]
+
+    prep, cook = part("prep_minutes"), part("cook_minutes")
+    return case(
+        (and_(prep.is_(None), cook.is_(None)), None),
+        else_=func.coalesce(prep, 0) + func.coalesce(cook, 0),
+    )
+
+
 def update_recipe(
-    connection: Connection, recipe_id: int, changes: dict[str, Any]
+    connection: Connection,
+    recipe_id: int,
+    changes: dict[str, Any],
+    *,
+    revision: int | None = None,
 ) -> RowMapping | None:
+    """The row after ``changes``; None when there is no such row.
+
+    With ``revision``, only the row still at that revision is updated (None
+    when another write got there first): the check and the write are one
+    statement. Every update adds one to the row's revision.
+    """
     if not changes:
         return get_recipe(connection, recipe_id)
-    statement = (
-        update(recipe_table).where(_c.id == recipe_id).values(**changes).returning(*recipe_table.c)
-    )
+    statement = update(recipe_table).where(_c.id == recipe_id)
+    if revision is not None:
+        statement = statement.where(_c.revision == revision)
+    statement = statement.values(**changes, revision=_c.revision + 1).returning(*recipe_table.c)
     return connection.execute(statement).mappings().first()
 
 

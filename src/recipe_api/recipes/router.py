@@ -8,7 +8,7 @@ from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.conditional import answer
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.recipes import service
-from recipe_api.recipes.dependencies import ImporterDep, RecipeId
+from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId
 from recipe_api.recipes.schemas import (
     MyRecipes,
     RecipeCreate,
@@ -53,6 +53,8 @@ async def list_my_recipes(
     skip: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Cursor = None,
+    *,
+    key: CursorKey,
 ) -> MyRecipes:
     """The logged-in user's recipes, newest first, in the tutorial's shape (`results`).
 
@@ -61,7 +63,7 @@ async def list_my_recipes(
     if cursor is not None and skip:
         raise InvalidCursorError("Give either skip or cursor, not both")
     page = await service.list_recipes_by_submitter(
-        db, user.id, skip=skip, limit=limit, cursor=cursor
+        db, user.id, skip=skip, limit=limit, cursor=cursor, key=key
     )
     return MyRecipes(
         results=page.items, total=page.total, skip=page.skip, limit=page.limit, next=page.next
@@ -171,10 +173,12 @@ async def list_recipes(
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Cursor = None,
+    *,
+    key: CursorKey,
 ) -> Page[RecipeOut]:
     if cursor is not None and skip:
         raise InvalidCursorError("Give either skip or cursor, not both")
-    return await service.list_recipes(db, skip=skip, limit=limit, cursor=cursor)
+    return await service.list_recipes(db, skip=skip, limit=limit, cursor=cursor, key=key)
 
 
 @router.post(

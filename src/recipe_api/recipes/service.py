@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Connection
@@ -35,7 +37,6 @@ from recipe_api.recipes.schemas import (
     RecipeSearchResults,
     RecipeUpdate,
     RecipeWindow,
-    total_minutes,
 )
 from recipe_api.schemas import Page
 from recipe_api.users.repository import get_user
@@ -100,27 +101,52 @@ def _json_of(model: BaseModel) -> bytes:
     return model.__pydantic_serializer__.to_json(model)
 
 
+# Bytes of HMAC-SHA256 a cursor carries: 128 bits, beyond guessing.
+_CURSOR_MAC_BYTES = 16
+
+
+def cursor_key(secret: str) -> bytes:
+    """The key that signs list cursors, derived from the service's secret.
+
+    Its own key, so a cursor's signature can never stand in for another
+    signed value (a token, a CSRF field).
+    """
+    return hmac.new(secret.encode(), b"recipe list cursor", hashlib.sha256).digest()
+
+
 @dataclass(frozen=True)
 class Cursor:
-    """Where a page ended: the last recipe's id and creation time, opaque to clients."""
+    """Where a page ended: the last recipe's id and creation time, opaque to clients.
+
+    Signed: a cursor the service did not give out (made up, edited, or signed
+    with another secret) is refused before any of it reaches a query, so its
+    content (an id past the integer column, the year 1) cannot fail there.
+    """
 
     after_id: int
     after_created_at: datetime
 
-    def encode(self) -> str:
-        raw = json.dumps([self.after_id, self.after_created_at.isoformat()]).encode()
+    def encode(self, key: bytes) -> str:
+        payload = json.dumps([self.after_id, self.after_created_at.isoformat()]).encode()
+        raw = _cursor_mac(key, payload) + payload
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, token: str) -> Cursor:
+    def decode(cls, token: str, key: bytes) -> Cursor:
+        refused = InvalidCursorError("The cursor is not one this service gave out")
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            after_id, created = json.loads(raw)
-            if not isinstance(after_id, int) or not isinstance(created, str):
-                raise ValueError(token)
-            return cls(after_id=after_id, after_created_at=datetime.fromisoformat(created))
-        except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
-            raise InvalidCursorError("The cursor is not one this service gave out") from exc
+        except (binascii.Error, ValueError) as exc:
+            raise refused from exc
+        mac, payload = raw[:_CURSOR_MAC_BYTES], raw[_CURSOR_MAC_BYTES:]
+        if not hmac.compare_digest(mac, _cursor_mac(key, payload)):
+            raise refused
+        after_id, created = json.loads(payload)
+        return cls(after_id=after_id, after_created_at=datetime.fromisoformat(created))
+
+
+def _cursor_mac(key: bytes, payload: bytes) -> bytes:
+    return hmac.new(key, payload, hashlib.sha256).digest()[:_CURSOR_MAC_BYTES]
 
 
 @single_read
@@ -138,7 +164,9 @@ async def get_recipe_detail(db: Database, recipe_id: int) -> RecipeDetail:
 
 
 @idempotent
-def _page(connection: Connection, skip: int, limit: int, cursor: Cursor | None) -> Page[RecipeOut]:
+def _page(
+    connection: Connection, skip: int, limit: int, cursor: Cursor | None, key: bytes
+) -> Page[RecipeOut]:
     if cursor is None:
         rows = repository.list_recipes(connection, skip=skip, limit=limit)
     else:
@@ -154,20 +182,21 @@ def _page(connection: Connection, skip: int, limit: int, cursor: Cursor | None) 
     )
     if len(page.items) == limit:
         last = page.items[-1]
-        token = Cursor(after_id=last.id, after_created_at=last.created_at).encode()
+        token = Cursor(after_id=last.id, after_created_at=last.created_at).encode(key)
         page.next = f"/api/v1/recipes/?limit={limit}&cursor={token}"
     return page
 
 
 async def list_recipes(
-    db: Database, *, skip: int = 0, limit: int, cursor: str | None = None
+    db: Database, *, skip: int = 0, limit: int, cursor: str | None = None, key: bytes
 ) -> Page[RecipeOut]:
     """A page, newest first: after ``cursor`` (an index range), or ``skip`` rows in (bounded).
 
     ``total`` is the count the database keeps in ``recipe_count``; nothing is counted.
+    ``key`` (:func:`cursor_key`) signs the ``next`` cursor and checks ``cursor``.
     """
-    after = None if cursor is None else Cursor.decode(cursor)
-    return await db.run(_page, skip, limit, after)
+    after = None if cursor is None else Cursor.decode(cursor, key)
+    return await db.run(_page, skip, limit, after, key)
 
 
 MY_RECIPES_PATH = "/api/v1/recipes/my-recipes/"
@@ -175,7 +204,12 @@ MY_RECIPES_PATH = "/api/v1/recipes/my-recipes/"
 
 @idempotent
 def _by_submitter(
-    connection: Connection, submitter_id: int, skip: int, limit: int, cursor: Cursor | None
+    connection: Connection,
+    submitter_id: int,
+    skip: int,
+    limit: int,
+    cursor: Cursor | None,
+    key: bytes,
 ) -> Page[RecipeOut]:
     if cursor is None:
         items, total = repository.list_recipes_by_submitter(
@@ -195,17 +229,26 @@ def _by_submitter(
     )
     if len(page.items) == limit:
         last = page.items[-1]
-        token = Cursor(after_id=last.id, after_created_at=last.created_at).encode()
+        token = Cursor(after_id=last.id, after_created_at=last.created_at).encode(key)
         page.next = f"{MY_RECIPES_PATH}?limit={limit}&cursor={token}"
     return page
 
 
 async def list_recipes_by_submitter(
-    db: Database, submitter_id: int, *, skip: int = 0, limit: int, cursor: str | None = None
+    db: Database,
+    submitter_id: int,
+    *,
+    skip: int = 0,
+    limit: int,
+    cursor: str | None = None,
+    key: bytes,
 ) -> Page[RecipeOut]:
-    """The cook's recipes, newest first: after ``cursor`` (from ``next``), or ``skip`` rows in."""
-    after = None if cursor is None else Cursor.decode(cursor)
-    return await db.run(_by_submitter, submitter_id, skip, limit, after)
+    """The cook's recipes, newest first: after ``cursor`` (from ``next``), or ``skip`` rows in.
+
+    ``key`` (:func:`cursor_key`) signs the ``next`` cursor and checks ``cursor``.
+    """
+    after = None if cursor is None else Cursor.decode(cursor, key)
+    return await db.run(_by_submitter, submitter_id, skip, limit, after, key)
 
 
 @single_read
@@ -285,23 +328,31 @@ async def create_recipe(db: Database, data: RecipeCreate, *, user: UserOut) -> R
     return await db.run(_create, data, user)
 
 
-def _create_once(connection: Connection, data: RecipeCreate, user: UserOut) -> tuple[int, bool]:
+def _create_once(
+    connection: Connection, data: RecipeCreate, user: UserOut, idea_url: str | None
+) -> tuple[int, bool]:
     if data.url is not None:
         found = repository.submitted_with_url(connection, user.id, str(data.url))
         if found is not None:
             return found, False
-    return _create(connection, data, user).id, True
+    if idea_url is None:
+        return _create(connection, data, user).id, True
+    return repository.add_recipe_once(
+        connection, submitter_id=user.id, idea_url=idea_url, **data.columns()
+    )
 
 
 async def create_recipe_once(
-    db: Database, data: RecipeCreate, *, user: UserOut
+    db: Database, data: RecipeCreate, *, user: UserOut, idea_url: str | None
 ) -> tuple[int, bool]:
-    """``user``'s recipe at ``data.url``: the one they already have, or a new one.
+    """``user``'s recipe saved from the idea at ``idea_url``: the one they have, or a new one.
 
     Returns its id and whether it was created now. For saving an idea, which a
-    cook may do twice from two tabs or by going back.
+    cook may do twice from two tabs, by going back, or by a double click: a
+    recipe they already have at ``data.url`` is theirs too, and of saves of
+    one idea at once the unique key on (submitter, idea) lets one insert.
     """
-    return await db.run(_create_once, data, user)
+    return await db.run(_create_once, data, user, idea_url)
 
 
 async def import_recipe(db: Database, importer: Importer, url: str, *, user: UserOut) -> RecipeOut:
@@ -339,12 +390,12 @@ async def recipe_to_change(db: Database, recipe_id: int, *, user: UserOut) -> Re
 
 
 def _update(connection: Connection, recipe_id: int, data: RecipeUpdate, user: UserOut) -> RecipeOut:
-    current = _changeable(connection, recipe_id, user).model_dump()
-    changes = data.changes()
-    times = {"prep_minutes", "cook_minutes"}
-    if times & changes.keys() and "total_minutes" not in changes:
-        # The total follows the parts it was made of.
-        changes["total_minutes"] = total_minutes({**current, **changes, "total_minutes": None})
+    _changeable(connection, recipe_id, user)
+    changes: dict[str, Any] = data.changes()
+    if {"prep_minutes", "cook_minutes"} & changes.keys() and "total_minutes" not in changes:
+        # The total follows the parts it was made of: computed by the UPDATE
+        # itself, from the parts as the row has them when it is written.
+        changes["total_minutes"] = repository.total_from_parts(changes)
     recipe = repository.update_recipe(connection, recipe_id, changes)
     if recipe is None:
         raise _not_found(recipe_id)
@@ -360,11 +411,20 @@ async def update_recipe(
 def _replace(
     connection: Connection, recipe_id: int, data: RecipeCreate, user: UserOut, seen: str | None
 ) -> RecipeOut:
-    current = _changeable(connection, recipe_id, user)
+    row = repository.get_recipe(connection, recipe_id)
+    if row is None:
+        raise _not_found(recipe_id)
+    current = RecipeOut.model_validate(row)
+    ensure_may_change(current, user)
     if seen is not None and fingerprint(current) != seen:
         raise RecipeChangedError("The recipe was changed after this form was opened")
-    recipe = repository.update_recipe(connection, recipe_id, data.columns())
+    # Written only if still the revision just read and checked: of saves carrying
+    # the same ``seen`` at once, the first to write wins and the others find none.
+    revision = None if seen is None else row["revision"]
+    recipe = repository.update_recipe(connection, recipe_id, data.columns(), revision=revision)
     if recipe is None:
+        if revision is not None:
+            raise RecipeChangedError("The recipe was changed after this form was opened")
         raise _not_found(recipe_id)
     return RecipeOut.model_validate(recipe)
 

@@ -105,7 +105,8 @@ async def save_idea(
 ) -> HTMLResponse | RedirectResponse:
     values = await read_form(request, IDEA_FIELDS)
     try:
-        data = recipe_from_idea(IdeaCard.from_form(values))
+        card = IdeaCard.from_form(values)
+        data = recipe_from_idea(card)
     except ValidationError as exc:
         problems = "; ".join(f"{name}: {message}" for name, message in field_errors(exc).items())
         return page(
@@ -117,7 +118,11 @@ async def save_idea(
             message=f"The idea's details are not a valid recipe ({problems}). "
             "Reload the ideas page and try again, or add the recipe yourself.",
         )
-    recipe_id, created = await recipes.create_recipe_once(db, data, user=user)
+    # The idea is the reddit post (its page), or what it links to when the form has no page.
+    idea = card.permalink or data.url
+    recipe_id, created = await recipes.create_recipe_once(
+        db, data, user=user, idea_url=None if idea is None else str(idea)
+    )
     # Saved before: the cook's recipe as it is now, not a second copy.
     where = f"/recipes/{recipe_id}/edit?from_idea=1" if created else f"/recipes/{recipe_id}?kept=1"
     return RedirectResponse(where, status_code=status.HTTP_303_SEE_OTHER)

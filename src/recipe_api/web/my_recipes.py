@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.recipes import service as recipes
-from recipe_api.recipes.dependencies import ImporterDep, RecipeId
+from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId
 from recipe_api.recipes.importer import (
     ImportFailedError,
     ImportRefusedError,
@@ -77,9 +77,11 @@ async def my_recipes(
     db: DatabaseDep,
     user: SignedInUser,
     page_number: Annotated[int, Query(alias="page", ge=1, le=MAX_PAGE)] = 1,
+    *,
+    key: CursorKey,
 ) -> HTMLResponse:
     found = await recipes.list_recipes_by_submitter(
-        db, user.id, skip=(page_number - 1) * PER_PAGE, limit=PER_PAGE
+        db, user.id, skip=(page_number - 1) * PER_PAGE, limit=PER_PAGE, key=key
     )
     return page(
         request,

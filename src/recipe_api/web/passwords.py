@@ -131,7 +131,12 @@ async def reset_password_form(
 
 @router.post("/reset-password", response_class=HTMLResponse, response_model=None)
 async def reset_password(
-    request: Request, db: DatabaseDep, passwords: PasswordsDep, user: WebUser
+    request: Request,
+    db: DatabaseDep,
+    passwords: PasswordsDep,
+    throttle: LoginThrottleDep,
+    client: ClientAddress,
+    user: WebUser,
 ) -> HTMLResponse | RedirectResponse:
     values = await read_form(request, ("token", "new_password"))
     try:
@@ -148,7 +153,14 @@ async def reset_password(
             errors=errors,
         )
     try:
-        await accounts.reset_password(db, passwords, token=data.token, password=data.new_password)
+        await accounts.reset_password(
+            db,
+            passwords,
+            token=data.token,
+            password=data.new_password,
+            throttle=throttle,
+            client=client,
+        )
     except InvalidTokenError:
         return page(
             request,
