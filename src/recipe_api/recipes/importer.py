@@ -15,19 +15,35 @@ Fetching a URL a user chose is a server-side request forgery risk, so:
 networks through: for tests and demos against a local server only.
 
 The page is read by recipe-scrapers (which reads JSON-LD and microdata through
-extruct and normalises times, yields and instruction steps), in a worker
-thread: parsing a large page takes milliseconds the event loop should not
-give.
+extruct and normalises times, yields and instruction steps), in a child
+process of its own (``PageReader``): BeautifulSoup, under recipe-scrapers,
+spends seconds and ~130 MB on a 2 MB page of nested tags, and a worker's
+heap does not give that memory back. The child has ``IMPORT_PARSE_SECONDS``
+and ``IMPORT_PARSE_MEMORY_MB`` of address space, and is killed past them.
+Inside it, the page's JSON-LD is read first from a small document lxml
+builds (lxml stops at 256 levels of nesting and takes ~1 ms on that page); the
+whole page is read only when the JSON-LD holds no recipe (microdata).
+See ``docs/decisions/0010-recipe-import.md`` for the measurements.
+
+Imports are limited per worker (``IMPORT_MAX_CONCURRENT`` at once) and per
+cook (``IMPORT_MAX_PER_COOK`` per ``IMPORT_WINDOW_SECONDS``): past either, a
+429 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
+import math
+import multiprocessing
+import os
+import resource
 import socket
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from typing import Any
 
 import aiohttp
@@ -37,8 +53,11 @@ from anyio import to_thread
 from pydantic import ValidationError
 from yarl import URL
 
-from recipe_api.errors import AppError
+from recipe_api.auth.throttle import AttemptCounter, Limit
+from recipe_api.errors import AppError, TooManyAttemptsError
 from recipe_api.recipes.schemas import MAX_LINES, RecipeCreate
+
+log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -109,12 +128,53 @@ class PublicOnlyResolver(AbstractResolver):
 
 @dataclass
 class Importer:
-    """The HTTP session for imports, made once per worker in the lifespan."""
+    """The HTTP session, page reader and limits for imports, made once per worker in the lifespan."""
 
     session: aiohttp.ClientSession
     allowed: tuple[IpNetwork, ...]
     max_bytes: int
     timeout: float
+    reader: PageReader
+    max_concurrent: int
+    counter: AttemptCounter | None = None
+    per_cook: Limit = Limit(10, 600)
+    running: int = field(default=0, init=False)
+
+    @asynccontextmanager
+    async def admit(self, cook_id: int) -> AsyncIterator[None]:
+        """Room for one import by ``cook_id`` in this worker, or ``TooManyAttemptsError``.
+
+        The worker's limit refuses at once rather than queueing: a queue of
+        imports would hold their requests (and pages) open for minutes.
+        """
+        if self.running >= self.max_concurrent:
+            wait = max(1, math.ceil(self.reader.seconds))
+            raise TooManyAttemptsError(
+                f"This server is already importing {self.max_concurrent} pages; "
+                f"try again in {wait} s",
+                retry_after=wait,
+            )
+        self.running += 1
+        try:
+            wait = await self._reserve(cook_id)
+            if wait:
+                raise TooManyAttemptsError(
+                    f"Too many imports: at most {self.per_cook.attempts} every "
+                    f"{self.per_cook.window} s; try again in {wait} s",
+                    retry_after=wait,
+                )
+            yield
+        finally:
+            self.running -= 1
+
+    async def _reserve(self, cook_id: int) -> int:
+        if self.counter is None:
+            return 0
+        try:
+            return await self.counter.reserve(self.per_cook, f"import:{cook_id}")
+        except Exception as exc:
+            log.warning("Import throttle unavailable, not throttling: %s", exc)
+            return 0
 
     async def fetch(self, url: str) -> tuple[str, str]:
         """The final URL and the HTML text of the page at ``url``."""
@@ -181,7 +241,16 @@ class Importer:
 
 @asynccontextmanager
 async def open_importer(
-    *, allow_networks: Iterable[str], max_bytes: int, time_limit: float, user_agent: str
+    *,
+    allow_networks: Iterable[str],
+    max_bytes: int,
+    time_limit: float,
+    user_agent: str,
+    parse_seconds: float = 5.0,
+    parse_memory_mb: int = 256,
+    max_concurrent: int = 2,
+    counter: AttemptCounter | None = None,
+    per_cook: Limit = Limit(10, 600),
 ) -> AsyncIterator[Importer]:
     allowed = tuple(ipaddress.ip_network(network, strict=False) for network in allow_networks)
     connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(allowed), limit=20)
@@ -192,7 +261,16 @@ async def open_importer(
         auto_decompress=True,
     )
     try:
-        yield Importer(session=session, allowed=allowed, max_bytes=max_bytes, timeout=time_limit)
+        yield Importer(
+            session=session,
+            allowed=allowed,
+            max_bytes=max_bytes,
+            timeout=time_limit,
+            reader=PageReader(seconds=parse_seconds, memory_mb=parse_memory_mb),
+            max_concurrent=max_concurrent,
+            counter=counter,
+            per_cook=per_cook,
+        )
     finally:
         await session.close()
 
@@ -226,8 +304,49 @@ def _minutes(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and 0 <= value <= 100_000 else None
 
 
+def json_ld_document(html: str) -> str | None:
+    """The page's title, meta tags and JSON-LD scripts alone, as a small page; None without JSON-LD.
+
+    lxml (libxml2) parses in C and stops at 256 levels of nesting, so a page
+    built to be costly to parse costs it about a millisecond; what
+    recipe-scrapers then reads is a few KB whatever the page was.
+    """
+    import lxml.html
+    from lxml import etree
+
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+    kept = [
+        element
+        for element in tree.iter("title", "meta", "script")
+        if element.tag != "script"
+        or (element.get("type") or "").strip().lower() == "application/ld+json"
+    ]
+    if not any(element.tag == "script" for element in kept):
+        return None
+    parts = (lxml.html.tostring(e, encoding="unicode", with_tail=False) for e in kept)
+    return "<!doctype html><html><head>" + "".join(parts) + "</head><body></body></html>"
+
+
 def recipe_from_page(html: str, url: str) -> RecipeCreate:
-    """The recipe a page's schema.org markup describes; ``ImportFailedError`` if none."""
+    """The recipe a page's schema.org markup describes; ``ImportFailedError`` if none.
+
+    The JSON-LD alone first (cheap whatever the page's body); the whole page
+    when that holds no recipe, for microdata.
+    """
+    small = json_ld_document(html)
+    if small is not None:
+        try:
+            return recipe_from_markup(small, url)
+        except ImportFailedError:
+            pass
+    return recipe_from_markup(html, url)
+
+
+def recipe_from_markup(html: str, url: str) -> RecipeCreate:
+    """What recipe-scrapers reads in ``html``, as a recipe we can store."""
     from recipe_scrapers import scrape_html
 
     try:
@@ -268,6 +387,94 @@ def recipe_from_page(html: str, url: str) -> RecipeCreate:
         return RecipeCreate.model_validate(values)
 
 
+# --- The child process that reads a page ------------------------------------------------
+
+
+class PageReader:
+    """Reads each page in a child process of its own, killed past ``seconds``.
+
+    The children come from a forkserver that imported recipe-scrapers, lxml and
+    this module once, so one starts in milliseconds rather than the ~0.4 s a
+    fresh interpreter takes to import them; a child reads one page and exits,
+    so whatever the page made it build goes back to the system. Its address
+    space may grow by ``memory_mb`` at most (``RLIMIT_AS``): past that an
+    allocation fails in the child, not in the worker.
+    """
+
+    def __init__(self, *, seconds: float, memory_mb: int, start_method: str = "forkserver"):
+        self.seconds = seconds
+        self.memory_mb = memory_mb
+        self._context = multiprocessing.get_context(start_method)
+        if start_method == "forkserver":
+            self._context.set_forkserver_preload(
+                [__name__, "recipe_scrapers", "lxml.html", "bs4"]
+            )
+
+    async def read(self, html: str, url: str) -> RecipeCreate:
+        # The waiting is a thread's: starting and joining a process block.
+        outcome, value = await to_thread.run_sync(self._read, html, url)
+        if outcome == "ok":
+            return RecipeCreate.model_validate(value)
+        if outcome == "failed":
+            raise ImportFailedError(str(value))
+        if outcome == "late":
+            raise ImportFailedError(
+                f"The page could not be read within {self.seconds:g} seconds"
+            )
+        raise ImportFailedError(f"The page could not be read within {self.memory_mb} MB")
+
+    def _read(self, html: str, url: str) -> tuple[str, object]:
+        receiver, sender = self._context.Pipe(duplex=False)
+        child = self._context.Process(
+            target=_read_in_child,
+            args=(sender, html, url, self.memory_mb, self.seconds),
+            daemon=True,
+        )
+        try:
+            child.start()
+            sender.close()  # the child's end: its exit is then an end of file here
+            if not receiver.poll(self.seconds):
+                return "late", None
+            try:
+                answer: tuple[str, object] = receiver.recv()
+            except EOFError:  # the child died (out of memory, or a signal)
+                return "died", None
+            return answer
+        finally:
+            if child.is_alive():
+                child.kill()
+            child.join()
+            receiver.close()
+
+
+def _limit_child(memory_mb: int, seconds: float) -> None:
+    page_size = os.sysconf("SC_PAGE_SIZE")
+    try:
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * page_size
+    except OSError:  # not Linux: the time limit still holds
+        return
+    # On top of what the child already maps (the interpreter and its libraries).
+    limit = used + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # A backstop should the worker die without killing it.
+    cpu = math.ceil(seconds) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+
+
+def _read_in_child(sender: Connection, html: str, url: str, memory_mb: int, seconds: float) -> None:
+    _limit_child(memory_mb, seconds)
+    answer: tuple[str, object]
+    try:
+        answer = ("ok", recipe_from_page(html, url).model_dump(mode="json"))
+    except ImportFailedError as exc:
+        answer = ("failed", exc.detail)
+    except MemoryError:
+        answer = ("memory", None)
+    sender.send(answer)
+    sender.close()
+
+
 async def read_recipe(importer: Importer, url: str) -> RecipeCreate:
     final_url, html = await importer.fetch(url)
-    return await to_thread.run_sync(recipe_from_page, html, final_url)
+    return await importer.reader.read(html, final_url)
