@@ -225,6 +225,22 @@ async def test_without_the_setting_local_addresses_are_refused(pages_server: str
         ("fd00::1", False),
         ("::ffff:127.0.0.1", False),
         ("::ffff:10.0.0.1", False),
+        # IPv6 spellings that embed or translate to a non-public IPv4 address (issue 19).
+        ("::7f00:1", False),  # IPv4-compatible 127.0.0.1
+        ("::127.0.0.1", False),
+        ("::a00:1", False),  # IPv4-compatible 10.0.0.1
+        ("::ffff:0:7f00:1", False),  # IPv4-translated (SIIT) 127.0.0.1
+        ("::ffff:0:a9fe:a9fe", False),  # IPv4-translated metadata address
+        ("64:ff9b::7f00:1", False),  # NAT64 well-known prefix, 127.0.0.1
+        ("64:ff9b::c0a8:101", False),  # NAT64, 192.168.1.1
+        ("64:ff9b:1::7f00:1", False),  # NAT64 local-use prefix (RFC 8215)
+        ("64:ff9b:1:7f00:1::", False),
+        ("2002:7f00:1::1", False),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", False),  # 6to4 of the metadata address
+        ("2001:0:5db8:d822:0:ffff:80ff:fffe", False),  # Teredo, client 127.0.0.1
+        # The same forms around public IPv4 addresses stay public where IPv6 allows it.
+        ("64:ff9b::5db8:d822", True),
+        ("2002:5db8:d822::1", True),
     ],
 )
 def test_which_addresses_are_public(address: str, allowed: bool) -> None:

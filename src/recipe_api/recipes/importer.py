@@ -88,10 +88,36 @@ class ImportTimeoutError(AppError):
     status_code = 504
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address a gateway or stack may
+# reach: IPv4-compatible (deprecated), IPv4-translated (SIIT) and NAT64's
+# well-known prefix.
+_LAST_32_BITS_IPV4 = tuple(
+    ipaddress.IPv6Network(n) for n in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+# NAT64 prefixes for local use (RFC 8215): where the IPv4 address sits depends on
+# the operator's prefix length, and none of it is public anyway.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address translates to, through any of the known embeddings."""
+    found = [v4 for v4 in (address.ipv4_mapped, address.sixtofour) if v4 is not None]
+    if address.teredo is not None:
+        found.extend(address.teredo)  # the Teredo server and the (de-obfuscated) client
+    if any(address in network for network in _LAST_32_BITS_IPV4):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF))
+    return found
+
+
 def is_public(address: IpAddress) -> bool:
     """An address anyone on the internet could reach: not ours, not our neighbours'."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return is_public(address.ipv4_mapped)
+        # A 6to4, Teredo or NAT64 form of 127.0.0.1 reaches 127.0.0.1 through a
+        # relay or the stack: each IPv4 address inside must be public too.
+        if address in _LOCAL_NAT64 or not all(map(is_public, embedded_ipv4(address))):
+            return False
     # is_global excludes loopback, RFC 1918, link-local (169.254.169.254, the
     # metadata service, among them), shared 100.64/10, unique local, documentation...
     return address.is_global and not address.is_multicast
