@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from recipe_api.auth.throttle import Limit
 from recipe_api.recipes.importer import (
     ImportRefusedError,
     address_allowed,
@@ -72,6 +75,9 @@ class _Pages(BaseHTTPRequestHandler):
                 pass  # the client stopped reading: what we want
         elif name == "slow":
             time.sleep(3)
+            self._send(200, (PAGES / "jsonld.html").read_bytes())
+        elif name == "half-second":
+            time.sleep(0.5)
             self._send(200, (PAGES / "jsonld.html").read_bytes())
         elif name == "json":
             self._send(200, b'{"name": "not a page"}', "application/json")
@@ -245,3 +251,42 @@ async def test_without_the_setting_local_addresses_are_refused(pages_server: str
 )
 def test_which_addresses_are_public(address: str, allowed: bool) -> None:
     assert address_allowed(address, ()) is allowed
+
+
+async def test_imports_per_cook_are_limited(
+    app: FastAPI, client: httpx.AsyncClient, make_account: MakeAccount, pages_server: str
+) -> None:
+    app.state.importer.per_cook = Limit(2, 600)
+    cook, other = await make_account("cook@example.com"), await make_account("other@example.com")
+    for _ in range(2):
+        assert (await _import(client, cook, f"{pages_server}/jsonld")).status_code == 201
+    refused = await _import(client, cook, f"{pages_server}/jsonld")
+    assert refused.status_code == 429
+    wait = int(refused.headers["retry-after"])
+    assert 590 <= wait <= 600
+    assert refused.json() == {
+        "detail": f"Too many imports: at most 2 every 600 s; try again in {wait} s"
+    }
+    # Another cook's imports are their own.
+    assert (await _import(client, other, f"{pages_server}/jsonld")).status_code == 201
+    assert (await client.get("/api/v1/recipes/")).json()["total"] == 3
+
+
+async def test_imports_per_worker_are_limited(
+    app: FastAPI, client: httpx.AsyncClient, make_account: MakeAccount, pages_server: str
+) -> None:
+    app.state.importer.max_concurrent = 1
+    cook, other = await make_account("cook@example.com"), await make_account("other@example.com")
+    first = asyncio.create_task(_import(client, cook, f"{pages_server}/half-second"))
+    while app.state.importer.running == 0:
+        await asyncio.sleep(0.01)
+    refused = await _import(client, other, f"{pages_server}/jsonld")
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "5"  # IMPORT_PARSE_SECONDS
+    assert refused.json()["detail"] == (
+        "Too many imports on this server at once (1); try again in 5 s"
+    )
+    assert (await first).status_code == 201
+    # The slot is given back, and the refused attempt did not count against the cook.
+    assert (await _import(client, other, f"{pages_server}/jsonld")).status_code == 201
+    assert app.state.importer.running == 0

@@ -176,7 +176,7 @@ class Importer:
         if self.running >= self.max_concurrent:
             wait = max(1, math.ceil(self.reader.seconds))
             raise TooManyAttemptsError(
-                f"This server is already importing {self.max_concurrent} pages; "
+                f"Too many imports on this server at once ({self.max_concurrent}); "
                 f"try again in {wait} s",
                 retry_after=wait,
             )
