@@ -211,9 +211,9 @@ async def test_links_from_reddit_are_http_only_in_the_api_and_on_the_page(
     response = await ideas.client.get("/api/v1/ideas")
     posts = response.json()["sources"][0]["posts"]
     links = [post[key] for post in posts for key in ("url", "permalink", "thumbnail")]
-    assert links and all(
-        link is None or re.fullmatch(r"https?://\S+", link) for link in links
-    ), links
+    assert links and all(link is None or re.fullmatch(r"https?://\S+", link) for link in links), (
+        links
+    )
     by_title = {post["title"]: post for post in posts}
     # The post links to itself when its url is not http(s); a bad thumbnail is no thumbnail;
     # a post whose own page is not an http(s) link is not shown at all.
@@ -221,8 +221,10 @@ async def test_links_from_reddit_are_http_only_in_the_api_and_on_the_page(
     upstream = [child["data"] for child in listing]
     for index in (1, 3, 4):
         post = by_title[upstream[index]["title"]]
-        assert post["url"] == post["permalink"] == (
-            "https://www.reddit.com" + upstream[index]["permalink"]
+        assert (
+            post["url"]
+            == post["permalink"]
+            == ("https://www.reddit.com" + upstream[index]["permalink"])
         )
     assert by_title[upstream[3]["title"]]["thumbnail"] is None
     assert by_title[upstream[4]["title"]]["thumbnail"] is None

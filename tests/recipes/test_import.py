@@ -278,7 +278,9 @@ async def test_imports_per_worker_are_limited(
     app.state.importer.max_concurrent = 1
     cook, other = await make_account("cook@example.com"), await make_account("other@example.com")
     first = asyncio.create_task(_import(client, cook, f"{pages_server}/half-second"))
-    while app.state.importer.running == 0:
+    for _ in range(500):  # until the first one holds the worker's only slot
+        if app.state.importer.running:
+            break
         await asyncio.sleep(0.01)
     refused = await _import(client, other, f"{pages_server}/jsonld")
     assert refused.status_code == 429

@@ -15,7 +15,6 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import httpx
 import psutil
@@ -89,12 +88,14 @@ async def _cook_headers(client: httpx.AsyncClient) -> dict[str, str]:
 async def _imports_while_reading(
     server: LiveServer, pages: str, path: str
 ) -> tuple[list[httpx.Response], list[float], float, float]:
-    """The answers of AT_ONCE imports of ``path``, the read times meanwhile, RSS before and after."""
+    """AT_ONCE imports of ``path``: the answers, the reads' times meanwhile, RSS before, after."""
     worker = psutil.Process(server.process.pid)
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
         headers = await _cook_headers(client)
         # Warm: the page reader's server process, the first import's code paths.
-        warm = await client.post("/api/v1/recipes/import", json={"url": f"{pages}/jsonld"}, headers=headers)
+        warm = await client.post(
+            "/api/v1/recipes/import", json={"url": f"{pages}/jsonld"}, headers=headers
+        )
         assert warm.status_code == 201, warm.text
         recipe = f"/api/v1/recipes/{warm.json()['id']}"
         for _ in range(20):
@@ -149,7 +150,9 @@ async def test_a_hostile_page_without_json_ld_is_stopped_at_the_parse_deadline(
     worker: LiveServer, pages: str
 ) -> None:
     started = time.monotonic()
-    answers, reads, before, after = await _imports_while_reading(worker, pages, "/hostile-no-json-ld")
+    answers, reads, before, after = await _imports_while_reading(
+        worker, pages, "/hostile-no-json-ld"
+    )
 
     for answer in answers:
         assert answer.status_code == 422, answer.text

@@ -133,7 +133,10 @@ HOSTILE_LINKS: dict[int, dict[str, str]] = {
     3: {"url": " JavaScript:alert(1)", "thumbnail": "data:image/svg+xml,<svg onload=alert(1)>"},
     4: {"url": "data:text/html,<script>alert(1)</script>", "thumbnail": "java\tscript:alert(1)"},
     5: {"permalink": "javascript:alert(2)//r/x/comments/1/"},
-    6: {"url": "https://i.redd.it/kept.jpeg", "thumbnail": "https://b.thumbs.redditmedia.com/k.jpg"},
+    6: {
+        "url": "https://i.redd.it/kept.jpeg",
+        "thumbnail": "https://b.thumbs.redditmedia.com/k.jpg",
+    },
 }
 
 

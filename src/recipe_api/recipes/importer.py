@@ -40,11 +40,12 @@ import multiprocessing
 import os
 import resource
 import socket
+import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -60,6 +61,7 @@ from recipe_api.recipes.schemas import MAX_LINES, RecipeCreate
 log = logging.getLogger(__name__)
 
 MAX_REDIRECTS = 5
+DEFAULT_PER_COOK = Limit(10, 600)
 _REDIRECTS = {301, 302, 303, 307, 308}
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -154,7 +156,7 @@ class PublicOnlyResolver(AbstractResolver):
 
 @dataclass
 class Importer:
-    """The HTTP session, page reader and limits for imports, made once per worker in the lifespan."""
+    """The HTTP session, page reader and limits of imports, made once per worker in the lifespan."""
 
     session: aiohttp.ClientSession
     allowed: tuple[IpNetwork, ...]
@@ -162,8 +164,8 @@ class Importer:
     timeout: float
     reader: PageReader
     max_concurrent: int
-    counter: AttemptCounter | None = None
-    per_cook: Limit = Limit(10, 600)
+    counter: AttemptCounter | None
+    per_cook: Limit
     running: int = field(default=0, init=False)
 
     @asynccontextmanager
@@ -276,7 +278,7 @@ async def open_importer(
     parse_memory_mb: int = 256,
     max_concurrent: int = 2,
     counter: AttemptCounter | None = None,
-    per_cook: Limit = Limit(10, 600),
+    per_cook: Limit = DEFAULT_PER_COOK,
 ) -> AsyncIterator[Importer]:
     allowed = tuple(ipaddress.ip_network(network, strict=False) for network in allow_networks)
     connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(allowed), limit=20)
@@ -427,14 +429,23 @@ class PageReader:
     allocation fails in the child, not in the worker.
     """
 
-    def __init__(self, *, seconds: float, memory_mb: int, start_method: str = "forkserver"):
+    def __init__(
+        self,
+        *,
+        seconds: float,
+        memory_mb: int,
+        start_method: Literal["forkserver", "spawn"] = "forkserver",
+    ):
         self.seconds = seconds
         self.memory_mb = memory_mb
-        self._context = multiprocessing.get_context(start_method)
+        # spawn (a fresh interpreter per page) is there for the benchmark's comparison.
+        self._context = (
+            multiprocessing.get_context("spawn")
+            if start_method == "spawn"
+            else multiprocessing.get_context("forkserver")
+        )
         if start_method == "forkserver":
-            self._context.set_forkserver_preload(
-                [__name__, "recipe_scrapers", "lxml.html", "bs4"]
-            )
+            self._context.set_forkserver_preload([__name__, "recipe_scrapers", "lxml.html", "bs4"])
 
     async def read(self, html: str, url: str) -> RecipeCreate:
         # The waiting is a thread's: starting and joining a process block.
@@ -444,9 +455,7 @@ class PageReader:
         if outcome == "failed":
             raise ImportFailedError(str(value))
         if outcome == "late":
-            raise ImportFailedError(
-                f"The page could not be read within {self.seconds:g} seconds"
-            )
+            raise ImportFailedError(f"The page could not be read within {self.seconds:g} seconds")
         raise ImportFailedError(f"The page could not be read within {self.memory_mb} MB")
 
     def _read(self, html: str, url: str) -> tuple[str, object]:
@@ -456,10 +465,11 @@ class PageReader:
             args=(sender, html, url, self.memory_mb, self.seconds),
             daemon=True,
         )
+        deadline = time.monotonic() + self.seconds  # starting the child counts
         try:
             child.start()
             sender.close()  # the child's end: its exit is then an end of file here
-            if not receiver.poll(self.seconds):
+            if not receiver.poll(max(0.0, deadline - time.monotonic())):
                 return "late", None
             try:
                 answer: tuple[str, object] = receiver.recv()
