@@ -148,7 +148,12 @@ async def _stalls(done: asyncio.Event, stalls: list[float]) -> None:
 def _way(name: str) -> Callable[[str], Awaitable[object]]:
     from anyio import to_thread
 
-    from recipe_api.recipes.importer import PageReader, recipe_from_markup, recipe_from_page
+    from recipe_api.recipes.importer import (
+        FetchedPage,
+        PageReader,
+        recipe_from_markup,
+        recipe_from_page,
+    )
 
     if name == "thread":
         return lambda html: to_thread.run_sync(recipe_from_markup, html, URL)
@@ -157,7 +162,7 @@ def _way(name: str) -> Callable[[str], Awaitable[object]]:
     reader = PageReader(
         seconds=5, memory_mb=256, start_method="spawn" if name.startswith("spawn") else "forkserver"
     )
-    return lambda html: reader.read(html, URL)
+    return lambda html: reader.read(FetchedPage(URL, html.encode(), "utf-8"))
 
 
 async def _at_once(way: str, page: str) -> None:

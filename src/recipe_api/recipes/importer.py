@@ -33,6 +33,7 @@ cook (``IMPORT_MAX_PER_COOK`` per ``IMPORT_WINDOW_SECONDS``): past either, a
 from __future__ import annotations
 
 import asyncio
+import codecs
 import ipaddress
 import logging
 import math
@@ -40,7 +41,6 @@ import multiprocessing
 import os
 import resource
 import socket
-import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -48,6 +48,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Literal
 
 import aiohttp
+import orjson
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from anyio import to_thread
@@ -154,6 +155,13 @@ class PublicOnlyResolver(AbstractResolver):
         await self._resolver.close()
 
 
+@dataclass(frozen=True)
+class FetchedPage:
+    url: str
+    body: bytes
+    charset: str  # a known codec's name
+
+
 @dataclass
 class Importer:
     """The HTTP session, page reader and limits of imports, made once per worker in the lifespan."""
@@ -204,8 +212,8 @@ class Importer:
             log.warning("Import throttle unavailable, not throttling: %s", exc)
             return 0
 
-    async def fetch(self, url: str) -> tuple[str, str]:
-        """The final URL and the HTML text of the page at ``url``."""
+    async def fetch(self, url: str) -> FetchedPage:
+        """The page at ``url`` (after redirects), as it came: bytes, read elsewhere."""
         try:
             async with asyncio.timeout(self.timeout):
                 return await self._fetch(URL(url))
@@ -214,7 +222,7 @@ class Importer:
                 f"The page did not arrive within {self.timeout:g} seconds"
             ) from None
 
-    async def _fetch(self, url: URL) -> tuple[str, str]:
+    async def _fetch(self, url: URL) -> FetchedPage:
         for _ in range(MAX_REDIRECTS + 1):
             self._check_url(url)
             try:
@@ -230,8 +238,8 @@ class Importer:
                             f"The page is not HTML ({content_type or 'no content type'})"
                         )
                     body = await self._read(response)
-                    charset = response.charset or "utf-8"
-                    return str(url), body.decode(charset, errors="replace")
+                    charset = codecs.lookup(response.charset or "utf-8").name
+                    return FetchedPage(str(url), body, charset)
             except aiohttp.ClientConnectorError as exc:
                 if isinstance(exc.__cause__, ImportRefusedError):
                     raise exc.__cause__ from None
@@ -427,6 +435,10 @@ class PageReader:
     so whatever the page made it build goes back to the system. Its address
     space may grow by ``memory_mb`` at most (``RLIMIT_AS``): past that an
     allocation fails in the child, not in the worker.
+
+    The page goes to the child and its answer comes back through pipes the
+    event loop writes and reads itself: no thread holds a copy of the page
+    (each thread's malloc arena kept ~3 MB per page in the worker, measured).
     """
 
     def __init__(
@@ -445,42 +457,99 @@ class PageReader:
             else multiprocessing.get_context("forkserver")
         )
         if start_method == "forkserver":
-            self._context.set_forkserver_preload([__name__, "recipe_scrapers", "lxml.html", "bs4"])
+            self._context.set_forkserver_preload(
+                [__name__, "recipe_scrapers", "lxml.html", "bs4", "orjson"]
+            )
 
-    async def read(self, html: str, url: str) -> RecipeCreate:
-        # The waiting is a thread's: starting and joining a process block.
-        outcome, value = await to_thread.run_sync(self._read, html, url)
-        if outcome == "ok":
-            return RecipeCreate.model_validate(value)
-        if outcome == "failed":
-            raise ImportFailedError(str(value))
-        if outcome == "late":
-            raise ImportFailedError(f"The page could not be read within {self.seconds:g} seconds")
+    async def read(self, page: FetchedPage) -> RecipeCreate:
+        answer = await self._read(page)
+        try:
+            outcome = orjson.loads(answer)
+        except orjson.JSONDecodeError:  # none, or cut short: the child died
+            outcome = {"memory": True}
+        if "recipe" in outcome:
+            return RecipeCreate.model_validate(outcome["recipe"])
+        if "failed" in outcome:
+            raise ImportFailedError(str(outcome["failed"]))
         raise ImportFailedError(f"The page could not be read within {self.memory_mb} MB")
 
-    def _read(self, html: str, url: str) -> tuple[str, object]:
-        receiver, sender = self._context.Pipe(duplex=False)
+    async def _read(self, page: FetchedPage) -> bytes:
+        page_out, page_in = self._context.Pipe(duplex=False)
+        answer_out, answer_in = self._context.Pipe(duplex=False)
         child = self._context.Process(
             target=_read_in_child,
-            args=(sender, html, url, self.memory_mb, self.seconds),
+            args=(page_out, answer_in, page.charset, page.url, self.memory_mb, self.seconds),
             daemon=True,
         )
-        deadline = time.monotonic() + self.seconds  # starting the child counts
         try:
-            child.start()
-            sender.close()  # the child's end: its exit is then an end of file here
-            if not receiver.poll(max(0.0, deadline - time.monotonic())):
-                return "late", None
-            try:
-                answer: tuple[str, object] = receiver.recv()
-            except EOFError:  # the child died (out of memory, or a signal)
-                return "died", None
-            return answer
+            # Blocks on the forkserver (which the first page starts), so in a thread, and
+            # before the deadline: the forkserver's start is not the page's doing.
+            await to_thread.run_sync(child.start)
+            page_out.close()  # the child's ends: its exit is then an end of file here
+            answer_in.close()
+            async with asyncio.timeout(self.seconds):
+                try:
+                    await _write_all(page_in.fileno(), page.body)
+                except BrokenPipeError:  # the child died before reading it all
+                    return b""
+                page_in.close()  # the end of the page for the child
+                return await _read_all(answer_out.fileno())
+        except TimeoutError:
+            raise ImportFailedError(
+                f"The page could not be read within {self.seconds:g} seconds"
+            ) from None
         finally:
-            if child.is_alive():
-                child.kill()
-            child.join()
-            receiver.close()
+            for end in (page_out, page_in, answer_out, answer_in):
+                end.close()
+            if child.pid is not None:
+                if child.is_alive():
+                    child.kill()
+                await to_thread.run_sync(child.join)
+
+
+async def _wait_for(fd: int, *, writable: bool) -> None:
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    if writable:
+        loop.add_writer(fd, wake)
+    else:
+        loop.add_reader(fd, wake)
+    try:
+        await ready
+    finally:
+        if writable:
+            loop.remove_writer(fd)
+        else:
+            loop.remove_reader(fd)
+
+
+async def _write_all(fd: int, data: bytes) -> None:
+    os.set_blocking(fd, False)
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            await _wait_for(fd, writable=True)
+
+
+async def _read_all(fd: int) -> bytes:
+    os.set_blocking(fd, False)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(fd, 64 * 1024)
+        except BlockingIOError:
+            await _wait_for(fd, writable=False)
+            continue
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
 
 
 def _limit_child(memory_mb: int, seconds: float) -> None:
@@ -498,19 +567,22 @@ def _limit_child(memory_mb: int, seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 
 
-def _read_in_child(sender: Connection, html: str, url: str, memory_mb: int, seconds: float) -> None:
+def _read_in_child(
+    page: Connection, answer: Connection, charset: str, url: str, memory_mb: int, seconds: float
+) -> None:
     _limit_child(memory_mb, seconds)
-    answer: tuple[str, object]
+    with open(page.fileno(), "rb", closefd=False) as stream:
+        html = stream.read().decode(charset, errors="replace")
+    outcome: dict[str, object]
     try:
-        answer = ("ok", recipe_from_page(html, url).model_dump(mode="json"))
+        outcome = {"recipe": recipe_from_page(html, url).model_dump(mode="json")}
     except ImportFailedError as exc:
-        answer = ("failed", exc.detail)
+        outcome = {"failed": exc.detail}
     except MemoryError:
-        answer = ("memory", None)
-    sender.send(answer)
-    sender.close()
+        outcome = {"memory": True}
+    with open(answer.fileno(), "wb", closefd=False) as stream:
+        stream.write(orjson.dumps(outcome))
 
 
 async def read_recipe(importer: Importer, url: str) -> RecipeCreate:
-    final_url, html = await importer.fetch(url)
-    return await importer.reader.read(html, final_url)
+    return await importer.reader.read(await importer.fetch(url))
