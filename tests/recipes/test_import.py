@@ -15,12 +15,16 @@ from fastapi import FastAPI
 
 from recipe_api.auth.throttle import Limit
 from recipe_api.recipes.importer import (
+    FetchedPage,
+    ImportFailedError,
     ImportRefusedError,
+    PageReader,
     address_allowed,
     open_importer,
 )
 from recipe_api.settings import Settings
 from tests.conftest import Account, MakeAccount
+from tests.recipes.hostile import hostile_page
 
 PAGES = Path(__file__).parent / "pages"
 IMPORT = "/api/v1/recipes/import"
@@ -292,3 +296,14 @@ async def test_imports_per_worker_are_limited(
     # The slot is given back, and the refused attempt did not count against the cook.
     assert (await _import(client, other, f"{pages_server}/jsonld")).status_code == 201
     assert app.state.importer.running == 0
+
+
+async def test_a_page_that_needs_more_memory_than_its_child_may_take_is_refused() -> None:
+    # Without its JSON-LD the hostile page is read whole: BeautifulSoup needs ~120 MB for it.
+    body = hostile_page().replace(b'type="application/ld+json"', b'type="text/plain"')
+    reader = PageReader(seconds=60, memory_mb=32)
+    with pytest.raises(ImportFailedError, match="^The page could not be read within 32 MB$"):
+        await reader.read(FetchedPage("https://kitchen.example/", body, "utf-8"))
+    # The same reader reads an ordinary page: the limit is the child's, not the reader's.
+    page = FetchedPage("https://kitchen.example/", (PAGES / "jsonld.html").read_bytes(), "utf-8")
+    assert (await reader.read(page)).label == "Shakshuka with Feta"
