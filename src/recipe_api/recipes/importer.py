@@ -18,11 +18,12 @@ The page is read by recipe-scrapers (which reads JSON-LD and microdata through
 extruct and normalises times, yields and instruction steps), in a child
 process of its own (``PageReader``): BeautifulSoup, under recipe-scrapers,
 spends seconds and ~130 MB on a 2 MB page of nested tags, and a worker's
-heap does not give that memory back. The child has ``IMPORT_PARSE_SECONDS``
-and ``IMPORT_PARSE_MEMORY_MB`` of address space, and is killed past them.
-Inside it, the page's JSON-LD is read first from a small document lxml
-builds (lxml stops at 256 levels of nesting and takes ~1 ms on that page); the
-whole page is read only when the JSON-LD holds no recipe (microdata).
+heap does not give that memory back. The child is killed past
+``IMPORT_PARSE_SECONDS``, and its address space may grow by
+``IMPORT_PARSE_MEMORY_MB`` at most. Inside it, the page's JSON-LD is read
+first from a small document lxml builds (libxml2 stops at 256 levels of
+nesting: 0.2 ms on that page); the whole page is read only when the JSON-LD
+holds no recipe (microdata).
 See ``docs/decisions/0010-recipe-import.md`` for the measurements.
 
 Imports are limited per worker (``IMPORT_MAX_CONCURRENT`` at once) and per
