@@ -137,6 +137,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     max_bytes=settings.import_max_bytes,
                     time_limit=settings.import_timeout_seconds,
                     user_agent=f"recipe-api/{__version__} (recipe import)",
+                    parse_seconds=settings.import_parse_seconds,
+                    parse_memory_mb=settings.import_parse_memory_mb,
+                    max_concurrent=settings.import_max_concurrent,
+                    counter=attempt_counter(redis, prefix="recipe-api:attempts"),
+                    per_cook=Limit(settings.import_max_per_cook, settings.import_window_seconds),
                 )
             )
             log.info("Recipe API ready on %s", db.backend)

@@ -52,6 +52,15 @@ class Settings(BaseSettings):
     )
     import_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     import_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    import_parse_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="per page, in a child process killed past it"
+    )
+    import_parse_memory_mb: int = Field(
+        default=256, ge=32, le=8192, description="address space a page's child may add"
+    )
+    import_max_concurrent: int = Field(default=2, ge=1, le=64, description="per worker")
+    import_max_per_cook: int = Field(default=10, ge=1, description="per window")
+    import_window_seconds: int = Field(default=600, ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="larger bodies: 413")
 
     # Defaults for `recipe-api serve` (its flags win), under uvicorn's own variable

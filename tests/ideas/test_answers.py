@@ -7,7 +7,7 @@ import re
 import orjson
 import pytest
 
-from recipe_api.ideas.emulator import FakeReddit
+from recipe_api.ideas.emulator import FakeReddit, listing_body
 
 from .conftest import SUBREDDITS, IdeasApp, MakeApp
 
@@ -200,3 +200,39 @@ async def test_the_documented_subreddits_pattern_is_what_is_enforced(
 
     assert (re.search(pattern, value) is not None) is accepted
     assert (response.status_code != 422) is accepted
+
+
+async def test_links_from_reddit_are_http_only_in_the_api_and_on_the_page(
+    make_app: MakeApp,
+) -> None:
+    # Issue 19: a post whose url was javascript: became an href on /ideas.
+    ideas = await make_app(ideas_subreddits=["links_hostile"], ideas_limit=10)
+
+    response = await ideas.client.get("/api/v1/ideas")
+    posts = response.json()["sources"][0]["posts"]
+    links = [post[key] for post in posts for key in ("url", "permalink", "thumbnail")]
+    assert links and all(link is None or re.fullmatch(r"https?://\S+", link) for link in links), (
+        links
+    )
+    by_title = {post["title"]: post for post in posts}
+    # The post links to itself when its url is not http(s); a bad thumbnail is no thumbnail;
+    # a post whose own page is not an http(s) link is not shown at all.
+    listing = orjson.loads(listing_body("links_hostile", 13))["data"]["children"]
+    upstream = [child["data"] for child in listing]
+    for index in (1, 3, 4):
+        post = by_title[upstream[index]["title"]]
+        assert (
+            post["url"]
+            == post["permalink"]
+            == ("https://www.reddit.com" + upstream[index]["permalink"])
+        )
+    assert by_title[upstream[3]["title"]]["thumbnail"] is None
+    assert by_title[upstream[4]["title"]]["thumbnail"] is None
+    assert len(by_title) == len(posts) and upstream[5]["title"] not in by_title
+    assert by_title[upstream[6]["title"]]["url"] == "https://i.redd.it/kept.jpeg"
+
+    page = (await ideas.client.get("/ideas")).text
+    hrefs = re.findall(r'(?:href|value)="([^"]*)"', page)
+    assert not [h for h in hrefs if re.search(r"script:|data:", h, re.IGNORECASE)], hrefs
+    post_links = {link for link in links if link}
+    assert {h for h in re.findall(r'<a href="([^"]*)" rel="noopener', page)} <= post_links

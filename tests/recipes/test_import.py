@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -10,14 +11,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
+from recipe_api.auth.throttle import Limit
 from recipe_api.recipes.importer import (
+    FetchedPage,
+    ImportFailedError,
     ImportRefusedError,
+    PageReader,
     address_allowed,
     open_importer,
 )
 from recipe_api.settings import Settings
 from tests.conftest import Account, MakeAccount
+from tests.recipes.hostile import hostile_page
 
 PAGES = Path(__file__).parent / "pages"
 IMPORT = "/api/v1/recipes/import"
@@ -72,6 +79,9 @@ class _Pages(BaseHTTPRequestHandler):
                 pass  # the client stopped reading: what we want
         elif name == "slow":
             time.sleep(3)
+            self._send(200, (PAGES / "jsonld.html").read_bytes())
+        elif name == "half-second":
+            time.sleep(0.5)
             self._send(200, (PAGES / "jsonld.html").read_bytes())
         elif name == "json":
             self._send(200, b'{"name": "not a page"}', "application/json")
@@ -225,7 +235,75 @@ async def test_without_the_setting_local_addresses_are_refused(pages_server: str
         ("fd00::1", False),
         ("::ffff:127.0.0.1", False),
         ("::ffff:10.0.0.1", False),
+        # IPv6 spellings that embed or translate to a non-public IPv4 address (issue 19).
+        ("::7f00:1", False),  # IPv4-compatible 127.0.0.1
+        ("::127.0.0.1", False),
+        ("::a00:1", False),  # IPv4-compatible 10.0.0.1
+        ("::ffff:0:7f00:1", False),  # IPv4-translated (SIIT) 127.0.0.1
+        ("::ffff:0:a9fe:a9fe", False),  # IPv4-translated metadata address
+        ("64:ff9b::7f00:1", False),  # NAT64 well-known prefix, 127.0.0.1
+        ("64:ff9b::c0a8:101", False),  # NAT64, 192.168.1.1
+        ("64:ff9b:1::7f00:1", False),  # NAT64 local-use prefix (RFC 8215)
+        ("64:ff9b:1:7f00:1::", False),
+        ("2002:7f00:1::1", False),  # 6to4 of 127.0.0.1
+        ("2002:a9fe:a9fe::1", False),  # 6to4 of the metadata address
+        ("2001:0:5db8:d822:0:ffff:80ff:fffe", False),  # Teredo, client 127.0.0.1
+        # The same forms around public IPv4 addresses stay public where IPv6 allows it.
+        ("64:ff9b::5db8:d822", True),
+        ("2002:5db8:d822::1", True),
     ],
 )
 def test_which_addresses_are_public(address: str, allowed: bool) -> None:
     assert address_allowed(address, ()) is allowed
+
+
+async def test_imports_per_cook_are_limited(
+    app: FastAPI, client: httpx.AsyncClient, make_account: MakeAccount, pages_server: str
+) -> None:
+    app.state.importer.per_cook = Limit(2, 600)
+    cook, other = await make_account("cook@example.com"), await make_account("other@example.com")
+    for _ in range(2):
+        assert (await _import(client, cook, f"{pages_server}/jsonld")).status_code == 201
+    refused = await _import(client, cook, f"{pages_server}/jsonld")
+    assert refused.status_code == 429
+    wait = int(refused.headers["retry-after"])
+    assert 590 <= wait <= 600
+    assert refused.json() == {
+        "detail": f"Too many imports: at most 2 every 600 s; try again in {wait} s"
+    }
+    # Another cook's imports are their own.
+    assert (await _import(client, other, f"{pages_server}/jsonld")).status_code == 201
+    assert (await client.get("/api/v1/recipes/")).json()["total"] == 3
+
+
+async def test_imports_per_worker_are_limited(
+    app: FastAPI, client: httpx.AsyncClient, make_account: MakeAccount, pages_server: str
+) -> None:
+    app.state.importer.max_concurrent = 1
+    cook, other = await make_account("cook@example.com"), await make_account("other@example.com")
+    first = asyncio.create_task(_import(client, cook, f"{pages_server}/half-second"))
+    for _ in range(500):  # until the first one holds the worker's only slot
+        if app.state.importer.running:
+            break
+        await asyncio.sleep(0.01)
+    refused = await _import(client, other, f"{pages_server}/jsonld")
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "5"  # IMPORT_PARSE_SECONDS
+    assert refused.json()["detail"] == (
+        "Too many imports on this server at once (1); try again in 5 s"
+    )
+    assert (await first).status_code == 201
+    # The slot is given back, and the refused attempt did not count against the cook.
+    assert (await _import(client, other, f"{pages_server}/jsonld")).status_code == 201
+    assert app.state.importer.running == 0
+
+
+async def test_a_page_that_needs_more_memory_than_its_child_may_take_is_refused() -> None:
+    # Without its JSON-LD the hostile page is read whole: BeautifulSoup needs ~120 MB for it.
+    body = hostile_page().replace(b'type="application/ld+json"', b'type="text/plain"')
+    reader = PageReader(seconds=60, memory_mb=32)
+    with pytest.raises(ImportFailedError, match=r"^The page could not be read within 32 MB$"):
+        await reader.read(FetchedPage("https://kitchen.example/", body, "utf-8"))
+    # The same reader reads an ordinary page: the limit is the child's, not the reader's.
+    page = FetchedPage("https://kitchen.example/", (PAGES / "jsonld.html").read_bytes(), "utf-8")
+    assert (await reader.read(page)).label == "Shakshuka with Feta"

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from recipe_api.auth.throttle import Limit
 from recipe_api.settings import Settings
 from tests.web.forms import (
     browser_for,
@@ -414,3 +415,20 @@ async def test_an_edit_does_not_overwrite_a_change_made_after_the_form_opened(
         assert saved.status_code == 303, saved.text
         stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
         assert stored["label"] == "Dal, my edit"
+
+
+async def test_too_many_imports_say_when_to_try_again(app: FastAPI, pages_server: str) -> None:
+    app.state.importer.per_cook = Limit(1, 600)
+    async with browser_for(app) as browser:
+        await sign_up_and_log_in(browser, "cook@example.com")
+        url = f"{pages_server}/jsonld"
+        first = await submit(browser, "/my-recipes/import", "/my-recipes/import", {"url": url})
+        assert first.status_code == 303
+        again = await submit(browser, "/my-recipes/import", "/my-recipes/import", {"url": url})
+        assert again.status_code == 429
+        wait = int(again.headers["retry-after"])
+        assert 590 <= wait <= 600
+        assert field_errors(again) == {
+            "url": f"Too many imports: at most 1 every 600 s; try again in {wait} s"
+        }
+        assert input_value(again, "url") == url

@@ -35,6 +35,9 @@ _SUBREDDIT_RE = re.compile(SUBREDDIT_PATTERN)
 LISTING_HEADROOM = 3
 MAX_BODY_BYTES = 8 * 1024 * 1024
 PERMALINK_HOST = "https://www.reddit.com"
+# A link we put in an href: http(s), a host, nothing a browser would strip or
+# rewrite first (spaces, control characters: "java\tscript:" is javascript:).
+_WEB_LINK = re.compile(r"https?://[^\s/?#\\\x00-\x1f\x7f]+[^\s\x00-\x1f\x7f]*", re.IGNORECASE)
 # A 429 without a usable Retry-After or reset header: reddit's window is 600 s,
 # a minute is a polite first wait.
 DEFAULT_RATE_LIMIT_WAIT = 60.0
@@ -177,25 +180,34 @@ def _number(value: object) -> float:
     return value if isinstance(value, int | float) and not isinstance(value, bool) else 0
 
 
+def web_link(value: str) -> str | None:
+    """``value`` if it is an http(s) link, else None: upstream text must not become a
+    ``javascript:`` or ``data:`` href on our pages (or in the API's answer, which
+    other sites render)."""
+    return value if _WEB_LINK.fullmatch(value) else None
+
+
 def _post(data: dict[str, Any]) -> Post | None:
     title = data.get("title")
     permalink = data.get("permalink")
     if not isinstance(title, str) or not isinstance(permalink, str):
         return None
     permalink = _text(permalink)
-    if permalink.startswith("/"):
+    if permalink.startswith("/") and not permalink.startswith("//"):
         permalink = PERMALINK_HOST + permalink
-    thumbnail = _text(data.get("thumbnail"))
+    if web_link(permalink) is None:
+        return None  # reddit always sends "/r/..."; a post without its page is not shown
     return Post(
         title=_text(title),
         score=int(_number(data.get("score"))),
-        url=_text(data.get("url"), permalink) or permalink,
+        # The post itself when it links nowhere usable (text posts link to themselves).
+        url=web_link(_text(data.get("url"))) or permalink,
         permalink=permalink,
         author=_text(data.get("author"), "[deleted]"),
         num_comments=int(_number(data.get("num_comments"))),
         created_utc=float(_number(data.get("created_utc"))),
         # reddit puts "self", "default", "nsfw", "spoiler" or "" here when there is no image.
-        thumbnail=thumbnail if thumbnail.startswith(("https://", "http://")) else None,
+        thumbnail=web_link(_text(data.get("thumbnail"))),
     )
 
 

@@ -24,6 +24,8 @@ The subreddit's name chooses the answer (prefixes, any case):
 ``weird_``         200 JSON of another shape (a subreddit's about page)
 ``empty_``         an empty listing
 ``escaped_``       titles with HTML entities even under ``raw_json=1``
+``links_``         posts whose url, thumbnail or permalink is a ``javascript:``
+                   or ``data:`` link (``HOSTILE_LINKS``), as a hostile upstream
 ``slow_``          ``slow_seconds`` more than the latency
 ``hang_``          no answer until the client gives up
 =================  ==============================================================
@@ -125,7 +127,22 @@ _SPECIAL: dict[str, Callable[[str], web.Response]] = {
 }
 
 
-def _post_data(subreddit: str, index: int, *, escaped: bool) -> dict[str, Any]:
+# For ``links_`` subreddits, by post index: what replaces the post's own links.
+HOSTILE_LINKS: dict[int, dict[str, str]] = {
+    1: {"url": "javascript:alert(document.domain)"},
+    3: {"url": " JavaScript:alert(1)", "thumbnail": "data:image/svg+xml,<svg onload=alert(1)>"},
+    4: {"url": "data:text/html,<script>alert(1)</script>", "thumbnail": "java\tscript:alert(1)"},
+    5: {"permalink": "javascript:alert(2)//r/x/comments/1/"},
+    6: {
+        "url": "https://i.redd.it/kept.jpeg",
+        "thumbnail": "https://b.thumbs.redditmedia.com/k.jpg",
+    },
+}
+
+
+def _post_data(
+    subreddit: str, index: int, *, escaped: bool, hostile: bool = False
+) -> dict[str, Any]:
     seed = zlib.crc32(subreddit.lower().encode())
     post_id = f"{(seed + index * 7919) % 36**6:06x}"[:7]
     title = _TITLES[(seed + index) % len(_TITLES)]
@@ -142,7 +159,7 @@ def _post_data(subreddit: str, index: int, *, escaped: bool) -> dict[str, Any]:
     created = 1_776_000_000.0 + (seed % 50_000) - index * 1_800
     score = max(1, 9_000 - index * 613 + seed % 97)
     image = f"https://b.thumbs.redditmedia.com/{post_id}.jpg?width=140&height=140"
-    return {
+    data = {
         **_RECORDED_POST,
         "subreddit": subreddit,
         "subreddit_name_prefixed": f"r/{subreddit}",
@@ -171,6 +188,7 @@ def _post_data(subreddit: str, index: int, *, escaped: bool) -> dict[str, Any]:
         if is_self
         else f"https://i.redd.it/{post_id}.jpeg",
     }
+    return data | HOSTILE_LINKS.get(index, {}) if hostile else data
 
 
 @functools.lru_cache(maxsize=4096)
@@ -179,8 +197,10 @@ def listing_body(subreddit: str, limit: int, *, raw_json: bool = True) -> bytes:
     children: list[dict[str, Any]] = []
     if not subreddit.lower().startswith("empty_"):
         escaped = subreddit.lower().startswith("escaped_")
+        hostile = subreddit.lower().startswith("links_")
         children = [
-            {"kind": "t3", "data": _post_data(subreddit, i, escaped=escaped)} for i in range(limit)
+            {"kind": "t3", "data": _post_data(subreddit, i, escaped=escaped, hostile=hostile)}
+            for i in range(limit)
         ]
     data = {"after": children[-1]["data"]["name"] if children else None, "dist": len(children)}
     data |= {"modhash": "", "geo_filter": None, "children": children, "before": None}

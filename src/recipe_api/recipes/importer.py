@@ -15,32 +15,55 @@ Fetching a URL a user chose is a server-side request forgery risk, so:
 networks through: for tests and demos against a local server only.
 
 The page is read by recipe-scrapers (which reads JSON-LD and microdata through
-extruct and normalises times, yields and instruction steps), in a worker
-thread: parsing a large page takes milliseconds the event loop should not
-give.
+extruct and normalises times, yields and instruction steps), in a child
+process of its own (``PageReader``): BeautifulSoup, under recipe-scrapers,
+spends seconds and ~130 MB on a 2 MB page of nested tags, and a worker's
+heap does not give that memory back. The child is killed past
+``IMPORT_PARSE_SECONDS``, and its address space may grow by
+``IMPORT_PARSE_MEMORY_MB`` at most. Inside it, the page's JSON-LD is read
+first from a small document lxml builds (libxml2 stops at 256 levels of
+nesting: 0.2 ms on that page); the whole page is read only when the JSON-LD
+holds no recipe (microdata).
+See ``docs/decisions/0010-recipe-import.md`` for the measurements.
+
+Imports are limited per worker (``IMPORT_MAX_CONCURRENT`` at once) and per
+cook (``IMPORT_MAX_PER_COOK`` per ``IMPORT_WINDOW_SECONDS``): past either, a
+429 with ``Retry-After``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
 import ipaddress
+import logging
+import math
+import multiprocessing
+import os
+import resource
 import socket
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any, Literal
 
 import aiohttp
+import orjson
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from anyio import to_thread
 from pydantic import ValidationError
 from yarl import URL
 
-from recipe_api.errors import AppError
+from recipe_api.auth.throttle import AttemptCounter, Limit
+from recipe_api.errors import AppError, TooManyAttemptsError
 from recipe_api.recipes.schemas import MAX_LINES, RecipeCreate
 
+log = logging.getLogger(__name__)
+
 MAX_REDIRECTS = 5
+DEFAULT_PER_COOK = Limit(10, 600)
 _REDIRECTS = {301, 302, 303, 307, 308}
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -69,10 +92,36 @@ class ImportTimeoutError(AppError):
     status_code = 504
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address a gateway or stack may
+# reach: IPv4-compatible (deprecated), IPv4-translated (SIIT) and NAT64's
+# well-known prefix.
+_LAST_32_BITS_IPV4 = tuple(
+    ipaddress.IPv6Network(n) for n in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+# NAT64 prefixes for local use (RFC 8215): where the IPv4 address sits depends on
+# the operator's prefix length, and none of it is public anyway.
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address translates to, through any of the known embeddings."""
+    found = [v4 for v4 in (address.ipv4_mapped, address.sixtofour) if v4 is not None]
+    if address.teredo is not None:
+        found.extend(address.teredo)  # the Teredo server and the (de-obfuscated) client
+    if any(address in network for network in _LAST_32_BITS_IPV4):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF))
+    return found
+
+
 def is_public(address: IpAddress) -> bool:
     """An address anyone on the internet could reach: not ours, not our neighbours'."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return is_public(address.ipv4_mapped)
+        # A 6to4, Teredo or NAT64 form of 127.0.0.1 reaches 127.0.0.1 through a
+        # relay or the stack: each IPv4 address inside must be public too.
+        if address in _LOCAL_NAT64 or not all(map(is_public, embedded_ipv4(address))):
+            return False
     # is_global excludes loopback, RFC 1918, link-local (169.254.169.254, the
     # metadata service, among them), shared 100.64/10, unique local, documentation...
     return address.is_global and not address.is_multicast
@@ -107,17 +156,65 @@ class PublicOnlyResolver(AbstractResolver):
         await self._resolver.close()
 
 
+@dataclass(frozen=True)
+class FetchedPage:
+    url: str
+    body: bytes
+    charset: str  # a known codec's name
+
+
 @dataclass
 class Importer:
-    """The HTTP session for imports, made once per worker in the lifespan."""
+    """The HTTP session, page reader and limits of imports, made once per worker in the lifespan."""
 
     session: aiohttp.ClientSession
     allowed: tuple[IpNetwork, ...]
     max_bytes: int
     timeout: float
+    reader: PageReader
+    max_concurrent: int
+    counter: AttemptCounter | None
+    per_cook: Limit
+    running: int = field(default=0, init=False)
 
-    async def fetch(self, url: str) -> tuple[str, str]:
-        """The final URL and the HTML text of the page at ``url``."""
+    @asynccontextmanager
+    async def admit(self, cook_id: int) -> AsyncIterator[None]:
+        """Room for one import by ``cook_id`` in this worker, or ``TooManyAttemptsError``.
+
+        The worker's limit refuses at once rather than queueing: a queue of
+        imports would hold their requests (and pages) open for minutes.
+        """
+        if self.running >= self.max_concurrent:
+            wait = max(1, math.ceil(self.reader.seconds))
+            raise TooManyAttemptsError(
+                f"Too many imports on this server at once ({self.max_concurrent}); "
+                f"try again in {wait} s",
+                retry_after=wait,
+            )
+        self.running += 1
+        try:
+            wait = await self._reserve(cook_id)
+            if wait:
+                raise TooManyAttemptsError(
+                    f"Too many imports: at most {self.per_cook.attempts} every "
+                    f"{self.per_cook.window} s; try again in {wait} s",
+                    retry_after=wait,
+                )
+            yield
+        finally:
+            self.running -= 1
+
+    async def _reserve(self, cook_id: int) -> int:
+        if self.counter is None:
+            return 0
+        try:
+            return await self.counter.reserve(self.per_cook, f"import:{cook_id}")
+        except Exception as exc:
+            log.warning("Import throttle unavailable, not throttling: %s", exc)
+            return 0
+
+    async def fetch(self, url: str) -> FetchedPage:
+        """The page at ``url`` (after redirects), as it came: bytes, read elsewhere."""
         try:
             async with asyncio.timeout(self.timeout):
                 return await self._fetch(URL(url))
@@ -126,7 +223,7 @@ class Importer:
                 f"The page did not arrive within {self.timeout:g} seconds"
             ) from None
 
-    async def _fetch(self, url: URL) -> tuple[str, str]:
+    async def _fetch(self, url: URL) -> FetchedPage:
         for _ in range(MAX_REDIRECTS + 1):
             self._check_url(url)
             try:
@@ -142,8 +239,8 @@ class Importer:
                             f"The page is not HTML ({content_type or 'no content type'})"
                         )
                     body = await self._read(response)
-                    charset = response.charset or "utf-8"
-                    return str(url), body.decode(charset, errors="replace")
+                    charset = codecs.lookup(response.charset or "utf-8").name
+                    return FetchedPage(str(url), body, charset)
             except aiohttp.ClientConnectorError as exc:
                 if isinstance(exc.__cause__, ImportRefusedError):
                     raise exc.__cause__ from None
@@ -181,7 +278,16 @@ class Importer:
 
 @asynccontextmanager
 async def open_importer(
-    *, allow_networks: Iterable[str], max_bytes: int, time_limit: float, user_agent: str
+    *,
+    allow_networks: Iterable[str],
+    max_bytes: int,
+    time_limit: float,
+    user_agent: str,
+    parse_seconds: float = 5.0,
+    parse_memory_mb: int = 256,
+    max_concurrent: int = 2,
+    counter: AttemptCounter | None = None,
+    per_cook: Limit = DEFAULT_PER_COOK,
 ) -> AsyncIterator[Importer]:
     allowed = tuple(ipaddress.ip_network(network, strict=False) for network in allow_networks)
     connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(allowed), limit=20)
@@ -192,7 +298,16 @@ async def open_importer(
         auto_decompress=True,
     )
     try:
-        yield Importer(session=session, allowed=allowed, max_bytes=max_bytes, timeout=time_limit)
+        yield Importer(
+            session=session,
+            allowed=allowed,
+            max_bytes=max_bytes,
+            timeout=time_limit,
+            reader=PageReader(seconds=parse_seconds, memory_mb=parse_memory_mb),
+            max_concurrent=max_concurrent,
+            counter=counter,
+            per_cook=per_cook,
+        )
     finally:
         await session.close()
 
@@ -226,8 +341,49 @@ def _minutes(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and 0 <= value <= 100_000 else None
 
 
+def json_ld_document(html: str) -> str | None:
+    """The page's title, meta tags and JSON-LD scripts alone, as a small page; None without JSON-LD.
+
+    lxml (libxml2) parses in C and stops at 256 levels of nesting, so a page
+    built to be costly to parse costs it about a millisecond; what
+    recipe-scrapers then reads is a few KB whatever the page was.
+    """
+    import lxml.html
+    from lxml import etree
+
+    try:
+        tree = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+    kept = [
+        element
+        for element in tree.iter("title", "meta", "script")
+        if element.tag != "script"
+        or (element.get("type") or "").strip().lower() == "application/ld+json"
+    ]
+    if not any(element.tag == "script" for element in kept):
+        return None
+    parts = (lxml.html.tostring(e, encoding="unicode", with_tail=False) for e in kept)
+    return "<!doctype html><html><head>" + "".join(parts) + "</head><body></body></html>"
+
+
 def recipe_from_page(html: str, url: str) -> RecipeCreate:
-    """The recipe a page's schema.org markup describes; ``ImportFailedError`` if none."""
+    """The recipe a page's schema.org markup describes; ``ImportFailedError`` if none.
+
+    The JSON-LD alone first (cheap whatever the page's body); the whole page
+    when that holds no recipe, for microdata.
+    """
+    small = json_ld_document(html)
+    if small is not None:
+        try:
+            return recipe_from_markup(small, url)
+        except ImportFailedError:
+            pass
+    return recipe_from_markup(html, url)
+
+
+def recipe_from_markup(html: str, url: str) -> RecipeCreate:
+    """What recipe-scrapers reads in ``html``, as a recipe we can store."""
     from recipe_scrapers import scrape_html
 
     try:
@@ -268,6 +424,166 @@ def recipe_from_page(html: str, url: str) -> RecipeCreate:
         return RecipeCreate.model_validate(values)
 
 
+# --- The child process that reads a page ------------------------------------------------
+
+
+class PageReader:
+    """Reads each page in a child process of its own, killed past ``seconds``.
+
+    The children come from a forkserver that imported recipe-scrapers, lxml and
+    this module once, so one starts in milliseconds rather than the ~0.4 s a
+    fresh interpreter takes to import them; a child reads one page and exits,
+    so whatever the page made it build goes back to the system. Its address
+    space may grow by ``memory_mb`` at most (``RLIMIT_AS``): past that an
+    allocation fails in the child, not in the worker.
+
+    The page goes to the child and its answer comes back through pipes the
+    event loop writes and reads itself: no thread holds a copy of the page
+    (each thread's malloc arena kept ~3 MB per page in the worker, measured).
+    """
+
+    def __init__(
+        self,
+        *,
+        seconds: float,
+        memory_mb: int,
+        start_method: Literal["forkserver", "spawn"] = "forkserver",
+    ):
+        self.seconds = seconds
+        self.memory_mb = memory_mb
+        # spawn (a fresh interpreter per page) is there for the benchmark's comparison.
+        self._context = (
+            multiprocessing.get_context("spawn")
+            if start_method == "spawn"
+            else multiprocessing.get_context("forkserver")
+        )
+        if start_method == "forkserver":
+            self._context.set_forkserver_preload(
+                [__name__, "recipe_scrapers", "lxml.html", "bs4", "orjson"]
+            )
+
+    async def read(self, page: FetchedPage) -> RecipeCreate:
+        answer = await self._read(page)
+        try:
+            outcome = orjson.loads(answer)
+        except orjson.JSONDecodeError:  # none, or cut short: the child died
+            outcome = {"memory": True}
+        if "recipe" in outcome:
+            return RecipeCreate.model_validate(outcome["recipe"])
+        if "failed" in outcome:
+            raise ImportFailedError(str(outcome["failed"]))
+        raise ImportFailedError(f"The page could not be read within {self.memory_mb} MB")
+
+    async def _read(self, page: FetchedPage) -> bytes:
+        page_out, page_in = self._context.Pipe(duplex=False)
+        answer_out, answer_in = self._context.Pipe(duplex=False)
+        child = self._context.Process(
+            target=_read_in_child,
+            args=(page_out, answer_in, page.charset, page.url, self.memory_mb, self.seconds),
+            daemon=True,
+        )
+        try:
+            # Blocks on the forkserver (which the first page starts), so in a thread, and
+            # before the deadline: the forkserver's start is not the page's doing.
+            await to_thread.run_sync(child.start)
+            page_out.close()  # the child's ends: its exit is then an end of file here
+            answer_in.close()
+            async with asyncio.timeout(self.seconds):
+                try:
+                    await _write_all(page_in.fileno(), page.body)
+                except BrokenPipeError:  # the child died before reading it all
+                    return b""
+                page_in.close()  # the end of the page for the child
+                return await _read_all(answer_out.fileno())
+        except TimeoutError:
+            raise ImportFailedError(
+                f"The page could not be read within {self.seconds:g} seconds"
+            ) from None
+        finally:
+            for end in (page_out, page_in, answer_out, answer_in):
+                end.close()
+            if child.pid is not None:
+                if child.is_alive():
+                    child.kill()
+                await to_thread.run_sync(child.join)
+
+
+async def _wait_for(fd: int, *, writable: bool) -> None:
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    if writable:
+        loop.add_writer(fd, wake)
+    else:
+        loop.add_reader(fd, wake)
+    try:
+        await ready
+    finally:
+        if writable:
+            loop.remove_writer(fd)
+        else:
+            loop.remove_reader(fd)
+
+
+async def _write_all(fd: int, data: bytes) -> None:
+    os.set_blocking(fd, False)
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            await _wait_for(fd, writable=True)
+
+
+async def _read_all(fd: int) -> bytes:
+    os.set_blocking(fd, False)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            chunk = os.read(fd, 64 * 1024)
+        except BlockingIOError:
+            await _wait_for(fd, writable=False)
+            continue
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _limit_child(memory_mb: int, seconds: float) -> None:
+    page_size = os.sysconf("SC_PAGE_SIZE")
+    try:
+        with open("/proc/self/statm") as statm:
+            used = int(statm.read().split()[0]) * page_size
+    except OSError:  # not Linux: the time limit still holds
+        return
+    # On top of what the child already maps (the interpreter and its libraries).
+    limit = used + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # A backstop should the worker die without killing it.
+    cpu = math.ceil(seconds) + 1
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+
+
+def _read_in_child(
+    page: Connection, answer: Connection, charset: str, url: str, memory_mb: int, seconds: float
+) -> None:
+    _limit_child(memory_mb, seconds)
+    with open(page.fileno(), "rb", closefd=False) as stream:
+        html = stream.read().decode(charset, errors="replace")
+    outcome: dict[str, object]
+    try:
+        outcome = {"recipe": recipe_from_page(html, url).model_dump(mode="json")}
+    except ImportFailedError as exc:
+        outcome = {"failed": exc.detail}
+    except MemoryError:
+        outcome = {"memory": True}
+    with open(answer.fileno(), "wb", closefd=False) as stream:
+        stream.write(orjson.dumps(outcome))
+
+
 async def read_recipe(importer: Importer, url: str) -> RecipeCreate:
-    final_url, html = await importer.fetch(url)
-    return await to_thread.run_sync(recipe_from_page, html, final_url)
+    return await importer.reader.read(await importer.fetch(url))

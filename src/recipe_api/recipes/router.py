@@ -220,8 +220,11 @@ async def update_recipe_by_id(
             400,
             401,
             413,
+            429,
             504,
             _400="The URL is not http(s), or its host is not a public address",
+            _429="Too many imports by this cook (IMPORT_MAX_PER_COOK), or this server is "
+            "importing IMPORT_MAX_CONCURRENT pages already; see Retry-After",
             _504="The page did not arrive within IMPORT_TIMEOUT_SECONDS",
         ),
         **validation_or_rule_error(

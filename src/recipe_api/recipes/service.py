@@ -356,8 +356,13 @@ async def create_recipe_once(
 
 
 async def import_recipe(db: Database, importer: Importer, url: str, *, user: UserOut) -> RecipeOut:
-    """A new recipe by ``user`` from the schema.org markup of the page at ``url``."""
-    data = await read_recipe(importer, url)
+    """A new recipe by ``user`` from the schema.org markup of the page at ``url``.
+
+    ``TooManyAttemptsError`` when the worker or the cook has too many imports
+    going (see ``Importer.admit``).
+    """
+    async with importer.admit(user.id):
+        data = await read_recipe(importer, url)
     return await create_recipe(db, data, user=user)
 
 

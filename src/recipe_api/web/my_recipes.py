@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from recipe_api.db.engine import DatabaseDep
+from recipe_api.errors import TooManyAttemptsError
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId
 from recipe_api.recipes.importer import (
@@ -31,7 +32,13 @@ from recipe_api.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 
-IMPORT_ERRORS = (ImportRefusedError, ImportFailedError, ImportUnreachableError, ImportTimeoutError)
+IMPORT_ERRORS = (
+    ImportRefusedError,
+    ImportFailedError,
+    ImportUnreachableError,
+    ImportTimeoutError,
+    TooManyAttemptsError,
+)
 # What the edit page says on arrival, by the query parameter the redirect set.
 EDIT_NOTICES = {
     "from_idea": "Idea saved as a recipe. Add its ingredients and steps, then save.",
@@ -128,14 +135,20 @@ async def import_recipe(
     try:
         recipe = await recipes.import_recipe(db, importer, url, user=user)
     except IMPORT_ERRORS as exc:
-        return _import_again(request, values, {"url": exc.detail}, exc.status_code)
+        return _import_again(
+            request, values, {"url": exc.detail}, exc.status_code, headers=exc.headers
+        )
     return _see_other(f"/recipes/{recipe.id}?imported=1")
 
 
 def _import_again(
-    request: Request, values: dict[str, str], errors: dict[str, str], status_code: int
+    request: Request,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status_code: int,
+    headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    return page(request, "recipe_import.html", status_code, values=values, errors=errors)
+    return page(request, "recipe_import.html", status_code, headers, values=values, errors=errors)
 
 
 @router.get("/recipes/{recipe_id}/edit", response_class=HTMLResponse)
