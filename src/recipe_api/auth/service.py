@@ -355,7 +355,9 @@ async def change_password(
     ``keep_session`` is the website session token that asked (it stays open).
     Raises ``WrongPasswordError``, ``TooManyAttemptsError``, ``ServiceBusyError``.
     """
-    wait = await throttle.reserve(user.email, client)
+    # The key a login counts under: ``Cook@`` and ``cook@`` are one count.
+    email = normalize_email(user.email)
+    wait = await throttle.reserve(email, client)
     if wait:
         raise TooManyAttemptsError(
             f"Too many wrong passwords; try again in {wait} s", retry_after=wait
@@ -367,11 +369,11 @@ async def change_password(
         try:
             valid, _renewed = await passwords.verify_async(current_password, stored)
         except ServiceBusyError:
-            await throttle.not_checked(user.email, client)
+            await throttle.not_checked(email, client)
             raise
     if not valid or row is None:
         raise WrongPasswordError()
-    await throttle.succeeded(user.email, client)
+    await throttle.succeeded(email, client)
     hashed = await passwords.hash_async(new_password)
     keep = sessions.session_id(keep_session) if keep_session else None
     await db.run(password_changed, user.id, hashed, datetime.now(UTC), keep)
