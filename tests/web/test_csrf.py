@@ -7,12 +7,17 @@ and a form post carrying ``Origin: http://evil.example``.
 
 from __future__ import annotations
 
+import os
+import uuid
+from pathlib import Path
+
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from recipe_api.settings import Settings
-from tests.web.forms import browser_for, csrf_token, sign_up_and_log_in, submit
+from tests.conftest import serving
+from tests.web.forms import HTML, browser_for, csrf_token, sign_up_and_log_in, submit
 
 RECIPE = {"label": "Forged", "source": "", "url": "https://example.com/forged"}
 
@@ -134,3 +139,60 @@ async def test_the_public_base_url_is_this_site(app: FastAPI, settings: Settings
             "/my-recipes/new", data={"csrftoken": token, **RECIPE}, headers={"origin": public}
         )
         assert saved.status_code == 303
+
+
+def test_two_workers_refuse_a_foreign_token_and_take_the_cooks_own(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """The token is an HMAC under the shared key: any worker checks any session's."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "SECRET_KEY": settings.secret_key or "",
+        "ARGON2_TIME_COST": "1",
+        "ARGON2_MEMORY_KIB": "1024",
+        "SIGNUP_MAX_PER_CLIENT": "100000",
+        "LOG_LEVEL": "WARNING",
+        "OUTBOX_SENDER": "false",
+        "PRUNE_IN_WORKERS": "false",
+    }
+    for name in ("REDIS_URL", "WEB_CONCURRENCY", "ENVIRONMENT"):
+        env.pop(name, None)
+    with serving(["--workers", "2"], env, tmp_path) as server:
+        cooks = []
+        for email in (f"a-{uuid.uuid4().hex[:8]}@example.com", f"v-{uuid.uuid4().hex[:8]}@x.org"):
+            browser = httpx.Client(base_url=server.url, headers=HTML)
+            for path, data in (
+                ("/signup", {"email": email, "password": "long enough password"}),
+                ("/login", {"email": email, "password": "long enough password"}),
+            ):
+                token = csrf_token(browser.get(path))
+                assert browser.post(path, data={"csrftoken": token, **data}).status_code == 303
+            cooks.append(browser)
+        attacker, victim = cooks
+        try:
+            foreign = csrf_token(attacker.get("/my-recipes/new"))
+            # Enough posts for both workers to answer some (the kernel spreads connections).
+            for _ in range(10):
+                fresh = httpx.Client(base_url=server.url, headers=HTML, cookies=victim.cookies)
+                with fresh:
+                    forged = fresh.post("/my-recipes/new", data={"csrftoken": foreign, **RECIPE})
+                    assert forged.status_code == 403
+                    own = csrf_token(fresh.get("/my-recipes/new"))
+                    evil = fresh.post(
+                        "/my-recipes/new",
+                        data={"csrftoken": own, **RECIPE},
+                        headers={"origin": "http://evil.example"},
+                    )
+                    assert evil.status_code == 403
+            own = csrf_token(victim.get("/my-recipes/new"))
+            saved = victim.post(
+                "/my-recipes/new",
+                data={"csrftoken": own, **RECIPE},
+                headers={"origin": server.url},
+            )
+            assert saved.status_code == 303
+            assert '<span class="count">1</span>' in victim.get("/my-recipes").text
+        finally:
+            for browser in cooks:
+                browser.close()
