@@ -127,18 +127,16 @@ class CsrfMiddleware:
             await _answer(send, 415, _NOT_A_FORM_PAGE)
             return
         binding = _binding(_cookies(scope))
+        if scope["method"] == "POST":
+            await self._check_post(scope, receive, self._private(send, None), binding)
+            return
         visitor = None
-        if binding is None and scope["method"] != "POST":
+        if binding is None:
             visitor = secrets.token_urlsafe(32)
             binding = b"visitor:" + visitor.encode()
-        send = self._private(send, visitor)
-        if scope["method"] == "POST":
-            await self._check_post(scope, receive, send, binding)
-            return
-        assert binding is not None
         token = self.token_for(binding)
         scope["csrftoken"] = lambda: token
-        await self.app(scope, receive, send)
+        await self.app(scope, receive, self._private(send, visitor))
 
     def _private(self, send: Send, visitor: str | None) -> Send:
         """Marks the answer ``private, no-store`` (and sets a new visitor's cookie).
@@ -173,8 +171,8 @@ class CsrfMiddleware:
             # answers as to any visitor (a log-in redirect).
             await self.app(scope, receive, send)
             return
-        body, more = await _read_body(receive)
-        if more is None:
+        body = await _read_body(receive)
+        if body is None:
             return  # the client went away
         sent = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
         given = sent.get(FORM_FIELD, "")
@@ -220,16 +218,16 @@ class CsrfMiddleware:
         return sender in self.trusted_origins or sender == f"{scope['scheme']}://{host}".lower()
 
 
-async def _read_body(receive: Receive) -> tuple[bytes, bool | None]:
+async def _read_body(receive: Receive) -> bytes | None:
     """The whole body (the body limit outside bounds it); ``None`` if the client left."""
     chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
-            return b"", None
+            return None
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
-            return b"".join(chunks), False
+            return b"".join(chunks)
 
 
 def _cookies(scope: Scope) -> dict[str, str]:
