@@ -57,7 +57,7 @@ def _indexes(url: str) -> set[str]:
         inspector = inspect(engine)
         return {
             str(index["name"])
-            for table in ("recipe", "web_session", "account_token")
+            for table in ("recipe", "web_session", "account_token", "user")
             for index in inspector.get_indexes(table)
             if index["name"]
         }
@@ -154,6 +154,49 @@ def test_0002_refuses_emails_that_collide(empty_database: str) -> None:
     assert migrate.current_revision(empty_database) == "0001"
 
 
+def test_0011_keeps_emails_and_keys_them_and_goes_back(empty_database: str) -> None:
+    migrate.upgrade(empty_database, "0009")
+    # What 0002 stored: case-folded and NFKC already.
+    _insert_users(empty_database, ["cook@example.com", "strasse@example.com"])
+    migrate.upgrade(empty_database, "0011")
+    rows = _run(empty_database, 'SELECT email, email_key FROM "user" ORDER BY id')
+    assert rows == [("cook@example.com",) * 2, ("strasse@example.com",) * 2]
+    # What 0011 lets in: the address as typed beside its key.
+    _run(
+        empty_database,
+        'INSERT INTO "user" (email, email_key) VALUES (:email, :key)',
+        {"email": "Ann@example.com", "key": "ann@example.com"},
+    )
+    with pytest.raises(Exception, match=r"(?i)unique"):
+        _run(
+            empty_database,
+            'INSERT INTO "user" (email, email_key) VALUES (:email, :key)',
+            {"email": "ANN@example.com", "key": "ann@example.com"},
+        )
+    migrate.downgrade(empty_database, "0009")
+    assert _emails(empty_database) == [
+        "cook@example.com",
+        "strasse@example.com",
+        "ann@example.com",
+    ]
+    migrate.upgrade(empty_database)
+    assert _emails(empty_database)[2] == "ann@example.com"
+
+
+def test_0011_downgrade_refuses_emails_that_would_collide(empty_database: str) -> None:
+    migrate.upgrade(empty_database)
+    for email in ("strasse@example.com", "stra\u00dfe@example.com"):
+        _run(
+            empty_database,
+            'INSERT INTO "user" (email, email_key) VALUES (:email, :email)',
+            {"email": email},
+        )
+    with pytest.raises(RuntimeError, match=r"strasse@example.com: id 1 .*, id 2"):
+        migrate.downgrade(empty_database, "0009")
+    assert migrate.current_revision(empty_database) == "0011"
+    assert _emails(empty_database) == ["strasse@example.com", "stra\u00dfe@example.com"]
+
+
 def _run(
     url: str, statement: str, params: dict[str, object] | None = None
 ) -> list[tuple[object, ...]]:
@@ -218,11 +261,15 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # the website's sessions (0004) come after the URL as text (0003), the
     # recipe details (0005) after both, the email outbox (0006), the recipes version (0007),
     # the ingredient words index (0008), the expiry indexes of the prune (0009),
-    # the recipe revision and saved-idea key (0010).
+    # the recipe revision and saved-idea key (0010), the email keys (0011).
     revisions = [rev.revision for rev in script.walk_revisions()]
-    assert revisions == [f"{n:04d}" for n in range(10, 0, -1)]
+    assert revisions == [f"{n:04d}" for n in range(11, 0, -1)]
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0010"
+    assert migrate.current_revision(empty_database) == "0011"
+    assert "ix_user_email_key" in _indexes(empty_database)
+    migrate.downgrade(empty_database, "0010")
+    assert "ix_user_email_key" not in _indexes(empty_database)
+    assert "ix_user_email" in _indexes(empty_database)
     assert "ix_recipe_submitter_id_idea_url" in _indexes(empty_database)
     migrate.downgrade(empty_database, "0009")
     assert "ix_recipe_submitter_id_idea_url" not in _indexes(empty_database)
@@ -256,7 +303,7 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0010"
+    assert migrate.current_revision(empty_database) == "0011"
     assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
     if empty_database.startswith("postgresql"):
         assert "ix_recipe_ingredients_words" in _indexes(empty_database)

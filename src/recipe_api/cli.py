@@ -222,7 +222,7 @@ def _read_password() -> str:
 
 
 def _valid_email(email: str) -> str:
-    """The address in its one normal form, as signup stores it."""
+    """The address as signup stores it (the domain normalised, look-alikes refused)."""
     from recipe_api.users.emails import Email
 
     try:

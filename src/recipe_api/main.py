@@ -196,5 +196,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=["X-Process-Time", "Retry-After", "ETag"],
         )
     recorder = observability.install(app, settings)
-    app.add_middleware(EdgeMiddleware, recorder=recorder, html_error_page=server_error_page())
+    app.add_middleware(
+        EdgeMiddleware,
+        recorder=recorder,
+        html_error_page=server_error_page(),
+        hsts=settings.environment == "production",
+    )
     return app

@@ -30,6 +30,8 @@ DOCS_POLICY = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 DOCS_PATHS = ("/docs", "/redoc")
+# Two years, the subdomains too: the value browsers' preload lists ask for.
+HSTS = (b"strict-transport-security", b"max-age=63072000; includeSubDomains")
 
 
 class EdgeMiddleware:
@@ -41,6 +43,10 @@ class EdgeMiddleware:
       request's log records and echoed in the answer (``observability.request_id_of``);
     * ``X-Process-Time`` (seconds) on every answer;
     * Content-Security-Policy and its companions;
+    * with ``hsts``, Strict-Transport-Security on answers to requests that came
+      over HTTPS (the scope's scheme: TLS at uvicorn, or a trusted proxy's
+      ``X-Forwarded-Proto`` through ``--proxy-headers``); a browser ignores it
+      over plain HTTP, and sending it there would only be noise;
     * metrics and the access log line, after the answer (``observability.RequestRecorder``);
     * crashes turned into a 500: the traceback goes to the log, the client gets
       a bare ``{"detail": "Internal Server Error"}``, or ``html_error_page`` when
@@ -48,11 +54,17 @@ class EdgeMiddleware:
     """
 
     def __init__(
-        self, app: ASGIApp, *, recorder: RequestRecorder, html_error_page: bytes | None = None
+        self,
+        app: ASGIApp,
+        *,
+        recorder: RequestRecorder,
+        html_error_page: bytes | None = None,
+        hsts: bool = False,
     ) -> None:
         self.app = app
         self.recorder = recorder
         self.html_error_page = html_error_page
+        self.hsts = hsts
         common = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
         self.site_headers = [(b"content-security-policy", SITE_POLICY.encode()), *common]
         self.docs_headers = [(b"content-security-policy", DOCS_POLICY.encode()), *common]
@@ -64,6 +76,8 @@ class EdgeMiddleware:
         started = time.perf_counter()
         request_id = (REQUEST_ID_NAME, request_id_of(scope).encode())
         extra = self.docs_headers if scope["path"] in DOCS_PATHS else self.site_headers
+        if self.hsts and scope.get("scheme") == "https":
+            extra = [*extra, HSTS]
         status = 500  # what the client gets if nothing answers
         response_started = False
 

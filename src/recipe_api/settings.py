@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from recipe_api.users.emails import normalize_email
+from recipe_api.users.emails import mailbox_address
 
 DEFAULT_SQLITE_URL = "sqlite:///./recipe_api.db"
 MIN_SECRET_KEY_LENGTH = 32
@@ -166,7 +166,7 @@ class Settings(BaseSettings):
     @field_validator("first_superuser_email")
     @classmethod
     def _normalize_superuser_email(cls, value: str) -> str:
-        return normalize_email(value)
+        return mailbox_address(value)
 
     @field_validator("import_allow_networks", mode="before")
     @classmethod

@@ -5,12 +5,16 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import ValidationError
 
 from recipe_api.auth.schemas import MAX_PASSWORD_LENGTH
 from recipe_api.auth.security import Passwords
+from recipe_api.db.engine import Database
 from recipe_api.db.seed import seed
+from recipe_api.settings import Settings
 from recipe_api.users.repository import get_user_by_email
 from tests.conftest import MakeAccount, login
+from tests.email.smtp import outbox_rows
 
 SIGNUP = "/api/v1/auth/signup"
 
@@ -32,7 +36,7 @@ async def test_signup_login_me(client: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 201
     user = response.json()
-    assert user["email"] == "cook@example.com"
+    assert user["email"] == "Cook@example.com"  # the part before the @ as typed
     assert user["first_name"] == "Ada"
     assert user["is_superuser"] is False
     assert not {"password", "hashed_password"} & user.keys()
@@ -149,36 +153,68 @@ async def test_swagger_authorize_flow_is_declared(client: httpx.AsyncClient) -> 
     assert spec["paths"]["/api/v1/recipes/"]["post"]["security"]
 
 
-async def test_fullwidth_look_alike_of_a_taken_email_is_409(
-    client: httpx.AsyncClient, make_account: MakeAccount
+@pytest.mark.parametrize(
+    ("look_alike", "reason"),
+    [
+        ("\uff43\uff4f\uff4f\uff4b@example.com", "stand for others"),  # fullwidth c, o, o, k
+        ("\ufb01sh@example.com", "stand for others"),  # the "fi" ligature
+        ("\u212aelvin@example.com", "stand for others"),  # the Kelvin sign, not K
+        ("p\u0430ypal@example.com", "mixes letters"),  # a Cyrillic a among Latin letters
+    ],
+)
+async def test_a_look_alike_address_is_refused_not_rewritten(
+    client: httpx.AsyncClient, make_account: MakeAccount, look_alike: str, reason: str
 ) -> None:
-    account = await make_account("cook@example.com")
-    look_alike = "\uff43\uff4f\uff4f\uff4b@example.com"  # fullwidth c, o, o, k
+    # NFKC and case folding made each of these another cook's address (fullwidth
+    # "cook" was cook@, "\ufb01sh" was fish@): the account and its emails went there.
+    for taken in ("cook@example.com", "fish@example.com", "kelvin@example.com"):
+        await make_account(taken)
     response = await client.post(
         SIGNUP, json={"email": f"  {look_alike} ", "password": "another password"}
     )
-    assert response.status_code == 409
-    assert response.json() == {
-        "detail": "An account with the email cook@example.com already exists"
-    }
-    # The look-alike logs in to the one account it stands for.
-    token = await login(client, look_alike.upper(), account.password)
-    assert token.status_code == 200
-    me = await client.get(
-        "/api/v1/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
-    )
-    assert me.json()["id"] == account.id
+    assert response.status_code == 422
+    assert reason in str(response.json()["detail"])
+    # Nor does it log in to the account it looks like.
+    assert (await login(client, look_alike, "long enough password")).status_code == 401
 
 
-async def test_emails_are_stored_case_folded(client: httpx.AsyncClient) -> None:
+async def test_an_address_is_kept_as_typed_and_found_whatever_its_ascii_case(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     response = await client.post(
-        SIGNUP, json={"email": "STRASSE@Example.com", "password": "long enough password"}
+        SIGNUP, json={"email": "STRASSE@Example.COM", "password": "long enough password"}
     )
-    assert response.json()["email"] == "strasse@example.com"
+    assert response.json()["email"] == "STRASSE@example.com"
     again = await client.post(
-        SIGNUP, json={"email": "Stra\u00dfe@example.com", "password": "long enough password"}
+        SIGNUP, json={"email": "strasse@EXAMPLE.com", "password": "long enough password"}
     )
     assert again.status_code == 409
+    # Another mailbox: kept apart, and its welcome email goes to it, not to strasse@.
+    sharp = await client.post(
+        SIGNUP, json={"email": "Stra\u00dfe@example.com", "password": "other long password"}
+    )
+    assert sharp.status_code == 201
+    assert sharp.json()["email"] == "Stra\u00dfe@example.com"
+    assert sharp.json()["id"] != response.json()["id"]
+    recipients = sorted(row["recipient"] for row in outbox_rows(db))
+    assert recipients == ["STRASSE@example.com", "Stra\u00dfe@example.com"]
+    # ASCII case is one mailbox; other letters compare exactly.
+    for typed, password, user_id in (
+        ("strasse@example.com", "long enough password", response.json()["id"]),
+        ("stra\u00dfe@Example.com", "other long password", sharp.json()["id"]),
+        ("STRA\u00dfE@example.com", "other long password", sharp.json()["id"]),
+    ):
+        token = await login(client, typed, password)
+        assert token.status_code == 200, typed
+        me = await client.get(
+            "/api/v1/auth/me", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+        )
+        assert me.json()["id"] == user_id
+    # An internationalised domain takes its one form; the part before the @ stays.
+    idn = await client.post(
+        SIGNUP, json={"email": "Koch@B\u00fccher.DE", "password": "long enough password"}
+    )
+    assert idn.json()["email"] == "Koch@b\u00fccher.de"
 
 
 async def test_over_long_password_is_a_failed_login_without_hashing(
@@ -225,11 +261,16 @@ async def test_signup_is_one_unit_of_work(app: FastAPI, client: httpx.AsyncClien
     assert calls == ["create"]
 
 
-async def test_seed_normalises_the_superuser_email(app: FastAPI) -> None:
+async def test_seed_finds_the_superuser_whatever_its_ascii_case(app: FastAPI) -> None:
     first = await app.state.db.run(
         seed, superuser_email=" Admin@RecipeAPI.com", hashed_password=None
     )
-    look_alike = "\uff41dmin@recipeapi.com"  # a fullwidth "a"
-    again = await app.state.db.run(seed, superuser_email=look_alike, hashed_password=None)
+    again = await app.state.db.run(
+        seed, superuser_email="ADMIN@recipeapi.com", hashed_password=None
+    )
     assert first.superuser_created and not again.superuser_created
-    assert (await app.state.db.run(get_user_by_email, "admin@recipeapi.com")) is not None
+    found = await app.state.db.run(get_user_by_email, "admin@recipeapi.com")
+    assert found is not None and found["email"] == "Admin@recipeapi.com"
+    look_alike = "\uff41dmin@recipeapi.com"  # a fullwidth "a"
+    with pytest.raises(ValidationError, match="stand for others"):
+        Settings(_env_file=None, first_superuser_email=look_alike)  # type: ignore[call-arg]

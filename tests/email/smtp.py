@@ -27,6 +27,9 @@ class Mailbox:
     messages: list[EmailMessage] = field(default_factory=list)
     # Seconds each message takes to accept, like a real server's round trips.
     delay: float = 0.0
+    # Seconds between keeping a message and saying so: a server that stores the
+    # email but acknowledges after the client gave up.
+    ack_delay: float = 0.0
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         if self.delay:
@@ -34,6 +37,8 @@ class Mailbox:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)
+        if self.ack_delay:
+            await asyncio.sleep(self.ack_delay)
         return "250 Message accepted for delivery"
 
     def to(self, recipient: str) -> list[EmailMessage]:

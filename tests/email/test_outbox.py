@@ -109,6 +109,47 @@ async def test_bounded_tries_then_failed_listed_and_retried_from_the_command(
         await db.aclose()
 
 
+async def test_a_late_acknowledgement_is_retried_with_the_same_message_id(
+    settings: Settings, smtp_port: int
+) -> None:
+    # The server keeps each email but answers after SMTP_TIMEOUT: the client counts a
+    # failure and tries again, so the cook gets copies, which must share one Message-ID
+    # for their mail reader to show one email.
+    late = settings.model_copy(update={"smtp_timeout": 0.3})
+    db = Database.from_url(late.database_url)
+    try:
+        now = datetime.now(UTC)
+        for recipient in ("late@example.com", "other@example.com"):
+            await db.run(
+                repository.enqueue,
+                kind="welcome",
+                recipient=recipient,
+                message=Message("Hello", "text", "<p>html</p>"),
+                now=now,
+            )
+        sender = _sender(db, late)
+        with smtp_server(smtp_port, Mailbox(ack_delay=0.6)) as mailbox:
+            for _ in range(40):
+                await sender.run_once()
+                if len(mailbox.to("late@example.com")) >= 2:
+                    break
+                await asyncio.sleep(0.03)
+            mailbox.ack_delay = 0.0
+
+            async def all_sent() -> bool:
+                await sender.run_once()
+                return {r["status"] for r in outbox_rows(db)} == {"sent"}
+
+            await eventually(all_sent)
+            copies = mailbox.to("late@example.com")
+            assert len(copies) >= 3
+            (message_id,) = {m["Message-ID"] for m in copies}
+            (other_id,) = {m["Message-ID"] for m in mailbox.to("other@example.com")}
+            assert other_id != message_id
+    finally:
+        await db.aclose()
+
+
 async def test_two_senders_deliver_every_signups_email_exactly_once(
     settings: Settings, mailbox: Mailbox
 ) -> None:

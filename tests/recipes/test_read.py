@@ -160,6 +160,6 @@ async def test_second_user_recipes_are_counted(client: httpx.AsyncClient, db: Da
         )
         return str(cook["email"])
 
-    assert await db.run(work) == "cook@example.com"
+    assert await db.run(work) == "Cook@example.com"
     response = await client.get("/api/v1/recipes/")
     assert response.json()["total"] == 4

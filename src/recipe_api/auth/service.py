@@ -369,6 +369,7 @@ async def change_password(
     ``keep_session`` is the website session token that asked (it stays open).
     Raises ``WrongPasswordError``, ``TooManyAttemptsError``, ``ServiceBusyError``.
     """
+    # The key a login counts under: ``Cook@`` and ``cook@`` are one count.
     email = normalize_email(user.email)
     wait = await throttle.reserve(email, client, change=True)
     if wait:

@@ -117,6 +117,7 @@ class OutboxSender:
                 sender=self.sender,
                 recipient=row["recipient"],
                 email_id=email_id,
+                created_at=row["created_at"],
                 domain=self.domain,
             )
             await self.transport.send(email)

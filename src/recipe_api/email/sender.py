@@ -6,7 +6,6 @@ import logging
 import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 from typing import Protocol
 
@@ -25,15 +24,33 @@ class Transport(Protocol):
         """Delivers ``message`` or raises."""
 
 
+def message_id(email_id: int, created_at: datetime, domain: str) -> str:
+    """The email's one Message-ID, made again the same from its row on every retry.
+
+    ``make_msgid`` adds the time and a random number, so a retry after a server
+    that kept the email but acknowledged too late went out as a second email.
+    The row's creation time (to the microsecond) beside its id keeps two
+    databases, or one rebuilt, from giving two emails the same id.
+    """
+    stamp = created_at.astimezone(UTC).strftime("%Y%m%d%H%M%S%f")
+    return f"<outbox-{email_id}.{stamp}@{domain}>"
+
+
 def build_message(
-    message: Message, *, sender: str, recipient: str, email_id: int, domain: str
+    message: Message,
+    *,
+    sender: str,
+    recipient: str,
+    email_id: int,
+    created_at: datetime,
+    domain: str,
 ) -> EmailMessage:
     """A multipart/alternative email; its Message-ID is the row's, the same on every retry."""
     email = EmailMessage()
     email["From"] = sender
     email["To"] = recipient
     email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(idstring=f"outbox-{email_id}", domain=domain)
+    email["Message-ID"] = message_id(email_id, created_at, domain)
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
     return email

@@ -1,7 +1,9 @@
 """The ``user`` table.
 
-Emails are stored normalised (NFKC, case-folded), so the unique index holds
-one row per identity however the address was typed.
+``email`` is the address as the cook typed it (the domain normalised), the
+one every email goes to; ``email_key`` is what accounts are found by and what
+the unique index holds (see ``users.emails``): ``COOK@Example.com`` and
+``cook@example.com`` are one account, ``straße@`` and ``strasse@`` two.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ user_table = Table(
     "user",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("email", String(320), nullable=False, unique=True, index=True),
+    Column("email", String(320), nullable=False),
+    Column("email_key", String(320), nullable=False, unique=True, index=True),
     Column("first_name", String(256)),
     Column("surname", String(256)),
     Column("is_superuser", Boolean, nullable=False, server_default=false()),

@@ -1,8 +1,8 @@
 """Queries on users. No function here commits: ``Database.run`` does.
 
-Every email is stored and looked up in its one normal form
-(``users.emails.normalize_email``), whoever the caller is; normalising an
-address twice changes nothing.
+Every account is looked up by its email's key (``users.emails.normalize_email``),
+whoever the caller is, and stored with the address as typed beside it;
+taking the key of a key changes nothing.
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select
 
 from recipe_api.db.engine import idempotent
-from recipe_api.users.emails import normalize_email
+from recipe_api.users.emails import mailbox_address, normalize_email
 from recipe_api.users.models import user_table
 
 _c = user_table.c
 _BY_ID = select(user_table).where(_c.id == bindparam("user_id"))
-_BY_EMAIL = select(user_table).where(_c.email == bindparam("email"))
+_BY_EMAIL = select(user_table).where(_c.email_key == bindparam("email"))
 
 
 @idempotent
@@ -42,7 +42,8 @@ def add_user(
     statement = (
         insert(user_table)
         .values(
-            email=normalize_email(email),
+            email=mailbox_address(email),
+            email_key=normalize_email(email),
             first_name=first_name,
             surname=surname,
             is_superuser=is_superuser,

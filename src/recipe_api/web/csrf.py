@@ -1,19 +1,29 @@
-"""Cross-site request forgery: asgi-csrf's signed double-submit token on every form post.
+"""Cross-site request forgery: a session-bound token on every form post, and the Origin check.
 
-See docs/decisions/0005-website.md for why this library. The JSON API under
-/api/ is exempt: it authenticates with a bearer header, which a forged
-cross-site form cannot send. The login and signup forms are checked even
-for a browser that has no cookies yet.
+See docs/decisions/0005-website.md for why our own and not asgi-csrf any more.
+A form's token is an HMAC of the browser's session cookie (for a visitor who
+has none, of a random ``csrftoken`` cookie set with the form), so a token
+taken from another session, or one obtained anonymously, is refused with a
+victim's session, and logging in gives a new token. A post whose ``Origin``
+(or, without one, ``Referer``) is another site is refused before its body is
+read. The JSON API under /api/ is exempt: it authenticates with a bearer
+header, which a forged cross-site form cannot send. The login and signup forms
+are checked even for a browser that has no cookies yet.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Iterable
+from urllib.parse import parse_qsl, urlsplit
 
-from asgi_csrf import asgi_csrf
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from recipe_api.web.sessions import COOKIE
+from recipe_api.web.sessions import COOKIE, CSRF_COOKIE
 from recipe_api.web.templating import render
 
 FORM_FIELD = "csrftoken"
@@ -27,6 +37,8 @@ ALWAYS_CHECKED = {
     "/verify-email",
 }
 SESSION_COOKIE = f"{COOKIE}=".encode()
+# The anonymous cookie is ours only if it has the shape we give it.
+_VISITOR_LENGTH = 43  # secrets.token_urlsafe(32)
 
 _FAILED_PAGE = render(
     "error.html",
@@ -44,6 +56,9 @@ _NOT_A_FORM_PAGE = render(
     message="The forms on this site post as plain form fields, not as a multipart upload.",
 ).encode()
 
+# A page carrying a token bound to a cookie is the browser's own: no shared cache keeps it.
+PRIVATE = (b"cache-control", b"private, no-store")
+
 
 async def _answer(send: Send, status: int, page: bytes) -> None:
     await send(
@@ -53,17 +68,14 @@ async def _answer(send: Send, status: int, page: bytes) -> None:
             "headers": [
                 (b"content-type", b"text/html; charset=utf-8"),
                 (b"content-length", str(len(page)).encode()),
+                PRIVATE,
             ],
         }
     )
     await send({"type": "http.response.body", "body": page})
 
 
-async def _refuse(_scope: Scope, send: Send, _message_id: Any) -> None:
-    await _answer(send, 403, _FAILED_PAGE)
-
-
-# No forms there: these skip the middleware (and its per-request token) entirely.
+# No forms there: these skip the middleware entirely.
 _EXEMPT_PREFIXES = ("/api/", "/health/", "/static/", "/docs-assets/")
 
 
@@ -71,17 +83,35 @@ def _exempt(scope: Scope) -> bool:
     return str(scope.get("path", "")).startswith(_EXEMPT_PREFIXES)
 
 
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` in lower case, the form browsers send in ``Origin``."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
 class CsrfMiddleware:
-    def __init__(self, app: ASGIApp, *, secret: str, secure: bool) -> None:
-        self.inner = app
-        self.checked: ASGIApp = asgi_csrf(
-            app,
-            signing_secret=secret,
-            always_protect=ALWAYS_CHECKED,
-            skip_if_scope=_exempt,
-            cookie_secure=secure,
-            send_csrf_failed=_refuse,
-        )
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        secret: str,
+        secure: bool,
+        trusted_origins: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.secure = secure
+        # A key of its own, so a CSRF token can never stand for another signature.
+        self.key = hashlib.sha256(b"recipe-api csrf\x00" + secret.encode()).digest()
+        self.trusted_origins = {o for o in map(origin_of, trusted_origins) if o}
+
+    def token_for(self, binding: bytes) -> str:
+        digest = hmac.new(self.key, binding, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -90,14 +120,132 @@ class CsrfMiddleware:
             or _reads_without_forms(scope)
             or _no_page_takes(scope)
         ):
-            await self.inner(scope, receive, send)
+            await self.app(scope, receive, send)
             return
         if _multipart(scope):
-            # asgi-csrf's multipart reader calls python-multipart with an argument
-            # it no longer takes (a 500), and no form of ours posts multipart.
+            # No form of ours posts multipart; reading one would mean a parser for nothing.
             await _answer(send, 415, _NOT_A_FORM_PAGE)
             return
-        await self.checked(scope, receive, send)
+        binding = _binding(_cookies(scope))
+        if scope["method"] == "POST":
+            await self._check_post(scope, receive, self._private(send, None), binding)
+            return
+        visitor = None
+        if binding is None:
+            visitor = secrets.token_urlsafe(32)
+            binding = b"visitor:" + visitor.encode()
+        token = self.token_for(binding)
+        scope["csrftoken"] = lambda: token
+        await self.app(scope, receive, self._private(send, visitor))
+
+    def _private(self, send: Send, visitor: str | None) -> Send:
+        """Marks the answer ``private, no-store`` (and sets a new visitor's cookie).
+
+        Every answer here is either for a browser with a session (a logged-in
+        cook's page) or carries a token bound to that browser's cookie: a
+        shared cache must not keep it, nor the browser's history show it later.
+        """
+        added = [PRIVATE]
+        if visitor is not None:
+            cookie = f"{CSRF_COOKIE}={visitor}; Path=/; HttpOnly; SameSite=Lax"
+            if self.secure:
+                cookie += "; Secure"
+            added.append((b"set-cookie", cookie.encode()))
+
+        async def send_private(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", ()) if h[0] != b"cache-control"]
+                message["headers"] = [*headers, *added]
+            await send(message)
+
+        return send_private
+
+    async def _check_post(
+        self, scope: Scope, receive: Receive, send: Send, binding: bytes | None
+    ) -> None:
+        if not self._same_site(scope):
+            await _answer(send, 403, _FAILED_PAGE)
+            return
+        if binding is None and scope["path"] not in ALWAYS_CHECKED:
+            # No cookie at all: nothing a forged post could act with; the page
+            # answers as to any visitor (a log-in redirect).
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        if body is None:
+            return  # the client went away
+        sent = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+        given = sent.get(FORM_FIELD, "")
+        expected = self.token_for(binding) if binding is not None else ""
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            await _answer(send, 403, _FAILED_PAGE)
+            return
+        scope["csrftoken"] = lambda: expected
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    def _same_site(self, scope: Scope) -> bool:
+        """The post's Origin, else its Referer, is this site (or neither is sent).
+
+        This site is the address the request was made to (the scheme as the
+        server saw it, through trusted proxy headers, and the ``Host``) or
+        ``PUBLIC_BASE_URL``. ``Origin: null`` (a sandboxed frame, a redirect
+        from elsewhere) is another site.
+        """
+        origin = referer = None
+        host = ""
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin = value.decode("latin-1")
+            elif name == b"referer":
+                referer = value.decode("latin-1")
+            elif name == b"host":
+                host = value.decode("latin-1")
+        claimed = origin if origin is not None else referer
+        if claimed is None:
+            return True  # not a browser, or one that sends neither: the token decides
+        sender = origin_of(claimed)
+        if sender is None:
+            return False
+        return sender in self.trusted_origins or sender == f"{scope['scheme']}://{host}".lower()
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole body (the body limit outside bounds it); ``None`` if the client left."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _cookies(scope: Scope) -> dict[str, str]:
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            return cookie_parser(value.decode("latin-1"))
+    return {}
+
+
+def _binding(cookies: dict[str, str]) -> bytes | None:
+    """What the form's token is bound to: the session, else the visitor's own cookie."""
+    session = cookies.get(COOKIE)
+    if session:
+        return b"session:" + session.encode()
+    visitor = cookies.get(CSRF_COOKIE, "")
+    if len(visitor) == _VISITOR_LENGTH:
+        return b"visitor:" + visitor.encode()
+    return None
 
 
 def _multipart(scope: Scope) -> bool:
@@ -118,10 +266,10 @@ def _no_page_takes(scope: Scope) -> bool:
 def _reads_without_forms(scope: Scope) -> bool:
     """A visitor's read of a page without a posting form: no token to make.
 
-    Making and signing a token costs ~90 µs per request; the home, search
-    and recipe pages of a visitor who is not logged in have no form that
-    posts (the search is a GET), so they skip it. Logged-in pages carry the
-    log-out form, and the login, signup and password pages their own.
+    The home, search and recipe pages of a visitor who is not logged in have
+    no form that posts (the search is a GET), so they skip the check and set
+    no cookie. Logged-in pages carry the log-out form, and the login, signup
+    and password pages their own.
     """
     if scope["method"] not in ("GET", "HEAD") or scope["path"] in ALWAYS_CHECKED:
         return False

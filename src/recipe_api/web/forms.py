@@ -23,6 +23,8 @@ _BY_TYPE = {
     ("current_password", "missing"): "Enter your current password",
     ("label", "string_too_short"): "Give the recipe a name",
 }
+# Errors whose own message is already written for the person filling in the form.
+_OWN_WORDS = {"email_look_alike"}
 MINUTES = ("prep_minutes", "cook_minutes", "total_minutes")
 _MINUTES_MESSAGES = {
     "int_parsing": "Enter a whole number of minutes, like 45",
@@ -54,6 +56,7 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
             continue
         errors[field] = (
             _BY_TYPE.get((field, error["type"]))
+            or (error["msg"] if error["type"] in _OWN_WORDS else None)
             or _list_message(field, error)
             or (_MINUTES_MESSAGES.get(error["type"]) if field in MINUTES else None)
             or _MESSAGES.get(field)

@@ -33,4 +33,11 @@ def add_website(app: FastAPI) -> None:
 
 def add_csrf(app: FastAPI, settings: Settings, *, secret: str) -> None:
     """The CSRF check; main.py places it in the middleware order (inside the body limit)."""
-    app.add_middleware(CsrfMiddleware, secret=secret, secure=settings.environment == "production")
+    app.add_middleware(
+        CsrfMiddleware,
+        secret=secret,
+        secure=settings.environment == "production",
+        # Behind a proxy that terminates TLS without --proxy-headers, the scheme the
+        # server sees is http; the address users see is still this site.
+        trusted_origins=[settings.public_base_url],
+    )
