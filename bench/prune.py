@@ -42,7 +42,9 @@ def fill(db: Database, rows: int) -> None:
         if user_id is None:
             user_id = connection.execute(
                 insert(user_table)
-                .values(email="bench@example.com", is_superuser=False)
+                .values(
+                    email="bench@example.com", email_key="bench@example.com", is_superuser=False
+                )
                 .returning(user_table.c.id)
             ).scalar_one()
         sessions = [
