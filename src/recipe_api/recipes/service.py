@@ -177,13 +177,20 @@ def _page(
             limit=limit,
         )
     total = repository.count_recipes(connection)
+    return _page_of(rows, total, skip, limit, key, "/api/v1/recipes/")
+
+
+def _page_of(
+    items: object, total: int, skip: int, limit: int, key: bytes, path: str
+) -> Page[RecipeOut]:
+    """A page of ``items``; a full one links the next by a cursor signed with ``key``."""
     page = Page[RecipeOut].model_validate(
-        {"items": rows, "total": total, "skip": skip, "limit": limit}
+        {"items": items, "total": total, "skip": skip, "limit": limit}
     )
     if len(page.items) == limit:
         last = page.items[-1]
         token = Cursor(after_id=last.id, after_created_at=last.created_at).encode(key)
-        page.next = f"/api/v1/recipes/?limit={limit}&cursor={token}"
+        page.next = f"{path}?limit={limit}&cursor={token}"
     return page
 
 
@@ -224,14 +231,7 @@ def _by_submitter(
             submitter_id=submitter_id,
         )
         total = repository.count_recipes_by_submitter(connection, submitter_id)
-    page = Page[RecipeOut].model_validate(
-        {"items": items, "total": total, "skip": skip, "limit": limit}
-    )
-    if len(page.items) == limit:
-        last = page.items[-1]
-        token = Cursor(after_id=last.id, after_created_at=last.created_at).encode(key)
-        page.next = f"{MY_RECIPES_PATH}?limit={limit}&cursor={token}"
-    return page
+    return _page_of(items, total, skip, limit, key, MY_RECIPES_PATH)
 
 
 async def list_recipes_by_submitter(
