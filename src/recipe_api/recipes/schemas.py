@@ -207,6 +207,23 @@ class RecipeDetail(RecipeOut):
 
 class RecipeSearchResults(BaseModel):
     results: list[RecipeOut]
+    total: int = Field(
+        0, description="How many recipes match, counted up to 1,000 (see `total_is_exact`)"
+    )
+    total_is_exact: bool = Field(True, description="False: more than `total` recipes match")
+    words: list[str] = Field(
+        default_factory=list, description="The words searched for, stop words left out"
+    )
+    words_matched: int = Field(
+        0,
+        description="How many of `words` each result holds: fewer than all when no recipe "
+        "holds every word (these hold the most)",
+    )
+    did_you_mean: str | None = Field(
+        None, description="The keyword with its misspelt words corrected, when some were"
+    )
+    next_cursor: str | None = Field(None, description="The `cursor` of the next page")
+    next: str | None = Field(None, description="The path of the next page; null on the last")
 
 
 class RecipeImport(BaseModel):
