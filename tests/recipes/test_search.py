@@ -81,7 +81,8 @@ async def test_any_case_and_non_ascii(
 
 
 @pytest.mark.parametrize(
-    "keyword", ['"quoted"', "chef's", "a AND b", "NOT x", "col:umn", "star*", "(paren)", "50%", "a_b"]
+    "keyword",
+    ['"quoted"', "chef's", "a AND b", "NOT x", "col:umn", "star*", "(paren)", "50%", "a_b"],
 )
 async def test_punctuation_and_query_syntax_are_literal(
     client: httpx.AsyncClient, db: Database, keyword: str

@@ -243,6 +243,8 @@ class SearchQuery:
             if not value:
                 return None
             if "\x00" in value or not shortest <= len(value) <= longest:
+                if name == "search":
+                    raise InvalidSearchError("Type at least 3 characters (and at most 256).")
                 raise InvalidSearchError(
                     f"The {name} must be {shortest} to {longest} characters long."
                 )

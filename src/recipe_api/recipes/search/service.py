@@ -61,6 +61,9 @@ def _plan(
     connection: Connection, query: SearchQuery, cursor: SearchCursor | None
 ) -> tuple[Plan, int]:
     words = query.words
+    if query.keyword is not None and not words:
+        # Punctuation only: no word to look for, so nothing matches.
+        return Plan(tiers=(), everything=None), 0
     if cursor is not None and cursor.mode != "all":
         how_many = int(cursor.mode.removeprefix("some:"))
         if how_many >= min(len(words), SOME_WORDS_FROM):
@@ -152,6 +155,9 @@ async def search_recipes(
 ) -> RecipeSearchResults:
     """A page of the recipes matching ``query``, best first; stopped after ``time_limit`` s."""
     after = None if cursor is None else SearchCursor.decode(cursor)
+    if query.is_empty and after is None:
+        # The newest recipes: a plain read, never queued behind searches.
+        return await db.run(_search, query, limit, after)
     return await db.run_bounded(_search, time_limit, query, limit, after)
 
 
