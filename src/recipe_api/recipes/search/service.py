@@ -88,12 +88,16 @@ def _page(
     plan: Plan,
     cursor: SearchCursor | None,
     limit: int,
+    total: int,
 ) -> list[tuple[int, RowMapping]]:
     start, after = (0, None) if cursor is None else (cursor.tier, cursor.after)
     if start >= len(plan.tiers):
         raise InvalidSearchCursorError("The cursor is not one this search gave out")
     if connection.dialect.name != "sqlite":
-        return postgresql.page(connection, query, plan.tiers, start=start, after=after, limit=limit)
+        few = plan.everything if total <= COUNT_LIMIT else None
+        return postgresql.page(
+            connection, query, plan.tiers, start=start, after=after, limit=limit, few=few
+        )
     found = sqlite.page_ids(connection, query, plan.tiers, start=start, after=after, limit=limit)
     ids = [row_id for _, row_id in found]
     rows = connection.execute(select(recipe_table).where(recipe_table.c.id.in_(ids))).mappings()
@@ -119,7 +123,7 @@ def _search(
 ) -> RecipeSearchResults:
     plan, total = _plan(connection, query, cursor)
     # One more than the page tells whether there is a next one.
-    found = _page(connection, query, plan, cursor, limit + 1) if total else []
+    found = _page(connection, query, plan, cursor, limit + 1, total) if total else []
     next_cursor = None
     if len(found) > limit:
         tier, last = found[limit - 1]
