@@ -2,5 +2,5 @@
 
 ``service.search_answer`` (cached JSON) and ``service.search_recipes`` (the
 model) are what the API route and the web page call; see
-``docs/decisions/0012-word-search.md``.
+``docs/decisions/0013-word-search.md``.
 """

@@ -1,7 +1,7 @@
 """What a search asks for, checked once for both faces, and the ranked tiers it is read in.
 
 A search is words (any order, stop words dropped, each word in any of its
-forms: the stemmers of ``docs/decisions/0012-word-search.md``) and filters.
+forms: the stemmers of ``docs/decisions/0013-word-search.md``) and filters.
 Its matches are read tier by tier, best first; each tier newest first (by
 id). The tiers are disjoint, so a page is "the rest of tier t after recipe
 ``after``, then the tiers below", and a cursor is ``(tier, after)``.

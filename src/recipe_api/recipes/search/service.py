@@ -1,6 +1,6 @@
 """The search's one entry point for both faces: corrected, ranked, counted, paged, bounded, cached.
 
-See ``docs/decisions/0012-word-search.md`` for the ranking and its figures.
+See ``docs/decisions/0013-word-search.md`` for the ranking and its figures.
 """
 
 from __future__ import annotations

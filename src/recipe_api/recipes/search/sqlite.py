@@ -48,14 +48,9 @@ def fts_expression(matches: Matches) -> str:
     return _COLUMNS[words.fields] + "(" + " AND ".join(_group(g) for g in words.groups) + ")"
 
 
-def _tier_expression(tier: Tier, phrase: str) -> str:
+def _tier_expression(tier: Tier) -> str:
     assert tier.include is not None
     expression = f"({fts_expression(tier.include)})"
-    starts = "({label} : ^ " + _string(phrase) + ")"
-    if tier.name == "starts":
-        expression += f" AND {starts}"
-    elif tier.name == "not_starts":
-        expression += f" NOT {starts}"
     for excluded in tier.exclude:
         expression += f" NOT ({fts_expression(excluded)})"
     return expression
@@ -92,24 +87,35 @@ def _where(conditions: list[str]) -> str:
 
 def _tier_sql(query: SearchQuery, tier: Tier, *, after: bool, limit: str) -> tuple[str, str | None]:
     """The ids of a tier's matches, newest first; and the FTS5 expression it takes as ``:match``."""
-    if tier.name == "exact":
-        conditions = ["recipe.label = :exact COLLATE NOCASE", *_filters(query)]
+    # The whole name through ix_recipe_label_nocase (LIKE is case-blind for
+    # ASCII here, so a prefix is a range of that index). FTS5's "^" (first token)
+    # walks every match of the word to find the few names starting with it:
+    # 15 ms for "chicken" at 100k.
+    if tier.name in ("exact", "starts"):
+        name = (
+            "recipe.label = :exact COLLATE NOCASE"
+            if tier.name == "exact"
+            else "recipe.label LIKE :starts ESCAPE '\\' AND recipe.label <> :exact COLLATE NOCASE"
+        )
+        conditions = [name, *_filters(query)]
         if after:
             conditions.append("recipe.id < :after")
         sql = f"SELECT recipe.id FROM recipe{_where(conditions)} ORDER BY recipe.id DESC {limit}"
         return sql, None
     if tier.include is not None:
         conditions = ["recipe_search_fts MATCH :match", *_filters(query)]
-        if tier.name == "starts":
-            conditions.append("recipe.label <> :exact COLLATE NOCASE")
+        if tier.name == "not_starts":
+            conditions.append("recipe.label NOT LIKE :starts ESCAPE '\\'")
         if after:
             conditions.append("recipe_search_fts.rowid < :after")
         sql = (
+            # CROSS JOIN: the FTS table drives (SQLite may otherwise walk
+            # recipe and query the index once per row: 50 ms instead of 0.4).
             "SELECT recipe_search_fts.rowid AS id FROM recipe_search_fts "
-            "JOIN recipe ON recipe.id = recipe_search_fts.rowid"
+            "CROSS JOIN recipe ON recipe.id = recipe_search_fts.rowid"
             f"{_where(conditions)} ORDER BY recipe_search_fts.rowid DESC {limit}"
         )
-        return sql, _tier_expression(tier, query.phrase)
+        return sql, _tier_expression(tier)
     return _browse_sql(query, after=after, limit=limit)
 
 
@@ -123,7 +129,8 @@ def _browse_sql(query: SearchQuery, *, after: bool, limit: str) -> tuple[str, st
         assert phrase is not None
         conditions = [f"{table} MATCH :match", *_filters(query, skip=skip), *bound]
         sql = (
-            f"SELECT {table}.rowid AS id FROM {table} JOIN recipe ON recipe.id = {table}.rowid"
+            f"SELECT {table}.rowid AS id FROM {table} "
+            f"CROSS JOIN recipe ON recipe.id = {table}.rowid"
             f"{_where(conditions)} ORDER BY {table}.rowid DESC {limit}"
         )
         return sql, _string(phrase)
@@ -133,8 +140,10 @@ def _browse_sql(query: SearchQuery, *, after: bool, limit: str) -> tuple[str, st
 
 
 def _parameters(query: SearchQuery) -> dict[str, Any]:
+    exact = " ".join((query.keyword or "").split())
     return {
-        "exact": " ".join((query.keyword or "").split()),
+        "exact": exact,
+        "starts": exact.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
         "tag": query.tag,
         "cuisine": query.cuisine,
         "category": query.category,

@@ -1,6 +1,6 @@
 """Search by words: stemmed full-text indexes, a vocabulary for typos, name and facet indexes.
 
-See ``docs/decisions/0012-word-search.md``.
+See ``docs/decisions/0013-word-search.md``.
 
 * SQLite: ``recipe_search_fts``, an FTS5 table with the ``porter`` tokenizer
   and three columns (the name, the ingredient lines, and the rest: tags,
