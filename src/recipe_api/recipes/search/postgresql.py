@@ -236,6 +236,15 @@ def _tiers_sql(
         if number == start and after is not None:
             bound = " WHERE id < :after"
             statement.params["after"] = after
+        if tiers[number].name in ("exact", "starts"):
+            # A name or its start: few rows, straight from ix_recipe_label_lower
+            # (filtering 2,000 newest rows for them cost 2 of chicken's 39 ms... per tier).
+            by_name = [*conditions, *(["id < :after"] if bound else [])]
+            branches.append(
+                f"(SELECT id, {number} AS tier FROM recipe{_where(by_name)}"
+                " ORDER BY id DESC LIMIT :limit)"
+            )
+            continue
         newest = f"(SELECT * FROM recipe{bound} ORDER BY id DESC LIMIT :window)"
         floor = (
             f"(SELECT min(id) FROM (SELECT id FROM recipe{bound} ORDER BY id DESC"
