@@ -222,3 +222,20 @@ async def test_the_website_filters_pages_and_corrects(client: httpx.AsyncClient)
     assert "A Far, Far Better Cake" in response.text
     response = await client.get("/search", params={"q": "garlic", "minutes": "soon"})
     assert "a number of minutes" in response.text
+
+
+async def test_a_filtered_count_past_its_scan_is_a_floor(
+    client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recipe_api.recipes.search import sqlite
+
+    monkeypatch.setattr(sqlite, "FILTERED_COUNT_SCAN", 3)
+    everything = await _search(client, keyword="salt", max_total_minutes=1000, max_results=100)
+    if db.backend == "sqlite":
+        # The newest three recipes with "salt" were looked at: "3 or more", not a count.
+        assert everything["total_is_exact"] is False
+        assert everything["total"] <= 3
+    else:
+        assert everything["total_is_exact"] is True
+    # Every match is still reachable, whatever the count says.
+    assert len(everything["results"]) == (await _search(client, keyword="salt"))["total"]

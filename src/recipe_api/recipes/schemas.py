@@ -210,7 +210,9 @@ class RecipeSearchResults(BaseModel):
     total: int = Field(
         0, description="How many recipes match, counted up to 1,000 (see `total_is_exact`)"
     )
-    total_is_exact: bool = Field(True, description="False: more than `total` recipes match")
+    total_is_exact: bool = Field(
+        True, description="False: `total` or more recipes match (a floor, not a count)"
+    )
     words: list[str] = Field(
         default_factory=list, description="The words searched for, stop words left out"
     )

@@ -264,13 +264,13 @@ def _tiers_sql(
 
 def count(
     connection: Connection, query: SearchQuery, everything: Matches | None, bound: int
-) -> int:
-    """How many recipes match, counted up to ``bound``."""
+) -> tuple[int, bool]:
+    """How many recipes match, counted up to ``bound``; and whether that count is exact."""
     statement = _Statement()
     conditions = _tier_conditions(statement, query, Tier(include=everything))
     statement.params["bound"] = bound
     sql = f"SELECT count(*) FROM (SELECT 1 FROM recipe{_where(conditions)} LIMIT :bound) AS found"
-    return int(connection.execute(text(sql), statement.params).scalar_one())
+    return int(connection.execute(text(sql), statement.params).scalar_one()), True
 
 
 _VOCABULARY = text(

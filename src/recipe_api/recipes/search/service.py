@@ -51,19 +51,23 @@ def corrections_for(connection: Connection, words: tuple[str, ...]) -> dict[str,
     return corrections
 
 
-def _count(connection: Connection, query: SearchQuery, plan: Plan) -> int:
+def _count(connection: Connection, query: SearchQuery, plan: Plan) -> tuple[int, bool]:
+    """The matches counted up to one past ``COUNT_LIMIT``, and whether the count is exact.
+
+    Not exact: a floor (SQLite, with filters, looks at the newest matches only).
+    """
     backend = sqlite if connection.dialect.name == "sqlite" else postgresql
-    counted: int = backend.count(connection, query, plan.everything, COUNT_LIMIT + 1)
+    counted: tuple[int, bool] = backend.count(connection, query, plan.everything, COUNT_LIMIT + 1)
     return counted
 
 
 def _plan(
     connection: Connection, query: SearchQuery, cursor: SearchCursor | None
-) -> tuple[Plan, int]:
+) -> tuple[Plan, tuple[int, bool]]:
     words = query.words
     if query.keyword is not None and not words:
         # Punctuation only: no word to look for, so nothing matches.
-        return Plan(tiers=(), everything=None), 0
+        return Plan(tiers=(), everything=None), (0, True)
     if cursor is not None and cursor.mode != "all":
         how_many = int(cursor.mode.removeprefix("some:"))
         if how_many >= min(len(words), SOME_WORDS_FROM):
@@ -72,12 +76,12 @@ def _plan(
         return plan, _count(connection, query, plan)
     plan = plan_all_words(words, corrections_for(connection, words) if words else {})
     total = _count(connection, query, plan)
-    if total == 0 and len(words) > 1 and cursor is None:
+    if total == (0, True) and len(words) > 1 and cursor is None:
         # Nothing has every word: the recipes with the most of them.
         for how_many in range(min(len(words), SOME_WORDS_FROM) - 1, 0, -1):
             fewer = plan_some_words(words[:SOME_WORDS_FROM], how_many)
             found = _count(connection, query, fewer)
-            if found:
+            if found != (0, True):
                 return fewer, found
     return plan, total
 
@@ -121,9 +125,9 @@ def _api_next(query: SearchQuery, limit: int, token: str) -> str:
 def _search(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
 ) -> RecipeSearchResults:
-    plan, total = _plan(connection, query, cursor)
+    plan, (total, exact) = _plan(connection, query, cursor)
     # One more than the page tells whether there is a next one.
-    found = _page(connection, query, plan, cursor, limit + 1, total) if total else []
+    found = _page(connection, query, plan, cursor, limit + 1, total) if total or not exact else []
     next_cursor = None
     if len(found) > limit:
         tier, last = found[limit - 1]
@@ -137,7 +141,7 @@ def _search(
         {
             "results": [row for _, row in found[:limit]],
             "total": min(total, COUNT_LIMIT),
-            "total_is_exact": total <= COUNT_LIMIT,
+            "total_is_exact": exact and total <= COUNT_LIMIT,
             "words": list(words),
             "words_matched": (
                 len(words) if plan.mode == "all" else int(plan.mode.removeprefix("some:"))
