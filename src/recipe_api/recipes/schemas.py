@@ -18,10 +18,6 @@ from pydantic import (
 from recipe_api.schemas import MAX_ID, ShortText, Text
 
 Label = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
-# What the search accepts: the API's query parameter and the site's search box.
-SearchKeyword = Annotated[
-    Text, StringConstraints(strip_whitespace=True, min_length=3, max_length=256)
-]
 RecipeUrl = Annotated[
     HttpUrl,
     UrlConstraints(max_length=2048, allowed_schemes=["http", "https"]),

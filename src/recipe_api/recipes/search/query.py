@@ -211,11 +211,6 @@ class SearchQuery:
         return () if self.keyword is None else words_of(self.keyword)
 
     @property
-    def phrase(self) -> str:
-        """The typed words as one lower-case string: what an exact or starting name is."""
-        return " ".join(_WORD.findall((self.keyword or "").casefold()))
-
-    @property
     def is_empty(self) -> bool:
         return self == SearchQuery()
 
