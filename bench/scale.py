@@ -33,6 +33,10 @@ SEARCHES = {
     "search common": "keyword=chicken",
     "search rare": "keyword=quince",
     "search absent": "keyword=zzqxv",
+    "search three words": "keyword=chicken%20garlic%20rice",
+    "search typo": "keyword=chiken",
+    "search words, one absent": "keyword=chicken%20zzqxv",
+    "search browse tag": "tag=vegan",
     # A tag in one recipe in eight, in no label or ingredient line, though its
     # trigrams are in most ingredient lists ("vegetable", "vinegar", "oregano").
     "search tag word": "keyword=vegan",
@@ -75,7 +79,8 @@ def _postgres_url(base: str, size: int, rebuild: bool) -> str:
     from recipe_api.db.engine import normalize_url
 
     admin = normalize_url(base).set(drivername="postgresql").render_as_string(False)
-    name = f"recipe_api_scale_{size}"
+    # BENCH_SCALE_SUFFIX keeps one branch's databases apart from another's.
+    name = f"recipe_api_scale_{size}{os.environ.get('BENCH_SCALE_SUFFIX', '')}"
     url = normalize_url(base).set(database=name).render_as_string(False)
     with psycopg.connect(admin, autocommit=True) as connection:
         exists = connection.execute(
@@ -141,6 +146,11 @@ async def _read_while(port: int, read: str, others: list[str], seconds: float) -
 def _paths(url: str, size: int) -> dict[str, str]:
     paths = {name: f"/api/v1/recipes/search/?{query}" for name, query in SEARCHES.items()}
     paths["list page 1"] = "/api/v1/recipes/?limit=20"
+    # Half way down the recipes with the word in name and ingredients (tier 3).
+    from recipe_api.recipes.search.query import SearchCursor
+
+    deep = SearchCursor(tier=3, after=size // 2, mode="all").encode()
+    paths["search deep page"] = f"/api/v1/recipes/search/?keyword=chicken&cursor={deep}"
     paths["list deep (cursor)"] = f"/api/v1/recipes/?limit=20&cursor={_deep_cursor(url, size)}"
     paths["home"] = "/"
     paths["read"] = f"/api/v1/recipes/{max(1, size // 2)}"

@@ -18,7 +18,8 @@ from recipe_api.db import migrate
 from recipe_api.db.base import metadata
 from recipe_api.db.engine import Database, create_db_engine, normalize_url
 from recipe_api.recipes.models import SEARCH_COLUMNS, SEARCH_INDEXES, SEARCH_TABLES
-from recipe_api.recipes.repository import SearchQuery, search_recipes
+from recipe_api.recipes.search.query import SearchQuery
+from recipe_api.recipes.search.service import _search as search_recipes
 from tests.conftest import skip_or_fail
 
 
@@ -226,14 +227,16 @@ def test_0005_carries_recipes_forward_and_back(empty_database: str) -> None:
     assert _run(empty_database, "SELECT recipes FROM recipe_count") == [(2,)]
     db = Database.from_url(empty_database)
     try:
-        found = db.run_sync(search_recipes, SearchQuery(keyword="SOUP"), limit=10)
-        assert [row["label"] for row in found] == ["Chicken soup"]
+        found = db.run_sync(search_recipes, SearchQuery(keyword="SOUPS"), 10, None).results
+        assert [row.label for row in found] == ["Chicken soup"]
         _run(
             empty_database,
             "UPDATE recipe SET description = 'warming', tags = '[\"winter\"]' WHERE id = 2",
         )
-        found = db.run_sync(search_recipes, SearchQuery(tag="winter"), limit=10)
-        assert [row["label"] for row in found] == ["Lentil stew"]
+        found = db.run_sync(search_recipes, SearchQuery(tag="winter"), 10, None).results
+        assert [row.label for row in found] == ["Lentil stew"]
+        found = db.run_sync(search_recipes, SearchQuery(keyword="wintry warming"), 10, None).results
+        assert [row.label for row in found] == ["Lentil stew"]
     finally:
         db.dispose()
     migrate.downgrade(empty_database, "0002")
@@ -261,11 +264,16 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # the website's sessions (0004) come after the URL as text (0003), the
     # recipe details (0005) after both, the email outbox (0006), the recipes version (0007),
     # the ingredient words index (0008), the expiry indexes of the prune (0009),
-    # the recipe revision and saved-idea key (0010), the email keys (0011).
+    # the recipe revision and saved-idea key (0010), the email keys (0011), the word
+    # search (0012).
     revisions = [rev.revision for rev in script.walk_revisions()]
-    assert revisions == [f"{n:04d}" for n in range(11, 0, -1)]
+    assert revisions == [f"{n:04d}" for n in range(12, 0, -1)]
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0011"
+    assert migrate.current_revision(empty_database) == "0012"
+    assert {"ix_recipe_label_nocase", "ix_recipe_label_lower"} & _indexes(empty_database)
+    migrate.downgrade(empty_database, "0011")
+    assert not {"ix_recipe_label_nocase", "ix_recipe_label_lower"} & _indexes(empty_database)
+    assert not {"recipe_search_fts", "recipe_word"} & _tables(empty_database)
     assert "ix_user_email_key" in _indexes(empty_database)
     migrate.downgrade(empty_database, "0010")
     assert "ix_user_email_key" not in _indexes(empty_database)
@@ -303,7 +311,7 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0011"
+    assert migrate.current_revision(empty_database) == "0012"
     assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
     if empty_database.startswith("postgresql"):
         assert "ix_recipe_ingredients_words" in _indexes(empty_database)

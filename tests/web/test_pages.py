@@ -78,13 +78,13 @@ async def test_search_ranks_counts_and_suggests(client: httpx.AsyncClient, db: D
     page = await client.get("/search", params={"q": "chicken"})
     assert page.status_code == 200
     assert "3 recipes for “chicken”" in page.text
-    # Label matches are one rank, newest first (decision 0009).
-    assert _labels(page) == ["Chicken soup", "Chicken", "Pan-fried chicken"]
+    # The exact name, then names starting with the word, then the rest (decision 0012).
+    assert _labels(page) == ["Chicken", "Chicken soup", "Pan-fried chicken"]
     assert 'value="chicken"' in page.text
 
     nothing = await client.get("/search", params={"q": "zzzzz"})
     assert "No recipes match “zzzzz”" in nothing.text
-    assert "Try a shorter word" in nothing.text
+    assert "Check the spelling" in nothing.text
     short = await client.get("/search", params={"q": "ch"})
     assert "Type at least 3 characters" in short.text
     assert (await client.get("/search")).status_code == 200
@@ -302,8 +302,8 @@ async def test_recipe_page_shows_the_details(client: httpx.AsyncClient, db: Data
     assert "Crisp &lt;and&gt; buttered." in text
     assert "<li>2 slices bread</li><li>butter &lt;salted&gt;</li>" in text
     assert "<ol><li>Toast the bread.</li><li>Butter it.</li></ol>" in text
-    assert "<dd>4 min</dd>" in text and "<dd>British</dd>" in text
-    assert '<span class="tag">breakfast</span>' in text
+    assert "<dd>4 min</dd>" in text and ">British</a></dd>" in text
+    assert '<a class="tag" href="/search?tag=breakfast">breakfast</a>' in text
     assert 'href="https://example.com/toast.jpg"' in text and "<img" not in text
     # Typed in at home: no link to a source page.
     assert "Open the recipe" not in text

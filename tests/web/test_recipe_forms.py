@@ -96,7 +96,11 @@ async def test_a_recipe_with_every_detail_is_stored_and_shown(app: FastAPI) -> N
         assert "<ol><li>Rinse the lentils.</li><li>Soften the onion &amp; garlic.</li>" in page.text
         assert "Simmer &lt;20 min&gt;." in page.text
         assert "<dt>Ready in</dt><dd>35 min</dd>" in page.text
-        assert '<span class="tag">weeknight dinner</span>' in page.text
+        # A tag links to its listing.
+        # A tag links to its listing.
+        assert '<a class="tag" href="/search?tag=weeknight+dinner">weeknight dinner</a>' in (
+            page.text
+        )
         # The photo is a link: the page loads nothing from another origin.
         assert 'href="https://images.example.com/dal.jpg"' in page.text
         assert "<img" not in page.text

@@ -62,8 +62,12 @@ T = TypeVar("T")
 _TOO_SLOW = "The query took too long and was stopped; narrow it and try again"
 _TOO_BUSY = "Too many searches are running; try again shortly"
 # set_config(..., true) is SET LOCAL: both in one round trip.
+# No parallel workers either: the search reads its tiers as branches of one
+# UNION ALL under a LIMIT, in order, and stops at the page (a Parallel Append
+# would run them at once, out of order).
 _BOUNDED_SETTINGS = text(
-    "SELECT set_config('statement_timeout', :timeout, true), set_config('jit', 'off', true)"
+    "SELECT set_config('statement_timeout', :timeout, true), set_config('jit', 'off', true),"
+    " set_config('max_parallel_workers_per_gather', '0', true)"
 )
 
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2"}

@@ -142,7 +142,17 @@ _SQLITE_FTS = {
     "recipe_tags_fts": _SQLITE_LINES.format("tags"),
     "recipe_description_fts": "description",
 }
-_SQLITE_INSERT_TRIGGERS = {"recipe_fts_insert", "recipe_count_insert"}
+# And the word search's (migration 0012): both its tables get the same three columns.
+_SQLITE_WORD_DOCUMENT = (
+    "label, "
+    + _SQLITE_LINES.format("ingredients")
+    + ", "
+    + _SQLITE_LINES.format("tags")
+    + " || char(10) || coalesce(cuisine, '') || char(10) || coalesce(category, '')"
+    " || char(10) || description"
+)
+_SQLITE_WORD_FTS = ("recipe_search_fts", "recipe_words_fts")
+_SQLITE_INSERT_TRIGGERS = {"recipe_fts_insert", "recipe_count_insert", "recipe_search_insert"}
 
 
 def insert_demo_recipes(
@@ -186,7 +196,7 @@ def _insert_sqlite(raw: Any, rows: Iterator[dict[str, Any]], submitter_id: int) 
     )
     if set(triggers) != _SQLITE_INSERT_TRIGGERS:
         raise RuntimeError(
-            f"expected the insert triggers of migration 0005, found {sorted(triggers)}"
+            f"expected the insert triggers of migrations 0005 and 0012, found {sorted(triggers)}"
         )
     # DDL is transactional in SQLite: the triggers are back before anyone else can write.
     for name in triggers:
@@ -208,6 +218,12 @@ def _insert_sqlite(raw: Any, rows: Iterator[dict[str, Any]], submitter_id: int) 
     for fts, value in _SQLITE_FTS.items():
         cursor.execute(
             f"INSERT INTO {fts} (rowid, text) SELECT id, {value} FROM recipe WHERE id > ?",
+            (last_id,),
+        )
+    for fts in _SQLITE_WORD_FTS:
+        cursor.execute(
+            f"INSERT INTO {fts} (rowid, label, ingredients, other) "
+            f"SELECT id, {_SQLITE_WORD_DOCUMENT} FROM recipe WHERE id > ?",
             (last_id,),
         )
     cursor.execute("UPDATE recipe_count SET recipes = recipes + ? WHERE id = 1", (added,))

@@ -101,7 +101,12 @@ recipe_version_table = Table(
 
 # A PostgreSQL-only stored generated column (lower-cased JSON text of the
 # ingredients) that search reads; SQLite has its own FTS5 tables instead.
-SEARCH_COLUMNS = ("search_ingredients",)
+SEARCH_COLUMNS = (
+    "search_ingredients",
+    "search_name",
+    "search_ingredient_words",
+    "search_other",
+)
 
 # Search objects the migration makes and the metadata cannot express
 # (FTS5 tables and their shadow tables, trigram expression indexes).
@@ -110,6 +115,11 @@ SEARCH_TABLES = (
     "recipe_ingredients_fts",
     "recipe_tags_fts",
     "recipe_description_fts",
+    "recipe_search_fts",
+    "recipe_words_fts",
+    "recipe_word_vocab",
+    # PostgreSQL's vocabulary (a table kept by triggers, migration 0012).
+    "recipe_word",
 )
 SEARCH_INDEXES = (
     "ix_recipe_label_trgm",
@@ -118,4 +128,13 @@ SEARCH_INDEXES = (
     "ix_recipe_description_trgm",
     "ix_recipe_tags_gin",
     "ix_recipe_ingredients_words",
+    "ix_recipe_search_name",
+    "ix_recipe_search_ingredient_words",
+    "ix_recipe_search_other",
+    "ix_recipe_label_nocase",
+    "ix_recipe_cuisine_nocase",
+    "ix_recipe_category_nocase",
+    "ix_recipe_label_lower",
+    "ix_recipe_cuisine_lower",
+    "ix_recipe_category_lower",
 )

@@ -19,7 +19,9 @@ from recipe_api.recipes.schemas import (
     RecipeUpdateById,
     normalize_tag,
 )
-from recipe_api.recipes.service import InvalidCursorError, SearchQuery
+from recipe_api.recipes.search import service as search
+from recipe_api.recipes.search.query import SearchQuery
+from recipe_api.recipes.service import InvalidCursorError
 from recipe_api.responses import errors, validation_or_rule_error
 from recipe_api.schemas import MAX_ID, NO_NUL_PATTERN, Page
 
@@ -91,9 +93,12 @@ async def search_recipes(
             min_length=3,
             max_length=256,
             pattern=NO_NUL_PATTERN,
-            description="Part of the label, an ingredient, a tag or the description, any case; "
-            "label matches first, then ingredient matches, then the rest, newest first in each. "
-            "Absent: the newest recipes.",
+            description='Words, in any order and any form ("tomatoes" finds "tomato"), '
+            "each in the name, an ingredient, a tag, the cuisine, the category or the "
+            'description; common words such as "with" are left out, and a misspelt word of '
+            "5+ letters also finds what its correction finds (ranked below). Ranked: the exact "
+            "name, names starting with the words, all words in the name, in name and "
+            "ingredients, anywhere; newest first in each. Absent: the newest recipes.",
         ),
     ] = None,
     tag: Annotated[
@@ -119,6 +124,14 @@ async def search_recipes(
         Query(ge=0, le=100_000, description="Only recipes ready within this many minutes"),
     ] = None,
     max_results: Annotated[int, Query(ge=1, le=100)] = 10,
+    cursor: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="From a previous page's `next_cursor`: the page after it",
+        ),
+    ] = None,
 ) -> Response:
     query = SearchQuery(
         keyword=keyword,
@@ -127,11 +140,12 @@ async def search_recipes(
         max_total_minutes=max_total_minutes,
     )
     state = request.app.state
-    found = await service.search_answer(
+    found = await search.search_answer(
         state.db,
         state.recipe_answers,
         query,
         limit=max_results,
+        cursor=cursor,
         time_limit=state.settings.search_timeout_ms / 1000,
     )
     return answer(request, found.body, JSON, etag=found.etag)
@@ -155,7 +169,7 @@ def add_hot_reads(app_router: APIRouter, prefix: str) -> None:
         f"{prefix}{router.prefix}/search/",
         search_recipes,
         response_model=RecipeSearchResults,
-        responses=errors(503),
+        responses=errors(400, 503, _400="A cursor this search did not give out"),
         **common,
     )
 

@@ -18,10 +18,6 @@ from pydantic import (
 from recipe_api.schemas import MAX_ID, ShortText, Text
 
 Label = Annotated[Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=256)]
-# What the search accepts: the API's query parameter and the site's search box.
-SearchKeyword = Annotated[
-    Text, StringConstraints(strip_whitespace=True, min_length=3, max_length=256)
-]
 RecipeUrl = Annotated[
     HttpUrl,
     UrlConstraints(max_length=2048, allowed_schemes=["http", "https"]),
@@ -222,6 +218,25 @@ class RecipeDetail(RecipeOut):
 
 class RecipeSearchResults(BaseModel):
     results: list[RecipeOut]
+    total: int = Field(
+        0, description="How many recipes match, counted up to 1,000 (see `total_is_exact`)"
+    )
+    total_is_exact: bool = Field(
+        True, description="False: `total` or more recipes match (a floor, not a count)"
+    )
+    words: list[str] = Field(
+        default_factory=list, description="The words searched for, stop words left out"
+    )
+    words_matched: int = Field(
+        0,
+        description="How many of `words` each result holds: fewer than all when no recipe "
+        "holds every word (these hold the most)",
+    )
+    did_you_mean: str | None = Field(
+        None, description="The keyword with its misspelt words corrected, when some were"
+    )
+    next_cursor: str | None = Field(None, description="The `cursor` of the next page")
+    next: str | None = Field(None, description="The path of the next page; null on the last")
 
 
 class MyRecipes(BaseModel):

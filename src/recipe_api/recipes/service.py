@@ -29,12 +29,10 @@ from recipe_api.errors import (
 from recipe_api.recipes import repository
 from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
 from recipe_api.recipes.importer import Importer, read_recipe
-from recipe_api.recipes.repository import SearchQuery
 from recipe_api.recipes.schemas import (
     RecipeCreate,
     RecipeDetail,
     RecipeOut,
-    RecipeSearchResults,
     RecipeUpdate,
     RecipeWindow,
 )
@@ -42,7 +40,7 @@ from recipe_api.schemas import Page
 from recipe_api.users.repository import get_user
 from recipe_api.users.schemas import UserOut
 
-__all__ = ["Cursor", "SearchQuery"]
+__all__ = ["Cursor"]
 
 
 class InvalidCursorError(AppError):
@@ -279,38 +277,6 @@ async def latest_recipes(
 ) -> RecipeWindow:
     """A page of the newest-first list, next to a recipe id (keyset paging)."""
     return await db.run(_window, older_than, newer_than, limit)
-
-
-@idempotent
-def _search(connection: Connection, query: SearchQuery, limit: int) -> RecipeSearchResults:
-    found = repository.search_recipes(connection, query, limit=limit)
-    # One validation for the whole answer rather than one per row.
-    return RecipeSearchResults.model_validate({"results": found})
-
-
-async def search_recipes(
-    db: Database, query: SearchQuery, *, limit: int, time_limit: float = 1.0
-) -> RecipeSearchResults:
-    """Recipes matching ``query``; a search that runs past ``time_limit`` seconds is stopped."""
-    if query.is_empty:
-        return await db.run(_search, query, limit)
-    return await db.run_bounded(_search, time_limit, query, limit)
-
-
-async def search_answer(
-    db: Database,
-    cache: VersionedCache,
-    query: SearchQuery,
-    *,
-    limit: int,
-    time_limit: float = 1.0,
-) -> Cached:
-    """The search's JSON answer and its ETag, built once per version of the recipes."""
-
-    async def build() -> bytes:
-        return _json_of(await search_recipes(db, query, limit=limit, time_limit=time_limit))
-
-    return await cached_answer(db, cache, ("search", query, limit), build)
 
 
 def _create(connection: Connection, data: RecipeCreate, user: UserOut) -> RecipeOut:

@@ -7,22 +7,26 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
-from pydantic import TypeAdapter, ValidationError
 
 from recipe_api.conditional import answer
 from recipe_api.db.engine import Database, DatabaseDep
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.cache import cached_answer
 from recipe_api.recipes.dependencies import RecipeId
-from recipe_api.recipes.repository import SearchQuery
-from recipe_api.recipes.schemas import SearchKeyword
+from recipe_api.recipes.schemas import RecipeSearchResults
+from recipe_api.recipes.search import service as searching
+from recipe_api.recipes.search.query import (
+    InvalidSearchCursorError,
+    InvalidSearchError,
+    SearchQuery,
+)
 from recipe_api.schemas import MAX_ID
 from recipe_api.users.schemas import UserOut
 from recipe_api.web.sessions import COOKIE, WebUser, current_web_user
 from recipe_api.web.templating import STATIC_DIR, page, render
 
 HOME_PAGE_RECIPES = 24
-SEARCH_RESULTS = 50
+SEARCH_RESULTS = 25
 HTML = "text/html; charset=utf-8"
 # What a recipe's page says on arrival, by the query parameter the redirect set.
 NOTICES = {
@@ -34,7 +38,6 @@ NOTICES = {
 router = APIRouter(include_in_schema=False)
 
 Cursor = Annotated[int | None, Query(ge=1, le=MAX_ID)]
-_KEYWORD = TypeAdapter(SearchKeyword)
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -85,41 +88,96 @@ async def _shared_page(
 async def search(
     request: Request,
     q: Annotated[str, Query(max_length=1000)] = "",
+    tag: Annotated[str, Query(max_length=1000)] = "",
+    cuisine: Annotated[str, Query(max_length=1000)] = "",
+    category: Annotated[str, Query(max_length=1000)] = "",
+    minutes: Annotated[str, Query(max_length=20)] = "",
+    with_: Annotated[str, Query(alias="with", max_length=1000)] = "",
+    without: Annotated[str, Query(max_length=1000)] = "",
+    after: Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$")] = None,
 ) -> Response:
-    """Ranked results; like the home page, shared by visitors without a session."""
+    """Ranked results with filters, one page at a time; shared by visitors without a session.
+
+    Every filter is a query parameter, so a search is a link to share.
+    """
     db: Database = request.app.state.db
-    limit = request.app.state.settings.search_timeout_ms / 1000
-    query = q.strip()
+    params = {
+        "q": q.strip(),
+        "tag": tag,
+        "cuisine": cuisine,
+        "category": category,
+        "minutes": minutes,
+        "with": with_,
+        "without": without,
+    }
+    params = {name: value.strip() for name, value in params.items() if value.strip()}
+
+    async def build(user: UserOut | None = None, csrf_token: object = None) -> str:
+        return await _search_page(request, params, after, user=user, csrf_token=csrf_token)
+
     if COOKIE not in request.cookies:
         request.state.user = None
-        return await _shared_page(
-            request, ("search", query), lambda: _search_page(db, query, limit)
-        )
+        key = ("search", tuple(sorted(params.items())), after)
+        return await _shared_page(request, key, build)
     user = await current_web_user(request, db)
-    csrf_token = request.scope.get("csrftoken")
-    return HTMLResponse(await _search_page(db, query, limit, user=user, csrf_token=csrf_token))
+    return HTMLResponse(await build(user, request.scope.get("csrftoken")))
 
 
 async def _search_page(
-    db: Database,
-    query: str,
-    time_limit: float,
+    request: Request,
+    params: dict[str, str],
+    after: str | None,
     *,
     user: UserOut | None = None,
     csrf_token: object = None,
 ) -> str:
-    context: dict[str, Any] = {"query": query, "user": user, "csrf_token": csrf_token}
-    if not query:
-        return render("search.html", results=None, error=None, **context)
+    state = request.app.state
+    query = params.get("q", "")
+    context: dict[str, Any] = {
+        "query": query,
+        "params": params,
+        "cursor": after,
+        "user": user,
+        "csrf_token": csrf_token,
+        "filters": SearchQuery(),
+        "found": None,
+        "error": None,
+    }
+    if not params:
+        return render("search.html", **context)
     try:
-        keyword = _KEYWORD.validate_python(query)
-    except ValidationError:
-        error = "Type at least 3 characters (and at most 256)."
-        return render("search.html", results=None, error=error, **context)
-    found = await recipes.search_recipes(
-        db, SearchQuery(keyword=keyword), limit=SEARCH_RESULTS, time_limit=time_limit
-    )
-    return render("search.html", results=found.results, error=None, **context)
+        minutes = params.get("minutes")
+        if minutes is not None and not (minutes.isdigit() and int(minutes) <= 100_000):
+            raise InvalidSearchError("Ready within: a number of minutes, 0 to 100,000.")
+        filters = SearchQuery.checked(
+            keyword=query,
+            tag=params.get("tag"),
+            cuisine=params.get("cuisine"),
+            category=params.get("category"),
+            ingredient=params.get("with"),
+            without_ingredient=params.get("without"),
+            max_total_minutes=None if minutes is None else int(minutes),
+        )
+    except InvalidSearchError as exc:
+        return render("search.html", **{**context, "error": str(exc)})
+    context["filters"] = filters
+    try:
+        cached = await searching.search_answer(
+            state.db,
+            state.recipe_answers,
+            filters,
+            limit=SEARCH_RESULTS,
+            cursor=after,
+            time_limit=state.settings.search_timeout_ms / 1000,
+        )
+    except InvalidSearchCursorError:
+        error = "That page of results is gone; here is the first."
+        cached = await searching.search_answer(
+            state.db, state.recipe_answers, filters, limit=SEARCH_RESULTS
+        )
+        context.update(error=error, cursor=None)
+    found = RecipeSearchResults.model_validate_json(cached.body)
+    return render("search.html", **{**context, "found": found})
 
 
 @router.get("/recipes/{recipe_id}", response_class=HTMLResponse)

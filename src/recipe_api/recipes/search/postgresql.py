@@ -1,0 +1,286 @@
+"""The search on PostgreSQL: every tier of a page in one statement, read in order.
+
+Each part of a recipe has its own stored ``tsvector`` (``english``
+configuration) with a GIN index and its own statistics (migration 0012):
+``search_name``, ``search_ingredient_words``, ``search_other``. A word is
+"in the name and ingredients" when ``search_name @@ q OR
+search_ingredient_words @@ q``, which the planner answers with a BitmapOr of
+two indexes, or by walking the id index backwards when it expects matches to
+be common: it knows which, per column ("minced" is in most ingredient lists
+and in no name).
+
+A page is ``(tier 0 ... LIMIT n) UNION ALL (tier 1 ... LIMIT n) ... LIMIT n``:
+PostgreSQL's Append runs its branches in order and the outer LIMIT stops
+pulling once the page is full, so a tier below a full page is never read
+(parallel workers are off for bounded queries, which keeps that order).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Integer, RowMapping, bindparam, column, select, text
+
+from recipe_api.recipes.models import recipe_table
+from recipe_api.recipes.search.query import AnyOf, Matches, SearchQuery, Tier, Words
+
+_c = recipe_table.c
+# How many of the newest recipes a tier is first looked for in (see _tiers_sql).
+WINDOW = 2000
+_VECTORS = {
+    "label": ("search_name",),
+    "label ingredients": ("search_name", "search_ingredient_words"),
+    "all": ("search_name", "search_ingredient_words", "search_other"),
+}
+
+
+class _Statement:
+    """SQL text and its parameters, built together."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, Any] = {}
+        self._groups: dict[tuple[str, ...], str] = {}
+
+    def group(self, alternatives: tuple[str, ...]) -> str:
+        """The parameter holding the tsquery of one word and its alternatives."""
+        name = self._groups.get(alternatives)
+        if name is None:
+            name = self._groups[alternatives] = f"g{len(self._groups)}"
+            # Quoted lexemes: the words are letters and digits, to_tsquery stems them.
+            self.params[name] = " | ".join(f"'{word}'" for word in alternatives)
+        return f"to_tsquery('english', :{name})"
+
+    def matches(self, matches: Matches) -> str:
+        if isinstance(matches, AnyOf):
+            return "(" + " OR ".join(self.matches(option) for option in matches.options) + ")"
+        words: Words = matches
+        vectors = _VECTORS[words.fields]
+        parts = []
+        for alternatives in words.groups:
+            query = self.group(alternatives)
+            parts.append("(" + " OR ".join(f"{v} @@ {query}" for v in vectors) + ")")
+        return "(" + " AND ".join(parts) + ")"
+
+
+def _like_pattern(text_: str, *, as_json: bool = False) -> str:
+    if as_json:
+        # The ingredients are searched in their JSON text: a keyword escaped as
+        # JSON matches the stored text and never spans two lines.
+        text_ = json.dumps(text_, ensure_ascii=False)[1:-1]
+    escaped = text_.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filters(statement: _Statement, query: SearchQuery) -> list[str]:
+    conditions = []
+    params = statement.params
+    if query.tag is not None:
+        conditions.append("tags @> CAST(:tag AS jsonb)")
+        params["tag"] = json.dumps([query.tag])
+    if query.cuisine is not None:
+        conditions.append("lower(cuisine) = lower(:cuisine)")
+        params["cuisine"] = query.cuisine
+    if query.category is not None:
+        conditions.append("lower(category) = lower(:category)")
+        params["category"] = query.category
+    if query.ingredient is not None:
+        conditions.append("search_ingredients LIKE lower(:ingredient) ESCAPE '\\'")
+        params["ingredient"] = _like_pattern(query.ingredient, as_json=True)
+    if query.without_ingredient is not None:
+        conditions.append("search_ingredients NOT LIKE lower(:without_ingredient) ESCAPE '\\'")
+        params["without_ingredient"] = _like_pattern(query.without_ingredient, as_json=True)
+    if query.max_total_minutes is not None:
+        conditions.append("total_minutes <= :max_total")
+        params["max_total"] = query.max_total_minutes
+    return conditions
+
+
+def _tier_conditions(
+    statement: _Statement, query: SearchQuery, tier: Tier, *, filters: bool = True
+) -> list[str]:
+    conditions = []
+    if tier.include is not None:
+        conditions.append(statement.matches(tier.include))
+    for excluded in tier.exclude:
+        conditions.append(f"NOT {statement.matches(excluded)}")
+    if tier.name is not None:
+        exact = " ".join((query.keyword or "").split())
+        statement.params["exact"] = exact
+        statement.params["starts"] = _like_pattern(exact)[1:]
+        # lower(label): the expression of ix_recipe_label_lower (text_pattern_ops).
+        conditions.append(
+            {
+                "exact": "lower(label) = lower(:exact)",
+                "starts": "lower(label) LIKE lower(:starts) ESCAPE '\\'"
+                " AND lower(label) <> lower(:exact)",
+                "not_starts": "lower(label) NOT LIKE lower(:starts) ESCAPE '\\'",
+            }[tier.name]
+        )
+    return conditions + (_filters(statement, query) if filters else [])
+
+
+def _where(conditions: list[str]) -> str:
+    return (" WHERE " + " AND ".join(conditions)) if conditions else ""
+
+
+def page(
+    connection: Connection,
+    query: SearchQuery,
+    tiers: Sequence[Tier],
+    *,
+    start: int,
+    after: int | None,
+    limit: int,
+    few: Matches | None = None,
+) -> list[tuple[int, RowMapping]]:
+    """(tier, recipe) of the page: tier ``start`` after recipe ``after``, then the tiers below.
+
+    ``few``: the matches of every tier, when they are known to be few (counted
+    below the bound): then they are all read at once through the GIN indexes
+    and ranked by a CASE, whatever the planner would guess of each tier.
+    """
+    statement = _Statement()
+    if few is not None:
+        ids = _few_sql(statement, query, tiers, few, start=start, after=after)
+    else:
+        ids = _tiers_sql(statement, query, tiers, start=start, after=after)
+    statement.params["limit"] = limit
+    page_ids = text(ids).columns(column("id", Integer), column("tier", Integer)).subquery("page")
+    rows = connection.execute(
+        select(recipe_table, page_ids.c.tier.label("search_tier"))
+        .join(page_ids, page_ids.c.id == _c.id)
+        .order_by(page_ids.c.tier, _c.id.desc()),
+        statement.params,
+    ).mappings()
+    return [(row["search_tier"], row) for row in rows]
+
+
+def _few_sql(
+    statement: _Statement,
+    query: SearchQuery,
+    tiers: Sequence[Tier],
+    everything: Matches,
+    *,
+    start: int,
+    after: int | None,
+) -> str:
+    # Without a LIMIT beside an ORDER BY id, the planner has no reason to walk
+    # the id index hoping to meet matches soon: it reads the bitmap (a rare
+    # word's statistics are the default guess, which made it walk 100,000 rows
+    # for "quince" at 100k, 600 ms per tier).
+    cases = " ".join(
+        f"WHEN {' AND '.join(_tier_conditions(statement, query, tier, filters=False)) or 'true'}"
+        f" THEN {number}"
+        for number, tier in enumerate(tiers)
+        if number >= start
+    )
+    conditions = [statement.matches(everything), *_filters(statement, query)]
+    where = "tier IS NOT NULL"
+    if after is not None:
+        statement.params.update(start=start, after=after)
+        where += " AND (tier > :start OR (tier = :start AND id < :after))"
+    return (
+        f"SELECT id, tier FROM (SELECT id, CASE {cases} END AS tier FROM recipe"
+        f"{_where(conditions)}) AS ranked WHERE {where} ORDER BY tier, id DESC LIMIT :limit"
+    )
+
+
+def _driver(statement: _Statement, tier: Tier) -> str | None:
+    """A condition the tier implies that an index answers with fewer rows than its own.
+
+    "In name and ingredients, not all in the name" implies a word in the
+    ingredients; "anywhere, not in name and ingredients", a word in the rest.
+    Given as well, it lets the bitmap start from that column alone.
+    """
+    if not isinstance(tier.include, Words):
+        return None
+    vectors = set(_VECTORS[tier.include.fields])
+    for excluded in tier.exclude:
+        if isinstance(excluded, Words) and excluded.groups == tier.include.groups:
+            vectors -= set(_VECTORS[excluded.fields])
+    if not vectors or vectors == set(_VECTORS[tier.include.fields]):
+        return None
+    tests = [
+        f"{vector} @@ {statement.group(alternatives)}"
+        for alternatives in tier.include.groups
+        for vector in sorted(vectors)
+    ]
+    return "(" + " OR ".join(tests) + ")"
+
+
+def _tiers_sql(
+    statement: _Statement,
+    query: SearchQuery,
+    tiers: Sequence[Tier],
+    *,
+    start: int,
+    after: int | None,
+) -> str:
+    """Each tier in two parts: among the newest ``WINDOW`` recipes, then from the indexes.
+
+    The planner's guess of a tier's density is poor (a rare word gets a default
+    estimate; a NOT of a common word looks common): left to choose, it walked
+    the id index through every recipe for an absent tier (600 ms at 100k). So
+    each tier first filters the newest recipes, newest first (a common tier fills
+    the page there and stops), and only then, if the page is not full, reads
+    the older matches through the GIN indexes and sorts them (a tier rare among
+    the newest recipes is rare). The page's LIMIT stops both parts early.
+    """
+    statement.params["window"] = WINDOW
+    branches = []
+    for number in range(start, len(tiers)):
+        conditions = _tier_conditions(statement, query, tiers[number])
+        bound = ""
+        if number == start and after is not None:
+            bound = " WHERE id < :after"
+            statement.params["after"] = after
+        if tiers[number].name in ("exact", "starts"):
+            # A name or its start: few rows, straight from ix_recipe_label_lower
+            # (filtering 2,000 newest rows for them cost 2 of chicken's 39 ms... per tier).
+            by_name = [*conditions, *(["id < :after"] if bound else [])]
+            branches.append(
+                f"(SELECT id, {number} AS tier FROM recipe{_where(by_name)}"
+                " ORDER BY id DESC LIMIT :limit)"
+            )
+            continue
+        newest = f"(SELECT * FROM recipe{bound} ORDER BY id DESC LIMIT :window)"
+        floor = (
+            f"(SELECT min(id) FROM (SELECT id FROM recipe{bound} ORDER BY id DESC"
+            " LIMIT :window) AS newest_ids)"
+        )
+        driver = _driver(statement, tiers[number])
+        older = [*conditions, *([driver] if driver else []), f"id < {floor}"]
+        branches.append(
+            f"(SELECT id, {number} AS tier FROM ("
+            f"(SELECT id FROM {newest} AS newest{_where(conditions)} ORDER BY id DESC)"
+            # id + 0: not the id index's order, so the planner reads the bitmap.
+            f" UNION ALL (SELECT id FROM recipe{_where(older)} ORDER BY id + 0 DESC)"
+            f") AS tier_{number} LIMIT :limit)"
+        )
+    return f"SELECT id, tier FROM ({' UNION ALL '.join(branches)}) AS tiers LIMIT :limit"
+
+
+def count(
+    connection: Connection, query: SearchQuery, everything: Matches | None, bound: int
+) -> tuple[int, bool]:
+    """How many recipes match, counted up to ``bound``; and whether that count is exact."""
+    statement = _Statement()
+    conditions = _tier_conditions(statement, query, Tier(include=everything))
+    statement.params["bound"] = bound
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM recipe{_where(conditions)} LIMIT :bound) AS found"
+    return int(connection.execute(text(sql), statement.params).scalar_one()), True
+
+
+_VOCABULARY = text(
+    "SELECT word, recipes FROM recipe_word WHERE word IN :words AND recipes > 0"
+).bindparams(bindparam("words", expanding=True))
+
+
+def word_counts(connection: Connection, words: Sequence[str]) -> dict[str, int]:
+    """How many recipes hold each of ``words`` as written (unstemmed); absent words left out."""
+    if not words:
+        return {}
+    rows = connection.execute(_VOCABULARY, {"words": list(words)})
+    return {word: int(recipes) for word, recipes in rows}

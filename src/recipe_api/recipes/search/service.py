@@ -1,0 +1,187 @@
+"""The search's one entry point for both faces: corrected, ranked, counted, paged, bounded, cached.
+
+See ``docs/decisions/0016-word-search.md`` for the ranking and its figures.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlencode
+
+from sqlalchemy import Connection, RowMapping, select
+
+from recipe_api.db.engine import Database, idempotent
+from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
+from recipe_api.recipes.models import recipe_table
+from recipe_api.recipes.schemas import RecipeSearchResults
+from recipe_api.recipes.search import postgresql, sqlite
+from recipe_api.recipes.search.query import (
+    COUNT_LIMIT,
+    TYPO_MIN_LENGTH,
+    InvalidSearchCursorError,
+    Plan,
+    SearchCursor,
+    SearchQuery,
+    one_edit_variants,
+    plan_all_words,
+    plan_some_words,
+)
+
+API_PATH = "/api/v1/recipes/search/"
+# "Most of your words" tries subsets of the first this many words (20 subsets at most).
+SOME_WORDS_FROM = 6
+_WORD = re.compile(r"\w+")
+
+
+def corrections_for(connection: Connection, words: tuple[str, ...]) -> dict[str, str]:
+    """Each word of 5+ letters that no recipe holds, with the commonest word one edit away."""
+    backend = sqlite if connection.dialect.name == "sqlite" else postgresql
+    held = backend.word_counts(connection, words)
+    unknown = [w for w in words if len(w) >= TYPO_MIN_LENGTH and w not in held and w.isalpha()]
+    if not unknown:
+        return {}
+    variants = {word: one_edit_variants(word) for word in unknown}
+    known = backend.word_counts(connection, sorted(set().union(*variants.values())))
+    corrections = {}
+    for word in unknown:
+        # The most recipes first, then the alphabet: the same answer every time.
+        best = max(variants[word] & known.keys(), key=lambda v: (known[v], v), default=None)
+        if best is not None:
+            corrections[word] = best
+    return corrections
+
+
+def _count(connection: Connection, query: SearchQuery, plan: Plan) -> tuple[int, bool]:
+    """The matches counted up to one past ``COUNT_LIMIT``, and whether the count is exact.
+
+    Not exact: a floor (SQLite, with filters, looks at the newest matches only).
+    """
+    backend = sqlite if connection.dialect.name == "sqlite" else postgresql
+    counted: tuple[int, bool] = backend.count(connection, query, plan.everything, COUNT_LIMIT + 1)
+    return counted
+
+
+def _plan(
+    connection: Connection, query: SearchQuery, cursor: SearchCursor | None
+) -> tuple[Plan, tuple[int, bool]]:
+    words = query.words
+    if query.keyword is not None and not words:
+        # Punctuation only: no word to look for, so nothing matches.
+        return Plan(tiers=(), everything=None), (0, True)
+    if cursor is not None and cursor.mode != "all":
+        how_many = int(cursor.mode.removeprefix("some:"))
+        if how_many >= min(len(words), SOME_WORDS_FROM):
+            raise InvalidSearchCursorError("The cursor is not one this search gave out")
+        plan = plan_some_words(words[:SOME_WORDS_FROM], how_many)
+        return plan, _count(connection, query, plan)
+    plan = plan_all_words(words, corrections_for(connection, words) if words else {})
+    total = _count(connection, query, plan)
+    if total == (0, True) and len(words) > 1 and cursor is None:
+        # Nothing has every word: the recipes with the most of them.
+        for how_many in range(min(len(words), SOME_WORDS_FROM) - 1, 0, -1):
+            fewer = plan_some_words(words[:SOME_WORDS_FROM], how_many)
+            found = _count(connection, query, fewer)
+            if found != (0, True):
+                return fewer, found
+    return plan, total
+
+
+def _page(
+    connection: Connection,
+    query: SearchQuery,
+    plan: Plan,
+    cursor: SearchCursor | None,
+    limit: int,
+    total: int,
+) -> list[tuple[int, RowMapping]]:
+    start, after = (0, None) if cursor is None else (cursor.tier, cursor.after)
+    if start >= len(plan.tiers):
+        raise InvalidSearchCursorError("The cursor is not one this search gave out")
+    if connection.dialect.name != "sqlite":
+        few = plan.everything if total <= COUNT_LIMIT else None
+        return postgresql.page(
+            connection, query, plan.tiers, start=start, after=after, limit=limit, few=few
+        )
+    found = sqlite.page_ids(connection, query, plan.tiers, start=start, after=after, limit=limit)
+    ids = [row_id for _, row_id in found]
+    rows = connection.execute(select(recipe_table).where(recipe_table.c.id.in_(ids))).mappings()
+    by_id = {row["id"]: row for row in rows}
+    return [(tier, by_id[row_id]) for tier, row_id in found if row_id in by_id]
+
+
+def _api_next(query: SearchQuery, limit: int, token: str) -> str:
+    params = {
+        "keyword": query.keyword,
+        "tag": query.tag,
+        "ingredient": query.ingredient,
+        "max_total_minutes": query.max_total_minutes,
+        "max_results": limit,
+        "cursor": token,
+    }
+    return API_PATH + "?" + urlencode({k: v for k, v in params.items() if v is not None})
+
+
+@idempotent
+def _search(
+    connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
+) -> RecipeSearchResults:
+    plan, (total, exact) = _plan(connection, query, cursor)
+    # One more than the page tells whether there is a next one.
+    found = _page(connection, query, plan, cursor, limit + 1, total) if total or not exact else []
+    next_cursor = None
+    if len(found) > limit:
+        tier, last = found[limit - 1]
+        next_cursor = SearchCursor(tier=tier, after=last["id"], mode=plan.mode).encode()
+    words = query.words
+    did_you_mean = None
+    if plan.corrections:
+        typed = _WORD.findall((query.keyword or "").casefold())
+        did_you_mean = " ".join(plan.corrections.get(word, word) for word in typed)
+    return RecipeSearchResults.model_validate(
+        {
+            "results": [row for _, row in found[:limit]],
+            "total": min(total, COUNT_LIMIT),
+            "total_is_exact": exact and total <= COUNT_LIMIT,
+            "words": list(words),
+            "words_matched": (
+                len(words) if plan.mode == "all" else int(plan.mode.removeprefix("some:"))
+            ),
+            "did_you_mean": did_you_mean,
+            "next_cursor": next_cursor,
+            "next": None if next_cursor is None else _api_next(query, limit, next_cursor),
+        }
+    )
+
+
+async def search_recipes(
+    db: Database,
+    query: SearchQuery,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    time_limit: float = 1.0,
+) -> RecipeSearchResults:
+    """A page of the recipes matching ``query``, best first; stopped after ``time_limit`` s."""
+    after = None if cursor is None else SearchCursor.decode(cursor)
+    if query.is_empty and after is None:
+        # The newest recipes: a plain read, never queued behind searches.
+        return await db.run(_search, query, limit, after)
+    return await db.run_bounded(_search, time_limit, query, limit, after)
+
+
+async def search_answer(
+    db: Database,
+    cache: VersionedCache,
+    query: SearchQuery,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    time_limit: float = 1.0,
+) -> Cached:
+    """The search's JSON answer and its ETag, built once per version of the recipes."""
+
+    async def build() -> bytes:
+        found = await search_recipes(db, query, limit=limit, cursor=cursor, time_limit=time_limit)
+        return found.__pydantic_serializer__.to_json(found)
+
+    return await cached_answer(db, cache, ("search", query, limit, cursor), build)
