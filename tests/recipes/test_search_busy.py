@@ -22,7 +22,9 @@ LOCK = 8_008
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"search_concurrency": 1, "search_timeout_ms": 300})
+    # One slot; the limit leaves room for ten word searches in turn (several
+    # statements each on PostgreSQL) on a loaded machine.
+    return settings.model_copy(update={"search_concurrency": 1, "search_timeout_ms": 1000})
 
 
 @contextmanager
