@@ -185,7 +185,7 @@ def test_0011_keeps_emails_and_keys_them_and_goes_back(empty_database: str) -> N
 
 
 def test_0011_downgrade_refuses_emails_that_would_collide(empty_database: str) -> None:
-    migrate.upgrade(empty_database)
+    migrate.upgrade(empty_database, "0011")
     for email in ("strasse@example.com", "stra\u00dfe@example.com"):
         _run(
             empty_database,
