@@ -272,13 +272,49 @@ async def test_importing_a_page_with_recipe_markup(app: FastAPI, pages_server: s
 @pytest.mark.parametrize(
     ("path", "status", "message"),
     [
-        ("/plain", 422, "The page has no schema.org Recipe markup (JSON-LD or microdata)"),
+        (
+            "/plain",
+            422,
+            "The page “My grandmother's kitchen” has no recipe we can read (no schema.org "
+            "Recipe markup, JSON-LD or microdata): open the recipe's own page, or add the "
+            "recipe by hand",
+        ),
         ("/to-private", 400, "10.1.2.3 is not a public address"),
         ("/to-metadata", 400, "169.254.169.254 is not a public address"),
-        ("/big", 422, "The page is larger than 200,000 bytes"),
-        ("/slow", 504, "The page did not arrive within 1 seconds"),
-        ("/json", 422, "The page is not HTML (application/json)"),
-        ("/missing", 422, "The page answered 404"),
+        (
+            "/big",
+            422,
+            "The page is larger than 200,000 bytes, more than we read: add the recipe by hand",
+        ),
+        (
+            "/slow",
+            504,
+            "The page did not arrive within 1 seconds: the site is too slow; try again "
+            "later, or paste the page instead",
+        ),
+        (
+            "/json",
+            422,
+            "The address is not a web page (not HTML: application/json): give the address "
+            "of the recipe's own page",
+        ),
+        (
+            "/missing",
+            422,
+            "There is no page at this address (127.0.0.1 answered 404 not found): check the link",
+        ),
+        (
+            "/status-403",
+            422,
+            "127.0.0.1 refused our server (it answered 403); open the page in your browser "
+            "and paste the page instead",
+        ),
+        (
+            "/status-500",
+            422,
+            "127.0.0.1 had a server error (it answered 500): try again later, or paste the "
+            "page instead",
+        ),
     ],
 )
 async def test_an_import_that_fails_says_why_beside_the_address(
