@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -267,6 +268,50 @@ async def test_importing_a_page_with_recipe_markup(app: FastAPI, pages_server: s
         assert stored["url"] == f"{pages_server}/jsonld"
         assert len(stored["instructions"]) >= 2
         assert "Shakshuka with Feta" in (await browser.get("/my-recipes")).text
+
+
+async def test_a_pasted_page_is_imported_without_fetching(app: FastAPI) -> None:
+    html = (Path(__file__).parent.parent / "recipes" / "pages" / "jsonld.html").read_text()
+    async with browser_for(app) as browser:
+        await sign_up_and_log_in(browser, "cook@example.com")
+        form = await browser.get("/my-recipes/import")
+        assert 'id="paste"' in form.text and 'href="javascript:' in form.text
+        # An address nothing serves: the pasted page is what is read.
+        url = "https://refuses-servers.example/shakshuka"
+        response = await submit(
+            browser, "/my-recipes/import", "/my-recipes/import", {"url": url, "html": html}
+        )
+        assert response.status_code == 303, response.text
+        match = re.fullmatch(r"/recipes/(\d+)\?imported=1", response.headers["location"])
+        assert match
+        stored = (await browser.get(f"/api/v1/recipes/{match.group(1)}")).json()
+        assert (stored["label"], stored["url"]) == ("Shakshuka with Feta", url)
+        # A page without a recipe: the reason beside the pasted page, the address kept.
+        response = await submit(
+            browser,
+            "/my-recipes/import",
+            "/my-recipes/import",
+            {"url": url, "html": "<title>Log in to Example</title><p>Members only</p>"},
+        )
+        assert response.status_code == 422
+        assert field_errors(response)["html"].startswith(
+            "The page “Log in to Example” has no recipe we can read"
+        )
+
+
+async def test_a_site_that_refuses_us_points_to_the_paste_form(
+    app: FastAPI, pages_server: str
+) -> None:
+    async with browser_for(app) as browser:
+        await sign_up_and_log_in(browser, "cook@example.com")
+        response = await submit(
+            browser,
+            "/my-recipes/import",
+            "/my-recipes/import",
+            {"url": f"{pages_server}/status-403"},
+        )
+        assert response.status_code == 422
+        assert 'href="#paste">paste the page</a>' in response.text
 
 
 @pytest.mark.parametrize(
