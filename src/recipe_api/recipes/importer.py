@@ -442,8 +442,25 @@ def json_ld_document(html: str) -> str | None:
     kept = [e for e in tree.iter("title", "meta", "link", "script") if _kept(e.tag, e.get)]
     if not any(element.tag == "script" for element in kept):
         return None
-    parts = (lxml.html.tostring(e, encoding="unicode", with_tail=False) for e in kept)
-    return "<!doctype html><html><head>" + "".join(parts) + "</head><body></body></html>"
+    head = (lxml.html.tostring(e, encoding="unicode", with_tail=False) for e in kept)
+    # The ingredient lists of the two common recipe plugins (WP Recipe Maker, Tasty
+    # Recipes), where recipe-scrapers finds the ingredients' sections: small, and
+    # copied from the tree lxml built, so still bounded whatever the page's body.
+    groups = tree.xpath(_INGREDIENT_GROUPS)[:50]
+    body = (lxml.html.tostring(e, encoding="unicode", with_tail=False) for e in groups)
+    return (
+        "<!doctype html><html><head>"
+        + "".join(head)
+        + "</head><body>"
+        + "".join(body)
+        + "</body></html>"
+    )
+
+
+_INGREDIENT_GROUPS = " | ".join(
+    f"//*[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]"
+    for name in ("wprm-recipe-ingredient-group", "tasty-recipes-ingredients")
+)
 
 
 def recipe_from_page(html: str, url: str) -> RecipeCreate:
