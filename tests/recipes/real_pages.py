@@ -95,7 +95,8 @@ def kept(name: str, value: Any, recipe: dict[str, Any]) -> bool:
             others = [line for line in recipe["ingredients"] if line not in wanted]
             return lines == wanted and all(line.endswith(":") for line in others)
         case "ingredient_groups":
-            return _headings(recipe) == [_plain(p) if p.endswith(":") else f"{_plain(p)}:" for p in value]
+            wanted = [_plain(p) if p.endswith(":") else f"{_plain(p)}:" for p in value]
+            return _headings(recipe) == wanted
         case "instructions":
             return bool(recipe["instructions"] == [_plain(s) for s in value if _plain(s)][:200])
         case "yields":

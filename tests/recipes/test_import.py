@@ -310,16 +310,15 @@ async def test_a_page_that_needs_more_memory_than_its_child_may_take_is_refused(
     # Without its JSON-LD the hostile page is read whole: BeautifulSoup needs ~120 MB for it.
     body = hostile_page().replace(b'type="application/ld+json"', b'type="text/plain"')
     reader = PageReader(seconds=60, memory_mb=32)
-    with pytest.raises(ImportFailedError, match=r"^The page could not be read within 32 MB of memory: add the recipe by hand$"):
+    words = r"^The page could not be read within 32 MB of memory: add the recipe by hand$"
+    with pytest.raises(ImportFailedError, match=words):
         await reader.read(FetchedPage("https://kitchen.example/", body, "utf-8"))
     # The same reader reads an ordinary page: the limit is the child's, not the reader's.
     page = FetchedPage("https://kitchen.example/", (PAGES / "jsonld.html").read_bytes(), "utf-8")
     assert (await reader.read(page)).label == "Shakshuka with Feta"
 
 
-async def _paste(
-    client: httpx.AsyncClient, cook: Account, url: str, html: str
-) -> httpx.Response:
+async def _paste(client: httpx.AsyncClient, cook: Account, url: str, html: str) -> httpx.Response:
     return await client.post(IMPORT, json={"url": url, "html": html}, headers=cook.headers)
 
 
