@@ -299,6 +299,49 @@ async def test_a_pasted_page_is_imported_without_fetching(app: FastAPI) -> None:
         )
 
 
+async def test_the_bookmarklet_post_shows_what_arrived_and_saves_nothing(app: FastAPI) -> None:
+    html = (Path(__file__).parent.parent / "recipes" / "pages" / "jsonld.html").read_text()
+    elsewhere = {"Origin": "https://recipes.example"}
+    url = "https://recipes.example/shakshuka"
+    async with browser_for(app) as browser, browser_for(app) as from_elsewhere:
+        await sign_up_and_log_in(browser, "cook@example.com")
+        # As from another site: no cookie comes with it (SameSite=Lax), and no token.
+        received = await from_elsewhere.post(
+            "/my-recipes/import/page", data={"url": url, "html": html}, headers=elsewhere
+        )
+        assert received.status_code == 200, received.text
+        assert url in received.text and "Read the recipe" in received.text
+        assert 'action="/my-recipes/import/page/read"' in received.text
+        for data, words in [
+            ({"url": url, "html": ""}, "No page arrived"),
+            ({"url": url, "html": "x" * 200_001}, "larger than 200,000 bytes"),
+            ({"url": "javascript:alert(1)", "html": html}, "starting with http:// or https://"),
+        ]:
+            refused = await from_elsewhere.post(
+                "/my-recipes/import/page", data=data, headers=elsewhere
+            )
+            assert refused.status_code == 422 and words in refused.text, refused.text
+        # Reading it from another site is refused; from ours it shows the recipe form.
+        forged = await browser.post(
+            "/my-recipes/import/page/read", data={"url": url, "html": html}, headers=elsewhere
+        )
+        assert forged.status_code == 403
+        read = await browser.post(
+            "/my-recipes/import/page/read",
+            data={"url": url, "html": html},
+            headers={"Origin": "http://test"},
+        )
+        assert read.status_code == 200, read.text
+        assert input_value(read, "label") == "Shakshuka with Feta"
+        assert input_value(read, "source") == "Ada (Example Kitchen)"
+        assert 'action="/my-recipes/new"' in read.text
+        assert '<span class="count">0</span>' in (await browser.get("/my-recipes")).text
+        # A cook who logs in on the way comes back to the import page.
+        back = await browser.get("/my-recipes/import/page/read")
+        assert back.status_code == 303
+        assert back.headers["location"] == "/my-recipes/import#bookmarklet"
+
+
 async def test_a_site_that_refuses_us_points_to_the_paste_form(
     app: FastAPI, pages_server: str
 ) -> None:

@@ -171,6 +171,16 @@ async def page_received(request: Request, importer: ImporterDep) -> HTMLResponse
     )
 
 
+@router.get("/my-recipes/import/page/read", response_class=HTMLResponse, response_model=None)
+async def after_logging_in_to_read(user: SignedInUser) -> RedirectResponse:
+    """Where logging in returns a cook who pressed "Read the recipe" logged out.
+
+    The page itself was in that post and is gone: back to the import page,
+    whose bookmarklet sends it again.
+    """
+    return _see_other("/my-recipes/import#bookmarklet")
+
+
 @router.post("/my-recipes/import/page/read", response_class=HTMLResponse)
 async def read_received_page(
     request: Request, user: SignedInUser, importer: ImporterDep
