@@ -23,7 +23,7 @@ from recipe_api.recipes.importer import (
     open_importer,
 )
 from recipe_api.settings import Settings
-from tests.conftest import Account, MakeAccount
+from tests.conftest import Account, MakeAccount, free_port
 from tests.recipes.hostile import hostile_page
 
 PAGES = Path(__file__).parent / "pages"
@@ -369,3 +369,11 @@ async def test_a_pasted_page_is_bounded_by_the_import_body_limit(
     too_big = "x" * limit
     response = await _paste(client, cook, "https://example.com/r", too_big)
     assert response.status_code == 413
+
+
+async def test_a_host_that_does_not_answer_is_named(
+    client: httpx.AsyncClient, cook: Account
+) -> None:
+    response = await _import(client, cook, f"http://127.0.0.1:{free_port()}/recipe")
+    assert response.status_code == 422
+    assert response.json()["detail"] == "Could not connect to 127.0.0.1: check the address"

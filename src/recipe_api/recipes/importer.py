@@ -623,8 +623,8 @@ class PageReader:
                 return await _read_all(answer_out.fileno())
         except TimeoutError:
             raise ImportFailedError(
-                f"The page could not be read within {self.seconds:g} seconds (it is built "
-                "to be slow to read): add the recipe by hand"
+                f"The page could not be read within {self.seconds:g} seconds (it is too "
+                "costly to read): add the recipe by hand"
             ) from None
         finally:
             for end in (page_out, page_in, answer_out, answer_in):
