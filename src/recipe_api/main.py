@@ -40,6 +40,14 @@ from recipe_api.settings import Settings, get_settings
 from recipe_api.web.errors import server_error_page
 from recipe_api.web.site import add_csrf, add_website
 
+# The posts that may carry a whole page's HTML (an import from the cook's browser).
+IMPORT_PAGE_PATHS = (
+    "/api/v1/recipes/import",
+    "/my-recipes/import",
+    "/my-recipes/import/page",
+    "/my-recipes/import/page/read",
+)
+
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
 
@@ -184,7 +192,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Level 5: nearly level 9's ratio on JSON at a fraction of its CPU.
     app.add_middleware(GZipWhenAccepted, minimum_size=1000, compresslevel=5)
     add_csrf(app, settings, secret=tokens.secret_key)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # A pasted page may be IMPORT_MAX_BYTES of HTML, which JSON or a form encodes
+    # in up to three times as many bytes ("<" is %3C); the HTML itself is then
+    # held to IMPORT_MAX_BYTES.
+    page_body = max(settings.max_body_bytes, 3 * settings.import_max_bytes + 64 * 1024)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        larger=dict.fromkeys(IMPORT_PAGE_PATHS, page_body),
+    )
     app.add_middleware(HttpMethodsMiddleware, routes=app.router.routes)
     if settings.cors_origins:
         # For a separate frontend: bearer tokens in a header, so no credentials.

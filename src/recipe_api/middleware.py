@@ -140,15 +140,17 @@ class BodyLimitMiddleware:
     pass straight through after one scan of the headers.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self._body = f'{{"detail":"Request body larger than {max_bytes} bytes"}}'.encode()
+        # Paths whose bodies carry a whole page (the recipe import's pasted HTML).
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.larger.get(scope["path"], self.max_bytes)
         declared: bytes | None = None
         chunked = False
         for name, value in scope["headers"]:
@@ -158,20 +160,20 @@ class BodyLimitMiddleware:
                 chunked = True
         if declared is not None and not chunked:
             try:
-                too_large = int(declared) > self.max_bytes
+                too_large = int(declared) > max_bytes
             except ValueError:
                 too_large = False  # the server refuses a malformed length itself
             if too_large:
-                await self._refuse(send)
+                await _refuse(send, max_bytes)
                 return
             await self.app(scope, receive, send)
             return
         if not chunked:
             await self.app(scope, receive, send)
             return
-        await self._counted(scope, receive, send)
+        await self._counted(scope, receive, send, max_bytes)
 
-    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, max_bytes: int) -> None:
         received = 0
         refused = False
         response_started = False
@@ -181,7 +183,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     refused = True
                     raise _BodyTooLarge
             return message
@@ -203,22 +205,24 @@ class BodyLimitMiddleware:
             if not refused:
                 raise
         if refused and not response_started:
-            await self._refuse(send)
+            await _refuse(send, max_bytes)
 
-    async def _refuse(self, send: Send) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(self._body)).encode()),
-                    # The rest of the body is never read: end the connection.
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": self._body})
+
+async def _refuse(send: Send, max_bytes: int) -> None:
+    body = f'{{"detail":"Request body larger than {max_bytes} bytes"}}'.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                # The rest of the body is never read: end the connection.
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class GZipWhenAccepted(GZipMiddleware):

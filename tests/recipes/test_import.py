@@ -23,7 +23,7 @@ from recipe_api.recipes.importer import (
     open_importer,
 )
 from recipe_api.settings import Settings
-from tests.conftest import Account, MakeAccount
+from tests.conftest import Account, MakeAccount, free_port
 from tests.recipes.hostile import hostile_page
 
 PAGES = Path(__file__).parent / "pages"
@@ -83,6 +83,8 @@ class _Pages(BaseHTTPRequestHandler):
         elif name == "half-second":
             time.sleep(0.5)
             self._send(200, (PAGES / "jsonld.html").read_bytes())
+        elif name.startswith("status-"):
+            self._send(int(name.removeprefix("status-")), b"<h1>No</h1>")
         elif name == "json":
             self._send(200, b'{"name": "not a page"}', "application/json")
         else:
@@ -134,7 +136,7 @@ async def test_import_json_ld(client: httpx.AsyncClient, cook: Account, pages_se
     assert body["tags"] == ["eggs", "vegetarian", "one pan"]
     assert body["cuisine"] == "Middle Eastern" and body["category"] == "Breakfast"
     assert body["image_url"] == "https://kitchen.example/img/shakshuka.jpg"
-    assert body["source"] == "Example Kitchen"
+    assert body["source"] == "Ada (Example Kitchen)"  # the author, then the site
     assert body["url"] == f"{pages_server}/jsonld"
     stored = await client.get(f"/api/v1/recipes/{body['id']}")
     assert stored.json() == body
@@ -165,15 +167,21 @@ async def test_a_redirect_is_followed(
 @pytest.mark.parametrize(
     ("path", "status", "words"),
     [
-        ("plain", 422, "no schema.org Recipe"),
-        ("json", 422, "not HTML"),
-        ("missing", 422, "answered 404"),
-        ("big", 422, "larger than"),
+        ("plain", 422, "The page “My grandmother's kitchen” has no recipe we can read"),
+        ("json", 422, "not a web page (not HTML: application/json)"),
+        ("missing", 422, "There is no page at this address (127.0.0.1 answered 404 not found)"),
+        ("status-403", 422, "127.0.0.1 refused our server (it answered 403); open the page"),
+        ("status-429", 422, "refused our server (it answered 429)"),
+        ("status-401", 422, "refused our server (it answered 401)"),
+        ("status-451", 422, "refused our server (it answered 451)"),
+        ("status-503", 422, "had a server error (it answered 503): try again later"),
+        ("status-418", 422, "127.0.0.1 answered 418: check the link"),
+        ("big", 422, "larger than 200,000 bytes, more than we read: add the recipe by hand"),
         ("big-chunked", 422, "larger than"),
         ("to-metadata", 400, "169.254.169.254 is not a public address"),
         ("to-private", 400, "10.1.2.3 is not a public address"),
         ("loop", 422, "redirects"),
-        ("slow", 504, "within 1 seconds"),
+        ("slow", 504, "within 1 seconds: the site is too slow; try again later, or paste"),
     ],
 )
 async def test_pages_that_give_no_recipe(
@@ -302,8 +310,70 @@ async def test_a_page_that_needs_more_memory_than_its_child_may_take_is_refused(
     # Without its JSON-LD the hostile page is read whole: BeautifulSoup needs ~120 MB for it.
     body = hostile_page().replace(b'type="application/ld+json"', b'type="text/plain"')
     reader = PageReader(seconds=60, memory_mb=32)
-    with pytest.raises(ImportFailedError, match=r"^The page could not be read within 32 MB$"):
+    words = r"^The page could not be read within 32 MB of memory: add the recipe by hand$"
+    with pytest.raises(ImportFailedError, match=words):
         await reader.read(FetchedPage("https://kitchen.example/", body, "utf-8"))
     # The same reader reads an ordinary page: the limit is the child's, not the reader's.
     page = FetchedPage("https://kitchen.example/", (PAGES / "jsonld.html").read_bytes(), "utf-8")
     assert (await reader.read(page)).label == "Shakshuka with Feta"
+
+
+async def _paste(client: httpx.AsyncClient, cook: Account, url: str, html: str) -> httpx.Response:
+    return await client.post(IMPORT, json={"url": url, "html": html}, headers=cook.headers)
+
+
+async def test_a_pasted_page_is_read_without_fetching(
+    client: httpx.AsyncClient, cook: Account
+) -> None:
+    # Not a page anyone serves, and not an address the settings allow: nothing is fetched.
+    url = "https://refuses-servers.example/shakshuka?utm_source=share"
+    html = (PAGES / "jsonld.html").read_text()
+    response = await _paste(client, cook, url, html)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["label"] == "Shakshuka with Feta"
+    assert body["url"] == url
+    assert body["source"] == "Ada (Example Kitchen)"
+    canonical = html.replace("<head>", '<head><link rel="canonical" href="/shakshuka">', 1)
+    response = await _paste(client, cook, url, canonical)
+    assert response.json()["url"] == "https://refuses-servers.example/shakshuka"
+
+
+@pytest.mark.parametrize(
+    ("html", "status", "words"),
+    [
+        ((PAGES / "plain.html").read_text(), 422, "“My grandmother's kitchen” has no recipe"),
+        ("x" * (MAX_BYTES + 1), 422, "larger than 200,000 bytes"),
+        ("<p>" * 1000, 422, "has no recipe we can read"),
+        ("é" * (MAX_BYTES // 2 + 1), 422, "larger than"),  # counted in UTF-8 bytes
+    ],
+)
+async def test_pasted_pages_that_give_no_recipe(
+    client: httpx.AsyncClient, cook: Account, html: str, status: int, words: str
+) -> None:
+    response = await _paste(client, cook, "https://example.com/r", html)
+    assert response.status_code == status, response.text
+    assert words in response.json()["detail"]
+    assert (await client.get("/api/v1/recipes/")).json()["total"] == 0
+
+
+async def test_a_pasted_page_is_bounded_by_the_import_body_limit(
+    client: httpx.AsyncClient, cook: Account, settings: Settings
+) -> None:
+    # MAX_BODY_BYTES (1 MiB) holds other bodies; an import's holds 3 x IMPORT_MAX_BYTES + 64 KiB.
+    page = (PAGES / "jsonld.html").read_text() + "<!--" + "<" * (MAX_BYTES // 2) + "-->"
+    assert len(page.encode()) < MAX_BYTES
+    response = await _paste(client, cook, "https://example.com/r", page)
+    assert response.status_code == 201, response.text
+    limit = max(settings.max_body_bytes, 3 * settings.import_max_bytes + 64 * 1024)
+    too_big = "x" * limit
+    response = await _paste(client, cook, "https://example.com/r", too_big)
+    assert response.status_code == 413
+
+
+async def test_a_host_that_does_not_answer_is_named(
+    client: httpx.AsyncClient, cook: Account
+) -> None:
+    response = await _import(client, cook, f"http://127.0.0.1:{free_port()}/recipe")
+    assert response.status_code == 422
+    assert response.json()["detail"] == "Could not connect to 127.0.0.1: check the address"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import httpx
 import pytest
@@ -273,16 +274,139 @@ async def test_importing_a_page_with_recipe_markup(app: FastAPI, pages_server: s
         assert "Shakshuka with Feta" in (await browser.get("/my-recipes")).text
 
 
+async def test_a_pasted_page_is_imported_without_fetching(app: FastAPI) -> None:
+    html = (Path(__file__).parent.parent / "recipes" / "pages" / "jsonld.html").read_text()
+    async with browser_for(app) as browser:
+        await sign_up_and_log_in(browser, "cook@example.com")
+        form = await browser.get("/my-recipes/import")
+        assert 'id="paste"' in form.text and 'href="javascript:' in form.text
+        # An address nothing serves: the pasted page is what is read.
+        url = "https://refuses-servers.example/shakshuka"
+        response = await submit(
+            browser, "/my-recipes/import", "/my-recipes/import", {"url": url, "html": html}
+        )
+        assert response.status_code == 303, response.text
+        match = re.fullmatch(r"/recipes/(\d+)\?imported=1", response.headers["location"])
+        assert match
+        stored = (await browser.get(f"/api/v1/recipes/{match.group(1)}")).json()
+        assert (stored["label"], stored["url"]) == ("Shakshuka with Feta", url)
+        # A page without a recipe: the reason beside the pasted page, the address kept.
+        response = await submit(
+            browser,
+            "/my-recipes/import",
+            "/my-recipes/import",
+            {"url": url, "html": "<title>Log in to Example</title><p>Members only</p>"},
+        )
+        assert response.status_code == 422
+        assert field_errors(response)["html"].startswith(
+            "The page “Log in to Example” has no recipe we can read"
+        )
+
+
+async def test_the_bookmarklet_post_shows_what_arrived_and_saves_nothing(app: FastAPI) -> None:
+    html = (Path(__file__).parent.parent / "recipes" / "pages" / "jsonld.html").read_text()
+    elsewhere = {"Origin": "https://recipes.example"}
+    url = "https://recipes.example/shakshuka"
+    async with browser_for(app) as browser, browser_for(app) as from_elsewhere:
+        await sign_up_and_log_in(browser, "cook@example.com")
+        # As from another site: no cookie comes with it (SameSite=Lax), and no token.
+        received = await from_elsewhere.post(
+            "/my-recipes/import/page", data={"url": url, "html": html}, headers=elsewhere
+        )
+        assert received.status_code == 200, received.text
+        assert url in received.text and "Read the recipe" in received.text
+        assert 'action="/my-recipes/import/page/read"' in received.text
+        for data, words in [
+            ({"url": url, "html": ""}, "No page arrived"),
+            ({"url": url, "html": "x" * 200_001}, "larger than 200,000 bytes"),
+            ({"url": "javascript:alert(1)", "html": html}, "starting with http:// or https://"),
+        ]:
+            refused = await from_elsewhere.post(
+                "/my-recipes/import/page", data=data, headers=elsewhere
+            )
+            assert refused.status_code == 422 and words in refused.text, refused.text
+        # Reading it from another site is refused; from ours it shows the recipe form.
+        forged = await browser.post(
+            "/my-recipes/import/page/read", data={"url": url, "html": html}, headers=elsewhere
+        )
+        assert forged.status_code == 403
+        read = await browser.post(
+            "/my-recipes/import/page/read",
+            data={"url": url, "html": html},
+            headers={"Origin": "http://test"},
+        )
+        assert read.status_code == 200, read.text
+        assert input_value(read, "label") == "Shakshuka with Feta"
+        assert input_value(read, "source") == "Ada (Example Kitchen)"
+        assert 'action="/my-recipes/new"' in read.text
+        assert '<span class="count">0</span>' in (await browser.get("/my-recipes")).text
+        # A cook who logs in on the way comes back to the import page.
+        back = await browser.get("/my-recipes/import/page/read")
+        assert back.status_code == 303
+        assert back.headers["location"] == "/my-recipes/import#bookmarklet"
+
+
+async def test_a_site_that_refuses_us_points_to_the_paste_form(
+    app: FastAPI, pages_server: str
+) -> None:
+    async with browser_for(app) as browser:
+        await sign_up_and_log_in(browser, "cook@example.com")
+        response = await submit(
+            browser,
+            "/my-recipes/import",
+            "/my-recipes/import",
+            {"url": f"{pages_server}/status-403"},
+        )
+        assert response.status_code == 422
+        assert 'href="#paste">paste the page</a>' in response.text
+
+
 @pytest.mark.parametrize(
     ("path", "status", "message"),
     [
-        ("/plain", 422, "The page has no schema.org Recipe markup (JSON-LD or microdata)"),
+        (
+            "/plain",
+            422,
+            "The page “My grandmother's kitchen” has no recipe we can read (no schema.org "
+            "Recipe markup, JSON-LD or microdata): open the recipe's own page, or add the "
+            "recipe by hand",
+        ),
         ("/to-private", 400, "10.1.2.3 is not a public address"),
         ("/to-metadata", 400, "169.254.169.254 is not a public address"),
-        ("/big", 422, "The page is larger than 200,000 bytes"),
-        ("/slow", 504, "The page did not arrive within 1 seconds"),
-        ("/json", 422, "The page is not HTML (application/json)"),
-        ("/missing", 422, "The page answered 404"),
+        (
+            "/big",
+            422,
+            "The page is larger than 200,000 bytes, more than we read: add the recipe by hand",
+        ),
+        (
+            "/slow",
+            504,
+            "The page did not arrive within 1 seconds: the site is too slow; try again "
+            "later, or paste the page instead",
+        ),
+        (
+            "/json",
+            422,
+            "The address is not a web page (not HTML: application/json): give the address "
+            "of the recipe's own page",
+        ),
+        (
+            "/missing",
+            422,
+            "There is no page at this address (127.0.0.1 answered 404 not found): check the link",
+        ),
+        (
+            "/status-403",
+            422,
+            "127.0.0.1 refused our server (it answered 403); open the page in your browser "
+            "and paste the page instead",
+        ),
+        (
+            "/status-500",
+            422,
+            "127.0.0.1 had a server error (it answered 500): try again later, or paste the "
+            "page instead",
+        ),
     ],
 )
 async def test_an_import_that_fails_says_why_beside_the_address(

@@ -98,7 +98,9 @@ async def test_importing_a_recipe_from_a_link(
     await page.get_by_role("button", name="Import recipe").click()
     assert await page.get_by_role("alert").inner_text() == "The recipe could not be imported."
     assert await page.locator("#url-error").inner_text() == (
-        "The page has no schema.org Recipe markup (JSON-LD or microdata)"
+        "The page “My grandmother's kitchen” has no recipe we can read (no schema.org "
+        "Recipe markup, JSON-LD or microdata): open the recipe's own page, or add the "
+        "recipe by hand"
     )
     assert await address.input_value() == pages_server + "/plain"
 

@@ -82,6 +82,18 @@ class ImportFailedError(AppError):
     status_code = 422
 
 
+class NoRecipeError(ImportFailedError):
+    """The page has no recipe markup recipe-scrapers can read."""
+
+
+class ImportSiteRefusedError(ImportFailedError):
+    """The site answered, but would not give its page to our server (401, 403, 429, 451).
+
+    Sites behind bot walls do this to servers and not to browsers: the cook's
+    browser has the page, so the answer tells them to paste it.
+    """
+
+
 class ImportUnreachableError(AppError):
     """No answer from the URL's host: the link does not lead to a page (a 4xx, as for a 404)."""
 
@@ -156,6 +168,31 @@ class PublicOnlyResolver(AbstractResolver):
         await self._resolver.close()
 
 
+def failed_answer(host: str, status: int) -> ImportFailedError:
+    """What a site's error answer means for the cook, and what they can do."""
+    if status in (401, 403, 429, 451):
+        return ImportSiteRefusedError(
+            f"{host} refused our server (it answered {status}); open the page in your "
+            "browser and paste the page instead"
+        )
+    if status in (404, 410):
+        return ImportFailedError(
+            f"There is no page at this address ({host} answered {status} not found): check the link"
+        )
+    if status >= 500:
+        return ImportFailedError(
+            f"{host} had a server error (it answered {status}): try again later, "
+            "or paste the page instead"
+        )
+    return ImportFailedError(f"{host} answered {status}: check the link, or paste the page")
+
+
+def too_large(max_bytes: int) -> ImportFailedError:
+    return ImportFailedError(
+        f"The page is larger than {max_bytes:,} bytes, more than we read: add the recipe by hand"
+    )
+
+
 @dataclass(frozen=True)
 class FetchedPage:
     url: str
@@ -220,7 +257,8 @@ class Importer:
                 return await self._fetch(URL(url))
         except TimeoutError:
             raise ImportTimeoutError(
-                f"The page did not arrive within {self.timeout:g} seconds"
+                f"The page did not arrive within {self.timeout:g} seconds: the site is too "
+                "slow; try again later, or paste the page instead"
             ) from None
 
     async def _fetch(self, url: URL) -> FetchedPage:
@@ -232,11 +270,13 @@ class Importer:
                         url = url.join(URL(response.headers["Location"]))
                         continue
                     if response.status >= 400:
-                        raise ImportFailedError(f"The page answered {response.status}")
+                        raise failed_answer(url.host or "", response.status)
                     content_type = response.headers.get("Content-Type", "")
                     if not content_type.lower().startswith(_HTML_TYPES):
                         raise ImportFailedError(
-                            f"The page is not HTML ({content_type or 'no content type'})"
+                            "The address is not a web page (not HTML: "
+                            f"{content_type.split(';')[0] or 'no content type'}): "
+                            "give the address of the recipe's own page"
                         )
                     body = await self._read(response)
                     charset = codecs.lookup(response.charset or "utf-8").name
@@ -244,12 +284,19 @@ class Importer:
             except aiohttp.ClientConnectorError as exc:
                 if isinstance(exc.__cause__, ImportRefusedError):
                     raise exc.__cause__ from None
-                raise ImportUnreachableError(f"Could not connect to {url.host}") from exc
+                raise ImportUnreachableError(
+                    f"Could not connect to {url.host}: check the address"
+                ) from exc
             except aiohttp.ClientError as exc:
-                raise ImportUnreachableError(f"Fetching {url.host} failed: {exc}") from exc
+                raise ImportUnreachableError(
+                    f"Fetching {url.host} failed ({exc}): check the address, or paste the page"
+                ) from exc
             except LookupError:  # an unknown charset
                 raise ImportFailedError("The page's character set is unknown") from None
-        raise ImportFailedError(f"More than {MAX_REDIRECTS} redirects")
+        raise ImportFailedError(
+            f"More than {MAX_REDIRECTS} redirects: the link goes round in circles; "
+            "open it in your browser and paste the page instead"
+        )
 
     def _check_url(self, url: URL) -> None:
         if url.scheme not in ("http", "https") or not url.host:
@@ -265,13 +312,13 @@ class Importer:
     async def _read(self, response: aiohttp.ClientResponse) -> bytes:
         declared = response.content_length
         if declared is not None and declared > self.max_bytes:
-            raise ImportFailedError(f"The page is larger than {self.max_bytes:,} bytes")
+            raise too_large(self.max_bytes)
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.content.iter_chunked(64 * 1024):
             size += len(chunk)
             if size > self.max_bytes:
-                raise ImportFailedError(f"The page is larger than {self.max_bytes:,} bytes")
+                raise too_large(self.max_bytes)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -337,8 +384,45 @@ def _lines(values: Any, limit: int) -> list[str]:
     return [line for line in lines if line][:MAX_LINES]
 
 
+def _canonical(canonical: Any, url: str) -> str:
+    """The page's canonical address (without the tracking a shared link carries), else ``url``."""
+    if isinstance(canonical, str) and URL(canonical).scheme in ("http", "https"):
+        return canonical[:2048]
+    return url
+
+
+def _source(author: Any, site_name: Any) -> str | None:
+    """Who the recipe is by, and where: "Ada (Example Kitchen)", or either alone."""
+    by, site = _text(author, 120), _text(site_name, 120)
+    if by and site and by.casefold() != site.casefold():
+        return f"{by} ({site})"
+    return by or site
+
+
+def _ingredient_lines(page: Any) -> list[str]:
+    """The ingredients, each section's heading a line of its own ending with ":"."""
+    groups = _field(page.ingredient_groups) or []
+    if len(groups) < 2:
+        return _lines(_field(page.ingredients), 500)
+    lines: list[str] = []
+    for group in groups:
+        heading = _text(getattr(group, "purpose", None), 498)
+        if heading:
+            lines.append(heading if heading.endswith(":") else f"{heading}:")
+        lines.extend(_lines(getattr(group, "ingredients", None), 500))
+    return lines[:MAX_LINES]
+
+
 def _minutes(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and 0 <= value <= 100_000 else None
+
+
+def _kept(tag: str, attribute: Callable[[str], str | None]) -> bool:
+    if tag == "script":
+        return (attribute("type") or "").strip().lower() == "application/ld+json"
+    if tag == "link":
+        return (attribute("rel") or "").strip().lower() == "canonical"
+    return True
 
 
 def json_ld_document(html: str) -> str | None:
@@ -355,16 +439,28 @@ def json_ld_document(html: str) -> str | None:
         tree = lxml.html.document_fromstring(html)
     except (etree.ParserError, ValueError):
         return None
-    kept = [
-        element
-        for element in tree.iter("title", "meta", "script")
-        if element.tag != "script"
-        or (element.get("type") or "").strip().lower() == "application/ld+json"
-    ]
+    kept = [e for e in tree.iter("title", "meta", "link", "script") if _kept(e.tag, e.get)]
     if not any(element.tag == "script" for element in kept):
         return None
-    parts = (lxml.html.tostring(e, encoding="unicode", with_tail=False) for e in kept)
-    return "<!doctype html><html><head>" + "".join(parts) + "</head><body></body></html>"
+    head = (lxml.html.tostring(e, encoding="unicode", with_tail=False) for e in kept)
+    # The ingredient lists of the two common recipe plugins (WP Recipe Maker, Tasty
+    # Recipes), where recipe-scrapers finds the ingredients' sections: small, and
+    # copied from the tree lxml built, so still bounded whatever the page's body.
+    groups = tree.xpath(_INGREDIENT_GROUPS)[:50]
+    body = (lxml.html.tostring(e, encoding="unicode", with_tail=False) for e in groups)
+    return (
+        "<!doctype html><html><head>"
+        + "".join(head)
+        + "</head><body>"
+        + "".join(body)
+        + "</body></html>"
+    )
+
+
+_INGREDIENT_GROUPS = " | ".join(
+    f"//*[contains(concat(' ', normalize-space(@class), ' '), ' {name} ')]"
+    for name in ("wprm-recipe-ingredient-group", "tasty-recipes-ingredients")
+)
 
 
 def recipe_from_page(html: str, url: str) -> RecipeCreate:
@@ -373,13 +469,40 @@ def recipe_from_page(html: str, url: str) -> RecipeCreate:
     The JSON-LD alone first (cheap whatever the page's body); the whole page
     when that holds no recipe, for microdata.
     """
-    small = json_ld_document(html)
-    if small is not None:
-        try:
-            return recipe_from_markup(small, url)
-        except ImportFailedError:
-            pass
-    return recipe_from_markup(html, url)
+    from recipe_scrapers import SCRAPERS
+    from recipe_scrapers._utils import get_host_name
+
+    # A site recipe-scrapers knows has a scraper of its own, which reads the
+    # page's body too (ingredient sections, steps the markup lacks): it gets
+    # the whole page, still inside the child's bounds.
+    if get_host_name(url) not in SCRAPERS:  # type: ignore[no-untyped-call]
+        small = json_ld_document(html)
+        if small is not None:
+            try:
+                return recipe_from_markup(small, url)
+            except ImportFailedError:
+                pass
+    try:
+        return recipe_from_markup(html, url)
+    except NoRecipeError as exc:
+        title = page_title(html)
+        named = f"The page “{title}”" if title else "The page"
+        raise ImportFailedError(
+            f"{named} has no recipe we can read (no schema.org Recipe markup, JSON-LD or "
+            "microdata): open the recipe's own page, or add the recipe by hand"
+        ) from exc
+
+
+def page_title(html: str) -> str | None:
+    """The page's <title>, to tell the cook what the page was when it held no recipe."""
+    import lxml.html
+    from lxml import etree
+
+    try:
+        found = lxml.html.document_fromstring(html).find(".//title")
+    except (etree.ParserError, ValueError):
+        return None
+    return _text(found.text_content(), 200) if found is not None else None
 
 
 def recipe_from_markup(html: str, url: str) -> RecipeCreate:
@@ -390,7 +513,7 @@ def recipe_from_markup(html: str, url: str) -> RecipeCreate:
         page = scrape_html(html, org_url=url, supported_only=False)
         title = _text(page.title(), 256)  # type: ignore[no-untyped-call]
     except Exception as exc:
-        raise ImportFailedError(
+        raise NoRecipeError(
             "The page has no schema.org Recipe markup (JSON-LD or microdata)"
         ) from exc
     if not title:
@@ -398,10 +521,10 @@ def recipe_from_markup(html: str, url: str) -> RecipeCreate:
     keywords = _field(page.keywords)
     values: dict[str, Any] = {
         "label": title,
-        "url": url,
-        "source": _text(_field(page.site_name), 256) or URL(url).host or "",
+        "url": _canonical(_field(page.canonical_url), url),
+        "source": _source(_field(page.author), _field(page.site_name)) or URL(url).host or "",
         "description": _text(_field(page.description), 10_000) or "",
-        "ingredients": _lines(_field(page.ingredients), 500),
+        "ingredients": _ingredient_lines(page),
         "instructions": _lines(_field(page.instructions_list), 5_000),
         "tags": [tag for tag in _lines(keywords, 64)][:30],
         "servings": _text(_field(page.yields), 256) or "",
@@ -472,7 +595,10 @@ class PageReader:
             return RecipeCreate.model_validate(outcome["recipe"])
         if "failed" in outcome:
             raise ImportFailedError(str(outcome["failed"]))
-        raise ImportFailedError(f"The page could not be read within {self.memory_mb} MB")
+        raise ImportFailedError(
+            f"The page could not be read within {self.memory_mb} MB of memory: "
+            "add the recipe by hand"
+        )
 
     async def _read(self, page: FetchedPage) -> bytes:
         page_out, page_in = self._context.Pipe(duplex=False)
@@ -497,7 +623,8 @@ class PageReader:
                 return await _read_all(answer_out.fileno())
         except TimeoutError:
             raise ImportFailedError(
-                f"The page could not be read within {self.seconds:g} seconds"
+                f"The page could not be read within {self.seconds:g} seconds (it is too "
+                "costly to read): add the recipe by hand"
             ) from None
         finally:
             for end in (page_out, page_in, answer_out, answer_in):
@@ -587,3 +714,14 @@ def _read_in_child(
 
 async def read_recipe(importer: Importer, url: str) -> RecipeCreate:
     return await importer.reader.read(await importer.fetch(url))
+
+
+async def read_pasted_recipe(importer: Importer, url: str, html: str) -> RecipeCreate:
+    """The recipe in a page the cook's browser had (its HTML and address): nothing is fetched.
+
+    Read by the same child process, under the same bounds, as a fetched page.
+    """
+    body = html.encode("utf-8", errors="replace")
+    if len(body) > importer.max_bytes:
+        raise too_large(importer.max_bytes)
+    return await importer.reader.read(FetchedPage(url, body, "utf-8"))

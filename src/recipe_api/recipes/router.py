@@ -237,20 +237,29 @@ async def update_recipe_by_id(
             429,
             504,
             _400="The URL is not http(s), or its host is not a public address",
+            _413="The body is larger than 3 x IMPORT_MAX_BYTES plus 64 KiB",
             _429="Too many imports by this cook (IMPORT_MAX_PER_COOK), or this server is "
             "importing IMPORT_MAX_CONCURRENT pages already; see Retry-After",
             _504="The page did not arrive within IMPORT_TIMEOUT_SECONDS",
         ),
         **validation_or_rule_error(
-            "Invalid URL, a page that cannot be reached, or one without usable recipe markup"
+            "Invalid URL, a page that cannot be reached or that the site refused us (paste "
+            "its `html` instead), one too large or slow to read, not HTML, or without "
+            "usable recipe markup; `detail` says which and what to do"
         ),
     },
 )
 async def import_recipe(
     body: RecipeImport, user: CurrentUser, db: DatabaseDep, importer: ImporterDep
 ) -> RecipeOut:
-    """Fetch a public page and create a recipe from its schema.org Recipe (you submit it)."""
-    return await service.import_recipe(db, importer, str(body.url), user=user)
+    """Create a recipe from a page's schema.org Recipe (you submit it).
+
+    With `url` alone the page is fetched (public addresses only). With `html`
+    too, that HTML (the page as your browser has it) is read instead and
+    nothing is fetched: for sites that refuse servers. Either way the page is
+    read in a child process under IMPORT_PARSE_SECONDS and IMPORT_PARSE_MEMORY_MB.
+    """
+    return await service.import_recipe(db, importer, str(body.url), user=user, html=body.html)
 
 
 @router.patch(

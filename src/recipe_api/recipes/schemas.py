@@ -259,6 +259,13 @@ class RecipeImport(BaseModel):
         description="A page with schema.org Recipe markup (JSON-LD or microdata)",
         examples=["https://www.example.com/recipes/shakshuka"],
     )
+    html: str | None = Field(
+        default=None,
+        description="The page's HTML as the cook's browser has it (at most IMPORT_MAX_BYTES "
+        "in UTF-8): read instead of fetching `url`, which names the page and picks the "
+        "site's own scraper. Nothing is fetched.",
+        examples=[None],
+    )
 
 
 class RecipeWindow(BaseModel):

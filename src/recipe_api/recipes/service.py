@@ -28,7 +28,7 @@ from recipe_api.errors import (
 )
 from recipe_api.recipes import repository
 from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
-from recipe_api.recipes.importer import Importer, read_recipe
+from recipe_api.recipes.importer import Importer, read_pasted_recipe, read_recipe
 from recipe_api.recipes.schemas import (
     RecipeCreate,
     RecipeDetail,
@@ -321,15 +321,28 @@ async def create_recipe_once(
     return await db.run(_create_once, data, user, idea_url)
 
 
-async def import_recipe(db: Database, importer: Importer, url: str, *, user: UserOut) -> RecipeOut:
+async def import_recipe(
+    db: Database, importer: Importer, url: str, *, user: UserOut, html: str | None = None
+) -> RecipeOut:
     """A new recipe by ``user`` from the schema.org markup of the page at ``url``.
 
-    ``TooManyAttemptsError`` when the worker or the cook has too many imports
-    going (see ``Importer.admit``).
+    With ``html`` (the page as the cook's browser has it), that is read and
+    nothing is fetched. ``TooManyAttemptsError`` when the worker or the cook
+    has too many imports going (see ``Importer.admit``).
     """
+    return await create_recipe(
+        db, await read_import(importer, url, user=user, html=html), user=user
+    )
+
+
+async def read_import(
+    importer: Importer, url: str, *, user: UserOut, html: str | None = None
+) -> RecipeCreate:
+    """The recipe an import would create, not saved: for a page the cook confirms first."""
     async with importer.admit(user.id):
-        data = await read_recipe(importer, url)
-    return await create_recipe(db, data, user=user)
+        if html is not None:
+            return await read_pasted_recipe(importer, url, html)
+        return await read_recipe(importer, url)
 
 
 def may_change(recipe: RecipeOut, user: UserOut | None) -> bool:

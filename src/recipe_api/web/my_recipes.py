@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
@@ -15,6 +16,7 @@ from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId
 from recipe_api.recipes.importer import (
     ImportFailedError,
     ImportRefusedError,
+    ImportSiteRefusedError,
     ImportTimeoutError,
     ImportUnreachableError,
 )
@@ -120,35 +122,129 @@ async def add_recipe(
 
 @router.get("/my-recipes/import", response_class=HTMLResponse)
 async def import_form(request: Request, user: SignedInUser) -> HTMLResponse:
-    return page(request, "recipe_import.html", values={}, errors={})
+    return _import_page(request, {}, {})
 
 
 @router.post("/my-recipes/import", response_class=HTMLResponse, response_model=None)
 async def import_recipe(
     request: Request, db: DatabaseDep, user: SignedInUser, importer: ImporterDep
 ) -> HTMLResponse | RedirectResponse:
-    values = await read_form(request, ("url",))
+    """The link form (``url``) or the paste form (``url`` and the page's ``html``)."""
+    values = await read_form(request, ("url", "html"))
+    html = values["html"] or None
     try:
         url = str(RecipeImport.model_validate({"url": values["url"].strip()}).url)
     except ValidationError as exc:
-        return _import_again(request, values, field_errors(exc), 422)
+        return _import_page(request, values, field_errors(exc), 422)
     try:
-        recipe = await recipes.import_recipe(db, importer, url, user=user)
+        recipe = await recipes.import_recipe(db, importer, url, user=user, html=html)
     except IMPORT_ERRORS as exc:
-        return _import_again(
-            request, values, {"url": exc.detail}, exc.status_code, headers=exc.headers
+        name = "html" if html is not None else "url"
+        return _import_page(
+            request, values, {name: exc.detail}, exc.status_code, headers=exc.headers, error=exc
         )
     return _see_other(f"/recipes/{recipe.id}?imported=1")
 
 
-def _import_again(
+@router.post("/my-recipes/import/page", response_class=HTMLResponse)
+async def page_received(request: Request, importer: ImporterDep) -> HTMLResponse:
+    """What the bookmarklet sent from the recipe's site: shown, not read, not saved.
+
+    This post comes from another site, so the browser sends no session with it
+    and the CSRF check lets it through (decision 0010): it only shows the cook
+    the page that arrived, with a button that sends it on from our own page.
+    """
+    values = await read_form(request, ("url", "html"))
+    errors: dict[str, str] = {}
+    try:
+        RecipeImport.model_validate({"url": values["url"].strip()})
+    except ValidationError as exc:
+        errors = field_errors(exc)
+    size = len(values["html"].encode())
+    if not values["html"]:
+        errors["html"] = "No page arrived: run the bookmarklet on the recipe's page"
+    elif size > importer.max_bytes:
+        errors["html"] = f"The page is larger than {importer.max_bytes:,} bytes, more than we read"
+    status_code = 422 if errors else 200
+    return page(
+        request, "recipe_import_page.html", status_code, values=values, errors=errors, size=size
+    )
+
+
+@router.get("/my-recipes/import/page/read", response_class=HTMLResponse, response_model=None)
+async def after_logging_in_to_read(user: SignedInUser) -> RedirectResponse:
+    """Where logging in returns a cook who pressed "Read the recipe" logged out.
+
+    The page itself was in that post and is gone: back to the import page,
+    whose bookmarklet sends it again.
+    """
+    return _see_other("/my-recipes/import#bookmarklet")
+
+
+@router.post("/my-recipes/import/page/read", response_class=HTMLResponse)
+async def read_received_page(
+    request: Request, user: SignedInUser, importer: ImporterDep
+) -> HTMLResponse:
+    """The recipe read from the page, in the new-recipe form: saved only when the cook adds it."""
+    values = await read_form(request, ("url", "html"))
+    try:
+        url = str(RecipeImport.model_validate({"url": values["url"].strip()}).url)
+    except ValidationError as exc:
+        return _import_page(request, values, field_errors(exc), 422)
+    try:
+        data = await recipes.read_import(importer, url, user=user, html=values["html"])
+    except IMPORT_ERRORS as exc:
+        return _import_page(
+            request, values, {"html": exc.detail}, exc.status_code, headers=exc.headers, error=exc
+        )
+    preview = RecipeOut.model_construct(**data.model_dump(mode="json"))
+    return page(
+        request,
+        "recipe_form.html",
+        recipe=None,
+        values={**recipe_values(preview), "url": str(data.url or "")},
+        errors={},
+        notice=f"Read from {url}. Check it, then press “Add recipe” to import it.",
+    )
+
+
+def _import_page(
     request: Request,
     values: dict[str, str],
     errors: dict[str, str],
-    status_code: int,
+    status_code: int = 200,
     headers: dict[str, str] | None = None,
+    error: Exception | None = None,
 ) -> HTMLResponse:
-    return page(request, "recipe_import.html", status_code, headers, values=values, errors=errors)
+    action = f"{str(request.base_url).rstrip('/')}/my-recipes/import/page"
+    return page(
+        request,
+        "recipe_import.html",
+        status_code,
+        headers,
+        values=values,
+        errors=errors,
+        refused=isinstance(error, ImportSiteRefusedError),
+        bookmarklet=bookmarklet(action),
+    )
+
+
+def bookmarklet(action: str) -> str:
+    """A ``javascript:`` link that posts the open page and its address to ``action`` in a new tab.
+
+    A form, not fetch(): a top-level navigation is what the recipe site's
+    content security policy and our CSRF check both expect (decision 0010).
+    No "%" in it: a browser percent-decodes a javascript: link before running it.
+    """
+    return (
+        "javascript:(function(){var f=document.createElement('form');"
+        f"f.method='post';f.action={json.dumps(action)};f.target='_blank';"
+        "f.acceptCharset='utf-8';f.style.display='none';"
+        "[['url',location.href],['html',document.documentElement.outerHTML]]"
+        ".forEach(function(p){var t=document.createElement('textarea');"
+        "t.name=p[0];t.value=p[1];f.appendChild(t);});"
+        "document.body.appendChild(f);f.submit();f.remove();})();"
+    )
 
 
 @router.get("/recipes/{recipe_id}/edit", response_class=HTMLResponse)
