@@ -1,0 +1,311 @@
+"""Ingredient lines read into amounts, scaled and converted; temperatures in steps converted.
+
+The line as the cook wrote it stays the source of truth: nothing here is
+stored. A line is read when a reader asks for other servings or units (a few
+µs a line, docs/decisions/0015), and a line this cannot read is shown as
+written. Units come from a fixed table, never from the text: no junk units.
+Conversions go through ``pint``, imported on first use so that a worker that
+never converts does not carry it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import pint
+
+Units = Literal["metric", "us"]
+
+_VULGAR = {
+    "½": "1/2",
+    "⅓": "1/3",
+    "⅔": "2/3",
+    "¼": "1/4",
+    "¾": "3/4",
+    "⅛": "1/8",
+    "⅜": "3/8",
+    "⅝": "5/8",
+    "⅞": "7/8",
+    "⅕": "1/5",
+    "⅙": "1/6",
+}
+# Every spelling met in real lines, to pint's unit name. Counted units (a clove, a can)
+# scale but never convert.
+_UNITS = {
+    "cup": "cup",
+    "cups": "cup",
+    "c": "cup",
+    "tablespoon": "tablespoon",
+    "tablespoons": "tablespoon",
+    "tbsp": "tablespoon",
+    "tbs": "tablespoon",
+    "tbsps": "tablespoon",
+    "teaspoon": "teaspoon",
+    "teaspoons": "teaspoon",
+    "tsp": "teaspoon",
+    "tsps": "teaspoon",
+    "ounce": "ounce",
+    "ounces": "ounce",
+    "oz": "ounce",
+    "pound": "pound",
+    "pounds": "pound",
+    "lb": "pound",
+    "lbs": "pound",
+    "gram": "gram",
+    "grams": "gram",
+    "g": "gram",
+    "kilogram": "kilogram",
+    "kilograms": "kilogram",
+    "kg": "kilogram",
+    "milliliter": "milliliter",
+    "milliliters": "milliliter",
+    "millilitre": "milliliter",
+    "millilitres": "milliliter",
+    "ml": "milliliter",
+    "liter": "liter",
+    "liters": "liter",
+    "litre": "liter",
+    "litres": "liter",
+    "l": "liter",
+    "pint": "pint",
+    "pints": "pint",
+    "quart": "quart",
+    "quarts": "quart",
+    "clove": "clove",
+    "cloves": "clove",
+    "can": "can",
+    "cans": "can",
+    "rib": "rib",
+    "ribs": "rib",
+    "sheet": "sheet",
+    "sheets": "sheet",
+    "container": "container",
+    "containers": "container",
+    "stick": "stick",
+    "sticks": "stick",
+    "pinch": "pinch",
+    "pinches": "pinch",
+    "slice": "slice",
+    "slices": "slice",
+    "bunch": "bunch",
+    "bunches": "bunch",
+    "pot": "pot",
+}
+_COUNTED = {"clove", "can", "rib", "sheet", "container", "stick", "pinch", "slice", "bunch", "pot"}
+_SIZES = {"small", "medium", "large", "extra-large", "heaping", "level", "scant"}
+_NUMBER = r"\d+(?:[.,]\d+)?(?:\s+\d+/\d+|/\d+)?"
+_AMOUNT = re.compile(
+    rf"^\s*(?P<low>{_NUMBER})(?:\s*(?:-|–|to)\s*(?P<high>{_NUMBER}))?\s*"
+)
+# "1 (28 ounce) can", "1½ (5 g) teaspoons": the aside between amount and unit.
+_ASIDE = re.compile(r"^\([^)]*\)\s*")
+_WORD = re.compile(r"^(?P<word>[A-Za-z][A-Za-z-]*)\.?(?=[\s,(]|$)\s*")
+_TEMPERATURE = re.compile(
+    r"(?P<value>\d{2,3})\s*(?:°|º|˚|degrees?)?\s*(?P<scale>[FC])\b", re.IGNORECASE
+)
+_SERVINGS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    """One line, read: ``quantity`` is None for a line without an amount (or a section)."""
+
+    line: str
+    quantity: Fraction | None = None
+    high: Fraction | None = None
+    unit: str | None = None
+    food: str = ""
+    note: str = ""
+    section: bool = False
+    rest: str = ""  # the line after the amount and unit, as written
+    after_amount: str = ""  # the line after the amount, as written
+
+
+def _number(text: str) -> Fraction:
+    text = text.replace(",", ".")
+    return sum((Fraction(part) for part in text.split()), Fraction(0))
+
+
+def _plain(line: str) -> str:
+    for glyph, fraction in _VULGAR.items():
+        # "1½" is one and a half; "½" alone a half.
+        line = re.sub(rf"(\d)\s*{glyph}", rf"\1 {fraction}", line)
+        line = line.replace(glyph, fraction)
+    return line
+
+
+def parse(line: str) -> Ingredient:
+    text = _plain(line.strip())
+    if text.endswith(":") and not text[:1].isdigit():
+        return Ingredient(line=line, section=True)
+    match = _AMOUNT.match(text)
+    if match is None:
+        food, _, note = text.partition(",")
+        return Ingredient(line=line, food=food.strip().lower(), note=note.strip(), rest=text)
+    quantity = _number(match["low"])
+    high = _number(match["high"]) if match["high"] else None
+    after_amount = text[match.end() :]
+    aside = _ASIDE.match(after_amount)
+    rest = after = after_amount[aside.end() :] if aside else after_amount
+    unit = None
+    word = _WORD.match(rest)
+    while word and word["word"].lower() in _SIZES:
+        after = after[word.end() :]
+        word = _WORD.match(after)
+    if word and word["word"].lower() in _UNITS:
+        unit = _UNITS[word["word"].lower()]
+        rest = after[word.end() :]
+        aside = _ASIDE.match(rest)  # "1 cup (135 g) raw cashews"
+        rest = rest[aside.end() :] if aside else rest
+    words = after if unit is None else rest
+    if words.lower().startswith("of "):
+        words = words[3:]
+    name = re.split(r"\s*[,(]", words, maxsplit=1)[0]
+    note = words[len(name) :].strip(" ,")
+    return Ingredient(
+        line=line,
+        quantity=quantity,
+        high=high,
+        unit=unit,
+        food=name.strip().lower(),
+        note=note,
+        rest=rest,
+        after_amount=after_amount,
+    )
+
+
+def servings_number(servings: str) -> int | None:
+    """The first number of a yield as written ("Serves 4", "4-6 servings"), if any."""
+    match = _SERVINGS.search(servings)
+    if match is None:
+        return None
+    number = int(match[0])
+    return number if 0 < number <= 10_000 else None
+
+
+@cache
+def _registry() -> pint.UnitRegistry:
+    import pint  # noqa: PLC0415  -- 0.1 s and some MB, only once a reader converts
+
+    return pint.UnitRegistry()
+
+
+# Fractions a cook measures with: thirds and quarters, eighths for small spoons.
+_NICE = sorted(
+    {Fraction(n, d) for d in (2, 3, 4, 8) for n in range(1, d)}, key=lambda f: float(f)
+)
+
+
+def _fraction_text(value: float) -> str:
+    whole = int(value)
+    part = value - whole
+    best = min([Fraction(0), *_NICE, Fraction(1)], key=lambda f: abs(float(f) - part))
+    if best == 1:
+        whole, best = whole + 1, Fraction(0)
+    if whole == 0 and best == 0:
+        best = Fraction(1, 8)
+    if best == 0:
+        return str(whole)
+    return f"{best}" if whole == 0 else f"{whole} {best}"
+
+
+def _metric_text(value: float) -> str:
+    if value >= 100:
+        return str(round(value / 10) * 10)
+    if value >= 20:
+        return str(round(value / 5) * 5)
+    if value >= 1:
+        return str(round(value))
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+_SHORT = {
+    "cup": ("cup", "cups"),
+    "tablespoon": ("tbsp", "tbsp"),
+    "teaspoon": ("tsp", "tsp"),
+    "ounce": ("oz", "oz"),
+    "pound": ("lb", "lb"),
+    "gram": ("g", "g"),
+    "kilogram": ("kg", "kg"),
+    "milliliter": ("ml", "ml"),
+    "liter": ("l", "l"),
+}
+
+
+def _convert(amount: float, unit: str, units: Units | None) -> tuple[float, str]:
+    """The amount in the reader's units, in the unit a cook would use for it."""
+    if units is None or unit in _COUNTED or unit not in _SHORT and unit not in {"pint", "quart"}:
+        return amount, unit
+    registry = _registry()
+    quantity = registry.Quantity(amount, unit)
+    volume = quantity.check("[volume]")
+    if units == "metric":
+        base = quantity.to("milliliter" if volume else "gram").magnitude
+        big = "liter" if volume else "kilogram"
+        return (base / 1000, big) if base >= 1000 else (base, "milliliter" if volume else "gram")
+    if volume:
+        tsp = quantity.to("teaspoon").magnitude
+        if tsp >= 12:  # a quarter cup and more
+            return tsp / 48, "cup"
+        return (tsp / 3, "tablespoon") if tsp >= 3 else (tsp, "teaspoon")
+    ounces = quantity.to("ounce").magnitude
+    return (ounces / 16, "pound") if ounces >= 16 else (ounces, "ounce")
+
+
+def _amount_text(amount: float, unit: str | None) -> str:
+    if unit in {"gram", "kilogram", "milliliter", "liter"}:
+        number = _metric_text(amount)
+    else:
+        number = _fraction_text(amount)
+    if unit is None:
+        return number
+    short = _SHORT.get(unit)
+    if short is None:
+        return f"{number} {unit}"
+    return f"{number} {short[0] if amount <= 1 else short[1]}"
+
+
+def adjust_line(line: str, factor: float, units: Units | None) -> str:
+    """The line for other servings or units; as written when it has no amount to change."""
+    item = parse(line)
+    if item.quantity is None or (factor == 1 and (units is None or item.unit is None)):
+        return line
+    unit = item.unit
+    if unit is None or unit in _COUNTED or unit not in _SHORT and unit not in {"pint", "quart"}:
+        # A count, or a unit we do not convert: only the number changes, the words stay.
+        number = _fraction_text(float(item.quantity) * factor)
+        if item.high is not None:
+            number += f"-{_fraction_text(float(item.high) * factor)}"
+        return f"{number} {item.after_amount}".rstrip()
+    low, new_unit = _convert(float(item.quantity) * factor, unit, units)
+    text = _amount_text(low, new_unit)
+    if item.high is not None:
+        # In the low amount's unit: "2-3 tbsp" a third is "2-3 tsp", not "2 tsp-1 tbsp".
+        high = low * float(item.high / item.quantity) if item.quantity else low
+        number, _, words = text.partition(" ")
+        text = f"{number}-{_amount_text(high, new_unit).partition(' ')[0]} {words}"
+    return f"{text} {item.rest}".rstrip()
+
+
+def _round_temperature(value: float, scale: str) -> int:
+    step = 5 if scale == "C" or value < 250 else 25
+    return int(round(value / step) * step)
+
+
+def convert_temperatures(step: str, units: Units) -> str:
+    """350°F in a step becomes 175°C for metric readers, and back for US ones."""
+
+    def replace(match: re.Match[str]) -> str:
+        value, scale = int(match["value"]), match["scale"].upper()
+        if units == "metric" and scale == "F":
+            return f"{_round_temperature((value - 32) * 5 / 9, 'C')}°C"
+        if units == "us" and scale == "C":
+            return f"{_round_temperature(value * 9 / 5 + 32, 'F')}°F"
+        return match[0]
+
+    return _TEMPERATURE.sub(replace, step)
