@@ -195,16 +195,16 @@ def _registry() -> pint.UnitRegistry:
     return pint.UnitRegistry()
 
 
-# Fractions a cook measures with: thirds and quarters, eighths for small spoons.
-_NICE = sorted(
-    {Fraction(n, d) for d in (2, 3, 4, 8) for n in range(1, d)}, key=lambda f: float(f)
-)
+# Fractions a cook measures with: halves, thirds and quarters; eighths for teaspoons.
+_NICE = [Fraction(n, d) for d in (2, 3, 4) for n in range(1, d)]
+_FINE = [*_NICE, *(Fraction(n, 8) for n in (1, 3, 5, 7))]
 
 
-def _fraction_text(value: float) -> str:
+def _fraction_text(value: float, fine: bool = False) -> str:
     whole = int(value)
     part = value - whole
-    best = min([Fraction(0), *_NICE, Fraction(1)], key=lambda f: abs(float(f) - part))
+    choices = [] if value >= 10 else _FINE if fine else _NICE
+    best = min([Fraction(0), *choices, Fraction(1)], key=lambda f: abs(float(f) - part))
     if best == 1:
         whole, best = whole + 1, Fraction(0)
     if whole == 0 and best == 0:
@@ -261,7 +261,7 @@ def _amount_text(amount: float, unit: str | None) -> str:
     if unit in {"gram", "kilogram", "milliliter", "liter"}:
         number = _metric_text(amount)
     else:
-        number = _fraction_text(amount)
+        number = _fraction_text(amount, fine=unit == "teaspoon")
     if unit is None:
         return number
     short = _SHORT.get(unit)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.conditional import answer
 from recipe_api.db.engine import DatabaseDep
-from recipe_api.recipes import service
+from recipe_api.recipes import ingredients, service
 from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId
 from recipe_api.recipes.schemas import (
     MyRecipes,
@@ -76,10 +76,32 @@ async def list_my_recipes(
 # documents ``response_model``; there is nothing left for it to validate or encode.
 
 
-async def get_recipe(recipe_id: RecipeId, request: Request) -> Response:
+async def get_recipe(
+    recipe_id: RecipeId,
+    request: Request,
+    servings: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=1000,
+            description="Amounts for this many servings (the recipe's `servings` must give a "
+            "number; 400 if it does not); `servings` in the answer becomes this number",
+        ),
+    ] = None,
+    units: Annotated[
+        ingredients.Units | None,
+        Query(
+            description="Amounts in metric (g, ml) or US (cups, spoons, oz) units, and oven "
+            "temperatures in the steps in °C or °F. Lines without an amount stay as written.",
+        ),
+    ] = None,
+) -> Response:
     # The Database from app.state, not a dependency: one less thing to solve per request.
     state = request.app.state
-    found = await service.recipe_answer(state.db, state.recipe_answers, recipe_id)
+    if servings is None and units is None:
+        found = await service.recipe_answer(state.db, state.recipe_answers, recipe_id)
+    else:
+        found = await service.adjusted_recipe_answer(state.db, recipe_id, servings, units)
     return answer(request, found.body, JSON, etag=found.etag)
 
 
@@ -148,7 +170,10 @@ def add_hot_reads(app_router: APIRouter, prefix: str) -> None:
         f"{prefix}{router.prefix}/{{recipe_id:recipe_ref}}",
         get_recipe,
         response_model=RecipeOut,
-        responses={**errors(503), **_NOT_FOUND},
+        responses={
+            **errors(400, 503, _400="Other servings asked, and the recipe's gives no number"),
+            **_NOT_FOUND,
+        },
         **common,
     )
     app_router.add_api_route(

@@ -14,7 +14,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Connection
@@ -26,7 +26,7 @@ from recipe_api.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from recipe_api.recipes import repository
+from recipe_api.recipes import ingredients, repository
 from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
 from recipe_api.recipes.importer import Importer, read_recipe
 from recipe_api.recipes.repository import SearchQuery
@@ -44,8 +44,16 @@ from recipe_api.users.schemas import UserOut
 
 __all__ = ["Cursor", "SearchQuery"]
 
+R = TypeVar("R", bound=RecipeOut)
+
 
 class InvalidCursorError(AppError):
+    status_code = 400
+
+
+class NotScalableError(AppError):
+    """Other servings were asked of a recipe whose yield gives no number."""
+
     status_code = 400
 
 
@@ -95,6 +103,38 @@ async def recipe_answer(db: Database, cache: VersionedCache, recipe_id: int) -> 
     if not db.inline:
         return Cached.of(await build())
     return await cached_answer(db, cache, ("recipe", recipe_id), build)
+
+
+async def adjusted_recipe_answer(
+    db: Database, recipe_id: int, servings: int | None, units: ingredients.Units | None
+) -> Cached:
+    """The recipe's JSON for other servings or units: never cached, rarely asked."""
+    recipe = adjust(await get_recipe(db, recipe_id), servings, units)
+    return Cached.of(_json_of(recipe))
+
+
+def adjust(recipe: R, servings: int | None, units: ingredients.Units | None) -> R:
+    """The recipe with its amounts for ``servings`` and in ``units``, its steps' temperatures too.
+
+    Lines stay as written where there is nothing to change; the stored recipe
+    is untouched.
+    """
+    factor = 1.0
+    changes: dict[str, Any] = {}
+    if servings is not None:
+        written = ingredients.servings_number(recipe.servings)
+        if written is None:
+            raise NotScalableError("This recipe's servings give no number to scale from")
+        factor = servings / written
+        changes["servings"] = str(servings)
+    changes["ingredients"] = [
+        ingredients.adjust_line(line, factor, units) for line in recipe.ingredients
+    ]
+    if units is not None:
+        changes["instructions"] = [
+            ingredients.convert_temperatures(step, units) for step in recipe.instructions
+        ]
+    return recipe.model_copy(update=changes)
 
 
 def _json_of(model: BaseModel) -> bytes:
