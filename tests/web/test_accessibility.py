@@ -25,6 +25,7 @@ LOGGED_OUT = [
     "/search?q=zzzzz",
     "/search?q=ch",
     "/recipes/1",
+    "/recipes/1?servings=8&units=metric",
     "/login",
     "/signup",
     "/ideas",

@@ -139,9 +139,15 @@ def _plain(line: str) -> str:
     return line
 
 
+def is_section(line: str) -> bool:
+    """A heading among the lines ("For the sauce:"), not something to buy."""
+    text = line.strip()
+    return text.endswith(":") and not text[:1].isdigit()
+
+
 def parse(line: str) -> Ingredient:
     text = _plain(line.strip())
-    if text.endswith(":") and not text[:1].isdigit():
+    if is_section(text):
         return Ingredient(line=line, section=True)
     match = _AMOUNT.match(text)
     if match is None:
