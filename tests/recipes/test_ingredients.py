@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from recipe_api.recipes.ingredients import (
+    FACTORS,
     adjust_line,
     convert_temperatures,
     parse,
@@ -55,10 +56,21 @@ def test_real_lines_read_as_labelled() -> None:
         ("Freshly ground black pepper", 2, "metric", "Freshly ground black pepper"),
         ("For the sauce:", 2, "us", "For the sauce:"),
         ("1.5 l stock", 1, "us", "6 1/3 cups stock"),
+        ("1 teaspoon dried oregano", 0.5, "metric", "2.5 ml dried oregano"),
+        ("2 pints milk", 1.5, None, "3 pints milk"),
     ],
 )
 def test_lines_scale_and_convert(line: str, factor: float, units: str | None, expected: str) -> None:
     assert adjust_line(line, factor, units) == expected  # type: ignore[arg-type]
+
+
+def test_the_conversion_table_agrees_with_pint() -> None:
+    pint = pytest.importorskip("pint")
+    registry = pint.UnitRegistry()
+    for unit, factor in FACTORS.items():
+        quantity = registry.Quantity(1, unit)
+        base = "milliliter" if quantity.check("[volume]") else "gram"
+        assert quantity.to(base).magnitude == pytest.approx(factor, rel=1e-12), unit
 
 
 def test_oven_temperatures_convert() -> None:

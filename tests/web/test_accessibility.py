@@ -194,6 +194,7 @@ async def _tab_to(page: Page, selector: str, limit: int = 40) -> None:
 async def test_adding_a_recipe_with_the_keyboard_alone(site: LiveServer, page: Page) -> None:
     email = new_email("keys")
     await sign_up(page, site.url, email)
+    await page.context.clear_cookies()  # signing up logged in: start from a visitor's page
     await page.goto(site.url + "/")
 
     await _tab_to(page, "a[href='/login']")

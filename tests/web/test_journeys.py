@@ -196,6 +196,8 @@ async def test_a_form_post_without_a_valid_csrf_token_is_refused(
 async def test_throttled_logins_say_when_to_try_again(site: LiveServer, page: Page) -> None:
     email = new_email()
     await sign_up(page, site.url, email)
+    await page.context.clear_cookies()  # signing up logged in; this is another visit
+    await page.goto(site.url + "/login")
     for _ in range(LOGIN_MAX_FAILURES):
         await page.get_by_label("Email").fill(email)
         await page.get_by_label("Password").fill("wrong password")

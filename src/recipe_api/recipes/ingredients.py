@@ -4,8 +4,7 @@ The line as the cook wrote it stays the source of truth: nothing here is
 stored. A line is read when a reader asks for other servings or units (a few
 µs a line, docs/decisions/0015), and a line this cannot read is shown as
 written. Units come from a fixed table, never from the text: no junk units.
-Conversions go through ``pint``, imported on first use so that a worker that
-never converts does not carry it.
+Conversions use the units' exact definitions, checked against ``pint``.
 """
 
 from __future__ import annotations
@@ -13,11 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cache
-from typing import TYPE_CHECKING, Literal
-
-if TYPE_CHECKING:
-    import pint
+from typing import Literal
 
 Units = Literal["metric", "us"]
 
@@ -96,7 +91,6 @@ _UNITS = {
     "bunches": "bunch",
     "pot": "pot",
 }
-_COUNTED = {"clove", "can", "rib", "sheet", "container", "stick", "pinch", "slice", "bunch", "pot"}
 _SIZES = {"small", "medium", "large", "extra-large", "heaping", "level", "scant"}
 _NUMBER = r"\d+(?:[.,]\d+)?(?:\s+\d+/\d+|/\d+)?"
 _AMOUNT = re.compile(
@@ -194,11 +188,20 @@ def servings_number(servings: str) -> int | None:
     return number if 0 < number <= 10_000 else None
 
 
-@cache
-def _registry() -> pint.UnitRegistry:
-    import pint  # noqa: PLC0415  -- 0.1 s and some MB, only once a reader converts
-
-    return pint.UnitRegistry()
+# Each unit in millilitres or grams: the US customary and metric definitions (exact).
+# pint agrees to the last digit (tests/recipes/test_ingredients.py); it is not loaded
+# here because it costs a worker 7 MB and half a second (docs/decisions/0015).
+_ML = {
+    "teaspoon": 4.92892159375,
+    "tablespoon": 14.78676478125,
+    "cup": 236.5882365,
+    "pint": 473.176473,
+    "quart": 946.352946,
+    "milliliter": 1.0,
+    "liter": 1000.0,
+}
+_G = {"ounce": 28.349523125, "pound": 453.59237, "gram": 1.0, "kilogram": 1000.0}
+FACTORS = {**_ML, **_G}
 
 
 # Fractions a cook measures with: halves, thirds and quarters; eighths for teaspoons.
@@ -225,9 +228,10 @@ def _metric_text(value: float) -> str:
         return str(round(value / 10) * 10)
     if value >= 20:
         return str(round(value / 5) * 5)
-    if value >= 1:
+    if value >= 10:
         return str(round(value))
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    # Half a millilitre or gram is as fine as a kitchen measures.
+    return f"{max(round(value * 2) / 2, 0.5):g}"
 
 
 _SHORT = {
@@ -240,26 +244,27 @@ _SHORT = {
     "kilogram": ("kg", "kg"),
     "milliliter": ("ml", "ml"),
     "liter": ("l", "l"),
+    "pint": ("pint", "pints"),
+    "quart": ("quart", "quarts"),
 }
 
 
 def _convert(amount: float, unit: str, units: Units | None) -> tuple[float, str]:
     """The amount in the reader's units, in the unit a cook would use for it."""
-    if units is None or unit in _COUNTED or unit not in _SHORT and unit not in {"pint", "quart"}:
+    if units is None or unit not in FACTORS:
         return amount, unit
-    registry = _registry()
-    quantity = registry.Quantity(amount, unit)
-    volume = quantity.check("[volume]")
+    volume = unit in _ML
+    base = amount * FACTORS[unit]  # millilitres or grams
     if units == "metric":
-        base = quantity.to("milliliter" if volume else "gram").magnitude
-        big = "liter" if volume else "kilogram"
-        return (base / 1000, big) if base >= 1000 else (base, "milliliter" if volume else "gram")
+        if volume:
+            return (base / 1000, "liter") if base >= 1000 else (base, "milliliter")
+        return (base / 1000, "kilogram") if base >= 1000 else (base, "gram")
     if volume:
-        tsp = quantity.to("teaspoon").magnitude
+        tsp = base / _ML["teaspoon"]
         if tsp >= 12:  # a quarter cup and more
             return tsp / 48, "cup"
         return (tsp / 3, "tablespoon") if tsp >= 3 else (tsp, "teaspoon")
-    ounces = quantity.to("ounce").magnitude
+    ounces = base / _G["ounce"]
     return (ounces / 16, "pound") if ounces >= 16 else (ounces, "ounce")
 
 
@@ -282,7 +287,7 @@ def adjust_line(line: str, factor: float, units: Units | None) -> str:
     if item.quantity is None or (factor == 1 and (units is None or item.unit is None)):
         return line
     unit = item.unit
-    if unit is None or unit in _COUNTED or unit not in _SHORT and unit not in {"pint", "quart"}:
+    if unit is None or unit not in FACTORS:
         # A count, or a unit we do not convert: only the number changes, the words stay.
         number = _fraction_text(float(item.quantity) * factor)
         if item.high is not None:
