@@ -12,6 +12,7 @@ from email.message import EmailMessage
 from email.policy import default
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
@@ -289,6 +290,6 @@ async def test_the_folder_transport_writes_links_one_can_copy(tmp_path: Path) ->
         domain="example.com",
     )
     await FolderTransport(tmp_path).send(message)
-    [path] = tmp_path.iterdir()
-    text = path.read_bytes().decode()
+    [path] = [found async for found in anyio.Path(tmp_path).iterdir()]
+    text = (await path.read_bytes()).decode()
     assert text.count(link) == 2 and "quoted-printable" not in text and "ça" in text

@@ -1,4 +1,4 @@
-"""Ingredient lines read, scaled and converted; on real lines labelled by hand and through the API."""
+"""Ingredient lines read, scaled and converted: real lines labelled by hand, and the API."""
 
 from __future__ import annotations
 
@@ -60,7 +60,9 @@ def test_real_lines_read_as_labelled() -> None:
         ("2 pints milk", 1.5, None, "3 pints milk"),
     ],
 )
-def test_lines_scale_and_convert(line: str, factor: float, units: str | None, expected: str) -> None:
+def test_lines_scale_and_convert(
+    line: str, factor: float, units: str | None, expected: str
+) -> None:
     assert adjust_line(line, factor, units) == expected  # type: ignore[arg-type]
 
 
@@ -76,7 +78,9 @@ def test_the_conversion_table_agrees_with_pint() -> None:
 def test_oven_temperatures_convert() -> None:
     assert convert_temperatures("Heat the oven to 350°F.", "metric") == "Heat the oven to 175°C."
     assert convert_temperatures("Preheat to 400 degrees F", "metric") == "Preheat to 205°C"
-    assert convert_temperatures("Heat oven to 180C/160C fan", "us") == "Heat oven to 350°F/325°F fan"
+    assert (
+        convert_temperatures("Heat oven to 180C/160C fan", "us") == "Heat oven to 350°F/325°F fan"
+    )
     assert convert_temperatures("Bake at 175 °C", "us") == "Bake at 350°F"
     assert convert_temperatures("Cook 20 minutes at 350°F", "us") == "Cook 20 minutes at 350°F"
 
@@ -107,7 +111,12 @@ async def test_api_scales_and_converts(client: httpx.AsyncClient, cook: Account)
     plain = await client.get(path)
     body = (await client.get(path, params={"servings": 8, "units": "metric"})).json()
     assert body["servings"] == "8"
-    assert body["ingredients"] == ["For the dough:", "950 ml flour", "10 ml salt", "Basil, to taste"]
+    assert body["ingredients"] == [
+        "For the dough:",
+        "950 ml flour",
+        "10 ml salt",
+        "Basil, to taste",
+    ]
     assert body["instructions"] == ["Heat the oven to 230°C.", "Bake."]
     # Nothing stored changed, and the plain answer is the same bytes as before.
     again = await client.get(path)

@@ -1,4 +1,4 @@
-"""The recipe page as a cook uses it, in Chromium: phone and desktop layout, ticks, servings, print."""
+"""The recipe page as a cook uses it, in Chromium: layout, ticks, servings and units, print."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ async def test_recipe_page_shows_everything_we_know(
     assert "/edit" not in text  # nobody is logged in
     # Developer links live in the footer; fields the recipe lacks are not shown at all.
     assert "Not given" not in text and "Cuisine" not in text
-    assert text.index('href="/api/v1/recipes/') > text.index('<footer')
+    assert text.index('href="/api/v1/recipes/') > text.index("<footer")
     assert 'href="/docs"' not in text[: text.index("<footer")]
 
 

@@ -93,9 +93,7 @@ _UNITS = {
 }
 _SIZES = {"small", "medium", "large", "extra-large", "heaping", "level", "scant"}
 _NUMBER = r"\d+(?:[.,]\d+)?(?:\s+\d+/\d+|/\d+)?"
-_AMOUNT = re.compile(
-    rf"^\s*(?P<low>{_NUMBER})(?:\s*(?:-|–|to)\s*(?P<high>{_NUMBER}))?\s*"
-)
+_AMOUNT = re.compile(rf"^\s*(?P<low>{_NUMBER})(?:\s*(?:-|\u2013|to)\s*(?P<high>{_NUMBER}))?\s*")
 # "1 (28 ounce) can", "1½ (5 g) teaspoons": the aside between amount and unit.
 _ASIDE = re.compile(r"^\([^)]*\)\s*")
 _WORD = re.compile(r"^(?P<word>[A-Za-z][A-Za-z-]*)\.?(?=[\s,(]|$)\s*")

@@ -97,7 +97,9 @@ async def signup(
     return await _logged_in(request, db, created.id, target)
 
 
-async def _logged_in(request: Request, db: DatabaseDep, user_id: int, target: str) -> RedirectResponse:
+async def _logged_in(
+    request: Request, db: DatabaseDep, user_id: int, target: str
+) -> RedirectResponse:
     """A new session for ``user_id`` (any older one on this browser closed), then ``target``."""
     settings = _settings(request)
     token = await sessions.open_session(db, user_id, timedelta(days=settings.session_days))
