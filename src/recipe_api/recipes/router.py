@@ -84,8 +84,9 @@ async def get_recipe(
         Query(
             ge=1,
             le=1000,
-            description="Amounts for this many servings (the recipe's `servings` must give a "
-            "number; 400 if it does not); `servings` in the answer becomes this number",
+            description="Amounts for this many servings, scaled from the first number of the "
+            'recipe\'s `servings` ("Serves 4", "4-6"), which becomes this number; a '
+            "recipe whose `servings` has no number is not scaled and keeps it as written",
         ),
     ] = None,
     units: Annotated[
@@ -170,10 +171,7 @@ def add_hot_reads(app_router: APIRouter, prefix: str) -> None:
         f"{prefix}{router.prefix}/{{recipe_id:recipe_ref}}",
         get_recipe,
         response_model=RecipeOut,
-        responses={
-            **errors(400, 503, _400="Other servings asked, and the recipe's gives no number"),
-            **_NOT_FOUND,
-        },
+        responses={**errors(503), **_NOT_FOUND},
         **common,
     )
     app_router.add_api_route(

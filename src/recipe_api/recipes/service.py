@@ -51,12 +51,6 @@ class InvalidCursorError(AppError):
     status_code = 400
 
 
-class NotScalableError(AppError):
-    """Other servings were asked of a recipe whose yield gives no number."""
-
-    status_code = 400
-
-
 class RecipeChangedError(AppError):
     """The recipe was written since the form that would replace it was opened."""
 
@@ -117,14 +111,13 @@ def adjust(recipe: R, servings: int | None, units: ingredients.Units | None) -> 
     """The recipe with its amounts for ``servings`` and in ``units``, its steps' temperatures too.
 
     Lines stay as written where there is nothing to change; the stored recipe
-    is untouched.
+    is untouched. A recipe whose yield gives no number ("a pot") is not
+    scaled: its ``servings`` stays as written, which tells the client so.
     """
     factor = 1.0
     changes: dict[str, Any] = {}
-    if servings is not None:
-        written = ingredients.servings_number(recipe.servings)
-        if written is None:
-            raise NotScalableError("This recipe's servings give no number to scale from")
+    written = ingredients.servings_number(recipe.servings)
+    if servings is not None and written is not None:
         factor = servings / written
         changes["servings"] = str(servings)
     changes["ingredients"] = [

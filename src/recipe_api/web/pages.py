@@ -141,7 +141,7 @@ async def recipe_page(
     written = servings_number(recipe.servings)
     wanted = int(servings) if servings.isdigit() and 0 < int(servings) <= 1000 else None
     chosen: Units | None = "metric" if units == "metric" else "us" if units == "us" else None
-    shown = recipes.adjust(recipe, wanted if written else None, chosen)
+    shown = recipes.adjust(recipe, wanted, chosen)
     return page(
         request,
         "recipe.html",
