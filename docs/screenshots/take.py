@@ -86,6 +86,9 @@ async def main() -> None:
                 await _shoot(page, base + "/", "home", width_name)
                 await _shoot(page, base + "/search?q=chicken", "search", width_name)
                 await _shoot(page, base + "/recipes/1", "recipe", width_name)
+                await _shoot(
+                    page, base + "/recipes/1?servings=8&units=metric", "recipe-metric", width_name
+                )
                 email = f"cook-{width_name}@example.com"
                 await page.goto(base + "/signup")
                 await page.get_by_label("Email").fill(email)
@@ -95,9 +98,7 @@ async def main() -> None:
                 await page.screenshot(path=str(HERE / f"signup-errors-{width_name}.png"))
                 await page.get_by_label("Password").fill(PASSWORD)
                 await page.get_by_role("button", name="Create account").click()
-                await page.get_by_label("Email").fill(email)
-                await page.get_by_label("Password").fill(PASSWORD)
-                await page.get_by_role("button", name="Log in").click()
+                await page.wait_for_url("**/my-recipes")  # signing up logs in
                 await page.goto(base + "/my-recipes/new")
                 await page.get_by_label("Name").fill("Green shakshuka")
                 await page.get_by_label("Description").fill("Eggs poached in spinach and herbs.")
@@ -124,7 +125,14 @@ async def main() -> None:
             dark = await browser.new_context(
                 viewport={"width": 1280, "height": 900}, color_scheme="dark"
             )
-            await _shoot(await dark.new_page(), base + "/", "home-dark", "desktop")
+            dark_page = await dark.new_page()
+            await _shoot(dark_page, base + "/", "home-dark", "desktop")
+            await _shoot(dark_page, base + "/recipes/1", "recipe-dark", "desktop")
+            printed = await browser.new_context(viewport={"width": 1280, "height": 900})
+            print_page = await printed.new_page()
+            await print_page.goto(base + "/recipes/1")
+            await print_page.emulate_media(media="print")
+            await print_page.screenshot(path=str(HERE / "recipe-print.png"), full_page=True)
             await browser.close()
     finally:
         for process in (server, emulator):

@@ -38,7 +38,7 @@ async def test_signup_emails_a_link_that_verifies_once(
 ) -> None:
     await _signup(client, "ada@example.com", first_name="<Ada>")
     (message,) = await eventually(lambda: mailbox.to("ada@example.com"))
-    assert message["Subject"] == "Welcome to Recipe API: confirm your email"
+    assert message["Subject"] == "Welcome to Recipe Box: confirm your email"
     assert message["Message-ID"].startswith("<")
     link = link_in(message)
     assert link.startswith("http://testserver/verify-email?token=")

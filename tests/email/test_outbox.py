@@ -7,9 +7,12 @@ import logging
 import os
 import signal
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
 from email.message import EmailMessage
+from email.policy import default
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
@@ -21,7 +24,7 @@ from recipe_api.db.engine import Database
 from recipe_api.email import repository
 from recipe_api.email.messages import Message
 from recipe_api.email.outbox import OutboxSender, SenderOptions
-from recipe_api.email.sender import FolderTransport, SmtpTransport
+from recipe_api.email.sender import FolderTransport, SmtpTransport, build_message
 from recipe_api.settings import Settings, get_settings
 from tests.conftest import serving
 from tests.email.smtp import Mailbox, eventually, outbox_rows, smtp_server
@@ -270,4 +273,23 @@ async def test_the_folder_transport_leaves_whole_emails_only(tmp_path: Path) -> 
 
     written = sorted(path.name for path in folder.iterdir())
     assert len(written) == 1 and written[0].endswith("-abc123.eml")
-    assert (folder / written[0]).read_bytes() == message.as_bytes()
+    saved = message_from_bytes((folder / written[0]).read_bytes(), policy=default)
+    assert saved["Subject"] == message["Subject"]
+    assert saved.get_content() == message.get_content()
+
+
+async def test_the_folder_transport_writes_links_one_can_copy(tmp_path: Path) -> None:
+    """8bit, not quoted-printable: no '=3D' and no soft line break inside a long link."""
+    link = "http://127.0.0.1:8001/verify-email?token=" + "eyJhbGciOiJIUzI1NiJ9." * 8
+    message = build_message(
+        Message("Welcome", f"Confirm: {link}\n", f'<p><a href="{link}">Confirm</a> ça</p>'),
+        sender="Recipe Box <noreply@example.com>",
+        recipient="cook@example.com",
+        email_id=1,
+        created_at=datetime(2026, 12, 6, tzinfo=UTC),
+        domain="example.com",
+    )
+    await FolderTransport(tmp_path).send(message)
+    [path] = [found async for found in anyio.Path(tmp_path).iterdir()]
+    text = (await path.read_bytes()).decode()
+    assert text.count(link) == 2 and "quoted-printable" not in text and "ça" in text

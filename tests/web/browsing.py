@@ -22,7 +22,9 @@ async def sign_up(page: Page, base: str, email: str, password: str = PASSWORD) -
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(password)
     await page.get_by_role("button", name="Create account").click()
-    await page.wait_for_url("**/login?signed_up=1")
+    # Signing up logs the cook in and shows their (empty) recipes.
+    await page.wait_for_url("**/my-recipes")
+    assert await page.get_by_role("button", name="Log out").count() == 1
 
 
 async def log_in(page: Page, base: str, email: str, password: str = PASSWORD) -> None:

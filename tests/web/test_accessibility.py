@@ -25,6 +25,7 @@ LOGGED_OUT = [
     "/search?q=zzzzz",
     "/search?q=ch",
     "/recipes/1",
+    "/recipes/1?servings=8&units=metric",
     "/login",
     "/signup",
     "/ideas",
@@ -193,6 +194,7 @@ async def _tab_to(page: Page, selector: str, limit: int = 40) -> None:
 async def test_adding_a_recipe_with_the_keyboard_alone(site: LiveServer, page: Page) -> None:
     email = new_email("keys")
     await sign_up(page, site.url, email)
+    await page.context.clear_cookies()  # signing up logged in: start from a visitor's page
     await page.goto(site.url + "/")
 
     await _tab_to(page, "a[href='/login']")

@@ -24,6 +24,22 @@ async def test_signup_errors_sit_beside_their_fields_and_keep_the_input(app: Fas
         assert 'aria-invalid="true"' in page.text
 
 
+async def test_signup_logs_in_and_returns_to_the_page_it_came_from(app: FastAPI) -> None:
+    async with browser_for(app) as browser:
+        form = await browser.get("/signup?next=/recipes/1")
+        assert 'name="next" value="/recipes/1"' in form.text
+        data = {"email": "back@example.com", "password": "pw 12345678", "next": "/recipes/1"}
+        response = await browser.post("/signup", data={"csrftoken": csrf_token(form), **data})
+        assert response.status_code == 303 and response.headers["location"] == "/recipes/1"
+        mine = await browser.get("/my-recipes")
+        assert mine.status_code == 200 and "back@example.com" in mine.text
+        # A target elsewhere is not followed.
+        form = await browser.get("/signup")
+        data = {"email": "away@example.com", "password": "pw 12345678", "next": "//evil.example"}
+        response = await browser.post("/signup", data={"csrftoken": csrf_token(form), **data})
+        assert response.headers["location"] == "/"
+
+
 async def test_signup_with_a_taken_email_says_so(app: FastAPI) -> None:
     async with browser_for(app) as browser:
         await sign_up_and_log_in(browser, "taken@example.com")
@@ -39,9 +55,11 @@ async def test_login_opens_a_server_side_session_and_logout_ends_it(app: FastAPI
         page = await submit(
             browser, "/signup", "/signup", {"email": "cook@example.com", "password": "pw 12345678"}
         )
-        assert page.headers["location"] == "/login?signed_up=1"
-        login_page = await browser.get("/login?signed_up=1&next=/my-recipes")
-        assert "Account created" in login_page.text
+        # Signing up opened a session already; logging in again replaces it.
+        assert page.headers["location"] == "/my-recipes"
+        assert "session=" in page.headers["set-cookie"]
+        assert (await browser.get("/my-recipes")).status_code == 200
+        login_page = await browser.get("/login?next=/my-recipes")
         response = await browser.post(
             "/login",
             data={

@@ -101,8 +101,12 @@ async def test_recipe_page_shows_everything_we_know(
     assert 'href="https://example.com/0"' in text
     assert "Tests" in text  # the source
     assert "Ada L" in text  # the submitter
-    assert "1 Jan 2026, 00:00 UTC" in text
+    assert "1 Jan 2026</time>" in text and "UTC" not in text  # the reader's date, no zone
     assert "/edit" not in text  # nobody is logged in
+    # Developer links live in the footer; fields the recipe lacks are not shown at all.
+    assert "Not given" not in text and "Cuisine" not in text
+    assert text.index('href="/api/v1/recipes/') > text.index("<footer")
+    assert 'href="/docs"' not in text[: text.index("<footer")]
 
 
 async def test_browsers_get_html_error_pages_and_api_clients_json(
@@ -300,10 +304,10 @@ async def test_recipe_page_shows_the_details(client: httpx.AsyncClient, db: Data
     recipe_id = await db.run(add)
     text = (await client.get(f"/recipes/{recipe_id}")).text
     assert "Crisp &lt;and&gt; buttered." in text
-    assert "<li>2 slices bread</li><li>butter &lt;salted&gt;</li>" in text
-    assert "<ol><li>Toast the bread.</li><li>Butter it.</li></ol>" in text
-    assert "<dd>4 min</dd>" in text and ">British</a></dd>" in text
+    lines = re.findall(r'<li><label><input type="checkbox"> <span>(.*?)</span>', text)
+    assert lines == ["2 slices bread", "butter &lt;salted&gt;", "Toast the bread.", "Butter it."]
+    assert "Ready in 4 min · Serves 1" in text and ">British</a></span>" in text
     assert '<a class="tag" href="/search?tag=breakfast">breakfast</a>' in text
     assert 'href="https://example.com/toast.jpg"' in text and "<img" not in text
     # Typed in at home: no link to a source page.
-    assert "Open the recipe" not in text
+    assert "Open the original" not in text

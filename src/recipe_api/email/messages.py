@@ -41,7 +41,7 @@ def render(template: str, subject: str, **context: Any) -> Message:
 def welcome(*, first_name: str | None, link: str, hours: int) -> Message:
     return render(
         "welcome",
-        "Welcome to Recipe API: confirm your email",
+        "Welcome to Recipe Box: confirm your email",
         name=first_name,
         link=link,
         hours=hours,
@@ -51,7 +51,7 @@ def welcome(*, first_name: str | None, link: str, hours: int) -> Message:
 def password_reset(*, first_name: str | None, link: str, minutes: int) -> Message:
     return render(
         "password_reset",
-        "Reset your Recipe API password",
+        "Reset your Recipe Box password",
         name=first_name,
         link=link,
         minutes=minutes,

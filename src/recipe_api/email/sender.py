@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from datetime import UTC, datetime
@@ -89,7 +90,7 @@ class FolderTransport:
             # Written aside, then renamed: whoever reads the folder sees whole emails only.
             self.folder.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(".eml.part")
-            partial.write_bytes(message.as_bytes())
+            partial.write_bytes(_readable(message).as_bytes())
             partial.replace(path)
 
         await to_thread.run_sync(write)
@@ -103,6 +104,21 @@ class FolderTransport:
             path,
             f"; link: {link.group(0)}" if link else "",
         )
+
+
+def _readable(message: EmailMessage) -> EmailMessage:
+    """The email with its text parts 8bit, as written: a link copied from the file works.
+
+    SMTP keeps quoted-printable (it wraps long lines safely on the wire); in a
+    file a reader opens, ``=3D`` and soft line breaks cut every link.
+    """
+    readable = copy.deepcopy(message)
+    for part in readable.walk():
+        if part.get_content_maintype() == "text":
+            part.set_content(part.get_content(), subtype=part.get_content_subtype(), cte="8bit")
+            if part is not readable:
+                del part["MIME-Version"]  # set_content adds it to each part; the top has it
+    return readable
 
 
 def transport_from_settings(settings: Settings) -> Transport:

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.conditional import answer
 from recipe_api.db.engine import DatabaseDep
-from recipe_api.recipes import service
+from recipe_api.recipes import ingredients, service
 from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId
 from recipe_api.recipes.schemas import (
     MyRecipes,
@@ -78,10 +78,33 @@ async def list_my_recipes(
 # documents ``response_model``; there is nothing left for it to validate or encode.
 
 
-async def get_recipe(recipe_id: RecipeId, request: Request) -> Response:
+async def get_recipe(
+    recipe_id: RecipeId,
+    request: Request,
+    servings: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=1000,
+            description="Amounts for this many servings, scaled from the first number of the "
+            'recipe\'s `servings` ("Serves 4", "4-6"), which becomes this number; a '
+            "recipe whose `servings` has no number is not scaled and keeps it as written",
+        ),
+    ] = None,
+    units: Annotated[
+        ingredients.Units | None,
+        Query(
+            description="Amounts in metric (g, ml) or US (cups, spoons, oz) units, and oven "
+            "temperatures in the steps in °C or °F. Lines without an amount stay as written.",
+        ),
+    ] = None,
+) -> Response:
     # The Database from app.state, not a dependency: one less thing to solve per request.
     state = request.app.state
-    found = await service.recipe_answer(state.db, state.recipe_answers, recipe_id)
+    if servings is None and units is None:
+        found = await service.recipe_answer(state.db, state.recipe_answers, recipe_id)
+    else:
+        found = await service.adjusted_recipe_answer(state.db, recipe_id, servings, units)
     return answer(request, found.body, JSON, etag=found.etag)
 
 

@@ -14,7 +14,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy import Connection
@@ -26,7 +26,7 @@ from recipe_api.errors import (
     NotFoundError,
     PermissionDeniedError,
 )
-from recipe_api.recipes import repository
+from recipe_api.recipes import ingredients, repository
 from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
 from recipe_api.recipes.importer import Importer, read_pasted_recipe, read_recipe
 from recipe_api.recipes.schemas import (
@@ -41,6 +41,8 @@ from recipe_api.users.repository import get_user
 from recipe_api.users.schemas import UserOut
 
 __all__ = ["Cursor"]
+
+R = TypeVar("R", bound=RecipeOut)
 
 
 class InvalidCursorError(AppError):
@@ -93,6 +95,37 @@ async def recipe_answer(db: Database, cache: VersionedCache, recipe_id: int) -> 
     if not db.inline:
         return Cached.of(await build())
     return await cached_answer(db, cache, ("recipe", recipe_id), build)
+
+
+async def adjusted_recipe_answer(
+    db: Database, recipe_id: int, servings: int | None, units: ingredients.Units | None
+) -> Cached:
+    """The recipe's JSON for other servings or units: never cached, rarely asked."""
+    recipe = adjust(await get_recipe(db, recipe_id), servings, units)
+    return Cached.of(_json_of(recipe))
+
+
+def adjust(recipe: R, servings: int | None, units: ingredients.Units | None) -> R:
+    """The recipe with its amounts for ``servings`` and in ``units``, its steps' temperatures too.
+
+    Lines stay as written where there is nothing to change; the stored recipe
+    is untouched. A recipe whose yield gives no number ("a pot") is not
+    scaled: its ``servings`` stays as written, which tells the client so.
+    """
+    factor = 1.0
+    changes: dict[str, Any] = {}
+    written = ingredients.servings_number(recipe.servings)
+    if servings is not None and written is not None:
+        factor = servings / written
+        changes["servings"] = str(servings)
+    changes["ingredients"] = [
+        ingredients.adjust_line(line, factor, units) for line in recipe.ingredients
+    ]
+    if units is not None:
+        changes["instructions"] = [
+            ingredients.convert_temperatures(step, units) for step in recipe.instructions
+        ]
+    return recipe.model_copy(update=changes)
 
 
 def _json_of(model: BaseModel) -> bytes:

@@ -47,8 +47,8 @@ def _busy_message(exc: ServiceBusyError) -> str:
 
 
 @router.get("/signup", response_class=HTMLResponse)
-async def signup_form(request: Request, user: WebUser) -> HTMLResponse:
-    return page(request, "signup.html", values={}, errors={}, error=None)
+async def signup_form(request: Request, user: WebUser, next_path: Next = "") -> HTMLResponse:
+    return page(request, "signup.html", values={"next": next_path}, errors={}, error=None)
 
 
 @router.post("/signup", response_class=HTMLResponse, response_model=None)
@@ -61,14 +61,18 @@ async def signup(
     mail: AccountMailDep,
     user: WebUser,
 ) -> HTMLResponse | RedirectResponse:
-    values = await read_form(request, SIGNUP_FIELDS)
+    values = await read_form(request, (*SIGNUP_FIELDS, "next"))
     try:
-        data = SignupIn.model_validate({k: v for k, v in values.items() if v.strip()})
+        data = SignupIn.model_validate(
+            {k: v for k, v in values.items() if k in SIGNUP_FIELDS and v.strip()}
+        )
     except ValidationError as exc:
         return _signup_again(request, values, errors=field_errors(exc))
     try:
         # The API's signup throttle, per address, applies to the site's form too.
-        await accounts.signup(db, passwords, data, throttle=throttle, client=client, mail=mail)
+        created = await accounts.signup(
+            db, passwords, data, throttle=throttle, client=client, mail=mail
+        )
     except ConflictError:
         return _signup_again(request, values, errors={"email": "An account with this email exists"})
     except TooManyAttemptsError as exc:
@@ -88,7 +92,23 @@ async def signup(
             status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers=exc.headers,
         )
-    return RedirectResponse("/login?signed_up=1", status_code=status.HTTP_303_SEE_OTHER)
+    # Signed up is logged in: straight to their recipes, or back to the page they came from.
+    target = safe_next(values["next"]) if values["next"] else "/my-recipes"
+    return await _logged_in(request, db, created.id, target)
+
+
+async def _logged_in(
+    request: Request, db: DatabaseDep, user_id: int, target: str
+) -> RedirectResponse:
+    """A new session for ``user_id`` (any older one on this browser closed), then ``target``."""
+    settings = _settings(request)
+    token = await sessions.open_session(db, user_id, timedelta(days=settings.session_days))
+    old = request.cookies.get(COOKIE)
+    if old:
+        await sessions.close_session(db, old)
+    response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
+    set_session_cookie(response, token, settings)
+    return response
 
 
 def _signup_again(
@@ -116,12 +136,7 @@ def _signup_again(
 @router.get("/login", response_class=HTMLResponse)
 async def login_form(request: Request, user: WebUser, next_path: Next = "/") -> HTMLResponse:
     notice = None
-    if "signed_up" in request.query_params:
-        notice = (
-            "Account created. We have sent you an email to confirm your address. "
-            "Log in to start adding recipes."
-        )
-    elif "password_reset" in request.query_params:
+    if "password_reset" in request.query_params:
         notice = "Password changed. Log in with your new password."
     return page(
         request, "login.html", values={}, error=None, next=safe_next(next_path), notice=notice
@@ -160,14 +175,7 @@ async def login(
     except InvalidCredentialsError:
         error = "Wrong email or password."
         return _login_again(request, values, error, status.HTTP_401_UNAUTHORIZED)
-    settings = _settings(request)
-    token = await sessions.open_session(db, signed_in.id, timedelta(days=settings.session_days))
-    old = request.cookies.get(COOKIE)
-    if old:
-        await sessions.close_session(db, old)
-    response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
-    set_session_cookie(response, token, settings)
-    return response
+    return await _logged_in(request, db, signed_in.id, target)
 
 
 def _login_again(

@@ -20,6 +20,7 @@ from recipe_api.recipes.search.query import (
     InvalidSearchError,
     SearchQuery,
 )
+from recipe_api.recipes.ingredients import Units, servings_number
 from recipe_api.schemas import MAX_ID
 from recipe_api.users.schemas import UserOut
 from recipe_api.web.sessions import COOKIE, WebUser, current_web_user
@@ -182,13 +183,30 @@ async def _search_page(
 
 @router.get("/recipes/{recipe_id}", response_class=HTMLResponse)
 async def recipe_page(
-    request: Request, recipe_id: RecipeId, db: DatabaseDep, user: WebUser
+    request: Request,
+    recipe_id: RecipeId,
+    db: DatabaseDep,
+    user: WebUser,
+    servings: Annotated[str, Query(max_length=10)] = "",
+    units: Annotated[str, Query(max_length=10)] = "",
 ) -> HTMLResponse:
+    """The recipe to cook from; ``?servings=8&units=metric`` (the page's own form) adjusts it.
+
+    Values the form would not send (a word, 0) are ignored rather than refused:
+    the recipe as written is the better answer to a hand-edited address.
+    """
     recipe = await recipes.get_recipe_detail(db, recipe_id)
+    written = servings_number(recipe.servings)
+    wanted = int(servings) if servings.isdigit() and 0 < int(servings) <= 1000 else None
+    chosen: Units | None = "metric" if units == "metric" else "us" if units == "us" else None
+    shown = recipes.adjust(recipe, wanted, chosen)
     return page(
         request,
         "recipe.html",
-        recipe=recipe,
+        recipe=shown,
+        servings_written=written,
+        servings_wanted=wanted if written else None,
+        units=chosen,
         may_change=recipes.may_change(recipe, user),
         notice=next((text for key, text in NOTICES.items() if key in request.query_params), None),
     )

@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from recipe_api import __version__
+from recipe_api.recipes.ingredients import is_section
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -29,6 +30,11 @@ def _when(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
 
 
+def _day(value: datetime) -> str:
+    """A date as a reader says it ("6 Dec 2026"): the hour and the zone are noise on a card."""
+    return value.astimezone(UTC).strftime("%-d %b %Y")
+
+
 def _age(seconds: float) -> str:
     seconds = max(0, int(seconds))
     if seconds < 60:
@@ -40,6 +46,8 @@ def _age(seconds: float) -> str:
 
 environment.filters["when"] = _when
 environment.filters["age"] = _age
+environment.filters["day"] = _day
+environment.tests["section"] = is_section
 
 
 def wants_html(headers: Mapping[str, str]) -> bool:
