@@ -13,6 +13,7 @@ from recipe_api.db.engine import Database, DatabaseDep
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.cache import cached_answer
 from recipe_api.recipes.dependencies import RecipeId
+from recipe_api.recipes.ingredients import Units, servings_number
 from recipe_api.recipes.schemas import RecipeSearchResults
 from recipe_api.recipes.search import service as searching
 from recipe_api.recipes.search.query import (
@@ -20,7 +21,6 @@ from recipe_api.recipes.search.query import (
     InvalidSearchError,
     SearchQuery,
 )
-from recipe_api.recipes.ingredients import Units, servings_number
 from recipe_api.schemas import MAX_ID
 from recipe_api.users.schemas import UserOut
 from recipe_api.web.sessions import COOKIE, WebUser, current_web_user
