@@ -593,6 +593,20 @@ def build_parser() -> argparse.ArgumentParser:
     retry.add_argument("ids", nargs="*", type=_whole(1), help="ids shown by outbox list")
     retry.add_argument("--all", action="store_true", help="every failed email")
 
+    backup = _command(
+        commands, "backup", "write every table (and stored file) to one archive, while serving"
+    )
+    backup.add_argument("archive", type=Path, help="the file to write (replaced when done)")
+    restore = _command(
+        commands, "restore", "load a backup into an empty database (SQLite or PostgreSQL)"
+    )
+    restore.add_argument("archive", type=Path, help="a file `recipe-api backup` wrote")
+    restore.add_argument(
+        "--replace",
+        action="store_true",
+        help="delete what the database holds first (in the same transaction)",
+    )
+
     fake = _command(commands, "fake-reddit", "serve a reddit emulator for demos and tests")
     fake.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
     fake.add_argument("--port", type=PORT, default=9009, help="default 9009")
@@ -642,6 +656,10 @@ def _run(settings: Settings, args: argparse.Namespace) -> None:
             _with_database(settings, lambda: _seed(settings, args.demo))
     elif args.command == "outbox":
         _with_database(settings, lambda: _outbox(settings, args))
+    elif args.command in ("backup", "restore"):
+        from recipe_api.db.backup import run_command
+
+        _with_database(settings, lambda: run_command(settings, args))
     elif args.command == "users":
         if args.users_command == "set-password":
             _with_database(settings, lambda: _set_password(settings, args.email))
