@@ -37,6 +37,7 @@ import pkgutil
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -541,7 +542,7 @@ def _load_table(
                 rows += len(batch)
     except KeyError:
         raise BackupError(f"the backup lacks {member}, which its manifest lists.") from None
-    except (zipfile.BadZipFile, EOFError, UnicodeDecodeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, UnicodeDecodeError) as exc:
         raise BackupError(f"the backup is damaged in {member}: {exc}.") from None
     if rows != expected:
         raise BackupError(
@@ -652,7 +653,7 @@ def _stage_files(
             try:
                 with archive.open(member) as data, target.open("wb") as out:
                     shutil.copyfileobj(data, out)
-            except (zipfile.BadZipFile, EOFError) as exc:
+            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
                 raise BackupError(f"the backup is damaged in {member}: {exc}.") from None
     return staged
 
