@@ -197,7 +197,8 @@ def test_commands_back_up_and_restore_and_refuse_a_database_with_rows(
     assert dump(filled) == before
 
     # --replace: what it held goes, the backup comes back, in one transaction.
-    _run(filled, lambda c: c.execute(user_table.delete().where(user_table.c.id == before["user"][0][0])))
+    first_cook = user_table.delete().where(user_table.c.id == before["user"][0][0])
+    _run(filled, lambda c: c.execute(first_cook))
     replaced = recipe_api("restore", str(archive), "--replace", database_url=filled)
     assert replaced.returncode == 0, replaced.stderr
     assert dump(filled) == before
