@@ -421,3 +421,18 @@ def test_every_table_of_the_metadata_is_backed_up() -> None:
     assert {"user", "recipe", "web_session", "account_token", "email_outbox"} <= names
     assert derived == {"recipe_count", "recipe_version"}
     assert isinstance(user_table, Table)
+
+
+def test_a_setting_marked_as_stored_files_names_a_folder_to_back_up(tmp_path: Path) -> None:
+    from pydantic import Field
+
+    from recipe_api.db.backup import STORED_FILES, stored_folders
+    from recipe_api.settings import Settings
+
+    class WithPhotos(Settings):
+        photo_dir: Path = Field(default=Path("photos"), json_schema_extra={STORED_FILES: True})
+
+    settings = WithPhotos(_env_file=None, photo_dir=tmp_path / "p")  # type: ignore[call-arg]
+    assert stored_folders(settings) == {"photo_dir": tmp_path / "p"}
+    # Today's settings name no such folder (the email outbox is a development drop).
+    assert stored_folders(Settings(_env_file=None)) == {}  # type: ignore[call-arg]
