@@ -78,6 +78,8 @@ STORED_FILES = "stored_files"
 # Rows per batch on the way in and out: bounded memory whatever the table's size.
 BATCH_ROWS = 2000
 COMPRESS_LEVEL = 1
+# SQLite's limit of bound parameters per statement (32,766 since 3.32).
+SQLITE_MAX_PARAMETERS = 30_000
 
 
 class BackupError(Exception):
@@ -536,9 +538,7 @@ def _load_table(
                 if connection.dialect.name == "postgresql":
                     _copy_rows(connection, table, columns, batch)
                 else:
-                    connection.execute(
-                        table.insert(), [dict(zip(names, row, strict=True)) for row in batch]
-                    )
+                    _insert_rows(connection, table, names, batch)
                 rows += len(batch)
     except KeyError:
         raise BackupError(f"the backup lacks {member}, which its manifest lists.") from None
@@ -567,6 +567,24 @@ def _batches(
             batch = []
     if batch:
         yield batch
+
+
+def _insert_rows(
+    connection: Connection, table: Table, names: list[str], batch: list[list[Any]]
+) -> None:
+    """SQLite: many rows per ``INSERT``, not one statement per row.
+
+    FTS5 writes its pending index to disk at the end of every statement: a
+    row per statement made a segment per row, and merging them cost four
+    times the load itself (20,000 recipes: 42 s by ``executemany``, 11 s in
+    one statement).
+    """
+    per_statement = max(1, SQLITE_MAX_PARAMETERS // len(names))
+    for start in range(0, len(batch), per_statement):
+        chunk = batch[start : start + per_statement]
+        connection.execute(
+            table.insert().values([dict(zip(names, row, strict=True)) for row in chunk])
+        )
 
 
 def _copy_rows(
