@@ -53,9 +53,7 @@ def _counted(values: list[service.FacetValue]) -> Counter[str]:
         SearchQuery(keyword="shrimp chocolate zzqx"),
     ],
 )
-async def test_facets_count_every_match_when_they_are_few(
-    db: Database, query: SearchQuery
-) -> None:
+async def test_facets_count_every_match_when_they_are_few(db: Database, query: SearchQuery) -> None:
     page = await _page(db, query)
     assert page.found.total_is_exact and page.found.results
     expected = _expected(page.found.results)

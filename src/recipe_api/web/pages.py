@@ -184,6 +184,10 @@ async def _search_page(
                                     "facet_groups": facets})  # fmt: skip
 
 
+def _link(params: dict[str, str], name: str, value: str) -> str:
+    return urlencode({**params, name: value})
+
+
 def _facet_groups(params: dict[str, str], facets: searching.Facets) -> list[dict[str, Any]]:
     """Per facet: its values as links adding the filter, or the filter set, with a link off."""
     groups = []
@@ -199,8 +203,7 @@ def _facet_groups(params: dict[str, str], facets: searching.Facets) -> list[dict
                 "active": params.get(name),
                 "remove": urlencode(rest),
                 "values": [
-                    {"value": v.value, "recipes": v.recipes,
-                     "href": urlencode({**rest, name: v.value})}  # fmt: skip
+                    {"value": v.value, "recipes": v.recipes, "href": _link(rest, name, v.value)}
                     for v in values
                 ],
             }
