@@ -191,12 +191,17 @@ class SearchPage(BaseModel):
     facets: Facets
 
 
-def facets_of(connection: Connection, query: SearchQuery, plan: Plan) -> Facets:
-    """The facets of the plan's matches, counted over at most ``FACET_SCAN`` of them."""
+def facets_of(
+    connection: Connection, query: SearchQuery, plan: Plan, found: RecipeSearchResults
+) -> Facets:
+    """The facets of the plan's matches, counted over at most ``FACET_SCAN`` of them.
+
+    Exact when the search's count is (and within the bound): then every match was counted.
+    """
     if query.keyword is not None and not plan.tiers:
         return Facets()
     backend = sqlite if connection.dialect.name == "sqlite" else postgresql
-    rows = backend.facet_counts(connection, query, plan.everything, FACET_SCAN + 1)
+    rows = backend.facet_counts(connection, query, plan.everything, FACET_SCAN)
     by_kind: dict[str, list[FacetValue]] = {"tag": [], "cuisine": [], "category": []}
     counted = 0
     for kind, value, recipes in rows:
@@ -206,16 +211,12 @@ def facets_of(connection: Connection, query: SearchQuery, plan: Plan) -> Facets:
             by_kind[kind].append(FacetValue(value=value, recipes=recipes))
     for values in by_kind.values():
         values.sort(key=lambda v: (-v.recipes, v.value.casefold(), v.value))
-    exact = counted <= FACET_SCAN
-    if not exact:
-        # Counted over one match too many (to know there were more): the bound's worth stays.
-        counted = FACET_SCAN
     return Facets(
         tags=by_kind["tag"][:FACET_VALUES],
         cuisines=by_kind["cuisine"][:FACET_VALUES],
         categories=by_kind["category"][:FACET_VALUES],
         counted=counted,
-        exact=exact,
+        exact=found.total_is_exact and found.total <= FACET_SCAN and counted == found.total,
     )
 
 
@@ -226,10 +227,7 @@ def _search_page(
     found, plan = _search_plan(connection, query, limit, cursor)
     if not found.results:
         return SearchPage(found=found, facets=Facets())
-    facets = facets_of(connection, query, plan)
-    # A count that is a floor (filters on SQLite): the facets did not see every match either.
-    facets.exact = facets.exact and found.total_is_exact
-    return SearchPage(found=found, facets=facets)
+    return SearchPage(found=found, facets=facets_of(connection, query, plan, found))
 
 
 async def search_recipes(
