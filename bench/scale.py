@@ -7,8 +7,9 @@ Each database is built once with ``recipe-api db seed --demo N`` and kept
 is driven by ``bench/loadgen.py``:
 
 - one client per path for ``--seconds`` (p50/p99 of single requests): search
-  for a common, a rare and an absent word, the first list page, a page deep
-  in the list (by cursor), the home page, a read by id;
+  for a common, a rare and an absent word (and the other shapes of
+  ``SEARCHES``), the website's search page with its facets, the first list
+  page, a page deep in the list (by cursor), the home page, a read by id;
 - the loop-blocking figure: the read's p99 alone, then while two other
   clients search without pause.
 """
@@ -47,6 +48,8 @@ SEARCHES = {
 # What the two busy clients search for in the loop-blocking figure: the
 # slowest kinds, an absent word and one found only in ingredient lines.
 BUSY_SEARCHES = ["keyword=qzxwv", "keyword=minced"]
+# The servers' secret, so the list's deep cursor (signed with it) is one they accept.
+SECRET_KEY = "bench-scale secret key, not for any real server 0123456789"
 
 
 def _cli(url: str, *args: str) -> None:
@@ -105,7 +108,7 @@ def _deep_cursor(url: str, size: int) -> str:
 
     from recipe_api.db.engine import Database
     from recipe_api.recipes.models import recipe_table
-    from recipe_api.recipes.service import Cursor
+    from recipe_api.recipes.service import Cursor, cursor_key
 
     db = Database.from_url(url)
     try:
@@ -119,7 +122,8 @@ def _deep_cursor(url: str, size: int) -> str:
             connection.execute(text("SELECT 1"))
     finally:
         db.dispose()
-    return Cursor(after_id=row["id"], after_created_at=row["created_at"]).encode()
+    cursor = Cursor(after_id=row["id"], after_created_at=row["created_at"])
+    return cursor.encode(cursor_key(SECRET_KEY))
 
 
 def _ms(seconds: float) -> str:
@@ -145,6 +149,11 @@ async def _read_while(port: int, read: str, others: list[str], seconds: float) -
 
 def _paths(url: str, size: int) -> dict[str, str]:
     paths = {name: f"/api/v1/recipes/search/?{query}" for name, query in SEARCHES.items()}
+    # The website's search page: the same search, plus its facets (counts per tag,
+    # cuisine and category over at most 1,000 matches) and the HTML.
+    paths["web search common + facets"] = "/search?q=chicken"
+    paths["web search three words + facets"] = "/search?q=chicken%20garlic%20rice"
+    paths["web browse tag + facets"] = "/search?tag=vegan"
     paths["list page 1"] = "/api/v1/recipes/?limit=20"
     # Half way down the recipes with the word in name and ingredients (tier 3).
     from recipe_api.recipes.search.query import SearchCursor
@@ -177,7 +186,8 @@ def measure(
             port = ports[name] = free_port()
             # The answer cache off: these rows measure the search and the pages themselves,
             # not a cached answer (which `make bench` measures).
-            env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "ANSWER_CACHE_MB": "0"}
+            env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "ANSWER_CACHE_MB": "0",
+                   "SECRET_KEY": SECRET_KEY}  # fmt: skip
             if source is not None:
                 env["PYTHONPATH"] = source
             argv = [sys.executable, "-m", "recipe_api.cli", "serve", "--no-migrate",

@@ -265,11 +265,20 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # recipe details (0005) after both, the email outbox (0006), the recipes version (0007),
     # the ingredient words index (0008), the expiry indexes of the prune (0009),
     # the recipe revision and saved-idea key (0010), the email keys (0011), the word
-    # search (0012).
+    # search (0012), the old trigram search indexes dropped (0014).
     revisions = [rev.revision for rev in script.walk_revisions()]
-    assert revisions == [f"{n:04d}" for n in range(12, 0, -1)]
+    assert revisions == ["0014", *(f"{n:04d}" for n in range(12, 0, -1))]
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0012"
+    assert migrate.current_revision(empty_database) == "0014"
+    trigram = {"recipe_label_fts", "recipe_description_fts"}
+    trigram_indexes = {"ix_recipe_label_trgm", "ix_recipe_ingredients_words"}
+    assert not trigram & _tables(empty_database)
+    assert not trigram_indexes & _indexes(empty_database)
+    migrate.downgrade(empty_database, "0012")
+    if empty_database.startswith("postgresql"):
+        assert trigram_indexes <= _indexes(empty_database)
+    else:
+        assert trigram <= _tables(empty_database)
     assert {"ix_recipe_label_nocase", "ix_recipe_label_lower"} & _indexes(empty_database)
     migrate.downgrade(empty_database, "0011")
     assert not {"ix_recipe_label_nocase", "ix_recipe_label_lower"} & _indexes(empty_database)
@@ -311,10 +320,9 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0012"
+    assert migrate.current_revision(empty_database) == "0014"
     assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
-    if empty_database.startswith("postgresql"):
-        assert "ix_recipe_ingredients_words" in _indexes(empty_database)
+    assert "ix_recipe_ingredients_words" not in _indexes(empty_database)
     assert {
         "web_session",
         "email_outbox",

@@ -133,14 +133,12 @@ _COLUMNS = [
 ]  # fmt: skip
 _BATCH = 20_000
 
-# What the insert triggers of migration 0005 do for each new row, done once for
-# all the new rows instead: each FTS5 table gets one INSERT ... SELECT.
+# What the insert triggers of migration 0005 (as 0014 left them) do for each new
+# row, done once for all the new rows instead: each FTS5 table gets one INSERT ... SELECT.
 _SQLITE_LINES = "(SELECT coalesce(group_concat(value, char(10)), '') FROM json_each({}))"
 _SQLITE_FTS = {
-    "recipe_label_fts": "label",
     "recipe_ingredients_fts": _SQLITE_LINES.format("ingredients"),
     "recipe_tags_fts": _SQLITE_LINES.format("tags"),
-    "recipe_description_fts": "description",
 }
 # And the word search's (migration 0012): both its tables get the same three columns.
 _SQLITE_WORD_DOCUMENT = (

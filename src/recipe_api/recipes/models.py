@@ -114,6 +114,7 @@ SEARCH_COLUMNS = (
 # Search objects the migration makes and the metadata cannot express
 # (FTS5 tables and their shadow tables, trigram expression indexes).
 SEARCH_TABLES = (
+    # Until 0014, also the label's and description's trigram tables.
     "recipe_label_fts",
     "recipe_ingredients_fts",
     "recipe_tags_fts",

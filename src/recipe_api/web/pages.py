@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
@@ -14,7 +15,6 @@ from recipe_api.recipes import service as recipes
 from recipe_api.recipes.cache import cached_answer
 from recipe_api.recipes.dependencies import RecipeId
 from recipe_api.recipes.ingredients import Units, servings_number
-from recipe_api.recipes.schemas import RecipeSearchResults
 from recipe_api.recipes.search import service as searching
 from recipe_api.recipes.search.query import (
     InvalidSearchCursorError,
@@ -162,23 +162,53 @@ async def _search_page(
     except InvalidSearchError as exc:
         return render("search.html", **{**context, "error": str(exc)})
     context["filters"] = filters
+    time_limit = state.settings.search_timeout_ms / 1000
     try:
-        cached = await searching.search_answer(
+        cached = await searching.search_page_answer(
             state.db,
             state.recipe_answers,
             filters,
             limit=SEARCH_RESULTS,
             cursor=after,
-            time_limit=state.settings.search_timeout_ms / 1000,
+            time_limit=time_limit,
         )
     except InvalidSearchCursorError:
         error = "That page of results is gone; here is the first."
-        cached = await searching.search_answer(
-            state.db, state.recipe_answers, filters, limit=SEARCH_RESULTS
+        cached = await searching.search_page_answer(
+            state.db, state.recipe_answers, filters, limit=SEARCH_RESULTS, time_limit=time_limit
         )
         context.update(error=error, cursor=None)
-    found = RecipeSearchResults.model_validate_json(cached.body)
-    return render("search.html", **{**context, "found": found})
+    answer = searching.SearchPage.model_validate_json(cached.body)
+    facets = _facet_groups(params, answer.facets)
+    return render("search.html", **{**context, "found": answer.found, "facets": answer.facets,
+                                    "facet_groups": facets})  # fmt: skip
+
+
+def _link(params: dict[str, str], name: str, value: str) -> str:
+    return urlencode({**params, name: value})
+
+
+def _facet_groups(params: dict[str, str], facets: searching.Facets) -> list[dict[str, Any]]:
+    """Per facet: its values as links adding the filter, or the filter set, with a link off."""
+    groups = []
+    for title, name, values in (
+        ("Tags", "tag", facets.tags),
+        ("Cuisines", "cuisine", facets.cuisines),
+        ("Categories", "category", facets.categories),
+    ):
+        rest = {key: value for key, value in params.items() if key != name}
+        groups.append(
+            {
+                "title": title,
+                "active": params.get(name),
+                "remove": urlencode(rest),
+                "values": [
+                    {"value": v.value, "recipes": v.recipes, "href": _link(rest, name, v.value)}
+                    for v in values
+                ],
+            }
+        )
+    return groups
 
 
 @router.get("/recipes/{recipe_id}", response_class=HTMLResponse)

@@ -284,3 +284,29 @@ def word_counts(connection: Connection, words: Sequence[str]) -> dict[str, int]:
         return {}
     rows = connection.execute(_VOCABULARY, {"words": list(words)})
     return {word: int(recipes) for word, recipes in rows}
+
+
+def facet_counts(
+    connection: Connection, query: SearchQuery, everything: Matches | None, scan: int
+) -> list[tuple[str, str | None, int]]:
+    """(facet, value, recipes) over at most ``scan`` matches; the facet ``''``: how many.
+
+    The matches are read as the count reads them (any ``scan`` of them, through
+    the indexes), with the three columns the facets need.
+    """
+    statement = _Statement()
+    conditions = _tier_conditions(statement, query, Tier(include=everything))
+    statement.params["scan"] = scan
+    sql = (
+        "WITH matched AS MATERIALIZED (SELECT tags, cuisine, category FROM recipe"
+        f"{_where(conditions)} LIMIT :scan) "
+        "SELECT 'tag', tag, count(*) FROM matched, jsonb_array_elements_text(tags) AS tag "
+        "GROUP BY tag "
+        "UNION ALL SELECT 'cuisine', min(cuisine), count(*) FROM matched "
+        "WHERE cuisine IS NOT NULL GROUP BY lower(cuisine) "
+        "UNION ALL SELECT 'category', min(category), count(*) FROM matched "
+        "WHERE category IS NOT NULL GROUP BY lower(category) "
+        "UNION ALL SELECT '', NULL, count(*) FROM matched"
+    )
+    rows = connection.execute(text(sql), statement.params)
+    return [(str(kind), value, int(number)) for kind, value, number in rows]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, RowMapping, select
 
 from recipe_api.db.engine import Database, idempotent
@@ -121,10 +122,9 @@ def _api_next(query: SearchQuery, limit: int, token: str) -> str:
     return API_PATH + "?" + urlencode({k: v for k, v in params.items() if v is not None})
 
 
-@idempotent
-def _search(
+def _search_plan(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
-) -> RecipeSearchResults:
+) -> tuple[RecipeSearchResults, Plan]:
     plan, (total, exact) = _plan(connection, query, cursor)
     # One more than the page tells whether there is a next one.
     found = _page(connection, query, plan, cursor, limit + 1, total) if total or not exact else []
@@ -137,7 +137,7 @@ def _search(
     if plan.corrections:
         typed = _WORD.findall((query.keyword or "").casefold())
         did_you_mean = " ".join(plan.corrections.get(word, word) for word in typed)
-    return RecipeSearchResults.model_validate(
+    found_page = RecipeSearchResults.model_validate(
         {
             "results": [row for _, row in found[:limit]],
             "total": min(total, COUNT_LIMIT),
@@ -151,6 +151,83 @@ def _search(
             "next": None if next_cursor is None else _api_next(query, limit, next_cursor),
         }
     )
+    return found_page, plan
+
+
+@idempotent
+def _search(
+    connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
+) -> RecipeSearchResults:
+    return _search_plan(connection, query, limit, cursor)[0]
+
+
+# Facets count the values of at most this many matches (the count's bound): a
+# million recipes with "salt" cost no more than a thousand.
+FACET_SCAN = COUNT_LIMIT
+# The commonest values shown per facet.
+FACET_VALUES = 12
+
+
+class FacetValue(BaseModel):
+    value: str
+    recipes: int
+
+
+class Facets(BaseModel):
+    """How many of the matches hold each tag, cuisine and category (the commonest first)."""
+
+    tags: list[FacetValue] = []
+    cuisines: list[FacetValue] = []
+    categories: list[FacetValue] = []
+    # How many matches were counted, and whether that is every match.
+    counted: int = 0
+    exact: bool = True
+
+
+class SearchPage(BaseModel):
+    """The website's search: a page of results and the facets of all the matches."""
+
+    found: RecipeSearchResults
+    facets: Facets
+
+
+def facets_of(
+    connection: Connection, query: SearchQuery, plan: Plan, found: RecipeSearchResults
+) -> Facets:
+    """The facets of the plan's matches, counted over at most ``FACET_SCAN`` of them.
+
+    Exact when the search's count is (and within the bound): then every match was counted.
+    """
+    if query.keyword is not None and not plan.tiers:
+        return Facets()
+    backend = sqlite if connection.dialect.name == "sqlite" else postgresql
+    rows = backend.facet_counts(connection, query, plan.everything, FACET_SCAN)
+    by_kind: dict[str, list[FacetValue]] = {"tag": [], "cuisine": [], "category": []}
+    counted = 0
+    for kind, value, recipes in rows:
+        if kind == "":
+            counted = recipes
+        elif value:
+            by_kind[kind].append(FacetValue(value=value, recipes=recipes))
+    for values in by_kind.values():
+        values.sort(key=lambda v: (-v.recipes, v.value.casefold(), v.value))
+    return Facets(
+        tags=by_kind["tag"][:FACET_VALUES],
+        cuisines=by_kind["cuisine"][:FACET_VALUES],
+        categories=by_kind["category"][:FACET_VALUES],
+        counted=counted,
+        exact=found.total_is_exact and found.total <= FACET_SCAN and counted == found.total,
+    )
+
+
+@idempotent
+def _search_page(
+    connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
+) -> SearchPage:
+    found, plan = _search_plan(connection, query, limit, cursor)
+    if not found.results:
+        return SearchPage(found=found, facets=Facets())
+    return SearchPage(found=found, facets=facets_of(connection, query, plan, found))
 
 
 async def search_recipes(
@@ -185,3 +262,22 @@ async def search_answer(
         return found.__pydantic_serializer__.to_json(found)
 
     return await cached_answer(db, cache, ("search", query, limit, cursor), build)
+
+
+async def search_page_answer(
+    db: Database,
+    cache: VersionedCache,
+    query: SearchQuery,
+    *,
+    limit: int,
+    cursor: str | None = None,
+    time_limit: float = 1.0,
+) -> Cached:
+    """The website's search (a :class:`SearchPage` as JSON), built once per recipes version."""
+
+    async def build() -> bytes:
+        after = None if cursor is None else SearchCursor.decode(cursor)
+        found = await db.run_bounded(_search_page, time_limit, query, limit, after)
+        return found.__pydantic_serializer__.to_json(found)
+
+    return await cached_answer(db, cache, ("search page", query, limit, cursor), build)

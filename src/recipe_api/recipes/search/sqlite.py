@@ -218,3 +218,50 @@ def word_counts(connection: Connection, words: Sequence[str]) -> dict[str, int]:
         return {}
     rows = connection.execute(_VOCABULARY, {"words": list(words)})
     return {term: int(recipes) for term, recipes in rows}
+
+
+def _matching_ids(query: SearchQuery, everything: Matches | None) -> tuple[str, dict[str, Any]]:
+    """The ids of at most ``:limit`` matches, newest first, bounded like :func:`count`.
+
+    The one place a predicate on every match goes (with :func:`_filters` and
+    :func:`_tier_sql` for the pages): with filters and words, the words' newest
+    ``FILTERED_COUNT_SCAN`` matches are filtered, so a rare filter never walks
+    every recipe holding a common word.
+    """
+    params = {**_parameters(query), "after": None}
+    plain = SearchQuery(keyword=query.keyword)
+    if everything is None or plain == query:
+        sql, match = _tier_sql(query, Tier(include=everything), after=False, limit="LIMIT :limit")
+        return sql, {**params, "match": match}
+    candidates, match = _tier_sql(plain, Tier(include=everything), after=False, limit="LIMIT :scan")
+    sql = (
+        f"SELECT candidates.id FROM ({candidates}) AS candidates "
+        "CROSS JOIN recipe ON recipe.id = candidates.id "
+        f"WHERE {' AND '.join(_filters(query))} LIMIT :limit"
+    )
+    return sql, {**params, "match": match, "scan": FILTERED_COUNT_SCAN}
+
+
+# Per facet: the values and how many of the matched recipes hold each, from one
+# scan of the matches (the CTE is read three times, each a join by rowid).
+_FACETS = (
+    "WITH matched AS MATERIALIZED ({ids}), picked AS MATERIALIZED ("
+    "SELECT recipe.tags, recipe.cuisine, recipe.category FROM matched "
+    "CROSS JOIN recipe ON recipe.id = matched.id) "
+    "SELECT 'tag', tag.value, count(*) FROM picked, json_each(picked.tags) AS tag "
+    "GROUP BY tag.value "
+    "UNION ALL SELECT 'cuisine', min(cuisine), count(*) FROM picked WHERE cuisine IS NOT NULL "
+    "GROUP BY cuisine COLLATE NOCASE "
+    "UNION ALL SELECT 'category', min(category), count(*) FROM picked WHERE category IS NOT NULL "
+    "GROUP BY category COLLATE NOCASE "
+    "UNION ALL SELECT '', NULL, count(*) FROM matched"
+)
+
+
+def facet_counts(
+    connection: Connection, query: SearchQuery, everything: Matches | None, scan: int
+) -> list[tuple[str, str | None, int]]:
+    """(facet, value, recipes) over at most ``scan`` matches; the facet ``''``: how many."""
+    ids, params = _matching_ids(query, everything)
+    rows = connection.execute(text(_FACETS.format(ids=ids)), {**params, "limit": scan})
+    return [(str(kind), value, int(number)) for kind, value, number in rows]
