@@ -265,10 +265,14 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # recipe details (0005) after both, the email outbox (0006), the recipes version (0007),
     # the ingredient words index (0008), the expiry indexes of the prune (0009),
     # the recipe revision and saved-idea key (0010), the email keys (0011), the word
-    # search (0012).
+    # search (0012), the meal plan and shopping list (0018).
     revisions = [rev.revision for rev in script.walk_revisions()]
-    assert revisions == [f"{n:04d}" for n in range(12, 0, -1)]
+    assert revisions == ["0018", *(f"{n:04d}" for n in range(12, 0, -1))]
     migrate.upgrade(empty_database)
+    assert migrate.current_revision(empty_database) == "0018"
+    assert {"meal_plan_entry", "shopping_line", "shopping_aisle"} <= _tables(empty_database)
+    migrate.downgrade(empty_database, "0012")
+    assert not {"meal_plan_entry", "shopping_line", "shopping_aisle"} & _tables(empty_database)
     assert migrate.current_revision(empty_database) == "0012"
     assert {"ix_recipe_label_nocase", "ix_recipe_label_lower"} & _indexes(empty_database)
     migrate.downgrade(empty_database, "0011")
@@ -311,7 +315,7 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0012"
+    assert migrate.current_revision(empty_database) == "0018"
     assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
     if empty_database.startswith("postgresql"):
         assert "ix_recipe_ingredients_words" in _indexes(empty_database)

@@ -286,6 +286,9 @@ def amount_text(amount: float, unit: str, units: Units) -> str:
     1 cup + 2 tbsp to "1 cup" leaves the cook short.
     """
     value, new_unit = _convert(amount, unit, units)
+    if new_unit in ("kilogram", "liter") and value < 10:
+        # 1.1 kg, not "1 kg": the half-unit rounding of a recipe's amounts is too coarse here.
+        return f"{round(value, 1):g} {_SHORT[new_unit][0]}"
     return _amount_text(value, new_unit, fine=True)
 
 

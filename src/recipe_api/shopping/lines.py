@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from recipe_api.recipes import ingredients
 
@@ -35,13 +35,12 @@ AISLES = ("produce", "dairy", "meat", "bakery", "pantry", "spices", "frozen", "o
 # is stock: pantry; "garlic powder" is powder: spices). "frozen" anywhere wins.
 _AISLE_WORDS: dict[str, list[str]] = {
     "produce": _words(
-        "apple avocado banana basil bean-sprout berry broccoli cabbage carrot cauliflower "
+        "apple avocado banana basil berry broccoli cabbage carrot cauliflower "
         "celery chard chive cilantro coriander corn cucumber dill eggplant fennel garlic "
         "ginger grape greens herb jalapeno kale leek lemon lettuce lime mango mint "
         "mushroom onion orange parsley peach pear potato pumpkin radish rosemary sage "
-        "scallion shallot spinach squash strawberry thyme tomato zucchini chile chili "
-        "pepper-bell arugula beet blueberry raspberry cherry asparagus okra sweet-potato "
-        "yam"
+        "jalapeño habanero scallion shallot spinach squash strawberry thyme tomato "
+        "zucchini chile chili arugula beet blueberry raspberry cherry asparagus okra yam"
     ),
     "dairy": _words(
         "butter buttermilk cheddar cheese cream egg feta milk mozzarella parmesan ricotta "
@@ -57,9 +56,9 @@ _AISLE_WORDS: dict[str, list[str]] = {
     "pantry": _words(
         "almond bean broth chickpea chocolate cocoa coconut couscous cornstarch cracker "
         "flour honey jam ketchup lentil mayonnaise molasses mustard noodle nut oat oil "
-        "pasta peanut quinoa rice sauce spaghetti stock sugar syrup tahini vinegar water "
+        "olive pasta peanut quinoa rice sauce spaghetti stock sugar syrup tahini vinegar water "
         "wine yeast cashew walnut pecan raisin extract paste puree lasagna macaroni penne "
-        "breadcrumb panko tomatoes-canned gelatin soda"
+        "breadcrumb panko gelatin soda"
     ),
     "spices": _words(
         "allspice bay cardamom cayenne cinnamon clove cumin curry nutmeg oregano paprika "
@@ -85,6 +84,8 @@ _PHRASES = {
     "soy sauce": "pantry",
     "tomato paste": "pantry",
     "bay leaf": "spices",
+    "habanero pepper": "produce",
+    "jalapeño pepper": "produce",
     "egg noodle": "pantry",
     "lemon juice": "produce",
     "lime juice": "produce",
@@ -98,7 +99,8 @@ _PHRASES = {
 # Words about how a food is cut, cooked or sized: not what to buy.
 _DESCRIPTORS = set(
     _words(
-        "about beaten boiling chopped coarsely cold cooked crushed cubed diced drained "
+        "about beaten crumbled extra smashed very boiling chopped coarsely cold cooked "
+        "crushed cubed diced drained "
         "extra-large extra-virgin finely firmly fresh freshly good-quality grated halved "
         "heaping hot large level lightly loosely lukewarm medium melted minced optional "
         "packed peeled pitted quartered raw rinsed ripe room-temperature roughly scant "
@@ -130,12 +132,14 @@ _CONTAINERS = {
     "boxes": "box",
 }
 _US_UNITS = {"cup", "tablespoon", "teaspoon", "pint", "quart", "ounce", "pound"}
-_WORD = re.compile(r"[a-z][a-z'-]*")
+_WORD = re.compile(r"[^\W\d_][\w'-]*")
 
 
 def singular(word: str) -> str:
     if word in _KEEP_S or len(word) <= 3 or word.endswith(("ss", "us", "is")):
         return word
+    if word.endswith("ves") and word[:-3] in {"lea", "loa", "hal", "cal"}:
+        return word[:-3] + "f"
     if word.endswith("ies"):
         return word[:-3] + "y"
     if word.endswith(("oes", "ches", "shes", "xes", "sses")):
@@ -153,10 +157,16 @@ def plural(word: str) -> str:
     return word + "s"
 
 
-def food_key(food: str) -> str:
-    """The food a line is about, in one spelling: "Freshly Ground Pepper" -> "pepper"."""
+def food_name(food: str) -> str:
+    """The food a line is about, as written: "Freshly Ground Peppercorns" -> "peppercorns"."""
     text = food.lower().replace("\u2019", "'")
-    text = text.split(" or ")[0].split(" for ")[0]
+    text = re.split(r" (?:for|with) |\(", text)[0].strip()
+    first, _, other = text.partition(" or ")
+    # "vegetable or sunflower oil" is an oil; "cilantro or parsley" is cilantro.
+    other_words = other.split()
+    text = (
+        f"{first} {other_words[-1]}" if len(first.split()) == 1 and len(other_words) > 1 else first
+    )
     words = _WORD.findall(text)
     kept: list[str] = []
     for index, word in enumerate(words):
@@ -166,9 +176,15 @@ def food_key(food: str) -> str:
         if word == "ground" and following not in _MEATS:
             continue
         kept.append(word)
-    if kept:
-        kept[-1] = singular(kept[-1])
     return " ".join(kept)
+
+
+def food_key(food: str) -> str:
+    """The food in one spelling, to merge by: "Freshly Ground Peppercorns" -> "peppercorn"."""
+    words = food_name(food).split()
+    if words:
+        words[-1] = singular(words[-1])
+    return " ".join(words)
 
 
 def default_aisle(key: str) -> str:
@@ -182,7 +198,8 @@ def default_aisle(key: str) -> str:
                 return _PHRASES[phrase]
         aisle = _WORD_AISLE.get(words[end - 1])
         if aisle is not None:
-            return aisle
+            # Dried herbs are in the spice rack.
+            return "spices" if aisle == "produce" and "dried" in words else aisle
     return "other"
 
 
@@ -199,6 +216,8 @@ class Need:
     measure: str | None
     quantity: float | None
     units: ingredients.Units | None = None
+    # As the first line of it wrote it ("red lentils"); the key is "red lentil".
+    name: str = field(default="", compare=False)
 
     @property
     def merge_key(self) -> tuple[str, str | None]:
@@ -215,19 +234,20 @@ def _measured(item: ingredients.Ingredient, factor: float) -> tuple[str, Need] |
     head, of, rest = food.partition(" of ")
     if unit is None and of and head in _CONTAINERS:
         unit, food = _CONTAINERS[head], rest
-    key = food_key(food)
+    key, name = food_key(food), food_name(food)
     if unit is None and key:
         # "3 garlic cloves": the counted unit after the food.
         *front, last = key.split()
         if last in _COUNTED and front:
             unit, key = last, " ".join(front)
+            name = key
     if not key:
         return None
     if unit in ingredients.FACTORS:
         units: ingredients.Units = "us" if unit in _US_UNITS else "metric"
         measure = "volume" if unit in ingredients._ML else "mass"
-        return key, Need(key, measure, quantity * ingredients.FACTORS[unit], units)
-    return key, Need(key, unit or "", quantity)
+        return key, Need(key, measure, quantity * ingredients.FACTORS[unit], units, name)
+    return key, Need(key, unit or "", quantity, name=name)
 
 
 def needs(line: str, factor: float = 1.0) -> list[Need]:
@@ -237,7 +257,7 @@ def needs(line: str, factor: float = 1.0) -> list[Need]:
         return []
     if item.quantity is None:
         key = food_key(item.food)
-        return [Need(key, None, None)] if key else []
+        return [Need(key, None, None, name=food_name(item.food))] if key else []
     found = _measured(item, factor)
     if found is None:
         return []
@@ -250,7 +270,7 @@ def needs(line: str, factor: float = 1.0) -> list[Need]:
             again = _measured(more, factor)
             if again is not None:
                 food = again[0]
-                return [replace(need, food=food), replace(again[1], food=food)]
+                return [replace(need, food=food, name=again[1].name), again[1]]
     return [need]
 
 
@@ -294,8 +314,9 @@ def line_text(name: str, measure: str | None, quantity: float | None, units: str
     number = ingredients.number_text(quantity)
     if measure == "":
         words = name.split()
-        if quantity > 1 and words:
-            words[-1] = plural(words[-1])
+        if words:
+            one = singular(words[-1])
+            words[-1] = plural(one) if quantity > 1 else one
         return f"{number} {' '.join(words)}"
     unit = plural(measure) if quantity > 1 else measure
     return f"{number} {unit} {name}"

@@ -59,7 +59,7 @@ def remove_lines(connection: Connection, cook_id: int, *, only: str | None = Non
 
 def chosen_aisles(connection: Connection, cook_id: int) -> dict[str, str]:
     statement = select(_a.food, _a.aisle).where(_a.cook_id == cook_id)
-    return {food: aisle for food, aisle in connection.execute(statement).tuples()}
+    return {food: aisle for food, aisle in connection.execute(statement)}
 
 
 def choose_aisle(connection: Connection, cook_id: int, food: str, aisle: str) -> None:

@@ -85,7 +85,7 @@ def _row(
     return {
         "cook_id": user.id,
         "food": need.food,
-        "name": need.food,
+        "name": need.name or need.food,
         "measure": need.measure,
         "quantity": need.quantity,
         "units": need.units,
@@ -140,7 +140,12 @@ def _add_needs(connection: Connection, user: UserOut, adding: Iterable[Need]) ->
         if need.quantity is None:
             if need.food not in foods:
                 new.append(_row(user, need, chosen))
-        elif row is not None and row["quantity"] is not None:
+            continue
+        unmeasured = by_key.pop((need.food, None), None)
+        if unmeasured is not None:
+            # "salt" and now "1 tsp salt": the amount says it all.
+            repository.remove_line(connection, unmeasured["id"], user.id)
+        if row is not None and row["quantity"] is not None:
             units = "metric" if "metric" in (row["units"], need.units) else row["units"]
             # More of something ticked off: it is to buy again.
             repository.change_line(
