@@ -141,6 +141,7 @@ async def test_a_deleted_recipe_leaves_the_plan(client: httpx.AsyncClient, ada: 
         ({"day": "2026-12-09", "meal": "dinner"}, 422),
         ({"recipe_id": 1, "day": "2026-12-09", "meal": "elevenses"}, 422),
         ({"recipe_id": 1, "day": "9 December", "meal": "dinner"}, 422),
+        ({"recipe_id": 1, "day": 0, "meal": "dinner"}, 422),  # not 1 January 1970
         ({"recipe_id": 1, "day": "2026-12-09", "meal": "dinner", "servings": 0}, 422),
         ({"recipe_id": 1, "day": "2026-12-09", "meal": "dinner", "servings": 101}, 422),
     ],

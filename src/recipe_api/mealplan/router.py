@@ -13,7 +13,7 @@ from recipe_api.mealplan.schemas import WEEK_PATTERN, EntryCreate, EntryOut, Ent
 from recipe_api.responses import errors, validation_or_rule_error
 from recipe_api.schemas import MAX_ID
 
-router = APIRouter(prefix="/meal-plan", tags=["meal plan"], responses=errors(401, 503))
+router = APIRouter(prefix="/meal-plan", tags=["meal plan"], responses=errors(400, 401, 413, 503))
 
 EntryId = Annotated[int, Path(ge=1, le=MAX_ID, description="The entry's ID")]
 _NO_ENTRY = errors(404, _404="No such entry in your meal plan")

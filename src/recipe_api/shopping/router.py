@@ -20,7 +20,9 @@ from recipe_api.shopping.schemas import (
     ShoppingList,
 )
 
-router = APIRouter(prefix="/shopping-list", tags=["shopping list"], responses=errors(401, 503))
+router = APIRouter(
+    prefix="/shopping-list", tags=["shopping list"], responses=errors(400, 401, 413, 503)
+)
 
 LineId = Annotated[int, Path(ge=1, le=MAX_ID, description="The line's ID")]
 _NO_LINE = errors(404, _404="No such line on your shopping list")

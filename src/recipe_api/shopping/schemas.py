@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from recipe_api.mealplan.schemas import Servings
+from recipe_api.mealplan.schemas import Day, Servings
 from recipe_api.schemas import MAX_ID, ShortText
 
 Aisle = Literal["produce", "dairy", "meat", "bakery", "pantry", "spices", "frozen", "other"]
@@ -17,8 +17,8 @@ LineText = Annotated[ShortText, StringConstraints(min_length=1, max_length=200)]
 
 
 class FromPlan(BaseModel):
-    start: date = Field(examples=["2026-12-07"])
-    end: date = Field(examples=["2026-12-13"], description=f"At most {MAX_DAYS} days after start")
+    start: Day = Field(examples=["2026-12-07"])
+    end: Day = Field(examples=["2026-12-13"], description=f"At most {MAX_DAYS} days after start")
 
     @model_validator(mode="after")
     def _a_range(self) -> FromPlan:
