@@ -1,14 +1,20 @@
-"""In Chromium on a 390 px phone, without JavaScript: three dinners planned, then shopped for."""
+"""In Chromium on a 390 px phone, without JavaScript: three dinners planned, then shopped for.
+
+And axe-core on the plan and the list, filled, with their forms open and in error.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+import pytest
+
 from recipe_api.mealplan.service import monday_of, today
 from tests.conftest import LiveServer
 from tests.web.browsing import log_in, new_email, sign_up
-from tests.web.conftest import PHONE
+from tests.web.conftest import DESKTOP, PHONE
+from tests.web.test_accessibility import _check_current
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
@@ -126,3 +132,43 @@ async def test_three_dinners_planned_and_shopped_for_on_a_phone(
         await _fits_the_screen(page)
     finally:
         await context.close()
+
+
+@pytest.mark.parametrize(("scheme", "viewport"), [("light", DESKTOP), ("dark", PHONE)])
+async def test_the_plan_and_the_list_have_no_axe_violations(
+    site: LiveServer, browser: Browser, scheme: str, viewport: dict[str, int]
+) -> None:
+    context = await browser.new_context(
+        color_scheme=scheme,  # type: ignore[arg-type]
+        viewport=viewport,  # type: ignore[arg-type]
+    )
+    found: dict[str, list[str]] = {}
+    try:
+        page = await context.new_page()
+        base, email = site.url, new_email("axe-kitchen")
+        await sign_up(page, base, email)
+        label, (servings, lines) = next(iter(DINNERS.items()))
+        await _add_recipe(page, base, label, servings, lines)
+        await _check_current(page, "recipe page with its plan forms", found)
+        await page.locator(".recipe-plan").get_by_role("button", name="Add to plan").click()
+        await page.wait_for_url("**&added=1*")
+        await page.locator(".plan-entry summary").first.click()
+        await _check_current(page, "the week with an entry open", found)
+        await page.get_by_role("button", name="Add to plan").click()  # no recipe chosen
+        await _check_current(page, "the week with an error", found)
+        await page.goto(base + "/meal-plan?week=2026-W50&q=zzzzz")
+        await _check_current(page, "the week, nothing found", found)
+        await page.goto(base + "/shopping-list")
+        await _check_current(page, "an empty list", found)
+        await page.goto(base + "/meal-plan")
+        await page.get_by_role("button", name="Shopping list for this week").click()
+        await page.wait_for_url("**/shopping-list?made=1")
+        await page.locator(".tick").first.click()
+        await page.wait_for_url("**#line-*")
+        await page.locator(".line-more summary").first.click()
+        await _check_current(page, "a list with a line ticked and one open", found)
+        await page.get_by_role("button", name="Add", exact=True).click()
+        await _check_current(page, "a typed line left empty", found)
+    finally:
+        await context.close()
+    assert found == {}
