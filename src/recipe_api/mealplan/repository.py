@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
 from recipe_api.mealplan.models import meal_plan_entry_table
+from recipe_api.recipes.models import recipe_table
 
 _e = meal_plan_entry_table.c
+_r = recipe_table.c
+# What a plan and a list read of a recipe: never its whole row.
+_RECIPE = select(_r.id, _r.label, _r.servings, _r.ingredients, _r.submitter_id)
+
+
+def recipes_by_id(connection: Connection, recipe_ids: Collection[int]) -> Sequence[RowMapping]:
+    if not recipe_ids:
+        return []
+    statement = _RECIPE.where(_r.id.in_(sorted(recipe_ids)))
+    return connection.execute(statement).mappings().all()
 
 
 def entries_between(

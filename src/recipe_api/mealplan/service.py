@@ -10,26 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping
 
 from recipe_api.db.engine import Database, idempotent
 from recipe_api.errors import AppError, ConflictError, NotFoundError
 from recipe_api.mealplan import repository
 from recipe_api.mealplan.schemas import EntryCreate, EntryOut, EntryUpdate, WeekPlan
 from recipe_api.recipes.ingredients import servings_number
-from recipe_api.recipes.models import recipe_table
 from recipe_api.users.schemas import UserOut
 
 # Enough for any family's day; a bound keeps a week's page and list small.
 MAX_ENTRIES_PER_DAY = 20
 DEFAULT_SERVINGS = 2
-_RECIPE_COLUMNS = (
-    recipe_table.c.id,
-    recipe_table.c.label,
-    recipe_table.c.servings,
-    recipe_table.c.ingredients,
-    recipe_table.c.submitter_id,
-)
 
 
 class InvalidWeekError(AppError):
@@ -46,11 +38,7 @@ def recipes_for(
     recipes domain's rule instead, and an entry whose recipe became another
     cook's private one drops out of the week and the list.
     """
-    ids = sorted(set(recipe_ids))
-    if not ids:
-        return {}
-    statement = select(*_RECIPE_COLUMNS).where(recipe_table.c.id.in_(ids))
-    return {row["id"]: row for row in connection.execute(statement).mappings()}
+    return {row["id"]: row for row in repository.recipes_by_id(connection, set(recipe_ids))}
 
 
 def today() -> date:
