@@ -30,6 +30,7 @@ from recipe_api.email.outbox import OutboxSender, SenderOptions, message_domain
 from recipe_api.email.sender import transport_from_settings
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
+from recipe_api.mealplan.router import router as meal_plan_router
 from recipe_api.methods import HttpMethodsMiddleware
 from recipe_api.middleware import BodyLimitMiddleware, EdgeMiddleware, GZipWhenAccepted
 from recipe_api.recipes.cache import VersionedCache
@@ -37,6 +38,7 @@ from recipe_api.recipes.importer import open_importer
 from recipe_api.recipes.router import add_hot_reads
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
+from recipe_api.shopping.router import router as shopping_router
 from recipe_api.web.errors import server_error_page
 from recipe_api.web.site import add_csrf, add_website
 
@@ -171,6 +173,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(recipes_router)
     api_v1.include_router(auth_router)
+    api_v1.include_router(meal_plan_router)
+    api_v1.include_router(shopping_router)
     api_v1.include_router(index.router)
     app.include_router(api_v1)
     # Also where the tutorial serves it (from its part 12 on): its clients look there.

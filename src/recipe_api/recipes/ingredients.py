@@ -266,17 +266,35 @@ def _convert(amount: float, unit: str, units: Units | None) -> tuple[float, str]
     return (ounces / 16, "pound") if ounces >= 16 else (ounces, "ounce")
 
 
-def _amount_text(amount: float, unit: str | None) -> str:
+def _amount_text(amount: float, unit: str | None, fine: bool | None = None) -> str:
     if unit in {"gram", "kilogram", "milliliter", "liter"}:
         number = _metric_text(amount)
     else:
-        number = _fraction_text(amount, fine=unit == "teaspoon")
+        number = _fraction_text(amount, fine=unit == "teaspoon" if fine is None else fine)
     if unit is None:
         return number
     short = _SHORT.get(unit)
     if short is None:
         return f"{number} {unit}"
     return f"{number} {short[0] if amount <= 1 else short[1]}"
+
+
+def amount_text(amount: float, unit: str, units: Units) -> str:
+    """An amount in ``units``, in the unit a cook would buy or measure it ("1 1/8 cups", "700 g").
+
+    Eighths throughout, not only for teaspoons: a shopping list that rounds
+    1 cup + 2 tbsp to "1 cup" leaves the cook short.
+    """
+    value, new_unit = _convert(amount, unit, units)
+    if new_unit in ("kilogram", "liter") and value < 10:
+        # 1.1 kg, not "1 kg": the half-unit rounding of a recipe's amounts is too coarse here.
+        return f"{round(value, 1):g} {_SHORT[new_unit][0]}"
+    return _amount_text(value, new_unit, fine=True)
+
+
+def number_text(value: float) -> str:
+    """A count as a cook says it: "2", "1 1/2", "1/8"."""
+    return _fraction_text(value, fine=True)
 
 
 def adjust_line(line: str, factor: float, units: Units | None) -> str:

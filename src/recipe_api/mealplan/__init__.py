@@ -1,0 +1,1 @@
+"""A cook's meal plan: recipes on days and meals, with servings per entry."""
