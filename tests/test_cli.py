@@ -127,7 +127,7 @@ def _parsers(parser: argparse.ArgumentParser) -> Iterator[argparse.ArgumentParse
 
 def test_help_is_plain_text_everywhere() -> None:
     helps = {parser.prog: parser.format_help() for parser in _parsers(cli.build_parser())}
-    assert len(helps) == 14  # the command and each of its subcommands
+    assert len(helps) == 16  # the command and each of its subcommands
     for prog, text in helps.items():
         assert "`" not in text, f"{prog} --help shows markup:\n{text}"
     assert "Exit status" in " ".join(helps["recipe-api"].split())
