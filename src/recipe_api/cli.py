@@ -600,7 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
     restore = _command(
         commands, "restore", "load a backup into an empty database (SQLite or PostgreSQL)"
     )
-    restore.add_argument("archive", type=Path, help="a file `recipe-api backup` wrote")
+    restore.add_argument("archive", type=Path, help="a file that recipe-api backup wrote")
     restore.add_argument(
         "--replace",
         action="store_true",
