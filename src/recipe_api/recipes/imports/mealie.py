@@ -36,22 +36,32 @@ def _amount(value: Any) -> str:
 
 
 def _ingredient_line(item: Any) -> str | None:
+    """The line as the cook wrote it.
+
+    An ingredient Mealie never parsed has neither unit nor food: its ``note`` is
+    the whole line (its ``display`` then starts with a quantity of 1 Mealie
+    made up). A parsed one is its quantity, unit, food and note.
+    """
     if isinstance(item, str):
         return text(item, 500)
     if not isinstance(item, dict):
         return None
-    for key in ("display", "originalText"):
-        if line := text(item.get(key), 500):
-            return line
-    unit = item.get("unit") or {}
-    food = item.get("food") or {}
+    unit = item.get("unit") if isinstance(item.get("unit"), dict) else None
+    food = item.get("food") if isinstance(item.get("food"), dict) else None
+    if unit is None and food is None:
+        for key in ("note", "originalText", "display"):
+            if line := text(item.get(key), 500):
+                return line
+        return None
     parts = [
         _amount(item.get("quantity")),
-        text(unit.get("name"), 100) if isinstance(unit, dict) else None,
-        text(food.get("name"), 200) if isinstance(food, dict) else None,
-        text(item.get("note"), 300),
+        text(unit.get("name"), 100) if unit else None,
+        text(food.get("name"), 200) if food else None,
     ]
-    return text(" ".join(part for part in parts if part), 500)
+    line = " ".join(part for part in parts if part)
+    if note := text(item.get("note"), 300):
+        line = f"{line}, {note}" if line else note
+    return text(line, 500) or text(item.get("display") or item.get("originalText"), 500)
 
 
 def _ingredients(items: Any) -> list[str]:
