@@ -77,7 +77,9 @@ class ImportRunner:
         )
         if self.db.inline:
             # SQLite runs units of work on the loop's thread; a batch of inserts is
-            # too long for that: a thread of its own, with a connection of its own.
+            # too long for that: a thread, with a connection of its own. On
+            # PostgreSQL the async engine waits for the server off the loop; a
+            # thread there measured worse (decision 0020).
             return await to_thread.run_sync(self.db.run_sync, batch)
         return await self.db.run(batch)
 

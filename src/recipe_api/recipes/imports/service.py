@@ -12,7 +12,7 @@ from recipe_api.db.engine import Database, single_read
 from recipe_api.errors import AppError, NotFoundError
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.imports import repository
-from recipe_api.recipes.imports.common import UnreadableUploadError
+from recipe_api.recipes.imports.common import ReadResult, UnreadableUploadError
 from recipe_api.recipes.imports.formats import Limits, read_upload
 from recipe_api.recipes.imports.models import DONE, QUEUED
 from recipe_api.recipes.imports.schemas import ImportJobOut
@@ -39,13 +39,12 @@ async def start_import(
     read from it are kept, not the upload itself (photos and all).
     """
     try:
-        kind, result = await to_thread.run_sync(read_upload, uploads, limits)
+        kind, result, pending = await to_thread.run_sync(_read, uploads, limits)
     except UploadTooLargeError as exc:
         raise ImportTooLargeError(str(exc)) from None
     except UnreadableUploadError as exc:
         raise ImportUnreadableError(str(exc)) from None
     names = ", ".join(name for name, _ in uploads)
-    pending = orjson.dumps([recipe.model_dump(mode="json") for recipe in result.recipes])
     skipped = sum(1 for problem in result.problems if problem.skipped)
     now = datetime.now(UTC)
     row = await db.run(
@@ -61,6 +60,13 @@ async def start_import(
         finished_at=None if result.recipes else now,
     )
     return ImportJobOut.model_validate(row)
+
+
+def _read(uploads: list[tuple[str, bytes]], limits: Limits) -> tuple[str, ReadResult, bytes]:
+    """The upload read, and its recipes as the job keeps them: all of it CPU work, off the loop."""
+    kind, result = read_upload(uploads, limits)
+    pending = orjson.dumps([recipe.model_dump(mode="json") for recipe in result.recipes])
+    return kind, result, pending
 
 
 @single_read
