@@ -31,6 +31,12 @@ def _types(node: dict[str, Any]) -> set[str]:
     return {str(k).rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
 
 
+def has_sections(value: Any) -> bool:
+    """Whether schema.org ``recipeInstructions`` are grouped in ``HowToSection``s."""
+    items = value if isinstance(value, list) else [value]
+    return any(isinstance(item, dict) and "HowToSection" in _types(item) for item in items)
+
+
 def recipe_nodes(document: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
     """Every ``Recipe`` object in a JSON-LD document: top level, in lists, in ``@graph``."""
     if depth > MAX_DEPTH:
@@ -59,19 +65,19 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _instructions(value: Any, depth: int = 0) -> list[str]:
+def instructions(value: Any, depth: int = 0) -> list[str]:
     """Steps in order; a ``HowToSection``'s name becomes a heading line before its steps."""
     if depth > 8:
         return []
     if isinstance(value, str):
         return lines_of(value, 5_000)
     if isinstance(value, list):
-        return [line for item in value for line in _instructions(item, depth + 1)]
+        return [line for item in value for line in instructions(item, depth + 1)]
     if not isinstance(value, dict):
         return []
     if "HowToSection" in _types(value):
         title = heading(value.get("name"))
-        steps = _instructions(value.get("itemListElement"), depth + 1)
+        steps = instructions(value.get("itemListElement"), depth + 1)
         return ([title] if title else []) + steps
     step = text(value.get("text") or value.get("name") or value.get("description"), 5_000)
     return [step] if step else []
@@ -107,7 +113,7 @@ def recipe_values(node: dict[str, Any]) -> dict[str, Any]:
         "label": node.get("name") or node.get("headline"),
         "description": text(node.get("description"), 10_000) or "",
         "ingredients": _ingredients(node.get("recipeIngredient") or node.get("ingredients")),
-        "instructions": _instructions(node.get("recipeInstructions")),
+        "instructions": instructions(node.get("recipeInstructions")),
         "tags": tags,
         "servings": text(_value(node.get("recipeYield")), 256) or "",
         "prep_minutes": minutes(node.get("prepTime")),
