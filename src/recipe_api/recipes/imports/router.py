@@ -56,8 +56,10 @@ async def start(
     status_code=status.HTTP_202_ACCEPTED,
     responses={
         **errors(
+            400,
             401,
             413,
+            _400="The body is not multipart form data",
             _413="The upload is larger than IMPORT_UPLOAD_MAX_MB, or unpacks to more than "
             "IMPORT_MAX_UNPACKED_MB or IMPORT_MAX_ENTRIES files",
         ),
