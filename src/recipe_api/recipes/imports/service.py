@@ -70,23 +70,19 @@ def _read(uploads: list[tuple[str, bytes]], limits: Limits) -> tuple[str, ReadRe
 
 
 @single_read
-def _job(connection: Connection, job_id: int) -> ImportJobOut | None:
+def _job(connection: Connection, job_id: int, cook_id: int) -> ImportJobOut | None:
     row = repository.get_job(connection, job_id)
-    return None if row is None else ImportJobOut.model_validate(row)
+    if row is None or int(row["cook_id"]) != cook_id:
+        return None
+    return ImportJobOut.model_validate(row)
 
 
 async def get_import(db: Database, job_id: int, *, user: UserOut) -> ImportJobOut:
     """The job, to the cook who started it; 404 to anyone else (nobody learns it exists)."""
-    job = await db.run(_job, job_id)
-    if job is None or await db.run(_owner, job_id) != user.id:
+    job = await db.run(_job, job_id, user.id)
+    if job is None:
         raise NotFoundError(f"Import with ID {job_id} not found")
     return job
-
-
-@single_read
-def _owner(connection: Connection, job_id: int) -> int | None:
-    row = repository.get_job(connection, job_id)
-    return None if row is None else int(row["cook_id"])
 
 
 def import_batch(
