@@ -131,6 +131,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         # so no background query interleaves with a test's own; tests of email turn it on.
         email_outbox_dir=tmp_path / "outbox",
         outbox_sender=False,
+        # Nor the import runner: tests run its jobs themselves (tests/recipes/test_imports.py).
+        import_jobs_in_workers=False,
         # Nor the periodic prune (tests/db/test_prune.py turns it on).
         prune_in_workers=False,
     )

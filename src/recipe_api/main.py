@@ -35,6 +35,8 @@ from recipe_api.methods import HttpMethodsMiddleware
 from recipe_api.middleware import BodyLimitMiddleware, EdgeMiddleware, GZipWhenAccepted
 from recipe_api.recipes.cache import VersionedCache
 from recipe_api.recipes.importer import open_importer
+from recipe_api.recipes.imports.router import router as imports_router
+from recipe_api.recipes.imports.runner import ImportRunner, RunnerOptions
 from recipe_api.recipes.router import add_hot_reads
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
@@ -49,6 +51,8 @@ IMPORT_PAGE_PATHS = (
     "/my-recipes/import/page",
     "/my-recipes/import/page/read",
 )
+# The posts that carry another app's export.
+IMPORT_UPLOAD_PATHS = ("/api/v1/recipes/imports/", "/my-recipes/import/archive")
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -140,6 +144,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.prune_in_workers:
                 app.state.pruner.start()
                 stack.push_async_callback(app.state.pruner.stop)
+            app.state.import_runner = ImportRunner(db, RunnerOptions.from_settings(settings))
+            if settings.import_jobs_in_workers:
+                app.state.import_runner.start()
+                stack.push_async_callback(app.state.import_runner.stop)
             app.state.ideas = await stack.enter_async_context(open_ideas(settings, redis))
             app.state.importer = await stack.enter_async_context(
                 open_importer(
@@ -171,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # matches another's (/recipes/ideas/... has a slash that {recipe_id} cannot).
     add_hot_reads(app.router, "/api/v1")
     api_v1 = APIRouter(prefix="/api/v1")
+    api_v1.include_router(imports_router)
     api_v1.include_router(recipes_router)
     api_v1.include_router(auth_router)
     api_v1.include_router(meal_plan_router)
@@ -200,10 +209,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # in up to three times as many bytes ("<" is %3C); the HTML itself is then
     # held to IMPORT_MAX_BYTES.
     page_body = max(settings.max_body_bytes, 3 * settings.import_max_bytes + 64 * 1024)
+    # An export upload: the file and the multipart form around it.
+    upload_body = max(
+        settings.max_body_bytes, settings.import_upload_max_mb * 1024 * 1024 + 64 * 1024
+    )
     app.add_middleware(
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
-        larger=dict.fromkeys(IMPORT_PAGE_PATHS, page_body),
+        larger={
+            **dict.fromkeys(IMPORT_PAGE_PATHS, page_body),
+            **dict.fromkeys(IMPORT_UPLOAD_PATHS, upload_body),
+        },
     )
     app.add_middleware(HttpMethodsMiddleware, routes=app.router.routes)
     if settings.cors_origins:

@@ -62,6 +62,23 @@ class Settings(BaseSettings):
     import_max_per_cook: int = Field(default=10, ge=1, description="per window")
     import_window_seconds: int = Field(default=600, ge=1)
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="larger bodies: 413")
+    # Imports of another app's export (see recipes/imports/).
+    import_upload_max_mb: int = Field(
+        default=50, ge=1, le=2048, description="largest export upload (413 past it)"
+    )
+    import_max_entries: int = Field(
+        default=20_000, ge=1, description="files an uploaded archive may hold, nested ones too"
+    )
+    import_max_unpacked_mb: int = Field(
+        default=300, ge=1, le=16_384, description="what an uploaded archive may unpack to"
+    )
+    import_max_recipes: int = Field(default=5000, ge=1, description="recipes per upload")
+    import_jobs_in_workers: bool = Field(default=True, description="each worker runs import jobs")
+    import_job_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    import_job_lease_seconds: float = Field(
+        default=60.0, gt=0, description="a stopped worker's job is taken up after this"
+    )
+    import_job_batch: int = Field(default=25, ge=1, le=500, description="recipes per transaction")
 
     # Defaults for `recipe-api serve` (its flags win), under uvicorn's own variable
     # names so a container sets them from the environment.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -343,6 +344,46 @@ async def test_a_pasted_page_is_read_without_fetching(
     canonical = html.replace("<head>", '<head><link rel="canonical" href="/shakshuka">', 1)
     response = await _paste(client, cook, url, canonical)
     assert response.json()["url"] == "https://refuses-servers.example/shakshuka"
+
+
+async def test_a_pasted_page_keeps_its_step_sections(
+    client: httpx.AsyncClient, cook: Account
+) -> None:
+    recipe = {
+        "@context": "https://schema.org",
+        "@type": "Recipe",
+        "name": "Two-part pie",
+        "recipeIngredient": ["1 crust", "4 apples"],
+        "recipeInstructions": [
+            {
+                "@type": "HowToSection",
+                "name": "Crust",
+                "itemListElement": [{"@type": "HowToStep", "text": "Roll it out."}],
+            },
+            {
+                "@type": "HowToSection",
+                "name": "Filling",
+                "itemListElement": [
+                    {"@type": "HowToStep", "text": "Slice the apples."},
+                    {"@type": "HowToStep", "text": "Fill the crust."},
+                ],
+            },
+        ],
+    }
+    html = (
+        '<html><head><script type="application/ld+json">'
+        + json.dumps(recipe)
+        + "</script></head><body></body></html>"
+    )
+    response = await _paste(client, cook, "https://kitchen.example/pie", html)
+    assert response.status_code == 201, response.text
+    assert response.json()["instructions"] == [
+        "Crust:",
+        "Roll it out.",
+        "Filling:",
+        "Slice the apples.",
+        "Fill the crust.",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ class RecipeRefConvertor(Convertor[str]):
     id (``RecipeId``), so ``/recipes/abc`` stays a 422.
     """
 
-    regex = "(?!import$)[^/]+"
+    regex = "(?!(?:import|imports)$)[^/]+"
 
     def convert(self, value: str) -> str:
         return value

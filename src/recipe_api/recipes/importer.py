@@ -58,6 +58,7 @@ from yarl import URL
 
 from recipe_api.auth.throttle import AttemptCounter, Limit
 from recipe_api.errors import AppError, TooManyAttemptsError
+from recipe_api.recipes.imports import jsonld
 from recipe_api.recipes.schemas import MAX_LINES, RecipeCreate
 
 log = logging.getLogger(__name__)
@@ -413,6 +414,19 @@ def _ingredient_lines(page: Any) -> list[str]:
     return lines[:MAX_LINES]
 
 
+def _steps(page: Any) -> list[str]:
+    """The steps; a ``HowToSection``'s name a heading line of its own, as for the ingredients.
+
+    recipe-scrapers flattens the sections into one list of steps, so where the
+    page's schema.org instructions have sections they are read from the schema.
+    """
+    data = _field(lambda: page.schema.data)
+    raw = data.get("recipeInstructions") if isinstance(data, dict) else None
+    if raw is not None and jsonld.has_sections(raw):
+        return jsonld.instructions(raw)[:MAX_LINES]
+    return _lines(_field(page.instructions_list), 5_000)
+
+
 def _minutes(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and 0 <= value <= 100_000 else None
 
@@ -525,7 +539,7 @@ def recipe_from_markup(html: str, url: str) -> RecipeCreate:
         "source": _source(_field(page.author), _field(page.site_name)) or URL(url).host or "",
         "description": _text(_field(page.description), 10_000) or "",
         "ingredients": _ingredient_lines(page),
-        "instructions": _lines(_field(page.instructions_list), 5_000),
+        "instructions": _steps(page),
         "tags": [tag for tag in _lines(keywords, 64)][:30],
         "servings": _text(_field(page.yields), 256) or "",
         "prep_minutes": _minutes(_field(page.prep_time)),

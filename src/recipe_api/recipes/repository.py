@@ -139,6 +139,20 @@ def submitted_with_url(connection: Connection, submitter_id: int, url: str) -> i
     return connection.execute(statement).scalar()
 
 
+def all_by_submitter(connection: Connection, submitter_id: int) -> Sequence[RowMapping]:
+    """Every recipe of the submitter, oldest first (for their archive)."""
+    statement = select(recipe_table).where(_c.submitter_id == submitter_id).order_by(_c.id)
+    return connection.execute(statement).mappings().all()
+
+
+def submitted_with_label(connection: Connection, submitter_id: int, label: str) -> list[Any]:
+    """The ingredient lists of the submitter's recipes named ``label`` (any case)."""
+    statement = select(_c.ingredients).where(
+        _c.submitter_id == submitter_id, func.lower(_c.label) == label.lower()
+    )
+    return list(connection.execute(statement).scalars())
+
+
 def recipes_older_than(
     connection: Connection, cursor: int | None, *, limit: int
 ) -> Sequence[RowMapping]:

@@ -72,6 +72,29 @@ async def list_my_recipes(
     )
 
 
+@router.get(
+    "/my-recipes/archive",
+    response_class=Response,
+    responses={
+        **errors(401),
+        200: {"content": {"application/zip": {}}, "description": "The recipe box (a zip)"},
+    },
+)
+async def download_my_recipes(user: CurrentUser, db: DatabaseDep) -> Response:
+    """All your recipes as one zip: a schema.org Recipe JSON-LD file each and `manifest.json`.
+
+    Upload it to `POST /recipes/imports/` (here or on another server) to get the
+    same recipes back. Unlike `recipe-api backup` (the whole database, for the
+    operator), it holds one cook's recipes in a format other apps read.
+    """
+    archive = await service.recipe_box(db, user=user)
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="my-recipes.zip"'},
+    )
+
+
 # The two hottest reads are not on ``router``: ``add_hot_reads`` puts them on the app's
 # own router, matched first and without the nested routers' prefix matching. Their
 # answers are JSON bytes made here, with an ``ETag``: FastAPI checks the parameters and

@@ -14,8 +14,10 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
+from anyio import to_thread
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
@@ -29,6 +31,7 @@ from recipe_api.errors import (
 from recipe_api.recipes import ingredients, repository
 from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
 from recipe_api.recipes.importer import Importer, read_pasted_recipe, read_recipe
+from recipe_api.recipes.imports import box
 from recipe_api.recipes.schemas import (
     RecipeCreate,
     RecipeDetail,
@@ -322,6 +325,31 @@ def _create(connection: Connection, data: RecipeCreate, user: UserOut) -> Recipe
     return RecipeOut.model_validate(recipe)
 
 
+def already_have(connection: Connection, data: RecipeCreate, cook_id: int) -> str | None:
+    """Why ``data`` is a recipe the cook already has, or None: an import skips those.
+
+    The same web address, or the same name (any case) with the same ingredients.
+    """
+    if data.url is not None and repository.submitted_with_url(connection, cook_id, str(data.url)):
+        return "Already in your recipes (the same web address): skipped"
+    wanted = [line.casefold() for line in data.ingredients]
+    for theirs in repository.submitted_with_label(connection, cook_id, data.label):
+        if [str(line).casefold() for line in theirs or []] == wanted:
+            return "Already in your recipes (the same name and ingredients): skipped"
+    return None
+
+
+def create_imported(connection: Connection, data: RecipeCreate, user: UserOut) -> str | None:
+    """``data`` added to ``user``'s recipes in the caller's unit of work; or why it was not.
+
+    The create path of every recipe (:func:`create_recipe`'s), after the duplicate check.
+    """
+    duplicate = already_have(connection, data, user.id)
+    if duplicate is None:
+        _create(connection, data.model_copy(update={"submitter_id": None}), user)
+    return duplicate
+
+
 async def create_recipe(db: Database, data: RecipeCreate, *, user: UserOut) -> RecipeOut:
     """A new recipe submitted by ``user``, or in the name ``data.submitter_id`` gives."""
     return await db.run(_create, data, user)
@@ -376,6 +404,18 @@ async def read_import(
         if html is not None:
             return await read_pasted_recipe(importer, url, html)
         return await read_recipe(importer, url)
+
+
+@idempotent
+def _all_mine(connection: Connection, submitter_id: int) -> list[RecipeOut]:
+    rows = repository.all_by_submitter(connection, submitter_id)
+    return [RecipeOut.model_validate(row) for row in rows]
+
+
+async def recipe_box(db: Database, *, user: UserOut) -> bytes:
+    """The cook's recipes as an archive (schema.org JSON-LD and a manifest) that imports back."""
+    mine = await db.run(_all_mine, user.id)
+    return await to_thread.run_sync(partial(box.write, mine, cook_email=user.email))
 
 
 def may_change(recipe: RecipeOut, user: UserOut | None) -> bool:

@@ -44,6 +44,9 @@ CROSS_SITE_POSTS = {"/my-recipes/import/page"}
 # one to): same-site only, and they create nothing either: they show the
 # recipe read from the page in a form that has a token.
 UNTOKENED_POSTS = {"/my-recipes/import/page/read"}
+# The upload of another app's export: a multipart form, whose token comes in the
+# query string (the body is a file; reading it for the token would parse it twice).
+MULTIPART_POSTS = {"/my-recipes/import/archive"}
 SESSION_COOKIE = f"{COOKIE}=".encode()
 # The anonymous cookie is ours only if it has the shape we give it.
 _VISITOR_LENGTH = 43  # secrets.token_urlsafe(32)
@@ -130,11 +133,14 @@ class CsrfMiddleware:
         ):
             await self.app(scope, receive, send)
             return
+        binding = _binding(_cookies(scope))
         if _multipart(scope):
-            # No form of ours posts multipart; reading one would mean a parser for nothing.
+            if scope["method"] == "POST" and scope["path"] in MULTIPART_POSTS:
+                await self._check_upload(scope, receive, self._private(send, None), binding)
+                return
+            # No other form of ours posts multipart; reading one would mean a parser for nothing.
             await _answer(send, 415, _NOT_A_FORM_PAGE)
             return
-        binding = _binding(_cookies(scope))
         if scope["method"] == "POST" and scope["path"] in CROSS_SITE_POSTS:
             await self.app(scope, receive, self._private(send, None))
             return
@@ -208,6 +214,24 @@ class CsrfMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _check_upload(
+        self, scope: Scope, receive: Receive, send: Send, binding: bytes | None
+    ) -> None:
+        """A file upload: same site, and the token in the query string (the form's action)."""
+        if not self._same_site(scope):
+            await _answer(send, 403, _FAILED_PAGE)
+            return
+        if binding is None:
+            await self.app(scope, receive, send)  # nothing to act with: a log-in redirect
+            return
+        query = dict(parse_qsl(bytes(scope.get("query_string", b"")).decode("latin-1")))
+        expected = self.token_for(binding)
+        if not hmac.compare_digest(query.get(FORM_FIELD, "").encode(), expected.encode()):
+            await _answer(send, 403, _FAILED_PAGE)
+            return
+        scope["csrftoken"] = lambda: expected
+        await self.app(scope, receive, send)
 
     def _same_site(self, scope: Scope) -> bool:
         """The post's Origin, else its Referer, is this site (or neither is sent).

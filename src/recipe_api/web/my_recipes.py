@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.errors import TooManyAttemptsError
@@ -20,7 +21,10 @@ from recipe_api.recipes.importer import (
     ImportTimeoutError,
     ImportUnreachableError,
 )
+from recipe_api.recipes.imports import service as imports
+from recipe_api.recipes.imports.router import limits_from
 from recipe_api.recipes.schemas import RecipeCreate, RecipeImport, RecipeOut
+from recipe_api.schemas import MAX_ID
 from recipe_api.web.forms import (
     RECIPE_FIELDS,
     edited_recipe_input,
@@ -208,6 +212,51 @@ async def read_received_page(
     )
 
 
+@router.post("/my-recipes/import/archive", response_class=HTMLResponse, response_model=None)
+async def import_archive(
+    request: Request, db: DatabaseDep, user: SignedInUser
+) -> HTMLResponse | RedirectResponse:
+    """Another app's export (or JSON-LD files): a job, whose progress page the cook is sent to."""
+    form = await request.form()
+    uploads = [
+        (upload.filename or "upload", await upload.read())
+        for upload in form.getlist("files")
+        if isinstance(upload, UploadFile) and upload.filename
+    ]
+    if not uploads:
+        return _import_page(request, {}, {"files": "Choose the export file to upload"}, 422)
+    limits = limits_from(request.app.state.settings)
+    try:
+        job = await imports.start_import(db, uploads, user=user, limits=limits)
+    except (imports.ImportTooLargeError, imports.ImportUnreadableError) as exc:
+        return _import_page(request, {}, {"files": exc.detail}, exc.status_code)
+    request.app.state.import_runner.wake()
+    return _see_other(f"/my-recipes/import/jobs/{job.id}")
+
+
+@router.get("/my-recipes/import/jobs/{job_id}", response_class=HTMLResponse)
+async def import_progress(
+    request: Request,
+    db: DatabaseDep,
+    user: SignedInUser,
+    job_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+) -> HTMLResponse:
+    """How far the import is; the page reloads itself (no script) until it is done."""
+    job = await imports.get_import(db, job_id, user=user)
+    return page(request, "recipe_import_job.html", job=job, done=job.status == "done")
+
+
+@router.get("/my-recipes/archive", response_model=None)
+async def download_archive(db: DatabaseDep, user: SignedInUser) -> Response:
+    """All the cook's recipes as one zip they can import here or elsewhere."""
+    archive = await recipes.recipe_box(db, user=user)
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="my-recipes.zip"'},
+    )
+
+
 def _import_page(
     request: Request,
     values: dict[str, str],
@@ -226,6 +275,7 @@ def _import_page(
         errors=errors,
         refused=isinstance(error, ImportSiteRefusedError),
         bookmarklet=bookmarklet(action),
+        upload_max_mb=request.app.state.settings.import_upload_max_mb,
     )
 
 
