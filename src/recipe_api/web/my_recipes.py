@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
@@ -21,18 +21,21 @@ from recipe_api.recipes.importer import (
     ImportUnreachableError,
 )
 from recipe_api.recipes.schemas import RecipeCreate, RecipeImport, RecipeOut
-from recipe_api.web.forms import (
-    RECIPE_FIELDS,
-    edited_recipe_input,
-    field_errors,
-    read_form,
-    recipe_input,
-    recipe_values,
-)
-from recipe_api.web.sessions import EditableRecipe, SignedInUser
+from recipe_api.recipes.text import RECIPE_FIELDS, edited_recipe_input, recipe_input, recipe_values
+from recipe_api.web.forms import field_errors, read_form
+from recipe_api.web.sessions import SignedInUser
 from recipe_api.web.templating import page
 
 router = APIRouter(include_in_schema=False)
+
+
+async def editable_recipe(recipe_id: RecipeId, user: SignedInUser, db: DatabaseDep) -> RecipeOut:
+    """The recipe an edit or delete form is for; the visitor logs in before learning more."""
+    return await recipes.recipe_to_change(db, recipe_id, user=user)
+
+
+EditableRecipe = Annotated[RecipeOut, Depends(editable_recipe)]
+
 
 IMPORT_ERRORS = (
     ImportRefusedError,
