@@ -34,7 +34,8 @@ _SCRIPT = textwrap.dedent(
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
                 account = {"email": "alone@example.com", "password": "long enough password"}
-                seen["signup"] = (await client.post("/api/v1/auth/signup", json=account)).status_code
+                signup = await client.post("/api/v1/auth/signup", json=account)
+                seen["signup"] = signup.status_code
                 login = await client.post(
                     "/api/v1/auth/login",
                     data={"username": account["email"], "password": account["password"]},
