@@ -14,7 +14,7 @@ import sys
 import textwrap
 from typing import Any
 
-from recipe_api.main import create_app
+from recipe_api.main import create_api, create_app
 from recipe_api.settings import Settings
 
 _SCRIPT = textwrap.dedent(
@@ -118,7 +118,7 @@ def test_the_api_works_with_the_website_absent(settings: Settings) -> None:
 
 
 def test_the_api_alone_documents_the_same_api(settings: Settings) -> None:
-    alone = create_app(settings, website=False)
+    alone = create_api(settings)
     whole = create_app(settings)
 
     document = alone.openapi()

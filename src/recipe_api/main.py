@@ -254,3 +254,8 @@ def create_app(settings: Settings | None = None, *, website: bool = True) -> Fas
         hsts=settings.environment == "production",
     )
     return app
+
+
+def create_api(settings: Settings | None = None) -> FastAPI:
+    """The API without the website: ``uvicorn --factory recipe_api.main:create_api``."""
+    return create_app(settings, website=False)
