@@ -123,7 +123,7 @@ OWNERS: list[tuple[str, tuple[str, ...]]] = [
     ("Starlette: middleware, routing, Request, Response", ("starlette/",)),
     ("Pydantic (validation, JSON dump)", ("pydantic",)),
     ("Jinja2, MarkupSafe, the template", ("jinja2/", "markupsafe/", ".html)")),
-    ("ours: middleware", ("recipe_api/middleware.py", "recipe_api/methods.py")),
+    ("ours: middleware", ("recipe_api/http/middleware.py", "recipe_api/http/methods.py")),
     (
         "metrics and request ids (prometheus_client, asgi-correlation-id, ours)",
         ("prometheus_client/", "asgi_correlation_id/", "uuid.py", "recipe_api/observability.py"),

@@ -156,3 +156,31 @@ def test_only_a_true_ci_variable_means_ci(value: str | None, expected: bool) -> 
     from tests.conftest import _in_ci
 
     assert _in_ci(value) is expected
+
+
+async def test_the_state_is_typed_and_one_with_app_state(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from recipe_api.state import AppState, app_state
+
+    state = app_state(app)
+    assert isinstance(state, AppState)
+    assert state.db is app.state.db and state.settings is app.state.settings
+    # A swap through either name is what the routes' typed accessors hand out.
+    working = state.db
+    app.state.db = Database.from_url("postgresql://nobody@127.0.0.1:1/none")
+    try:
+        assert app_state(app).db is app.state.db
+        assert (await client.get("/health/ready")).status_code == 503
+    finally:
+        await app.state.db.aclose()
+        state.db = working
+    assert (await client.get("/health/ready")).status_code == 200
+
+
+def test_the_state_is_not_there_before_the_lifespan(settings: object) -> None:
+    from recipe_api.main import create_app
+    from recipe_api.state import app_state
+
+    with pytest.raises(RuntimeError, match="lifespan"):
+        app_state(create_app(settings))  # type: ignore[arg-type]

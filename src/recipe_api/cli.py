@@ -223,7 +223,7 @@ def _read_password() -> str:
 
 def _valid_email(email: str) -> str:
     """The address as signup stores it (the domain normalised, look-alikes refused)."""
-    from recipe_api.users.emails import Email
+    from recipe_api.email_address import Email
 
     try:
         return TypeAdapter(Email).validate_python(email)
@@ -232,9 +232,9 @@ def _valid_email(email: str) -> str:
 
 
 def _set_password(settings: Settings, email: str) -> None:
+    from recipe_api.auth import service
     from recipe_api.auth.security import Passwords
     from recipe_api.db.engine import Database
-    from recipe_api.users import service
     from recipe_api.users.repository import get_user_by_email
 
     email = _valid_email(email)
@@ -358,10 +358,12 @@ def _prune(settings: Settings) -> None:
     from recipe_api.db.prune import PruneOptions, prune_sync
     from recipe_api.email import repository
     from recipe_api.email.models import FAILED
+    from recipe_api.tasks import prune_tasks
 
     db = Database.from_settings(settings)
     try:
-        report = prune_sync(db, PruneOptions.from_settings(settings))
+        tasks = prune_tasks(sent_email_days=settings.prune_sent_email_days)
+        report = prune_sync(db, tasks, PruneOptions.from_settings(settings))
         failed = db.run_sync(repository.count_by_status).get(FAILED, 0)
     finally:
         db.dispose()

@@ -1,7 +1,9 @@
-"""Domain errors; one exception handler turns each into a JSON ``detail`` answer.
+"""The errors every domain shares; one exception handler turns each into a JSON ``detail``.
 
-They carry no HTTP machinery beyond a status code and headers, so the API and
-the web pages can call the same services and shape the answer each their way.
+A domain's own errors live in the domain (``auth/errors.py``; the recipes'
+beside their rules in ``recipes/service.py``). They carry no HTTP machinery
+beyond a status code and headers, so the API and the web pages can call the
+same services and shape the answer each their way.
 """
 
 from __future__ import annotations
@@ -32,22 +34,6 @@ class ConflictError(AppError):
     status_code = 409
 
 
-class InvalidReferenceError(AppError):
-    """A body names something that does not exist (an unknown submitter)."""
-
-    status_code = 422
-
-
-class InvalidCredentialsError(AppError):
-    """A login that did not match an account (wrong password, unknown email alike)."""
-
-    status_code = 401
-    default_headers: ClassVar[dict[str, str] | None] = {"WWW-Authenticate": "Bearer"}
-
-    def __init__(self, detail: str = "Incorrect email or password") -> None:
-        super().__init__(detail)
-
-
 class TooManyAttemptsError(AppError):
     """Throttled: ``retry_after`` seconds until the next attempt may be made."""
 
@@ -66,24 +52,6 @@ class ServiceBusyError(AppError):
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
         self.retry_after = retry_after
-
-
-class InvalidTokenError(AppError):
-    """An emailed link's token that is unknown, used, expired or for another purpose."""
-
-    status_code = 400
-
-    def __init__(self, detail: str = "This link is invalid or has expired") -> None:
-        super().__init__(detail)
-
-
-class WrongPasswordError(AppError):
-    """The current password given to change it does not match."""
-
-    status_code = 400
-
-    def __init__(self, detail: str = "The current password is wrong") -> None:
-        super().__init__(detail)
 
 
 class QueryTimeoutError(AppError):

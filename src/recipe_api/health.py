@@ -11,6 +11,7 @@ from pydantic import BaseModel
 
 from recipe_api.db.engine import Database, DatabaseDep
 from recipe_api.db.migrate import database_revision, script_head
+from recipe_api.state import request_state
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,9 @@ async def ready(request: Request, db: DatabaseDep) -> JSONResponse:
         await _database_at_head(db)
 
     probes: dict[str, Callable[[], Awaitable[object]]] = {"database": database}
-    if request.app.state.redis is not None:
-        probes["redis"] = request.app.state.redis.ping
+    redis = request_state(request).redis
+    if redis is not None:
+        probes["redis"] = redis.ping
     checks: dict[str, str] = {}
     problems: list[str] = []
     for name, probe in probes.items():

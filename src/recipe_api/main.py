@@ -13,7 +13,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from recipe_api import __version__, health, index, observability
+from recipe_api import __version__, health, observability
 from recipe_api.auth.router import router as auth_router
 from recipe_api.auth.security import Passwords, Tokens, load_secret_key
 from recipe_api.auth.service import PASSWORD_RESET, AccountMail, password_reset_composer
@@ -28,21 +28,24 @@ from recipe_api.db.engine import Database
 from recipe_api.db.prune import PruneOptions, Pruner
 from recipe_api.email.outbox import OutboxSender, SenderOptions, message_domain
 from recipe_api.email.sender import transport_from_settings
+from recipe_api.http import api_index
+from recipe_api.http.errors import add_json_error_handlers
+from recipe_api.http.methods import HttpMethodsMiddleware
+from recipe_api.http.middleware import BodyLimitMiddleware, EdgeMiddleware, GZipWhenAccepted
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
 from recipe_api.mealplan.router import router as meal_plan_router
-from recipe_api.methods import HttpMethodsMiddleware
-from recipe_api.middleware import BodyLimitMiddleware, EdgeMiddleware, GZipWhenAccepted
 from recipe_api.recipes.cache import VersionedCache
 from recipe_api.recipes.importer import open_importer
 from recipe_api.recipes.imports.router import router as imports_router
 from recipe_api.recipes.imports.runner import ImportRunner, RunnerOptions
 from recipe_api.recipes.router import add_hot_reads
 from recipe_api.recipes.router import router as recipes_router
+from recipe_api.recipes.service import cursor_key
 from recipe_api.settings import Settings, get_settings
 from recipe_api.shopping.router import router as shopping_router
-from recipe_api.web.errors import server_error_page
-from recipe_api.web.site import add_csrf, add_website
+from recipe_api.state import AppState, install_state
+from recipe_api.tasks import prune_tasks
 
 # The posts that may carry a whole page's HTML (an import from the cook's browser).
 IMPORT_PAGE_PATHS = (
@@ -105,7 +108,12 @@ async def _openapi_document(request: Request) -> JSONResponse:
     return JSONResponse(request.app.openapi())
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, website: bool = True) -> FastAPI:
+    """The app: the API, and unless ``website=False`` the website beside it.
+
+    Without the website nothing of ``recipe_api.web`` is imported: the API
+    answers its errors as JSON (``http/errors.py``).
+    """
     settings = settings or get_settings()
     lifetime = timedelta(minutes=settings.access_token_minutes)
     tokens = Tokens(secret_key=load_secret_key(settings), lifetime=lifetime)
@@ -124,32 +132,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
                 redis = from_url(settings.redis_url)
                 stack.push_async_callback(redis.aclose)
-            app.state.settings = settings
-            app.state.db = db
-            # Answers built from many recipes (home page, search), by recipes version.
-            app.state.recipe_answers = VersionedCache(settings.answer_cache_mb * 1024 * 1024)
-            app.state.redis = redis
-            app.state.tokens = tokens
-            app.state.passwords = Passwords.from_settings(settings)
-            (
-                app.state.login_throttle,
-                app.state.signup_throttle,
-                app.state.reset_throttle,
-            ) = _throttles(settings, redis)
-            app.state.account_mail, app.state.outbox_sender = _open_outbox(settings, db)
+            login_throttle, signup_throttle, reset_throttle = _throttles(settings, redis)
+            account_mail, outbox_sender = _open_outbox(settings, db)
             if settings.outbox_sender:
-                app.state.outbox_sender.start()
-                stack.push_async_callback(app.state.outbox_sender.stop)
-            app.state.pruner = Pruner(db, PruneOptions.from_settings(settings))
+                outbox_sender.start()
+                stack.push_async_callback(outbox_sender.stop)
+            pruner = Pruner(
+                db,
+                prune_tasks(sent_email_days=settings.prune_sent_email_days),
+                PruneOptions.from_settings(settings),
+            )
             if settings.prune_in_workers:
-                app.state.pruner.start()
-                stack.push_async_callback(app.state.pruner.stop)
-            app.state.import_runner = ImportRunner(db, RunnerOptions.from_settings(settings))
+                pruner.start()
+                stack.push_async_callback(pruner.stop)
+            import_runner = ImportRunner(db, RunnerOptions.from_settings(settings))
             if settings.import_jobs_in_workers:
-                app.state.import_runner.start()
-                stack.push_async_callback(app.state.import_runner.stop)
-            app.state.ideas = await stack.enter_async_context(open_ideas(settings, redis))
-            app.state.importer = await stack.enter_async_context(
+                import_runner.start()
+                stack.push_async_callback(import_runner.stop)
+            ideas = await stack.enter_async_context(open_ideas(settings, redis))
+            importer = await stack.enter_async_context(
                 open_importer(
                     allow_networks=settings.import_allow_networks,
                     max_bytes=settings.import_max_bytes,
@@ -161,6 +162,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     counter=attempt_counter(redis, prefix="recipe-api:attempts"),
                     per_cook=Limit(settings.import_max_per_cook, settings.import_window_seconds),
                 )
+            )
+            install_state(
+                app,
+                AppState(
+                    settings=settings,
+                    db=db,
+                    recipe_answers=VersionedCache(settings.answer_cache_mb * 1024 * 1024),
+                    redis=redis,
+                    tokens=tokens,
+                    cursor_key=cursor_key(tokens.secret_key),
+                    passwords=Passwords.from_settings(settings),
+                    login_throttle=login_throttle,
+                    signup_throttle=signup_throttle,
+                    reset_throttle=reset_throttle,
+                    account_mail=account_mail,
+                    outbox_sender=outbox_sender,
+                    pruner=pruner,
+                    ideas=ideas,
+                    importer=importer,
+                    import_runner=import_runner,
+                ),
             )
             log.info("Recipe API ready on %s", db.backend)
             yield
@@ -184,15 +206,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api_v1.include_router(auth_router)
     api_v1.include_router(meal_plan_router)
     api_v1.include_router(shopping_router)
-    api_v1.include_router(index.router)
+    api_v1.include_router(api_index.router)
     app.include_router(api_v1)
     # Also where the tutorial serves it (from its part 12 on): its clients look there.
     app.add_route("/api/v1/openapi.json", _openapi_document, ["GET"], include_in_schema=False)
     app.include_router(ideas_router)
     app.include_router(health.router)
-    # The website's handlers answer errors for both faces: an HTML page for a browser,
-    # JSON ``detail`` for the rest (DatabaseUnavailableError, an AppError 503, included).
-    add_website(app)
+    # JSON ``detail`` for every error (DatabaseUnavailableError, an AppError 503, included);
+    # the website replaces these with its own, which answer a browser with a page.
+    add_json_error_handlers(app)
+    html_error_page: bytes | None = None
+    if website:
+        from recipe_api.web.errors import server_error_page
+        from recipe_api.web.site import add_website
+
+        add_website(app)
+        html_error_page = server_error_page()
 
     # Middleware, outermost first (the last added is the outermost):
     #   EdgeMiddleware             request id, X-Process-Time, security headers, metrics and
@@ -204,7 +233,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     #   GZipWhenAccepted           innermost: compresses what the app answered
     # Level 5: nearly level 9's ratio on JSON at a fraction of its CPU.
     app.add_middleware(GZipWhenAccepted, minimum_size=1000, compresslevel=5)
-    add_csrf(app, settings, secret=tokens.secret_key)
+    if website:
+        from recipe_api.web.site import add_csrf
+
+        add_csrf(app, settings, secret=tokens.secret_key)
     # A pasted page may be IMPORT_MAX_BYTES of HTML, which JSON or a form encodes
     # in up to three times as many bytes ("<" is %3C); the HTML itself is then
     # held to IMPORT_MAX_BYTES.
@@ -235,7 +267,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         EdgeMiddleware,
         recorder=recorder,
-        html_error_page=server_error_page(),
+        html_error_page=html_error_page,
         hsts=settings.environment == "production",
     )
     return app
+
+
+def create_api(settings: Settings | None = None) -> FastAPI:
+    """The API without the website: ``uvicorn --factory recipe_api.main:create_api``."""
+    return create_app(settings, website=False)

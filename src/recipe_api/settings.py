@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from recipe_api.users.emails import mailbox_address
+from recipe_api.email_address import mailbox_address
 
 DEFAULT_SQLITE_URL = "sqlite:///./recipe_api.db"
 MIN_SECRET_KEY_LENGTH = 32

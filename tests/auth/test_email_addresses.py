@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from recipe_api.users.emails import LookAlikeEmailError, mailbox_address, normalize_email
+from recipe_api.email_address import LookAlikeEmailError, mailbox_address, normalize_email
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ from recipe_api.email.messages import Message
 from recipe_api.email.models import DROPPED, FAILED, PENDING, SENT, email_outbox_table
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
+from recipe_api.tasks import prune_tasks
 from recipe_api.users.repository import add_user
 from tests.conftest import _admin_dsn, free_port
 from tests.email.smtp import eventually
@@ -40,7 +41,8 @@ from tests.test_cli_operations import recipe_api
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
-WEEK = PruneOptions(sent_email_retention=timedelta(days=7), pause_seconds=0)
+WEEK = PruneOptions(pause_seconds=0)
+TASKS = prune_tasks(sent_email_days=7)
 
 
 @pytest.fixture
@@ -145,7 +147,7 @@ async def test_prune_deletes_exactly_the_rows_past_their_time(db: Database) -> N
     failed_long_ago = _email(db, created=NOW - 30 * days, outcome=FAILED)
     pending_long_due = _email(db, created=NOW - 30 * days, outcome=PENDING)
 
-    report = await prune(db, WEEK, now=NOW)
+    report = await prune(db, TASKS, WEEK, now=NOW)
 
     assert report == PruneReport(
         expired_sessions=2, expired_tokens=2, sent_emails=1, dropped_emails=1
@@ -161,9 +163,9 @@ async def test_prune_deletes_exactly_the_rows_past_their_time(db: Database) -> N
     }
     assert {sent_long_ago, dropped_long_ago}.isdisjoint(_statuses(db))
     # Idempotent: nothing left to do.
-    assert (await prune(db, WEEK, now=NOW)).total == 0
+    assert (await prune(db, TASKS, WEEK, now=NOW)).total == 0
     # A week later, the late one's week is up too; failed and pending rows still stay.
-    later = await prune(db, WEEK, now=NOW + 7 * days)
+    later = await prune(db, TASKS, WEEK, now=NOW + 7 * days)
     assert (later.sent_emails, later.dropped_emails) == (2, 1)
     assert _statuses(db) == {failed_long_ago: FAILED, pending_long_due: PENDING}
 
@@ -193,7 +195,7 @@ async def test_more_rows_than_a_batch_go_in_bounded_statements(db: Database) -> 
         _email(db, created=NOW - timedelta(days=10, minutes=i), outcome=SENT)
 
     with deletes_counted(db) as counts:
-        report = await prune(db, PruneOptions(batch=5, pause_seconds=0), now=NOW)
+        report = await prune(db, TASKS, PruneOptions(batch=5, pause_seconds=0), now=NOW)
 
     assert (report.expired_sessions, report.sent_emails) == (23, 12)
     # Every statement deleted at most a batch; full batches until the short one.
@@ -216,7 +218,7 @@ async def test_workers_pruning_at_once_delete_each_row_once(database_url: str) -
         async def run() -> PruneReport:
             db = Database.from_url(database_url)
             try:
-                return await prune(db, PruneOptions(batch=40, pause_seconds=0), now=NOW)
+                return await prune(db, TASKS, PruneOptions(batch=40, pause_seconds=0), now=NOW)
             finally:
                 await db.aclose()
 
@@ -364,7 +366,7 @@ async def test_a_prune_that_fails_is_tried_again_at_the_next_interval(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     db = Database(database_url, statement_timeout_ms=200)
-    pruner = Pruner(db, PruneOptions(interval_seconds=0.05, pause_seconds=0))
+    pruner = Pruner(db, TASKS, PruneOptions(interval_seconds=0.05, pause_seconds=0))
     try:
         _add_expired_session(db, _user(db), "old")
         caplog.set_level(logging.WARNING, logger="recipe_api.db.prune")
@@ -382,7 +384,7 @@ async def test_a_prune_that_fails_is_tried_again_at_the_next_interval(
 
 
 async def test_stop_does_not_wait_for_the_interval(db: Database) -> None:
-    pruner = Pruner(db, PruneOptions(interval_seconds=3600))
+    pruner = Pruner(db, TASKS, PruneOptions(interval_seconds=3600))
     pruner.start()
     assert pruner.running
     await asyncio.wait_for(pruner.stop(), 1.0)
@@ -399,6 +401,6 @@ async def test_a_backlog_goes_in_one_run_in_bounded_batches(db: Database) -> Non
     ]
     db.run_sync(lambda c: c.execute(insert(web_session_table), rows))
     with deletes_counted(db) as counts:
-        report = await prune(db, PruneOptions(batch=500, pause_seconds=0), now=NOW)
+        report = await prune(db, TASKS, PruneOptions(batch=500, pause_seconds=0), now=NOW)
     assert report.expired_sessions == 1234
     assert counts == [500, 500, 234]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
@@ -13,6 +12,7 @@ from recipe_api.auth.security import Passwords, Tokens
 from recipe_api.auth.service import AccountMail
 from recipe_api.auth.throttle import LoginThrottle, ResetThrottle, SignupThrottle
 from recipe_api.db.engine import DatabaseDep
+from recipe_api.state import request_state
 from recipe_api.users.schemas import UserOut
 
 TOKEN_URL = "/api/v1/auth/login"
@@ -29,14 +29,28 @@ def unauthorized(detail: str = "Not authenticated") -> HTTPException:
     )
 
 
-def _from_app_state(name: str) -> Callable[[Request], Awaitable[Any]]:
-    """A dependency that hands out one of the objects the lifespan put on ``app.state``."""
+async def get_tokens(request: Request) -> Tokens:
+    return request_state(request).tokens
 
-    async def resource(request: Request) -> Any:
-        return getattr(request.app.state, name)
 
-    resource.__name__ = f"get_{name}"
-    return resource
+async def get_passwords(request: Request) -> Passwords:
+    return request_state(request).passwords
+
+
+async def get_login_throttle(request: Request) -> LoginThrottle:
+    return request_state(request).login_throttle
+
+
+async def get_signup_throttle(request: Request) -> SignupThrottle:
+    return request_state(request).signup_throttle
+
+
+async def get_reset_throttle(request: Request) -> ResetThrottle:
+    return request_state(request).reset_throttle
+
+
+async def get_account_mail(request: Request) -> AccountMail:
+    return request_state(request).account_mail
 
 
 def client_address(request: Request) -> str:
@@ -44,12 +58,12 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-TokensDep = Annotated[Tokens, Depends(_from_app_state("tokens"))]
-PasswordsDep = Annotated[Passwords, Depends(_from_app_state("passwords"))]
-LoginThrottleDep = Annotated[LoginThrottle, Depends(_from_app_state("login_throttle"))]
-SignupThrottleDep = Annotated[SignupThrottle, Depends(_from_app_state("signup_throttle"))]
-ResetThrottleDep = Annotated[ResetThrottle, Depends(_from_app_state("reset_throttle"))]
-AccountMailDep = Annotated[AccountMail, Depends(_from_app_state("account_mail"))]
+TokensDep = Annotated[Tokens, Depends(get_tokens)]
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
+SignupThrottleDep = Annotated[SignupThrottle, Depends(get_signup_throttle)]
+ResetThrottleDep = Annotated[ResetThrottle, Depends(get_reset_throttle)]
+AccountMailDep = Annotated[AccountMail, Depends(get_account_mail)]
 ClientAddress = Annotated[str, Depends(client_address)]
 
 

@@ -26,7 +26,7 @@ from recipe_api.auth.schemas import (
     VerifyEmailIn,
 )
 from recipe_api.db.engine import DatabaseDep
-from recipe_api.responses import errors
+from recipe_api.http.responses import errors
 from recipe_api.users.schemas import UserOut
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=errors(503))

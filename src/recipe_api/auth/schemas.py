@@ -11,8 +11,8 @@ from pydantic import (
     model_validator,
 )
 
+from recipe_api.email_address import Email
 from recipe_api.schemas import ShortText, Text
-from recipe_api.users.emails import Email
 
 # The one definition of an acceptable password, for signup and login alike.
 # Argon2 takes any length; the cap keeps one request from costing seconds.

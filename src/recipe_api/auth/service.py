@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from recipe_api import observability
 from recipe_api.auth import session_repository, sessions
 from recipe_api.auth import token_repository as tokens_repo
+from recipe_api.auth.errors import InvalidCredentialsError, InvalidTokenError, WrongPasswordError
 from recipe_api.auth.models import RESET_PASSWORD, VERIFY_EMAIL
 from recipe_api.auth.schemas import MAX_PASSWORD_LENGTH, SignupIn
 from recipe_api.auth.security import Passwords
@@ -26,17 +27,10 @@ from recipe_api.auth.throttle import LoginThrottle, ResetThrottle, SignupThrottl
 from recipe_api.db.engine import Database
 from recipe_api.email import messages
 from recipe_api.email import repository as outbox
-from recipe_api.errors import (
-    ConflictError,
-    InvalidCredentialsError,
-    InvalidTokenError,
-    ServiceBusyError,
-    TooManyAttemptsError,
-    WrongPasswordError,
-)
+from recipe_api.email_address import MAX_EMAIL_LENGTH, normalize_email
+from recipe_api.errors import ConflictError, ServiceBusyError, TooManyAttemptsError
 from recipe_api.schemas import is_storable_text
 from recipe_api.users import repository as users
-from recipe_api.users.emails import MAX_EMAIL_LENGTH, normalize_email
 from recipe_api.users.schemas import UserOut
 
 WELCOME = "welcome"
@@ -391,3 +385,16 @@ async def change_password(
     hashed = await passwords.hash_async(new_password)
     keep = sessions.session_id(keep_session) if keep_session else None
     await db.run(password_changed, user.id, hashed, datetime.now(UTC), keep)
+
+
+def set_password(connection: Connection, email: str, hashed_password: str) -> bool:
+    """Replace the password of the user with this email; False when there is none.
+
+    As any password change does, it ends the user's sessions, access tokens and
+    reset links: an operator sets one when an account is lost or taken over.
+    """
+    user = users.get_user_by_email(connection, email)
+    if user is None:
+        return False
+    password_changed(connection, user["id"], hashed_password, datetime.now(UTC), None)
+    return True

@@ -1,15 +1,9 @@
 """Housekeeping: deletes the rows nothing will read again, so the database does not only grow.
 
-What goes:
-
-* web sessions past their expiry (a log-out deletes its own at once; these
-  are the ones nobody logged out of);
-* emailed account tokens past their expiry (a used one is deleted when used);
-* outbox rows ``sent`` more than ``PRUNE_SENT_EMAIL_DAYS`` ago, and ``dropped``
-  ones (reset requests for no account) as old.
-
-What stays: ``failed`` emails, until an operator retries (``recipe-api outbox
-retry``) or purges them; ``pending`` ones, which are still owed.
+Each domain says what of its own goes, as :class:`PruneTask` s in its
+``tasks.py`` (``auth/tasks.py``: expired web sessions and account tokens;
+``email/tasks.py``: old sent and dropped emails); ``recipe_api/tasks.py`` lists
+them. This module knows no domain: it runs the tasks it is given.
 
 Each kind goes in batches of at most ``PRUNE_BATCH_SIZE`` rows, one short
 transaction each, found through an index (see the repositories), with a pause
@@ -30,17 +24,17 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, fields
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
-from recipe_api.auth import session_repository, token_repository
 from recipe_api.db.engine import Database, DatabaseUnavailableError
-from recipe_api.email import repository as outbox_repository
-from recipe_api.email.models import DROPPED, SENT
-from recipe_api.settings import Settings
+
+if TYPE_CHECKING:
+    from recipe_api.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +43,17 @@ BatchDelete = Callable[[Connection, datetime, int], int]
 
 
 @dataclass(frozen=True)
+class PruneTask:
+    """One kind of prunable row: its name in the report, how a summary says it, its batch delete."""
+
+    kind: str
+    label: str
+    delete_batch: BatchDelete
+
+
+@dataclass(frozen=True)
 class PruneOptions:
     interval_seconds: float = 3600.0
-    sent_email_retention: timedelta = timedelta(days=7)
     batch: int = 500
     # Between two batches: other writers (SQLite: other workers) get the lock.
     pause_seconds: float = 0.02
@@ -60,53 +62,36 @@ class PruneOptions:
     def from_settings(cls, settings: Settings) -> PruneOptions:
         return cls(
             interval_seconds=settings.prune_interval_seconds,
-            sent_email_retention=timedelta(days=settings.prune_sent_email_days),
             batch=settings.prune_batch_size,
         )
 
 
-@dataclass
-class PruneReport:
-    """Rows deleted, by kind."""
+class PruneReport(dict[str, int]):
+    """Rows deleted, by kind; ``report.expired_sessions`` reads ``report["expired_sessions"]``."""
 
-    expired_sessions: int = 0
-    expired_tokens: int = 0
-    sent_emails: int = 0
-    dropped_emails: int = 0
+    labels: dict[str, str]
+
+    def __init__(self, tasks: Sequence[PruneTask] = (), **counts: int) -> None:
+        super().__init__({task.kind: 0 for task in tasks}, **counts)
+        self.labels = {task.kind: task.label for task in tasks}
+
+    def __getattr__(self, kind: str) -> int:
+        try:
+            return self[kind]
+        except KeyError:
+            raise AttributeError(kind) from None
 
     @property
     def total(self) -> int:
-        return sum(getattr(self, field.name) for field in fields(self))
+        return sum(self.values())
 
     def summary(self) -> str:
-        return (
-            f"{self.expired_sessions} expired session(s), {self.expired_tokens} expired "
-            f"account token(s), {self.sent_emails} sent and {self.dropped_emails} dropped "
-            "email(s)"
-        )
-
-
-def _old_emails(status: str, retention: timedelta) -> BatchDelete:
-    def delete_batch(connection: Connection, now: datetime, limit: int) -> int:
-        return outbox_repository.delete_finished_batch(
-            connection, status=status, before=now - retention, limit=limit
-        )
-
-    return delete_batch
-
-
-def _kinds(options: PruneOptions) -> list[tuple[str, BatchDelete]]:
-    """Each kind of prunable row (a field of :class:`PruneReport`) and its batch delete."""
-    return [
-        ("expired_sessions", session_repository.delete_expired_batch),
-        ("expired_tokens", token_repository.delete_expired_batch),
-        ("sent_emails", _old_emails(SENT, options.sent_email_retention)),
-        ("dropped_emails", _old_emails(DROPPED, options.sent_email_retention)),
-    ]
+        return ", ".join(f"{count} {self.labels.get(kind, kind)}" for kind, count in self.items())
 
 
 async def prune(
     db: Database,
+    tasks: Sequence[PruneTask],
     options: PruneOptions,
     *,
     now: datetime | None = None,
@@ -114,11 +99,11 @@ async def prune(
 ) -> PruneReport:
     """Deletes every kind's prunable rows as of ``now``; stops between batches if ``stopping()``."""
     now = now or datetime.now(UTC)
-    report = PruneReport()
-    for kind, delete_batch in _kinds(options):
+    report = PruneReport(tasks)
+    for task in tasks:
         while not stopping():
-            deleted = await db.run(delete_batch, now, options.batch)
-            setattr(report, kind, getattr(report, kind) + deleted)
+            deleted = await db.run(task.delete_batch, now, options.batch)
+            report[task.kind] += deleted
             # Short: the rest are gone, or (PostgreSQL) held by another worker's batch.
             if deleted < options.batch:
                 break
@@ -126,14 +111,20 @@ async def prune(
     return report
 
 
-def prune_sync(db: Database, options: PruneOptions, *, now: datetime | None = None) -> PruneReport:
+def prune_sync(
+    db: Database,
+    tasks: Sequence[PruneTask],
+    options: PruneOptions,
+    *,
+    now: datetime | None = None,
+) -> PruneReport:
     """:func:`prune` on the synchronous engine, for the command line."""
     now = now or datetime.now(UTC)
-    report = PruneReport()
-    for kind, delete_batch in _kinds(options):
+    report = PruneReport(tasks)
+    for task in tasks:
         while True:
-            deleted = db.run_sync(delete_batch, now, options.batch)
-            setattr(report, kind, getattr(report, kind) + deleted)
+            deleted = db.run_sync(task.delete_batch, now, options.batch)
+            report[task.kind] += deleted
             if deleted < options.batch:
                 break
             time.sleep(options.pause_seconds)
@@ -143,8 +134,9 @@ def prune_sync(db: Database, options: PruneOptions, *, now: datetime | None = No
 class Pruner:
     """Runs :func:`prune` every ``interval_seconds`` in the background of one worker."""
 
-    def __init__(self, db: Database, options: PruneOptions) -> None:
+    def __init__(self, db: Database, tasks: Sequence[PruneTask], options: PruneOptions) -> None:
         self.db = db
+        self.tasks = tuple(tasks)
         self.options = options
         self.runs = 0  # finished, failed or not
         self._stop = asyncio.Event()
@@ -162,7 +154,7 @@ class Pruner:
     async def run_once(self) -> PruneReport | None:
         """One prune; a failure is logged and answers None (the next interval tries again)."""
         try:
-            report = await prune(self.db, self.options, stopping=self._stop.is_set)
+            report = await prune(self.db, self.tasks, self.options, stopping=self._stop.is_set)
         except DatabaseUnavailableError as exc:
             log.warning("Prune: database unavailable (%s); trying again next interval", exc)
             return None

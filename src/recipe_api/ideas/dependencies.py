@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request
 from recipe_api.errors import AppError
 from recipe_api.ideas.client import SUBREDDIT_PATTERN, unique_subreddits
 from recipe_api.ideas.service import IdeasService
+from recipe_api.state import request_state
 
 MAX_SUBREDDITS = 10
 MAX_POSTS = 25
@@ -23,8 +24,7 @@ class InvalidSubredditsError(AppError):
 
 
 async def get_ideas_service(request: Request) -> IdeasService:
-    service: IdeasService = request.app.state.ideas
-    return service
+    return request_state(request).ideas
 
 
 IdeasDep = Annotated[IdeasService, Depends(get_ideas_service)]

@@ -12,10 +12,10 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Response, status
 
+from recipe_api.http.responses import validation_or_rule_error
 from recipe_api.ideas.dependencies import ChosenSubreddits, IdeasDep, PostLimit
 from recipe_api.ideas.schemas import IdeasFailure, IdeaSource, IdeasOut, TutorialIdeas
 from recipe_api.ideas.service import SourceResult
-from recipe_api.responses import validation_or_rule_error
 
 router = APIRouter(tags=["ideas"])
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Path, Query, Response, status
 
 from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.db.engine import DatabaseDep
+from recipe_api.http.responses import errors, validation_or_rule_error
 from recipe_api.mealplan import service
 from recipe_api.mealplan.schemas import WEEK_PATTERN, EntryCreate, EntryOut, EntryUpdate, WeekPlan
-from recipe_api.responses import errors, validation_or_rule_error
 from recipe_api.schemas import MAX_ID
 
 router = APIRouter(prefix="/meal-plan", tags=["meal plan"], responses=errors(400, 401, 413, 503))

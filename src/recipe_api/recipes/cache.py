@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
-from recipe_api.conditional import etag_of
 from recipe_api.db.engine import Database
+from recipe_api.http.conditional import etag_of
 
 _VERSION = "SELECT version FROM recipe_version WHERE id = 1"
 

@@ -8,8 +8,8 @@ from fastapi import Depends, Path, Request
 from starlette.convertors import Convertor, register_url_convertor
 
 from recipe_api.recipes.importer import Importer
-from recipe_api.recipes.service import cursor_key
 from recipe_api.schemas import MAX_ID
+from recipe_api.state import request_state
 
 
 class RecipeRefConvertor(Convertor[str]):
@@ -36,8 +36,7 @@ RecipeId = Annotated[int, Path(ge=1, le=MAX_ID, description="The recipe's ID")]
 
 
 def get_importer(request: Request) -> Importer:
-    importer: Importer = request.app.state.importer
-    return importer
+    return request_state(request).importer
 
 
 ImporterDep = Annotated[Importer, Depends(get_importer)]
@@ -45,11 +44,7 @@ ImporterDep = Annotated[Importer, Depends(get_importer)]
 
 def get_cursor_key(request: Request) -> bytes:
     """The key list cursors are signed with, made once per app from its secret."""
-    state = request.app.state
-    key: bytes | None = getattr(state, "cursor_key", None)
-    if key is None:
-        key = state.cursor_key = cursor_key(state.tokens.secret_key)
-    return key
+    return request_state(request).cursor_key
 
 
 CursorKey = Annotated[bytes, Depends(get_cursor_key)]

@@ -5,8 +5,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response, status
 
 from recipe_api.auth.dependencies import CurrentUser
-from recipe_api.conditional import answer
 from recipe_api.db.engine import DatabaseDep
+from recipe_api.http.conditional import answer
+from recipe_api.http.responses import errors, validation_or_rule_error
 from recipe_api.recipes import ingredients, service
 from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId
 from recipe_api.recipes.schemas import (
@@ -22,7 +23,6 @@ from recipe_api.recipes.schemas import (
 from recipe_api.recipes.search import service as search
 from recipe_api.recipes.search.query import SearchQuery
 from recipe_api.recipes.service import InvalidCursorError
-from recipe_api.responses import errors, validation_or_rule_error
 from recipe_api.schemas import MAX_ID, NO_NUL_PATTERN, Page
 
 JSON = "application/json"

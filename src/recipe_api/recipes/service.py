@@ -22,12 +22,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection
 
 from recipe_api.db.engine import Database, idempotent, single_read
-from recipe_api.errors import (
-    AppError,
-    InvalidReferenceError,
-    NotFoundError,
-    PermissionDeniedError,
-)
+from recipe_api.errors import AppError, NotFoundError, PermissionDeniedError
 from recipe_api.recipes import ingredients, repository
 from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
 from recipe_api.recipes.importer import Importer, read_pasted_recipe, read_recipe
@@ -46,6 +41,12 @@ from recipe_api.users.schemas import UserOut
 __all__ = ["Cursor"]
 
 R = TypeVar("R", bound=RecipeOut)
+
+
+class InvalidReferenceError(AppError):
+    """A body names something that does not exist (an unknown submitter)."""
+
+    status_code = 422
 
 
 class InvalidCursorError(AppError):

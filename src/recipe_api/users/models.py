@@ -2,7 +2,7 @@
 
 ``email`` is the address as the cook typed it (the domain normalised), the
 one every email goes to; ``email_key`` is what accounts are found by and what
-the unique index holds (see ``users.emails``): ``COOK@Example.com`` and
+the unique index holds (see ``email_address.py``): ``COOK@Example.com`` and
 ``cook@example.com`` are one account, ``straße@`` and ``strasse@`` two.
 """
 

@@ -1,6 +1,6 @@
 """Queries on users. No function here commits: ``Database.run`` does.
 
-Every account is looked up by its email's key (``users.emails.normalize_email``),
+Every account is looked up by its email's key (``email_address.normalize_email``),
 whoever the caller is, and stored with the address as typed beside it;
 taking the key of a key changes nothing.
 """
@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select
 
 from recipe_api.db.engine import idempotent
-from recipe_api.users.emails import mailbox_address, normalize_email
+from recipe_api.email_address import mailbox_address, normalize_email
 from recipe_api.users.models import user_table
 
 _c = user_table.c

@@ -1,26 +1,13 @@
-"""Account administration from the command line: each function is one unit of work."""
+"""Account administration from the command line: each function is one unit of work.
+
+Setting a password is auth's (``auth.service.set_password``): it ends sessions and tokens.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from sqlalchemy import Connection
 
-from recipe_api.auth.service import password_changed
 from recipe_api.users import repository as users
-
-
-def set_password(connection: Connection, email: str, hashed_password: str) -> bool:
-    """Replace the password of the user with this email; False when there is none.
-
-    As any password change does, it ends the user's sessions, access tokens and
-    reset links: an operator sets one when an account is lost or taken over.
-    """
-    user = users.get_user_by_email(connection, email)
-    if user is None:
-        return False
-    password_changed(connection, user["id"], hashed_password, datetime.now(UTC), None)
-    return True
 
 
 def promote_or_create_superuser(

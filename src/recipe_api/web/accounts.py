@@ -18,15 +18,12 @@ from recipe_api.auth.dependencies import (
     PasswordsDep,
     SignupThrottleDep,
 )
+from recipe_api.auth.errors import InvalidCredentialsError
 from recipe_api.auth.schemas import SignupIn
 from recipe_api.db.engine import DatabaseDep
-from recipe_api.errors import (
-    ConflictError,
-    InvalidCredentialsError,
-    ServiceBusyError,
-    TooManyAttemptsError,
-)
+from recipe_api.errors import ConflictError, ServiceBusyError, TooManyAttemptsError
 from recipe_api.settings import Settings
+from recipe_api.state import request_state
 from recipe_api.web.forms import field_errors, read_form, safe_next
 from recipe_api.web.sessions import COOKIE, WebUser, clear_session_cookie, set_session_cookie
 from recipe_api.web.templating import page
@@ -38,8 +35,7 @@ Next = Annotated[str, Query(alias="next", max_length=2000)]
 
 
 def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
+    return request_state(request).settings
 
 
 def _busy_message(exc: ServiceBusyError) -> str:

@@ -1,17 +1,16 @@
-"""Error answers: an HTML page in the site's look for browsers, JSON ``detail`` for the rest."""
+"""Error answers: an HTML page in the site's look for browsers; the rest get the API's JSON."""
 
 from __future__ import annotations
 
 import logging
 
 from fastapi import Request
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from recipe_api.errors import AppError
-from recipe_api.validation import validation_error_handler
+from recipe_api.http.errors import app_error_json, http_error_json, validation_error_json
 from recipe_api.web.sessions import LoginRequired
 from recipe_api.web.templating import page, render, wants_html
 
@@ -63,7 +62,7 @@ async def app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     if wants_html(request.headers):
         return error_page(request, exc.status_code, exc.detail, exc.headers)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    return await app_error_json(request, exc)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -71,14 +70,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
     headers: dict[str, str] | None = getattr(exc, "headers", None)
     if wants_html(request.headers):
         return error_page(request, exc.status_code, str(exc.detail), headers)
-    return await http_exception_handler(request, exc)
+    return await http_error_json(request, exc)
 
 
 async def validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if wants_html(request.headers):
         return error_page(request, 422)
-    return await validation_error_handler(request, exc)
+    return await validation_error_json(request, exc)
 
 
 async def login_required(_request: Request, exc: Exception) -> Response:

@@ -9,18 +9,16 @@ beyond what a cook could have typed into the add-recipe form themselves.
 from __future__ import annotations
 
 import time
-from typing import Annotated
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel, StringConstraints, ValidationError
+from pydantic import ValidationError
 
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.ideas.dependencies import IdeasDep
 from recipe_api.ideas.schemas import IdeaSource
 from recipe_api.recipes import service as recipes
-from recipe_api.recipes.schemas import RecipeCreate, RecipeUrl
-from recipe_api.schemas import Text
+from recipe_api.recipes.from_idea import IdeaCard, recipe_from_idea
 from recipe_api.web.forms import field_errors, read_form
 from recipe_api.web.sessions import SignedInUser, WebUser
 from recipe_api.web.templating import page
@@ -28,9 +26,6 @@ from recipe_api.web.templating import page
 router = APIRouter(include_in_schema=False)
 
 IDEA_FIELDS = ("title", "url", "permalink", "subreddit", "image_url")
-MAX_LABEL = 256
-# reddit's own rule for a subreddit's name.
-_SUBREDDIT = r"^[A-Za-z0-9_]{2,21}$"
 
 
 @router.get("/ideas", response_class=HTMLResponse)
@@ -47,55 +42,6 @@ async def ideas_page(request: Request, ideas: IdeasDep, user: WebUser) -> HTMLRe
         ages={s.name: now - s.fetched_at.timestamp() for s in sources if s.fetched_at},
         elapsed_ms=elapsed * 1000,
         all_failed=all(source.status == "error" for source in sources),
-    )
-
-
-def shorten(title: str, limit: int = MAX_LABEL) -> str:
-    """A title that fits a recipe's name: cut at a word boundary, with an ellipsis."""
-    title = " ".join(title.split())
-    if len(title) <= limit:
-        return title
-    cut = title[: limit - 1].rsplit(" ", 1)[0] or title[: limit - 1]
-    return cut.rstrip(" ,;:-") + "…"
-
-
-class IdeaCard(BaseModel):
-    """What an idea card's form posts (the recipe's own rules are RecipeCreate's)."""
-
-    title: Annotated[Text, StringConstraints(max_length=1000)]
-    url: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=4096)]
-    permalink: RecipeUrl | None
-    subreddit: Annotated[str, StringConstraints(strip_whitespace=True, pattern=_SUBREDDIT)]
-    image_url: Annotated[Text, StringConstraints(strip_whitespace=True, max_length=4096)]
-
-    @classmethod
-    def from_form(cls, values: dict[str, str]) -> IdeaCard:
-        return cls.model_validate({**values, "permalink": values["permalink"].strip() or None})
-
-
-def recipe_from_idea(card: IdeaCard) -> RecipeCreate:
-    """The recipe an idea card posted: its title, link, subreddit and picture.
-
-    The name is the post's title (shortened to fit; the whole title then goes
-    in the description), the web address what the post links to, the source
-    ``r/<subreddit>``, and the photo the post's thumbnail. The post's page on
-    reddit, where a recipe's text often is (in the post or its comments), is
-    named in the description when the post links elsewhere.
-    """
-    title = " ".join(card.title.split())
-    label = shorten(title)
-    url = card.url or None
-    notes = [title] if label != title else []
-    if card.permalink is not None and str(card.permalink) != url:
-        notes.append(f"Discussion on reddit: {card.permalink}")
-    return RecipeCreate.model_validate(
-        {
-            "label": label,
-            "url": url,
-            "source": f"r/{card.subreddit}",
-            "image_url": card.image_url or None,
-            "description": "\n\n".join(notes),
-        }
     )
 
 

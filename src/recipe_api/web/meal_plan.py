@@ -23,6 +23,7 @@ from recipe_api.recipes.schemas import RecipeSearchResults
 from recipe_api.recipes.search import service as searching
 from recipe_api.recipes.search.query import InvalidSearchError, SearchQuery
 from recipe_api.schemas import MAX_ID
+from recipe_api.state import request_state
 from recipe_api.users.schemas import UserOut
 from recipe_api.web.forms import field_errors, read_form
 from recipe_api.web.sessions import SignedInUser
@@ -59,7 +60,7 @@ async def _choices(
             query = SearchQuery.checked(keyword=words)
         except InvalidSearchError as exc:
             return [], str(exc)
-        state = request.app.state
+        state = request_state(request)
         cached = await searching.search_answer(
             db,
             state.recipe_answers,

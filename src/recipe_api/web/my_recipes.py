@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -24,19 +24,23 @@ from recipe_api.recipes.importer import (
 from recipe_api.recipes.imports import service as imports
 from recipe_api.recipes.imports.router import limits_from
 from recipe_api.recipes.schemas import RecipeCreate, RecipeImport, RecipeOut
+from recipe_api.recipes.text import RECIPE_FIELDS, edited_recipe_input, recipe_input, recipe_values
 from recipe_api.schemas import MAX_ID
-from recipe_api.web.forms import (
-    RECIPE_FIELDS,
-    edited_recipe_input,
-    field_errors,
-    read_form,
-    recipe_input,
-    recipe_values,
-)
-from recipe_api.web.sessions import EditableRecipe, SignedInUser
+from recipe_api.state import request_state
+from recipe_api.web.forms import field_errors, read_form
+from recipe_api.web.sessions import SignedInUser
 from recipe_api.web.templating import page
 
 router = APIRouter(include_in_schema=False)
+
+
+async def editable_recipe(recipe_id: RecipeId, user: SignedInUser, db: DatabaseDep) -> RecipeOut:
+    """The recipe an edit or delete form is for; the visitor logs in before learning more."""
+    return await recipes.recipe_to_change(db, recipe_id, user=user)
+
+
+EditableRecipe = Annotated[RecipeOut, Depends(editable_recipe)]
+
 
 IMPORT_ERRORS = (
     ImportRefusedError,
@@ -225,12 +229,12 @@ async def import_archive(
     ]
     if not uploads:
         return _import_page(request, {}, {"files": "Choose the export file to upload"}, 422)
-    limits = limits_from(request.app.state.settings)
+    limits = limits_from(request_state(request).settings)
     try:
         job = await imports.start_import(db, uploads, user=user, limits=limits)
     except (imports.ImportTooLargeError, imports.ImportUnreadableError) as exc:
         return _import_page(request, {}, {"files": exc.detail}, exc.status_code)
-    request.app.state.import_runner.wake()
+    request_state(request).import_runner.wake()
     return _see_other(f"/my-recipes/import/jobs/{job.id}")
 
 
@@ -275,7 +279,7 @@ def _import_page(
         errors=errors,
         refused=isinstance(error, ImportSiteRefusedError),
         bookmarklet=bookmarklet(action),
-        upload_max_mb=request.app.state.settings.import_upload_max_mb,
+        upload_max_mb=request_state(request).settings.import_upload_max_mb,
     )
 
 

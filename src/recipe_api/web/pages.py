@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
-from recipe_api.conditional import answer
-from recipe_api.db.engine import Database, DatabaseDep
+from recipe_api.db.engine import DatabaseDep
+from recipe_api.http.conditional import answer
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.cache import cached_answer
 from recipe_api.recipes.dependencies import RecipeId
@@ -22,6 +22,7 @@ from recipe_api.recipes.search.query import (
     SearchQuery,
 )
 from recipe_api.schemas import MAX_ID
+from recipe_api.state import request_state
 from recipe_api.users.schemas import UserOut
 from recipe_api.web.sessions import COOKIE, WebUser, current_web_user
 from recipe_api.web.templating import STATIC_DIR, page, render
@@ -50,7 +51,7 @@ async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> 
     A request with a session cookie is rendered for its user, and never cached:
     its page names the user and carries their log-out form's token.
     """
-    db: Database = request.app.state.db
+    db = request_state(request).db
     first_page = older is None and newer is None
     if COOKIE not in request.cookies:
         request.state.user = None
@@ -80,7 +81,7 @@ async def _shared_page(
     async def encoded() -> bytes:
         return (await build()).encode()
 
-    state = request.app.state
+    state = request_state(request)
     cached = await cached_answer(state.db, state.recipe_answers, key, encoded)
     return answer(request, cached.body, HTML, etag=cached.etag)
 
@@ -101,7 +102,7 @@ async def search(
 
     Every filter is a query parameter, so a search is a link to share.
     """
-    db: Database = request.app.state.db
+    db = request_state(request).db
     params = {
         "q": q.strip(),
         "tag": tag,
@@ -132,7 +133,7 @@ async def _search_page(
     user: UserOut | None = None,
     csrf_token: object = None,
 ) -> str:
-    state = request.app.state
+    state = request_state(request)
     query = params.get("q", "")
     context: dict[str, Any] = {
         "query": query,

@@ -10,9 +10,6 @@ from fastapi import Depends, Request, Response
 
 from recipe_api.auth import sessions
 from recipe_api.db.engine import DatabaseDep
-from recipe_api.recipes import service as recipes
-from recipe_api.recipes.dependencies import RecipeId
-from recipe_api.recipes.schemas import RecipeOut
 from recipe_api.settings import Settings
 from recipe_api.users.schemas import UserOut
 
@@ -50,14 +47,6 @@ async def signed_in_user(request: Request, user: WebUser) -> UserOut:
 
 
 SignedInUser = Annotated[UserOut, Depends(signed_in_user)]
-
-
-async def editable_recipe(recipe_id: RecipeId, user: SignedInUser, db: DatabaseDep) -> RecipeOut:
-    """The recipe an edit or delete form is for; the visitor logs in before learning more."""
-    return await recipes.recipe_to_change(db, recipe_id, user=user)
-
-
-EditableRecipe = Annotated[RecipeOut, Depends(editable_recipe)]
 
 
 def set_session_cookie(response: Response, token: str, settings: Settings) -> None:

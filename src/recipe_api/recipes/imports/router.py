@@ -6,19 +6,19 @@ from fastapi import APIRouter, Depends, File, Path, Request, UploadFile, status
 
 from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.db.engine import DatabaseDep
+from recipe_api.http.responses import errors, validation_or_rule_error
 from recipe_api.recipes.imports import service
 from recipe_api.recipes.imports.formats import Limits
 from recipe_api.recipes.imports.schemas import ImportJobOut
-from recipe_api.responses import errors, validation_or_rule_error
 from recipe_api.schemas import MAX_ID
 from recipe_api.settings import Settings
+from recipe_api.state import request_state
 
 router = APIRouter(prefix="/recipes/imports", tags=["recipes"], responses=errors(503))
 
 
 def import_limits(request: Request) -> Limits:
-    settings: Settings = request.app.state.settings
-    return limits_from(settings)
+    return limits_from(request_state(request).settings)
 
 
 def limits_from(settings: Settings) -> Limits:
@@ -44,9 +44,7 @@ async def start(
     limits: Limits,
 ) -> ImportJobOut:
     job = await service.start_import(db, uploads, user=user, limits=limits)
-    runner = getattr(request.app.state, "import_runner", None)
-    if runner is not None:
-        runner.wake()
+    request_state(request).import_runner.wake()
     return job
 
 

@@ -5,7 +5,7 @@ rewrote some into other mailboxes (``straße@`` became ``strasse@``, ``ﬁsh@``
 became ``fish@``) and sent their emails there. From this revision ``email``
 is the address as typed (the domain normalised) and the new ``email_key``,
 the address with the ASCII letters before the @ lower-cased, carries the
-unique index and is what a log-in looks up (see ``users.emails``).
+unique index and is what a log-in looks up (see ``email_address``).
 
 Upgrade: every stored email is already in 0002's form, which has no ASCII
 capital, so its key is the email itself; the spellings 0002 replaced are not

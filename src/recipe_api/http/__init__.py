@@ -1,0 +1,1 @@
+"""The HTTP plumbing every face shares: middleware, conditional GET, methods, JSON errors."""
