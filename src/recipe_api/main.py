@@ -35,7 +35,6 @@ from recipe_api.methods import HttpMethodsMiddleware
 from recipe_api.middleware import BodyLimitMiddleware, EdgeMiddleware, GZipWhenAccepted
 from recipe_api.recipes.cache import VersionedCache
 from recipe_api.recipes.importer import open_importer
-from recipe_api.recipes.router import add_hot_reads
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.settings import Settings, get_settings
 from recipe_api.shopping.router import router as shopping_router
@@ -167,9 +166,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
 
-    # Routes are matched in order: the hottest go first. No path of one router
-    # matches another's (/recipes/ideas/... has a slash that {recipe_id} cannot).
-    add_hot_reads(app.router, "/api/v1")
+    # Routes are matched in order: the recipes (the hottest) go first. No path of one
+    # router matches another's (/recipes/ideas/... has a slash that {recipe_id} cannot).
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(recipes_router)
     api_v1.include_router(auth_router)

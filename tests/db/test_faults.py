@@ -23,7 +23,7 @@ import psycopg
 import pytest
 from sqlalchemy import Connection, make_url, text
 
-from recipe_api.db.engine import Database, DatabaseUnavailableError, idempotent
+from recipe_api.db.engine import Database, DatabaseUnavailableError
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
 from tests.conftest import MakeAccount, _admin_dsn
@@ -187,7 +187,7 @@ async def test_database_run_retries_only_idempotent_work_once(postgresql_url: st
             await db.run(killed_each_time)
         assert len(calls) == 1
         with pytest.raises(DatabaseUnavailableError):
-            await db.run(idempotent(killed_each_time))
+            await db.read(killed_each_time)
         assert len(calls) == 3
         assert await db.run(lambda c: c.execute(text("SELECT 1")).scalar()) == 1
     finally:

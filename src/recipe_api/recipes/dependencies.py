@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 from starlette.convertors import Convertor, register_url_convertor
 
+from recipe_api.recipes.cache import VersionedCache
 from recipe_api.recipes.importer import Importer
 from recipe_api.recipes.service import cursor_key
 from recipe_api.schemas import MAX_ID
+from recipe_api.settings import Settings
 
 
 class RecipeRefConvertor(Convertor[str]):
@@ -53,3 +55,20 @@ def get_cursor_key(request: Request) -> bytes:
 
 
 CursorKey = Annotated[bytes, Depends(get_cursor_key)]
+
+
+async def get_answers(request: Request) -> VersionedCache:
+    """The worker's answers kept per recipes version (``ANSWER_CACHE_MB``)."""
+    answers: VersionedCache = request.app.state.recipe_answers
+    return answers
+
+
+AnswersDep = Annotated[VersionedCache, Depends(get_answers)]
+
+
+async def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

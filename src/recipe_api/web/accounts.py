@@ -19,7 +19,7 @@ from recipe_api.auth.dependencies import (
     SignupThrottleDep,
 )
 from recipe_api.auth.schemas import SignupIn
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.errors import (
     ConflictError,
     InvalidCredentialsError,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.errors import TooManyAttemptsError
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
 from recipe_api.conditional import answer
-from recipe_api.db.engine import Database, DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
+from recipe_api.db.engine import Database
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.cache import cached_answer
 from recipe_api.recipes.dependencies import RecipeId

@@ -17,7 +17,7 @@ from recipe_api.auth.dependencies import (
     ResetThrottleDep,
 )
 from recipe_api.auth.schemas import ChangePasswordIn, PasswordResetConfirmIn, PasswordResetIn
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.errors import (
     InvalidTokenError,
     ServiceBusyError,

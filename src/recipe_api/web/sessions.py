@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request, Response
 
 from recipe_api.auth import sessions
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.dependencies import RecipeId
 from recipe_api.recipes.schemas import RecipeOut

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel
 from sqlalchemy import Connection, RowMapping, select
 
-from recipe_api.db.engine import Database, idempotent
+from recipe_api.db.engine import Database
 from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
 from recipe_api.recipes.models import recipe_table
 from recipe_api.recipes.schemas import RecipeSearchResults
@@ -154,7 +154,6 @@ def _search_plan(
     return found_page, plan
 
 
-@idempotent
 def _search(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
 ) -> RecipeSearchResults:
@@ -220,7 +219,6 @@ def facets_of(
     )
 
 
-@idempotent
 def _search_page(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
 ) -> SearchPage:
@@ -242,8 +240,8 @@ async def search_recipes(
     after = None if cursor is None else SearchCursor.decode(cursor)
     if query.is_empty and after is None:
         # The newest recipes: a plain read, never queued behind searches.
-        return await db.run(_search, query, limit, after)
-    return await db.run_bounded(_search, time_limit, query, limit, after)
+        return await db.read(_search, query, limit, after)
+    return await db.read_bounded(_search, time_limit, query, limit, after)
 
 
 async def search_answer(
@@ -277,7 +275,7 @@ async def search_page_answer(
 
     async def build() -> bytes:
         after = None if cursor is None else SearchCursor.decode(cursor)
-        found = await db.run_bounded(_search_page, time_limit, query, limit, after)
+        found = await db.read_bounded(_search_page, time_limit, query, limit, after)
         return found.__pydantic_serializer__.to_json(found)
 
     return await cached_answer(db, cache, ("search page", query, limit, cursor), build)

@@ -25,6 +25,28 @@ from recipe_api.recipes.search.query import (
     Words,
 )
 
+
+def casefold_contains(haystack: str | None, needle: str | None) -> int | None:
+    """SQL ``casefold_contains(haystack, needle)``: 1 if needle is in haystack, any case.
+
+    SQLite's lower() and LIKE fold ASCII only; the ingredient filter folds any case.
+    """
+    if haystack is None or needle is None:
+        return None
+    return int(needle.casefold() in haystack.casefold())
+
+
+def _with_functions(connection: Connection) -> None:
+    """Adds this module's SQL functions to the connection's sqlite3 connection, once."""
+    info = connection.connection.info
+    if "casefold_contains" not in info:
+        raw = connection.connection.dbapi_connection
+        raw.create_function(  # type: ignore[union-attr]
+            "casefold_contains", 2, casefold_contains, deterministic=True
+        )
+        info["casefold_contains"] = True
+
+
 _COLUMNS = {"label": "{label} : ", "label ingredients": "{label ingredients} : ", "all": ""}
 # The trigram tokenizer needs three characters.
 _TRIGRAM = 3
@@ -163,6 +185,7 @@ def page_ids(
     limit: int,
 ) -> list[tuple[int, int]]:
     """(tier, id) of the page: tier ``start`` after recipe ``after``, then the tiers below."""
+    _with_functions(connection)
     found: list[tuple[int, int]] = []
     params = _parameters(query)
     for number in range(start, len(tiers)):
@@ -187,6 +210,7 @@ def count(
     connection: Connection, query: SearchQuery, everything: Matches | None, bound: int
 ) -> tuple[int, bool]:
     """How many recipes match, counted up to ``bound``; and whether that count is exact."""
+    _with_functions(connection)
     params = {**_parameters(query), "after": None, "limit": bound}
     plain = SearchQuery(keyword=query.keyword)
     if everything is None or plain == query:
@@ -262,6 +286,7 @@ def facet_counts(
     connection: Connection, query: SearchQuery, everything: Matches | None, scan: int
 ) -> list[tuple[str, str | None, int]]:
     """(facet, value, recipes) over at most ``scan`` matches; the facet ``''``: how many."""
+    _with_functions(connection)
     ids, params = _matching_ids(query, everything)
     rows = connection.execute(text(_FACETS.format(ids=ids)), {**params, "limit": scan})
     return [(str(kind), value, int(number)) for kind, value, number in rows]
