@@ -68,11 +68,10 @@ async def test_read_statement_rows_and_constants(db: Database) -> None:
     rows = await db.read_statement(labels, {"from_id": first})
     assert [dict(row) for row in rows] == [{"id": first, "label": "Lentil soup"}]
     assert await db.read_statement(labels, {"from_id": first + 1}) == []
-    # Compiled once for this database, then reused.
-    assert labels in db._statements
-    prepared = db._statements[labels]
+    # Compiled once per process for this database's driver, then reused.
+    prepared = db._prepared(labels)
     await db.read_statement(labels, {"from_id": first})
-    assert db._statements[labels] is prepared
+    assert db._prepared(labels) is prepared
 
 
 async def test_read_row_runs_again_on_a_fresh_connection(postgresql_url: str) -> None:

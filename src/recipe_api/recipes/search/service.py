@@ -6,14 +6,15 @@ See ``docs/decisions/0016-word-search.md`` for the ranking and its figures.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection
 
 from recipe_api.db.engine import Database
 from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
-from recipe_api.recipes.models import recipe_table
 from recipe_api.recipes.schemas import RecipeSearchResults
 from recipe_api.recipes.search import postgresql, sqlite
 from recipe_api.recipes.search.query import (
@@ -94,7 +95,7 @@ def _page(
     cursor: SearchCursor | None,
     limit: int,
     total: int,
-) -> list[tuple[int, RowMapping]]:
+) -> Sequence[tuple[int, Mapping[Any, Any]]]:
     start, after = (0, None) if cursor is None else (cursor.tier, cursor.after)
     if start >= len(plan.tiers):
         raise InvalidSearchCursorError("The cursor is not one this search gave out")
@@ -104,9 +105,7 @@ def _page(
             connection, query, plan.tiers, start=start, after=after, limit=limit, few=few
         )
     found = sqlite.page_ids(connection, query, plan.tiers, start=start, after=after, limit=limit)
-    ids = [row_id for _, row_id in found]
-    rows = connection.execute(select(recipe_table).where(recipe_table.c.id.in_(ids))).mappings()
-    by_id = {row["id"]: row for row in rows}
+    by_id = sqlite.recipes_by_id(connection, [row_id for _, row_id in found])
     return [(tier, by_id[row_id]) for tier, row_id in found if row_id in by_id]
 
 
