@@ -137,6 +137,7 @@ OURS_BASELINE = "Recipe API, baseline"
 OURS_PG = "Recipe API on PG"
 ASYNCPG = "raw asyncpg ASGI"
 OURS_PG_MANY = "Recipe API on PG, 4 workers"
+OURS_BASELINE_PG = "Recipe API on PG, baseline"
 
 
 def recipes_bench(
@@ -191,6 +192,10 @@ def recipes_bench(
             pg_url = stack.enter_context(_postgres_database(postgres))
             _prepare(pg_url)
             apps.append(App(OURS_PG, [*cli, "0"], list(PATHS), pg_url, bench_dir))
+            if baseline is not None:
+                source = os.pathsep.join([str(baseline), bench_dir])
+                baseline_cli = [*cli[:-1], "--no-migrate", "--port", "0"]
+                apps.append(App(OURS_BASELINE_PG, baseline_cli, ["read", "search"], pg_url, source))
             if pg_workers > 1:
                 many = [*cli[:-1], "--workers", str(pg_workers), "--port", "0"]
                 apps.append(App(OURS_PG_MANY, many, ["read", "search"], pg_url, bench_dir))
@@ -261,7 +266,7 @@ def recipes_bench(
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for app in apps:
-        if app.name in (OURS_PG, ASYNCPG, OURS_PG_MANY):
+        if app.name in (OURS_PG, ASYNCPG, OURS_PG_MANY, OURS_BASELINE_PG):
             continue
         for what in app.paths:
             line(
@@ -281,7 +286,7 @@ def recipes_bench(
             "| vs ours on SQLite | non-2xx |"
         )
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-        for name in (ASYNCPG, OURS_PG, OURS_PG_MANY):
+        for name in (ASYNCPG, OURS_BASELINE_PG, OURS_PG, OURS_PG_MANY):
             for what in next((app.paths for app in apps if app.name == name), []):
                 line(
                     name,
