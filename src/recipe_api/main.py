@@ -35,7 +35,9 @@ from recipe_api.methods import HttpMethodsMiddleware
 from recipe_api.middleware import BodyLimitMiddleware, EdgeMiddleware, GZipWhenAccepted
 from recipe_api.recipes.cache import VersionedCache
 from recipe_api.recipes.importer import open_importer
+from recipe_api.recipes.router import hot_router as recipes_hot_router
 from recipe_api.recipes.router import router as recipes_router
+from recipe_api.routing import include_flat
 from recipe_api.settings import Settings, get_settings
 from recipe_api.shopping.router import router as shopping_router
 from recipe_api.web.errors import server_error_page
@@ -166,8 +168,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
 
-    # Routes are matched in order: the recipes (the hottest) go first. No path of one
-    # router matches another's (/recipes/ideas/... has a slash that {recipe_id} cannot).
+    # Routes are matched in order: the hottest go first, flat on the app's own router
+    # (see routing.py). No path of one router matches another's (/recipes/ideas/... has
+    # a slash that {recipe_id} cannot).
+    include_flat(app.router, recipes_hot_router, "/api/v1")
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(recipes_router)
     api_v1.include_router(auth_router)

@@ -173,8 +173,8 @@ async def test_write_on_a_killed_connection_is_503_and_not_retried(
         assert listed.json()["total"] == 0
 
 
-async def test_database_run_retries_only_idempotent_work_once(postgresql_url: str) -> None:
-    """The retry is opt-in: a marked read runs twice at most, anything else once."""
+async def test_a_read_runs_again_once_and_a_write_never(postgresql_url: str) -> None:
+    """The retry is the caller's statement: ``read`` runs twice at most, ``run`` once."""
     db = Database(postgresql_url)
     calls: list[int] = []
 

@@ -8,13 +8,7 @@ from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.conditional import answer
 from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.recipes import ingredients, service
-from recipe_api.recipes.dependencies import (
-    AnswersDep,
-    CursorKey,
-    ImporterDep,
-    RecipeId,
-    SettingsDep,
-)
+from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId, reads_of
 from recipe_api.recipes.schemas import (
     MyRecipes,
     RecipeCreate,
@@ -38,6 +32,9 @@ MAX_SKIP = 10_000
 
 # Every operation reads the database: 503 when it cannot.
 router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
+# The recipe read and the search: declared as every route is, and included flat
+# on the app's own router, first (``recipe_api.routing.include_flat``).
+hot_router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
 
 _NOT_FOUND = errors(404, _404="No recipe has this ID")
 _WRITE_ERRORS = errors(400, 401, 403, 413, _403="Not the recipe's submitter nor a superuser")
@@ -53,17 +50,15 @@ Cursor = Annotated[
 ]
 
 
-# The two hottest reads come first: routes are matched in order. Their answers are
+# The two hottest reads, on ``hot_router``. Their answers are
 # JSON bytes made by the service, with an ``ETag``: FastAPI checks the parameters and
 # documents ``response_model``; there is nothing left for it to validate or encode.
 
 
-@router.get("/{recipe_id:recipe_ref}", response_model=RecipeOut, responses=_NOT_FOUND)
+@hot_router.get("/{recipe_id:recipe_ref}", response_model=RecipeOut, responses=_NOT_FOUND)
 async def get_recipe(
     recipe_id: RecipeId,
     request: Request,
-    db: DatabaseDep,
-    answers: AnswersDep,
     servings: Annotated[
         int | None,
         Query(
@@ -82,23 +77,21 @@ async def get_recipe(
         ),
     ] = None,
 ) -> Response:
+    reads = reads_of(request)
     if servings is None and units is None:
-        found = await service.recipe_answer(db, answers, recipe_id)
+        found = await service.recipe_answer(reads.db, reads.answers, recipe_id)
     else:
-        found = await service.adjusted_recipe_answer(db, recipe_id, servings, units)
+        found = await service.adjusted_recipe_answer(reads.db, recipe_id, servings, units)
     return answer(request, found.body, JSON, etag=found.etag)
 
 
-@router.get(
+@hot_router.get(
     "/search/",
     response_model=RecipeSearchResults,
     responses=errors(400, _400="A cursor this search did not give out"),
 )
 async def search_recipes(
     request: Request,
-    db: DatabaseDep,
-    answers: AnswersDep,
-    settings: SettingsDep,
     keyword: Annotated[
         str | None,
         Query(
@@ -151,13 +144,14 @@ async def search_recipes(
         ingredient=ingredient,
         max_total_minutes=max_total_minutes,
     )
+    reads = reads_of(request)
     found = await search.search_answer(
-        db,
-        answers,
+        reads.db,
+        reads.answers,
         query,
         limit=max_results,
         cursor=cursor,
-        time_limit=settings.search_timeout_ms / 1000,
+        time_limit=reads.search_seconds,
     )
     return answer(request, found.body, JSON, etag=found.etag)
 
