@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -77,10 +78,12 @@ async def run_load(
     duration: float | None = None,
     requests: int | None = None,
     warmup: float = 0.5,
+    request_of: Callable[[], bytes] | None = None,
 ) -> LoadResult:
     """Drive ``GET path`` with ``concurrency`` workers; stop on time or count.
 
     ``duration`` defaults to 5 s, or with ``requests`` to "until they are done".
+    ``request_of``, when given, makes each request's bytes instead (a write, a mix).
     """
     request = (
         f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUser-Agent: loadgen\r\n\r\n"
@@ -111,7 +114,7 @@ async def run_load(
                 assert reader is not None
                 t0 = time.perf_counter()
                 try:
-                    writer.write(request)
+                    writer.write(request if request_of is None else request_of())
                     status = await asyncio.wait_for(_read_response(reader), 30)
                 except (TimeoutError, OSError, asyncio.IncompleteReadError):
                     result.errors += 1

@@ -77,8 +77,24 @@ ROWS: list[tuple[str, Callable[[Stack], bool]]] = [
     ("  the route (APIRoute.handle)", _has("APIRoute.handle ")),
     ("    dependency resolution + request validation", _has("solve_dependencies ")),
     ("    the endpoint (run_endpoint_function)", _has("run_endpoint_function ")),
-    ("      Database.run (connection, transaction, query, rows)", _has("Database.run ")),
-    ("        SQLAlchemy execute and fetch", _both(_has("Database.run "), _in_file("sqlalchemy/"))),
+    (
+        "      Database (run, read, read_bounded, read_row: connection, query, rows)",
+        _has(
+            "Database.run ", "Database.read ", "Database.read_bounded ", "Database.read_statement "
+        ),
+    ),
+    (
+        "        SQLAlchemy execute and fetch",
+        _both(
+            _has(
+                "Database.run ",
+                "Database.read ",
+                "Database.read_bounded ",
+                "Database.read_statement ",
+            ),
+            _in_file("sqlalchemy/"),
+        ),
+    ),
     (
         "          of which the driver call itself (execute, fetch)",
         _either(
@@ -100,7 +116,7 @@ ROWS: list[tuple[str, Callable[[Stack], bool]]] = [
     ),
     ("      of which uvicorn's transport.write calls", _leaf("RequestResponseCycle.send ")),
     ("edge middleware (ours: ids, timing, headers, metrics; own frames)", _leaf("EdgeMiddleware.")),
-    ("the recipes version read (cached answers)", _has("Database.read_scalar ")),
+    ("the recipes version read (cached answers)", _has("recipes_version ")),
     ("FastAPI's telemetry middleware (own frames)", _leaf_in("fastapi/telemetry/")),
 ]
 
@@ -203,6 +219,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES_URL"))
     parser.add_argument("--keep", action="store_true", help="print the raw sample files' paths")
+    parser.add_argument(
+        "--cache-mb", type=int, default=None, help="ANSWER_CACHE_MB (0: every answer built)"
+    )
+    parser.add_argument("--paths", default=",".join(PATHS), help="which paths, comma-separated")
     args = parser.parse_args()
     targets = [("SQLite", f"sqlite:///{Path(tempfile.mkdtemp()) / 'profile.db'}")]
     with contextlib.ExitStack() as stack:
@@ -221,11 +241,13 @@ def main() -> None:
                 str(port),
             ]
             env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "METRICS_ENABLED": "true"}
+            if args.cache_mb is not None:
+                env["ANSWER_CACHE_MB"] = str(args.cache_mb)
             columns: dict[str, dict[str, float]] = {}
             samples: dict[str, int] = {}
             owners: dict[str, dict[str, float]] = {}
             with server(argv, port, env, PATHS["read"]) as process:
-                for what in PATHS:
+                for what in [w.strip() for w in args.paths.split(",") if w.strip()]:
                     raw = profile_path(port, process.pid, what, args.seconds, args.concurrency)
                     if args.keep:
                         print(f"raw samples of {label} {what}: {raw}")
@@ -236,7 +258,7 @@ def main() -> None:
             print(f"\n### Recipe API on {label}: self time by owner of the innermost frame\n")
             print("| owner | " + " | ".join(f"{w} ({samples[w]})" for w in owners) + " |")
             print("|---|" + "---:|" * len(owners))
-            for name in owners["read"]:
+            for name in next(iter(owners.values())):
                 print(f"| {name} | " + " | ".join(f"{owners[w][name]:.0%}" for w in owners) + " |")
             print(f"\n### Recipe API on {label}: samples passing through each part (nested)\n")
             print("| where | " + " | ".join(f"{w} ({samples[w]})" for w in columns) + " |")

@@ -16,7 +16,7 @@ import contextlib
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,8 +43,23 @@ WORDS = ["Chicken", "Beef", "Tofu", "Lentil", "Mushroom", "Salmon", "Pork", "Squ
 DISHES = ["Curry", "Stew", "Pie", "Salad", "Soup", "Roast", "Tacos", "Risotto"]
 
 
-def _load(port: int, path: str, concurrency: int, seconds: float) -> LoadResult:
-    return asyncio.run(run_load("127.0.0.1", port, path, concurrency=concurrency, duration=seconds))
+def _load(
+    port: int,
+    path: str,
+    concurrency: int,
+    seconds: float,
+    request_of: Callable[[], bytes] | None = None,
+) -> LoadResult:
+    return asyncio.run(
+        run_load(
+            "127.0.0.1",
+            port,
+            path,
+            concurrency=concurrency,
+            duration=seconds,
+            request_of=request_of,
+        )
+    )
 
 
 def _prepare(url: str, rows: int = ROWS) -> None:
@@ -88,7 +103,7 @@ def _postgres_database(server_url: str) -> Iterator[str]:
     from recipe_api.db.engine import normalize_url
 
     admin = normalize_url(server_url).set(drivername="postgresql").render_as_string(False)
-    name = "recipe_api_bench"
+    name = f"recipe_api_bench_{os.getpid()}"  # another checkout may be benchmarking too
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         connection.execute(f"CREATE DATABASE {name}")
@@ -121,6 +136,8 @@ OURS = "Recipe API"
 OURS_BASELINE = "Recipe API, baseline"
 OURS_PG = "Recipe API on PG"
 ASYNCPG = "raw asyncpg ASGI"
+OURS_PG_MANY = "Recipe API on PG, 4 workers"
+OURS_BASELINE_PG = "Recipe API on PG, baseline"
 
 
 def recipes_bench(
@@ -130,6 +147,8 @@ def recipes_bench(
     postgres: str | None,
     baseline: Path | None = None,
     wanted: list[str] | None = None,
+    cache_mb: int | None = None,
+    pg_workers: int = 1,
 ) -> dict[str, float]:
     """All servers run at once; each round loads each (server, path) in turn.
 
@@ -173,6 +192,13 @@ def recipes_bench(
             pg_url = stack.enter_context(_postgres_database(postgres))
             _prepare(pg_url)
             apps.append(App(OURS_PG, [*cli, "0"], list(PATHS), pg_url, bench_dir))
+            if baseline is not None:
+                source = os.pathsep.join([str(baseline), bench_dir])
+                baseline_cli = [*cli[:-1], "--no-migrate", "--port", "0"]
+                apps.append(App(OURS_BASELINE_PG, baseline_cli, ["read", "search"], pg_url, source))
+            if pg_workers > 1:
+                many = [*cli[:-1], "--workers", str(pg_workers), "--port", "0"]
+                apps.append(App(OURS_PG_MANY, many, ["read", "search"], pg_url, bench_dir))
             apps.append(
                 App(ASYNCPG, uvicorn_argv("asyncpg_app:app", 0), ["read"], pg_url, bench_dir)
             )
@@ -185,6 +211,7 @@ def recipes_bench(
                 "LOG_LEVEL": "WARNING",
                 # Metrics and request ids on, as they would be in production.
                 "METRICS_ENABLED": "true",
+                **({} if cache_mb is None else {"ANSWER_CACHE_MB": str(cache_mb)}),
                 "PYTHONPATH": os.pathsep.join(
                     filter(None, [app.pythonpath, os.environ.get("PYTHONPATH")])
                 ),
@@ -226,9 +253,10 @@ def recipes_bench(
             f"{run.percentile(99) * 1000:.2f} | {cells} | {bad} |"
         )
 
+    cache = "" if cache_mb is None else f", ANSWER_CACHE_MB={cache_mb} for Recipe API"
     print(
         f"\n## Recipes on SQLite ({ROWS:,} rows): one worker each, {concurrency} concurrent "
-        f"clients, median of {rounds} interleaved {seconds:.0f} s runs per row\n"
+        f"clients, median of {rounds} interleaved {seconds:.0f} s runs per row{cache}\n"
     )
     if pinned is None:
         print("(the tutorial's pinned virtualenv could not be built: its rows are missing)\n")
@@ -238,7 +266,7 @@ def recipes_bench(
     )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for app in apps:
-        if app.name in (OURS_PG, ASYNCPG):
+        if app.name in (OURS_PG, ASYNCPG, OURS_PG_MANY, OURS_BASELINE_PG):
             continue
         for what in app.paths:
             line(
@@ -258,19 +286,150 @@ def recipes_bench(
             "| vs ours on SQLite | non-2xx |"
         )
         print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
-        for name in (ASYNCPG, OURS_PG):
-            for what in next(app.paths for app in apps if app.name == name):
+        for name in (ASYNCPG, OURS_BASELINE_PG, OURS_PG, OURS_PG_MANY):
+            for what in next((app.paths for app in apps if app.name == name), []):
                 line(
                     name,
                     what,
                     ratio(name, what, ASYNCPG, "read").rstrip("x"),
                     ratio(name, what, BARE, "read").rstrip("x"),
-                    ratio(name, what, OURS) if name == OURS_PG else "",
+                    ratio(name, what, OURS) if name != ASYNCPG else "",
                 )
+        if pg_workers > 1:
+            print(
+                f"\n{pg_workers} workers over one on PostgreSQL: read "
+                f"{ratio(OURS_PG_MANY, 'read', OURS_PG)}, search "
+                f"{ratio(OURS_PG_MANY, 'search', OURS_PG)}"
+            )
     print()
     for name, mb in memory.items():
         print(f"- {name}: worker RSS after the runs {mb:.0f} MB")
         figures[f"{name}:rss"] = mb
+    return figures
+
+
+def _request(method: str, path: str, body: bytes = b"", headers: str = "") -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: bench\r\n{headers}"
+    if body:
+        head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+    return head.encode() + b"\r\n" + body
+
+
+def _bearer(port: int) -> str:
+    """A cook's ``Authorization`` header line on our server (signed up and logged in)."""
+    import httpx
+
+    base = f"http://127.0.0.1:{port}/api/v1/auth"
+    account = {"email": "writer@example.com", "password": "a long bench password"}
+    httpx.post(f"{base}/signup", json=account, timeout=30)
+    login = {"username": account["email"], "password": account["password"]}
+    token = httpx.post(f"{base}/login", data=login, timeout=30).json()["access_token"]
+    return f"Authorization: Bearer {token}\r\n"
+
+
+def writes_bench(concurrency: int, seconds: float, rounds: int) -> dict[str, float]:
+    """``POST /recipes/`` and ``PATCH`` beside the tutorial's create; a 95/5 read/write mix.
+
+    SQLite, 1k rows, one worker each, the answer cache on (the default). The
+    tutorial (part 9, on its pins) has no login yet: its create takes
+    ``submitter_id`` in the body; ours is a logged-in cook's.
+    """
+    import random
+
+    from pinned_venv import APP_DIR, tutorial_python
+
+    workdir = Path(tempfile.mkdtemp(prefix="recipe-bench-writes-"))
+    sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
+    _prepare(sqlite_url)
+    bench_dir = str(ROOT / "bench")
+    cli = [sys.executable, "-m", "recipe_api.cli", "serve", "--no-access-log", "--port"]
+    apps = [App(OURS, [*cli, "0"], [], sqlite_url, bench_dir)]
+    pinned = tutorial_python()
+    if pinned is not None:
+        pinned_argv = [str(pinned), *uvicorn_argv("app.main:app", 0)[1:]]
+        apps.append(App(TUTORIAL, pinned_argv, [], sqlite_url, str(APP_DIR)))
+    counter = [0]
+
+    def body(submitter: str = "") -> bytes:
+        counter[0] += 1
+        n = counter[0]
+        return (
+            f'{{"label":"Bench Stew {n}","source":"Bench Kitchen",'
+            f'"url":"https://example.com/bench/{n}"{submitter}}}'
+        ).encode()
+
+    def theirs() -> bytes:
+        return body(',"submitter_id":1')
+
+    results: dict[tuple[str, str], list[LoadResult]] = {}
+    with contextlib.ExitStack() as stack:
+        for app in apps:
+            app.port = free_port()
+            app.argv[app.argv.index("--port") + 1] = str(app.port)
+            env = {
+                "DATABASE_URL": sqlite_url,
+                "LOG_LEVEL": "WARNING",
+                "METRICS_ENABLED": "true",
+                "PYTHONPATH": os.pathsep.join(
+                    filter(None, [app.pythonpath, os.environ.get("PYTHONPATH")])
+                ),
+            }
+            stack.enter_context(server(app.argv, app.port, env, PATHS["read"]))
+        auth = _bearer(apps[0].port)
+        import httpx
+
+        mine = httpx.post(
+            f"http://127.0.0.1:{apps[0].port}/api/v1/recipes/",
+            json={"label": "Bench Soup", "source": "Bench Kitchen"},
+            headers={"Authorization": auth.split(": ", 1)[1].strip()},
+            timeout=30,
+        ).json()["id"]
+        # Ours: a logged-in cook; the tutorial's create names the submitter in the body.
+        loads: dict[str, dict[str, Callable[[], bytes]]] = {
+            OURS: {
+                "create": lambda: _request("POST", "/api/v1/recipes/", body(), auth),
+                "patch": lambda: _request(
+                    "PATCH", f"/api/v1/recipes/{mine}", b'{"source":"Bench Kitchen"}', auth
+                ),
+                "mix 95/5": lambda: (
+                    _request("POST", "/api/v1/recipes/", body(), auth)
+                    if random.random() < 0.05
+                    else _request("GET", f"/api/v1/recipes/{random.randint(1, ROWS)}")
+                ),
+            },
+            TUTORIAL: {
+                "create": lambda: _request("POST", "/api/v1/recipes/", theirs()),
+                "mix 95/5": lambda: (
+                    _request("POST", "/api/v1/recipes/", theirs())
+                    if random.random() < 0.05
+                    else _request("GET", f"/api/v1/recipes/{random.randint(1, ROWS)}")
+                ),
+            },
+        }
+        for _ in range(rounds):
+            for app in apps:
+                for what, request_of in loads[app.name].items():
+                    run = _load(app.port, "/", concurrency, seconds, request_of)
+                    results.setdefault((app.name, what), []).append(run)
+    median = {key: _median(runs) for key, runs in results.items()}
+    print(
+        f"\n## Writes on SQLite ({ROWS:,} rows to start): one worker each, {concurrency} "
+        f"concurrent clients, median of {rounds} interleaved {seconds:.0f} s runs, cache on\n"
+    )
+    print("| app | load | req/s | p50 ms | p99 ms | vs tutorial's create | vs its mix | non-2xx |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    figures: dict[str, float] = {}
+    for (name, what), run in median.items():
+        figures[f"{name}:{what}"] = run.rps
+        create = median.get((TUTORIAL, "create"))
+        mix = median.get((TUTORIAL, "mix 95/5"))
+        vs_create = f"{run.rps / create.rps:.2f}x" if create and what != "mix 95/5" else ""
+        vs_mix = f"{run.rps / mix.rps:.2f}x" if mix and what == "mix 95/5" else ""
+        bad = sum(n for status, n in run.statuses.items() if status >= 300) + run.errors
+        print(
+            f"| {name} | {what} | {run.rps:,.0f} | {run.median * 1000:.2f} | "
+            f"{run.percentile(99) * 1000:.2f} | {vs_create} | {vs_mix} | {bad} |"
+        )
     return figures
 
 
@@ -280,7 +439,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved runs per row")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--latency", type=float, default=0.2, help="emulated reddit latency")
-    parser.add_argument("--only", choices=["recipes", "ideas", "signup"], default=None)
+    parser.add_argument("--only", choices=["recipes", "writes", "ideas", "signup"], default=None)
+    parser.add_argument(
+        "--cache-mb",
+        type=int,
+        default=None,
+        help="ANSWER_CACHE_MB for Recipe API (0: every answer built, as after any write)",
+    )
+    parser.add_argument(
+        "--pg-workers",
+        type=int,
+        default=4,
+        help="with --postgres, also Recipe API with this many workers (1: not)",
+    )
     parser.add_argument(
         "--paths",
         default=",".join(PATHS),
@@ -304,10 +475,19 @@ def main() -> None:
         if unknown:
             parser.error(f"unknown paths: {', '.join(sorted(unknown))}")
         recipes = recipes_bench(
-            args.concurrency, args.seconds, args.rounds, args.postgres, args.baseline, wanted
+            args.concurrency,
+            args.seconds,
+            args.rounds,
+            args.postgres,
+            args.baseline,
+            wanted,
+            cache_mb=args.cache_mb,
+            pg_workers=args.pg_workers,
         )
     else:
         recipes = {}
+    if args.only in (None, "writes"):
+        writes_bench(args.concurrency, args.seconds, args.rounds)
     if args.only in (None, "ideas"):
         from ideas import run_ideas_bench  # type: ignore[import-not-found]
 

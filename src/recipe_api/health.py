@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from recipe_api.db.engine import Database, DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
+from recipe_api.db.engine import Database
 from recipe_api.db.migrate import database_revision, script_head
 from recipe_api.state import request_state
 
@@ -44,7 +45,7 @@ async def live() -> dict[str, str]:
 async def _database_at_head(db: Database) -> None:
     """Reachable and migrated to the head of this code's migrations."""
     try:
-        revision = await db.run(database_revision)
+        revision = await db.read(database_revision)
     except Exception:
         # Tell "not there" from "never migrated": ping only on this rare path.
         await db.ping()

@@ -32,6 +32,7 @@ from recipe_api.http import api_index
 from recipe_api.http.errors import add_json_error_handlers
 from recipe_api.http.methods import HttpMethodsMiddleware
 from recipe_api.http.middleware import BodyLimitMiddleware, EdgeMiddleware, GZipWhenAccepted
+from recipe_api.http.routing import include_flat
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
 from recipe_api.mealplan.router import router as meal_plan_router
@@ -39,7 +40,7 @@ from recipe_api.recipes.cache import VersionedCache
 from recipe_api.recipes.importer import open_importer
 from recipe_api.recipes.imports.router import router as imports_router
 from recipe_api.recipes.imports.runner import ImportRunner, RunnerOptions
-from recipe_api.recipes.router import add_hot_reads
+from recipe_api.recipes.router import hot_router as recipes_hot_router
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.recipes.service import cursor_key
 from recipe_api.settings import Settings, get_settings
@@ -197,9 +198,10 @@ def create_app(settings: Settings | None = None, *, website: bool = True) -> Fas
         redoc_url=None,
     )
 
-    # Routes are matched in order: the hottest go first. No path of one router
-    # matches another's (/recipes/ideas/... has a slash that {recipe_id} cannot).
-    add_hot_reads(app.router, "/api/v1")
+    # Routes are matched in order: the hottest go first, flat on the app's own router
+    # (see routing.py). No path of one router matches another's (/recipes/ideas/... has
+    # a slash that {recipe_id} cannot).
+    include_flat(app.router, recipes_hot_router, "/api/v1")
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(imports_router)
     api_v1.include_router(recipes_router)

@@ -35,7 +35,7 @@ async def test_a_slow_query_is_stopped_while_the_loop_runs_on(db: Database) -> N
     started = time.monotonic()
     try:
         with pytest.raises(QueryTimeoutError) as stopped:
-            await db.run_bounded(slow, 0.3)
+            await db.read_bounded(slow, 0.3)
     finally:
         ticker.cancel()
     elapsed = time.monotonic() - started
@@ -44,7 +44,7 @@ async def test_a_slow_query_is_stopped_while_the_loop_runs_on(db: Database) -> N
     # The loop kept turning while the query ran (inline it would have been frozen).
     assert ticks >= 10
     # And the database still serves afterwards.
-    assert await db.run_bounded(lambda c: c.execute(text("SELECT 1")).scalar_one(), 1.0) == 1
+    assert await db.read_bounded(lambda c: c.execute(text("SELECT 1")).scalar_one(), 1.0) == 1
 
 
 async def test_a_quick_query_is_not_stopped(db: Database) -> None:
@@ -52,4 +52,4 @@ async def test_a_quick_query_is_not_stopped(db: Database) -> None:
         return int(connection.execute(text("SELECT 41 + 1")).scalar_one())
 
     for _ in range(20):
-        assert await db.run_bounded(quick, 0.5) == 42
+        assert await db.read_bounded(quick, 0.5) == 42

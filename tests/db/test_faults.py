@@ -23,7 +23,7 @@ import psycopg
 import pytest
 from sqlalchemy import Connection, make_url, text
 
-from recipe_api.db.engine import Database, DatabaseUnavailableError, idempotent
+from recipe_api.db.engine import Database, DatabaseUnavailableError
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
 from tests.conftest import MakeAccount, _admin_dsn
@@ -173,8 +173,8 @@ async def test_write_on_a_killed_connection_is_503_and_not_retried(
         assert listed.json()["total"] == 0
 
 
-async def test_database_run_retries_only_idempotent_work_once(postgresql_url: str) -> None:
-    """The retry is opt-in: a marked read runs twice at most, anything else once."""
+async def test_a_read_runs_again_once_and_a_write_never(postgresql_url: str) -> None:
+    """The retry is the caller's statement: ``read`` runs twice at most, ``run`` once."""
     db = Database(postgresql_url)
     calls: list[int] = []
 
@@ -187,7 +187,7 @@ async def test_database_run_retries_only_idempotent_work_once(postgresql_url: st
             await db.run(killed_each_time)
         assert len(calls) == 1
         with pytest.raises(DatabaseUnavailableError):
-            await db.run(idempotent(killed_each_time))
+            await db.read(killed_each_time)
         assert len(calls) == 3
         assert await db.run(lambda c: c.execute(text("SELECT 1")).scalar()) == 1
     finally:

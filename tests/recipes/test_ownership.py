@@ -154,25 +154,31 @@ async def test_each_write_is_one_unit_of_work(
 ) -> None:
     """The ownership check and the write share one transaction, for the owner and others."""
     calls: list[str] = []
-    original = app.state.db.run
+    db = app.state.db
+    run, read = db.run, db.read
 
-    async def counting(fn: Any, *args: object, **kwargs: object) -> object:
-        calls.append(fn.__name__)
-        return await original(fn, *args, **kwargs)
+    async def counting_run(fn: Any, *args: object, **kwargs: object) -> object:
+        calls.append("run")
+        return await run(fn, *args, **kwargs)
+
+    async def counting_read(fn: Any, *args: object, **kwargs: object) -> object:
+        calls.append("read")
+        return await read(fn, *args, **kwargs)
 
     rid = adas_recipe["id"]
-    app.state.db.run = counting
+    db.run, db.read = counting_run, counting_read
     try:
         refused = await client.request(
             method, f"/api/v1/recipes/{rid}", json={"label": "x"}, headers=bob.headers
         )
-        calls_for_bob = len(calls) - 1  # the first call looks up the token's user
+        calls_for_bob = list(calls)
         done = await client.request(
             method, f"/api/v1/recipes/{rid}", json={"label": "x"}, headers=ada.headers
         )
     finally:
-        del app.state.db.run
+        del db.run, db.read
     assert refused.status_code == 403
     assert done.status_code in (200, 204)
-    assert calls_for_bob == 1
-    assert len(calls) == 4  # user, unit; user, unit
+    # The token's user is a read; the check and the write are one unit of work.
+    assert calls_for_bob == ["read", "run"]
+    assert calls == ["read", "run", "read", "run"]

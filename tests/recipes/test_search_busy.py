@@ -62,7 +62,7 @@ async def test_a_search_that_waits_past_its_limit_for_a_slot_is_503(
     client: httpx.AsyncClient, db: Database
 ) -> None:
     with _blocker(db) as (hold, started):
-        busy = asyncio.create_task(db.run_bounded(hold, 30.0))
+        busy = asyncio.create_task(db.read_bounded(hold, 30.0))
         assert await asyncio.to_thread(started.wait, 10)
         response = await client.get(SEARCH, params={"keyword": "chicken"})
         assert response.status_code == 503

@@ -1,4 +1,4 @@
-"""The app (the tutorial's main.py and api/api_v1/endpoints/recipe.py, read paths only)."""
+"""The app (the tutorial's main.py and api/api_v1/endpoints/recipe.py: the reads and the create)."""
 
 import time
 from pathlib import Path
@@ -9,7 +9,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from app import crud, deps
-from app.schemas import Recipe, RecipeSearchResults
+from app.schemas import Recipe, RecipeCreate, RecipeSearchResults
 
 BASE_PATH = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=str(BASE_PATH / "templates"))
@@ -35,6 +35,13 @@ def search_recipes(
     recipes = crud.recipe.get_multi(db=db, limit=max_results)
     results = filter(lambda recipe: keyword.lower() in recipe.label.lower(), recipes)
     return {"results": list(results)}
+
+
+@recipe_router.post("/", status_code=201, response_model=Recipe)
+def create_recipe(*, recipe_in: RecipeCreate, db: Session = Depends(deps.get_db)) -> dict:  # noqa: B008
+    """Create a new recipe in the database."""
+    recipe = crud.recipe.create(db=db, obj_in=recipe_in)
+    return recipe
 
 
 api_router = APIRouter()

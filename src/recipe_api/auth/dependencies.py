@@ -11,7 +11,7 @@ from recipe_api.auth import service
 from recipe_api.auth.security import Passwords, Tokens
 from recipe_api.auth.service import AccountMail
 from recipe_api.auth.throttle import LoginThrottle, ResetThrottle, SignupThrottle
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.state import request_state
 from recipe_api.users.schemas import UserOut
 

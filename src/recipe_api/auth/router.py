@@ -25,7 +25,7 @@ from recipe_api.auth.schemas import (
     Token,
     VerifyEmailIn,
 )
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.http.responses import errors
 from recipe_api.users.schemas import UserOut
 

@@ -179,7 +179,7 @@ async def log_in(
     if len(password) > MAX_PASSWORD_LENGTH or not is_storable_text(password):
         raise InvalidCredentialsError()
     plausible = len(email) <= MAX_EMAIL_LENGTH and is_storable_text(email)
-    row = await db.run(users.get_user_by_email, email) if plausible else None
+    row = await db.read(users.get_user_by_email, email) if plausible else None
     stored = None if row is None else row["hashed_password"]
     try:
         valid, renewed = await passwords.verify_async(password, stored)
@@ -196,13 +196,13 @@ async def log_in(
 
 
 async def user_by_id(db: Database, user_id: int) -> UserOut | None:
-    row = await db.run(users.get_user, user_id)
+    row = await db.read(users.get_user, user_id)
     return None if row is None else UserOut.model_validate(row)
 
 
 async def user_for_token(db: Database, user_id: int, issued_at: float | None) -> UserOut | None:
     """The user an access token names, unless the password changed after it was issued."""
-    row = await db.run(users.get_user, user_id)
+    row = await db.read(users.get_user, user_id)
     if row is None:
         return None
     changed: datetime | None = row["password_changed_at"]
@@ -370,7 +370,7 @@ async def change_password(
         raise TooManyAttemptsError(
             f"Too many wrong passwords; try again in {wait} s", retry_after=wait
         )
-    row = await db.run(users.get_user, user.id)
+    row = await db.read(users.get_user, user.id)
     stored = None if row is None else row["hashed_password"]
     valid = False
     if len(current_password) <= MAX_PASSWORD_LENGTH and is_storable_text(current_password):

@@ -21,11 +21,25 @@ command line and tests: :meth:`Database.run_sync`.
 
 A database in trouble answers 503, never 500, within a bounded time: the
 connect, the wait for a pooled connection and each statement have timeouts,
-and :meth:`Database.run` turns every failure that says "the database is not
-there right now" into :class:`DatabaseUnavailableError`. A unit of work marked
-:func:`idempotent` that finds its connection dead is run once more on a fresh
-one; nothing else is ever re-run, since a write may have been committed before
-the connection dropped.
+and every method turns a failure that says "the database is not there right
+now" into :class:`DatabaseUnavailableError`.
+
+The methods say what a unit of work is, and so whether it may run twice:
+
+* :meth:`Database.run`: a write, one transaction; never re-run, since it may
+  have been committed before its connection dropped.
+* :meth:`Database.read`: a unit that only reads. One that finds its
+  connection dead runs once more on a fresh one. On PostgreSQL it runs in
+  autocommit: under READ COMMITTED each statement sees its own snapshot
+  inside a transaction too, and ``BEGIN``/``COMMIT`` cost two round trips.
+* :meth:`Database.read_bounded`: a read that may be slow (a search), stopped
+  after a time limit.
+* :meth:`Database.read_row` and :meth:`Database.read_statement`: one
+  statement, the rows as mappings. The statement is compiled once per process
+  and run on the driver's own connection (from the same pool): on SQLite the
+  event loop's sqlite3 connection, on PostgreSQL an asyncpg prepared
+  statement; column types are applied by SQLAlchemy's own result processors.
+  For the reads on every request (the recipe, the recipes version).
 """
 
 from __future__ import annotations
@@ -36,21 +50,26 @@ import math
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
+import orjson
 from anyio import to_thread
-from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.sql.elements import ClauseElement
 
 from recipe_api.errors import QueryTimeoutError, ServiceBusyError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import Dialect
     from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlalchemy.pool import PoolProxiedConnection
+    from sqlalchemy.sql.compiler import SQLCompiler
 
     from recipe_api.settings import Settings
 
@@ -84,30 +103,6 @@ _UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
 class DatabaseUnavailableError(ServiceBusyError):
     def __init__(self) -> None:
         super().__init__("The database is unavailable; try again shortly", retry_after=5)
-
-
-_IDEMPOTENT: set[Callable[..., Any]] = set()
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def idempotent(fn: F) -> F:
-    """Marks a unit of work that only reads: safe to run again on a fresh connection."""
-    _IDEMPOTENT.add(fn)
-    return fn
-
-
-_SINGLE_READS: set[Callable[..., Any]] = set()
-
-
-def single_read(fn: F) -> F:
-    """Marks a read of one statement: it needs no transaction around it.
-
-    On PostgreSQL it runs in autocommit, as one round trip, where a
-    transaction costs two more (``BEGIN``, ``COMMIT``); one statement sees one
-    snapshot either way. It is also :func:`idempotent`.
-    """
-    _SINGLE_READS.add(fn)
-    return idempotent(fn)
 
 
 def is_unavailable(exc: BaseException) -> bool:
@@ -149,6 +144,10 @@ def normalize_url(raw: str) -> URL:
     return url
 
 
+# JSON columns (a recipe's ingredients, steps and tags) are decoded by orjson:
+# json.loads was a third of a search's time at a thousand recipes (profiled).
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
     in_memory = engine.url.database in (None, "", ":memory:")
 
@@ -165,17 +164,6 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         # process's write lock stalls every request of this worker.
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
-        # SQLite's lower() and LIKE fold ASCII only; recipe search folds any case.
-        dbapi_connection.create_function(  # type: ignore[attr-defined]
-            "casefold_contains", 2, casefold_contains, deterministic=True
-        )
-
-
-def casefold_contains(haystack: str | None, needle: str | None) -> int | None:
-    """SQL ``casefold_contains(haystack, needle)``: 1 if needle is in haystack, any case."""
-    if haystack is None or needle is None:
-        return None
-    return int(needle.casefold() in haystack.casefold())
 
 
 def create_async_db_engine(
@@ -199,7 +187,10 @@ def create_async_db_engine(
         "command_timeout": statement_timeout_ms / 1000 + 1,
     }
     return create_async_engine(
-        url, **_server_pool(pool_size, pool_timeout), connect_args=connect_args
+        url,
+        **_server_pool(pool_size, pool_timeout),
+        connect_args=connect_args,
+        json_deserializer=orjson.loads,
     )
 
 
@@ -209,7 +200,7 @@ def _server_pool(pool_size: int, pool_timeout: float) -> dict[str, Any]:
     No ``pool_pre_ping``: on asyncpg it is three round trips (``BEGIN``,
     ``;``, ``ROLLBACK``) before every unit of work. A connection found dead
     instead fails its statement, SQLAlchemy then recycles every connection of
-    the pool opened before it, and :meth:`Database.run` runs an idempotent read
+    the pool opened before it, and :meth:`Database.read` runs the read
     once more on a fresh one (a write answers 503: it may have committed).
 
     Up to ``2 * pool_size`` connections, all kept once opened: overflow
@@ -236,12 +227,19 @@ def create_db_engine(
     """The synchronous engine. No statement timeout: a migration may take long."""
     url = normalize_url(raw_url)
     if url.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False}, json_deserializer=orjson.loads
+        )
         _configure_sqlite(engine, min(busy_timeout_ms, MAX_SQLITE_BUSY_MS))
         return engine
     # libpq counts whole seconds, two at least.
     connect_args = {"connect_timeout": max(2, math.ceil(connect_timeout))}
-    return create_engine(url, **_server_pool(pool_size, pool_timeout), connect_args=connect_args)
+    return create_engine(
+        url,
+        **_server_pool(pool_size, pool_timeout),
+        connect_args=connect_args,
+        json_deserializer=orjson.loads,
+    )
 
 
 class Database:
@@ -326,41 +324,91 @@ class Database:
     async def run(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        """Run ``fn(connection, *args)`` as one transaction and return its result.
+        """Run ``fn(connection, *args)`` as one transaction that may write; return its result.
 
-        Raises :class:`DatabaseUnavailableError` when the database cannot
-        serve it (down, unreachable, too slow, out of connections).
+        Never run twice. Raises :class:`DatabaseUnavailableError` when the
+        database cannot serve it (down, unreachable, too slow, out of connections).
         """
         # try costs nothing until something raises: the hot path is unchanged.
         try:
             if self.inline:
                 return self._run_inline(fn, *args, **kwargs)
-            return await self._run_async(fn, *args, **kwargs)
+            assert self.async_engine is not None  # every server URL has one
+            async with self.async_engine.begin() as connection:
+                return await connection.run_sync(fn, *args, **kwargs)
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
-            if not (_is_dead_connection(exc) and fn in _IDEMPOTENT):
-                log.warning("Database unavailable: %s: %s", type(exc).__name__, exc)
-                raise DatabaseUnavailableError() from exc
-            log.info("Connection lost under a read; running it again on a fresh one")
-        try:
-            if self.inline:
-                return self._run_inline(fn, *args, **kwargs)
-            return await self._run_async(fn, *args, **kwargs)
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            log.warning("Database unavailable: %s: %s", type(exc).__name__, exc)
-            raise DatabaseUnavailableError() from exc
+            raise _unavailable(exc) from exc
 
-    async def _run_async(
+    async def read(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        assert self.async_engine is not None  # every server URL has one
-        if fn in _SINGLE_READS:
-            async with self._autocommit_engine.connect() as connection:
-                return await connection.run_sync(fn, *args, **kwargs)
-        async with self.async_engine.begin() as connection:
+        """Run ``fn(connection, *args)``, which only reads, and return its result.
+
+        Run once more on a fresh connection when its connection was found dead
+        (a restarted server, a dropped link): nothing was written, so nothing
+        is done twice. Other failures are :meth:`run`'s.
+        """
+        if self.inline:
+            return await self._retried(lambda: self._read_inline(fn, *args, **kwargs))
+        return await self._retried(lambda: self._read_async(fn, *args, **kwargs))
+
+    async def read_row(
+        self, statement: ClauseElement, params: Mapping[str, Any] | None = None
+    ) -> Mapping[str, Any] | None:
+        """The first row of one read statement, as a mapping; None when there is none.
+
+        See the module docstring: the driver's own statement, compiled once.
+        """
+        rows = await self.read_statement(statement, params, first=True)
+        return rows[0] if rows else None
+
+    async def read_statement(
+        self,
+        statement: ClauseElement,
+        params: Mapping[str, Any] | None = None,
+        *,
+        first: bool = False,
+    ) -> Sequence[Mapping[str, Any]]:
+        """The rows of one read statement (just the first with ``first``), as mappings.
+
+        A read: retried once on a dead connection, as :meth:`read` is.
+        """
+        prepared = self._prepared(statement)
+        values = prepared.values(params or {})
+        if self.inline:
+            rows = self._raw_sqlite_rows(prepared, values, first)
+            if rows is not None:
+                return rows
+            return await self.read(_execute, statement, params, first)
+        return await self._retried(lambda: self._raw_asyncpg_rows(prepared, values, first))
+
+    async def _retried(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await attempt()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            if not _is_dead_connection(exc):
+                raise _unavailable(exc) from exc
+            log.info("Connection lost under a read; running it again on a fresh one")
+        try:
+            return await attempt()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            raise _unavailable(exc) from exc
+
+    async def _read_inline(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        return self._run_inline(fn, *args, **kwargs)
+
+    async def _read_async(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        async with self._autocommit_engine.connect() as connection:
             return await connection.run_sync(fn, *args, **kwargs)
 
     @cached_property
@@ -382,36 +430,73 @@ class Database:
         with connection.begin():
             return fn(connection, *args, **kwargs)
 
-    async def read_scalar(self, sql: str) -> Any:
-        """The one value of a constant, single-statement read (``SELECT n FROM t WHERE id = 1``).
+    def _prepared(self, statement: ClauseElement) -> Prepared:
+        return prepare(statement, self.engine.dialect if self.inline else self._async_dialect)
 
-        For a value read on every request: on SQLite it goes straight to the
-        event loop's sqlite3 connection, outside any transaction, with no
-        SQLAlchemy in between (a few µs rather than tens); on PostgreSQL it is
-        one autocommit round trip. The value comes as the driver gives it
-        (no column types). Failures are :meth:`run`'s: 503, or a retry.
+    @cached_property
+    def _async_dialect(self) -> Dialect:
+        assert self.async_engine is not None
+        return self.async_engine.dialect
+
+    def _raw_sqlite_rows(
+        self, prepared: Prepared, values: Sequence[Any], first: bool
+    ) -> list[Mapping[str, Any]] | None:
+        """On the event loop's sqlite3 connection, outside any transaction; None: not here."""
+        if self._loop_thread != threading.get_ident():
+            return None
+        connection = self._loop_connection
+        if connection is None or connection.closed or connection.invalidated:
+            return None
+        raw = connection.connection.dbapi_connection
+        try:
+            cursor = raw.execute(prepared.sql, values)  # type: ignore[union-attr]
+            found = cursor.fetchmany(1) if first else cursor.fetchall()
+        except sqlite3.Error:
+            return None  # answered by read(), as any unit of work's failure is
+        return [prepared.mapping(row) for row in found]
+
+    async def _raw_asyncpg_rows(
+        self, prepared: Prepared, values: Sequence[Any], first: bool
+    ) -> list[Mapping[str, Any]]:
+        """An asyncpg prepared statement (its per-connection cache) on a pooled connection.
+
+        No transaction: one statement, one round trip, and nothing to roll back
+        at check-in. The connection comes straight from the engine's pool (in
+        a greenlet, as the pool may have to open or wait for one), without an
+        ``AsyncConnection`` around it: that wrapper was 40 % of the CPU this
+        read costs in-process (decision 0024).
         """
-        if self.inline and self._loop_thread == threading.get_ident():
-            connection = self._loop_connection
-            if connection is not None and not (connection.closed or connection.invalidated):
-                raw = connection.connection.dbapi_connection
-                try:
-                    row = raw.execute(sql).fetchone()  # type: ignore[union-attr]
-                except sqlite3.Error:
-                    pass  # answered below, as any unit of work's failure is
-                else:
-                    if row is not None:
-                        return row[0]
-        return await self.run(_scalar, sql)
+        from sqlalchemy.util import greenlet_spawn
 
-    async def run_bounded(
+        assert self.async_engine is not None
+        pooled = await greenlet_spawn(self.async_engine.sync_engine.raw_connection)
+        try:
+            raw: Any = pooled.driver_connection
+            if first:
+                row = await raw.fetchrow(prepared.sql, *values)
+                return [] if row is None else [prepared.mapping(row)]
+            return [prepared.mapping(row) for row in await raw.fetch(prepared.sql, *values)]
+        except Exception as exc:
+            raise _translated(self.async_engine, pooled, exc) from exc
+        except BaseException:
+            # Cancelled mid-statement (the client went away): the protocol is
+            # still inside the operation, so the connection never goes back.
+            pooled.invalidate()
+            raise
+        finally:
+            # Back to the pool: no transaction was begun, so its reset awaits
+            # nothing. An invalidated one went back when it was invalidated.
+            if pooled.is_valid:
+                pooled.close()
+
+    async def read_bounded(
         self,
         fn: Callable[Concatenate[Connection, P], T],
         time_limit: float,
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        """``run``, for a query that may be slow: stopped after ``time_limit`` seconds.
+        """``read``, for a query that may be slow: stopped after ``time_limit`` seconds.
 
         At most ``bounded_concurrency`` such queries run at once in this worker;
         the others queue, and the wait counts against ``time_limit``. A query
@@ -493,12 +578,17 @@ class Database:
             return fn(connection, *args, **kwargs)
 
         try:
-            return await self.run(bounded)
+            return await self._retried(lambda: self._in_transaction(bounded))
         except DatabaseUnavailableError as exc:
             cause = exc.__cause__
             if isinstance(cause, DBAPIError) and _sqlstate(cause) == "57014":  # query_canceled
                 raise QueryTimeoutError(_TOO_SLOW) from cause
             raise
+
+    async def _in_transaction(self, fn: Callable[[Connection], T]) -> T:
+        assert self.async_engine is not None
+        async with self.async_engine.begin() as connection:
+            return await connection.run_sync(fn)
 
     @staticmethod
     def _run_interruptible(
@@ -520,7 +610,7 @@ class Database:
         def _select_one(connection: Connection) -> None:
             connection.execute(text("SELECT 1"))
 
-        await self.run(_select_one)
+        await self.read(_select_one)
 
     def dispose(self) -> None:
         """Close the synchronous side; ``aclose`` closes everything."""
@@ -536,14 +626,95 @@ class Database:
             await self.async_engine.dispose()
 
 
-@single_read
-def _scalar(connection: Connection, sql: str) -> Any:
-    return connection.exec_driver_sql(sql).scalar_one()
+def _execute(
+    connection: Connection, statement: ClauseElement, params: Mapping[str, Any] | None, first: bool
+) -> list[Mapping[str, Any]]:
+    result = connection.execute(statement, params).mappings()  # type: ignore[call-overload]
+    return [row for row in (result.fetchmany(1) if first else result.all())]
 
 
-async def get_database(request: Request) -> Database:
-    database: Database = request.app.state.db
-    return database
+def _unavailable(exc: Exception) -> DatabaseUnavailableError:
+    log.warning("Database unavailable: %s: %s", type(exc).__name__, exc)
+    return DatabaseUnavailableError()
 
 
-DatabaseDep = Annotated[Database, Depends(get_database)]
+def _translated(engine: AsyncEngine, pooled: PoolProxiedConnection, exc: Exception) -> Exception:
+    """A raw asyncpg failure as SQLAlchemy would have raised it.
+
+    A dead connection is treated as SQLAlchemy treats one: invalidated, and so is
+    every connection of the pool opened before it (a restarted server killed them all).
+    """
+    import asyncpg  # type: ignore[import-untyped]
+
+    dead = isinstance(
+        exc,
+        asyncpg.InterfaceError
+        | asyncpg.InternalClientError
+        | asyncpg.PostgresConnectionError
+        | OSError,
+    )
+    if dead:
+        engine.sync_engine.pool._invalidate(pooled, exc)
+    if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError) or dead:
+        error = DBAPIError(None, None, exc, connection_invalidated=dead)
+        return error
+    return exc
+
+
+# Statements compiled for a driver, once per process (the statements are module constants).
+_PREPARED: dict[tuple[ClauseElement, str], Prepared] = {}
+
+
+def prepare(statement: ClauseElement, dialect: Dialect) -> Prepared:
+    """``statement`` compiled for ``dialect``'s driver: once per process, then looked up."""
+    key = (statement, dialect.driver)
+    prepared = _PREPARED.get(key)
+    if prepared is None:
+        prepared = _PREPARED[key] = Prepared.compile(statement, dialect)
+    return prepared
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A statement compiled once for a driver: its SQL, bind order and column processors.
+
+    Simple statements only (no expanding ``IN``): what :meth:`Database.read_row`
+    and a unit of work's hottest statements run on the driver's own connection.
+    """
+
+    sql: str
+    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    constants: Mapping[str, Any]
+    keys: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+
+    @classmethod
+    def compile(cls, statement: ClauseElement, dialect: Dialect) -> Prepared:
+        compiled = cast("SQLCompiler", statement.compile(dialect=dialect))
+        if compiled.positiontup is None:  # pragma: no cover - both drivers are positional
+            raise TypeError(f"{dialect.name}: a positional paramstyle was expected")
+        bind_processors: Mapping[str, Any] = compiled._bind_processors
+        names = tuple(compiled.positiontup)
+        columns = compiled._result_columns
+        return cls(
+            sql=compiled.string,
+            binds=tuple((name, bind_processors.get(name)) for name in names),
+            constants={name: compiled.binds[name].effective_value for name in names},
+            keys=tuple(column.keyname for column in columns),
+            processors=tuple(
+                column.type._cached_result_processor(dialect, None) for column in columns
+            ),
+        )
+
+    def values(self, params: Mapping[str, Any]) -> list[Any]:
+        values = []
+        for name, process in self.binds:
+            value = params[name] if name in params else self.constants[name]
+            values.append(value if process is None else process(value))
+        return values
+
+    def mapping(self, row: Sequence[Any]) -> dict[str, Any]:
+        return {
+            key: value if process is None else process(value)
+            for key, value, process in zip(self.keys, row, self.processors, strict=True)
+        }

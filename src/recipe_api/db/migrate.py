@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-from recipe_api.db.engine import idempotent, normalize_url
+from recipe_api.db.engine import normalize_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -88,7 +88,6 @@ def script_head() -> str:
 _VERSION = text("SELECT version_num FROM alembic_version")
 
 
-@idempotent
 def database_revision(connection: Connection) -> str | None:
     """The revision the database is at (one query), None when never migrated."""
     return connection.execute(_VERSION).scalar()

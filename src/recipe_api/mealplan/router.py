@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from recipe_api.auth.dependencies import CurrentUser
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.http.responses import errors, validation_or_rule_error
 from recipe_api.mealplan import service
 from recipe_api.mealplan.schemas import WEEK_PATTERN, EntryCreate, EntryOut, EntryUpdate, WeekPlan

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, RowMapping
 
-from recipe_api.db.engine import Database, idempotent
+from recipe_api.db.engine import Database
 from recipe_api.errors import AppError, ConflictError, NotFoundError
 from recipe_api.mealplan import repository
 from recipe_api.mealplan.schemas import EntryCreate, EntryOut, EntryUpdate, WeekPlan
@@ -87,7 +87,6 @@ def visible_entries(
     ]
 
 
-@idempotent
 def _week(connection: Connection, user: UserOut, monday: date) -> WeekPlan:
     sunday = monday + timedelta(days=6)
     order = {meal: index for index, meal in enumerate(("breakfast", "lunch", "dinner", "snack"))}
@@ -107,7 +106,7 @@ def _week(connection: Connection, user: UserOut, monday: date) -> WeekPlan:
 
 
 async def week_plan(db: Database, user: UserOut, week: str | None) -> WeekPlan:
-    return await db.run(_week, user, week_start(week))
+    return await db.read(_week, user, week_start(week))
 
 
 def _not_found(entry_id: int) -> NotFoundError:
@@ -170,7 +169,6 @@ async def remove_entry(db: Database, user: UserOut, entry_id: int) -> None:
     await db.run(_remove, user, entry_id)
 
 
-@idempotent
 def _choosable(connection: Connection, user: UserOut, recipe_ids: list[int]) -> list[RowMapping]:
     found = recipes_for(connection, recipe_ids, user)
     return [found[recipe_id] for recipe_id in recipe_ids if recipe_id in found]
@@ -178,4 +176,4 @@ def _choosable(connection: Connection, user: UserOut, recipe_ids: list[int]) -> 
 
 async def recipes_to_plan(db: Database, user: UserOut, recipe_ids: list[int]) -> list[RowMapping]:
     """Of these recipes (a search's, the cook's newest), those the cook can plan, in order."""
-    return await db.run(_choosable, user, recipe_ids)
+    return await db.read(_choosable, user, recipe_ids)

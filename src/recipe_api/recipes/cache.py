@@ -18,10 +18,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from recipe_api.db.engine import Database
 from recipe_api.http.conditional import etag_of
+from recipe_api.recipes.models import recipe_version_table
 
-_VERSION = "SELECT version FROM recipe_version WHERE id = 1"
+_VERSION = select(recipe_version_table.c.version).where(recipe_version_table.c.id == 1)
 
 
 async def recipes_version(db: Database) -> int:
@@ -30,7 +33,9 @@ async def recipes_version(db: Database) -> int:
     A write landing between the two then leaves newer rows under an older
     version, which the next request sees as stale: never the other way round.
     """
-    return int(await db.read_scalar(_VERSION))
+    row = await db.read_row(_VERSION)
+    assert row is not None  # migration 0007 inserts it
+    return int(row["version"])
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,9 +39,10 @@ from recipe_api.users.models import user_table
 _c = recipe_table.c
 _NEWEST_FIRST = (_c.created_at.desc(), _c.id.desc())
 
-_GET = select(recipe_table).where(_c.id == bindparam("recipe_id"))
+# One statement each: read with ``Database.read_row`` (the driver's prepared statement).
+GET_RECIPE = select(recipe_table).where(_c.id == bindparam("recipe_id"))
 # The recipe page shows who submitted it: one round trip for both.
-_GET_WITH_SUBMITTER = (
+GET_RECIPE_WITH_SUBMITTER = (
     select(recipe_table, user_table.c.first_name, user_table.c.surname)
     .join(user_table, user_table.c.id == _c.submitter_id)
     .where(_c.id == bindparam("recipe_id"))
@@ -111,11 +112,13 @@ _NEWER = (
 
 
 def get_recipe(connection: Connection, recipe_id: int) -> RowMapping | None:
-    return connection.execute(_GET, {"recipe_id": recipe_id}).mappings().first()
+    return connection.execute(GET_RECIPE, {"recipe_id": recipe_id}).mappings().first()
 
 
 def get_recipe_with_submitter(connection: Connection, recipe_id: int) -> RowMapping | None:
-    return connection.execute(_GET_WITH_SUBMITTER, {"recipe_id": recipe_id}).mappings().first()
+    return (
+        connection.execute(GET_RECIPE_WITH_SUBMITTER, {"recipe_id": recipe_id}).mappings().first()
+    )
 
 
 def list_recipes_by_submitter(

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
 from recipe_api.auth.dependencies import CurrentUser
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.http.conditional import answer
 from recipe_api.http.responses import errors, validation_or_rule_error
 from recipe_api.recipes import ingredients, service
-from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId
+from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId, reads_of
 from recipe_api.recipes.schemas import (
     MyRecipes,
     RecipeCreate,
@@ -32,6 +32,9 @@ MAX_SKIP = 10_000
 
 # Every operation reads the database: 503 when it cannot.
 router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
+# The recipe read and the search: declared as every route is, and included flat
+# on the app's own router, first (``recipe_api.http.routing.include_flat``).
+hot_router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
 
 _NOT_FOUND = errors(404, _404="No recipe has this ID")
 _WRITE_ERRORS = errors(400, 401, 403, 413, _403="Not the recipe's submitter nor a superuser")
@@ -45,31 +48,6 @@ Cursor = Annotated[
         description="From a previous page's `next`: the page after it",
     ),
 ]
-
-
-# Before /{recipe_id}: a fixed path must win over the parameter.
-@router.get("/my-recipes/", response_model=MyRecipes, responses=errors(400, 401))
-async def list_my_recipes(
-    user: CurrentUser,
-    db: DatabaseDep,
-    skip: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    cursor: Cursor = None,
-    *,
-    key: CursorKey,
-) -> MyRecipes:
-    """The logged-in user's recipes, newest first, in the tutorial's shape (`results`).
-
-    `next` is the path of the following page (a cursor); follow it to reach every recipe.
-    """
-    if cursor is not None and skip:
-        raise InvalidCursorError("Give either skip or cursor, not both")
-    page = await service.list_recipes_by_submitter(
-        db, user.id, skip=skip, limit=limit, cursor=cursor, key=key
-    )
-    return MyRecipes(
-        results=page.items, total=page.total, skip=page.skip, limit=page.limit, next=page.next
-    )
 
 
 @router.get(
@@ -95,12 +73,12 @@ async def download_my_recipes(user: CurrentUser, db: DatabaseDep) -> Response:
     )
 
 
-# The two hottest reads are not on ``router``: ``add_hot_reads`` puts them on the app's
-# own router, matched first and without the nested routers' prefix matching. Their
-# answers are JSON bytes made here, with an ``ETag``: FastAPI checks the parameters and
+# The two hottest reads, on ``hot_router``. Their answers are
+# JSON bytes made by the service, with an ``ETag``: FastAPI checks the parameters and
 # documents ``response_model``; there is nothing left for it to validate or encode.
 
 
+@hot_router.get("/{recipe_id:recipe_ref}", response_model=RecipeOut, responses=_NOT_FOUND)
 async def get_recipe(
     recipe_id: RecipeId,
     request: Request,
@@ -122,15 +100,19 @@ async def get_recipe(
         ),
     ] = None,
 ) -> Response:
-    # The Database from app.state, not a dependency: one less thing to solve per request.
-    state = request.app.state
+    reads = reads_of(request)
     if servings is None and units is None:
-        found = await service.recipe_answer(state.db, state.recipe_answers, recipe_id)
+        found = await service.recipe_answer(reads.db, reads.answers, recipe_id)
     else:
-        found = await service.adjusted_recipe_answer(state.db, recipe_id, servings, units)
+        found = await service.adjusted_recipe_answer(reads.db, recipe_id, servings, units)
     return answer(request, found.body, JSON, etag=found.etag)
 
 
+@hot_router.get(
+    "/search/",
+    response_model=RecipeSearchResults,
+    responses=errors(400, _400="A cursor this search did not give out"),
+)
 async def search_recipes(
     request: Request,
     keyword: Annotated[
@@ -185,38 +167,40 @@ async def search_recipes(
         ingredient=ingredient,
         max_total_minutes=max_total_minutes,
     )
-    state = request.app.state
+    reads = reads_of(request)
     found = await search.search_answer(
-        state.db,
-        state.recipe_answers,
+        reads.db,
+        reads.answers,
         query,
         limit=max_results,
         cursor=cursor,
-        time_limit=state.settings.search_timeout_ms / 1000,
+        time_limit=reads.search_seconds,
     )
     return answer(request, found.body, JSON, etag=found.etag)
 
 
-def add_hot_reads(app_router: APIRouter, prefix: str) -> None:
-    """The recipe read and the search, on the app's router under ``prefix`` (``/api/v1``).
+# Before /{recipe_id}: a fixed path must win over the parameter.
+@router.get("/my-recipes/", response_model=MyRecipes, responses=errors(400, 401))
+async def list_my_recipes(
+    user: CurrentUser,
+    db: DatabaseDep,
+    skip: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Cursor = None,
+    *,
+    key: CursorKey,
+) -> MyRecipes:
+    """The logged-in user's recipes, newest first, in the tutorial's shape (`results`).
 
-    Documented exactly as the rest of ``router`` (its tag, its 503), and put
-    before it: no other route's path matches theirs.
+    `next` is the path of the following page (a cursor); follow it to reach every recipe.
     """
-    common: dict[str, Any] = {"methods": ["GET"], "tags": ["recipes"]}
-    app_router.add_api_route(
-        f"{prefix}{router.prefix}/{{recipe_id:recipe_ref}}",
-        get_recipe,
-        response_model=RecipeOut,
-        responses={**errors(503), **_NOT_FOUND},
-        **common,
+    if cursor is not None and skip:
+        raise InvalidCursorError("Give either skip or cursor, not both")
+    page = await service.list_recipes_by_submitter(
+        db, user.id, skip=skip, limit=limit, cursor=cursor, key=key
     )
-    app_router.add_api_route(
-        f"{prefix}{router.prefix}/search/",
-        search_recipes,
-        response_model=RecipeSearchResults,
-        responses=errors(400, 503, _400="A cursor this search did not give out"),
-        **common,
+    return MyRecipes(
+        results=page.items, total=page.total, skip=page.skip, limit=page.limit, next=page.next
     )
 
 

@@ -21,7 +21,7 @@ from anyio import to_thread
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
-from recipe_api.db.engine import Database, idempotent, single_read
+from recipe_api.db.engine import Database
 from recipe_api.errors import AppError, NotFoundError, PermissionDeniedError
 from recipe_api.recipes import ingredients, repository
 from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
@@ -71,17 +71,11 @@ def _not_found(recipe_id: int) -> NotFoundError:
     return NotFoundError(f"Recipe with ID {recipe_id} not found")
 
 
-@single_read
-def _get(connection: Connection, recipe_id: int) -> RecipeOut | None:
-    recipe = repository.get_recipe(connection, recipe_id)
-    return None if recipe is None else RecipeOut.model_validate(recipe)
-
-
 async def get_recipe(db: Database, recipe_id: int) -> RecipeOut:
-    recipe = await db.run(_get, recipe_id)
-    if recipe is None:
+    row = await db.read_row(repository.GET_RECIPE, {"recipe_id": recipe_id})
+    if row is None:
         raise _not_found(recipe_id)
-    return recipe
+    return RecipeOut.model_validate(row)
 
 
 async def recipe_answer(db: Database, cache: VersionedCache, recipe_id: int) -> Cached:
@@ -184,21 +178,14 @@ def _cursor_mac(key: bytes, payload: bytes) -> bytes:
     return hmac.new(key, payload, hashlib.sha256).digest()[:_CURSOR_MAC_BYTES]
 
 
-@single_read
-def _detail(connection: Connection, recipe_id: int) -> RecipeDetail | None:
-    row = repository.get_recipe_with_submitter(connection, recipe_id)
-    return None if row is None else RecipeDetail.model_validate(row)
-
-
 async def get_recipe_detail(db: Database, recipe_id: int) -> RecipeDetail:
     """The recipe and its submitter's name, in one round trip."""
-    recipe = await db.run(_detail, recipe_id)
-    if recipe is None:
+    row = await db.read_row(repository.GET_RECIPE_WITH_SUBMITTER, {"recipe_id": recipe_id})
+    if row is None:
         raise _not_found(recipe_id)
-    return recipe
+    return RecipeDetail.model_validate(row)
 
 
-@idempotent
 def _page(
     connection: Connection, skip: int, limit: int, cursor: Cursor | None, key: bytes
 ) -> Page[RecipeOut]:
@@ -238,13 +225,12 @@ async def list_recipes(
     ``key`` (:func:`cursor_key`) signs the ``next`` cursor and checks ``cursor``.
     """
     after = None if cursor is None else Cursor.decode(cursor, key)
-    return await db.run(_page, skip, limit, after, key)
+    return await db.read(_page, skip, limit, after, key)
 
 
 MY_RECIPES_PATH = "/api/v1/recipes/my-recipes/"
 
 
-@idempotent
 def _by_submitter(
     connection: Connection,
     submitter_id: int,
@@ -283,10 +269,9 @@ async def list_recipes_by_submitter(
     ``key`` (:func:`cursor_key`) signs the ``next`` cursor and checks ``cursor``.
     """
     after = None if cursor is None else Cursor.decode(cursor, key)
-    return await db.run(_by_submitter, submitter_id, skip, limit, after, key)
+    return await db.read(_by_submitter, submitter_id, skip, limit, after, key)
 
 
-@single_read
 def _window(
     connection: Connection, older_than: int | None, newer_than: int | None, limit: int
 ) -> RecipeWindow:
@@ -313,7 +298,7 @@ async def latest_recipes(
     db: Database, *, older_than: int | None = None, newer_than: int | None = None, limit: int
 ) -> RecipeWindow:
     """A page of the newest-first list, next to a recipe id (keyset paging)."""
-    return await db.run(_window, older_than, newer_than, limit)
+    return await db.read(_window, older_than, newer_than, limit)
 
 
 def _create(connection: Connection, data: RecipeCreate, user: UserOut) -> RecipeOut:
@@ -407,7 +392,6 @@ async def read_import(
         return await read_recipe(importer, url)
 
 
-@idempotent
 def _all_mine(connection: Connection, submitter_id: int) -> list[RecipeOut]:
     rows = repository.all_by_submitter(connection, submitter_id)
     return [RecipeOut.model_validate(row) for row in rows]
@@ -415,7 +399,7 @@ def _all_mine(connection: Connection, submitter_id: int) -> list[RecipeOut]:
 
 async def recipe_box(db: Database, *, user: UserOut) -> bytes:
     """The cook's recipes as an archive (schema.org JSON-LD and a manifest) that imports back."""
-    mine = await db.run(_all_mine, user.id)
+    mine = await db.read(_all_mine, user.id)
     return await to_thread.run_sync(partial(box.write, mine, cook_email=user.email))
 
 
@@ -429,12 +413,12 @@ def ensure_may_change(recipe: RecipeOut, user: UserOut) -> None:
         raise PermissionDeniedError("Only the recipe's submitter or a superuser may change it")
 
 
-@idempotent
 def _changeable(connection: Connection, recipe_id: int, user: UserOut) -> RecipeOut:
     """The recipe ``user`` may change; checked in the caller's unit of work, beside its write."""
-    recipe = _get(connection, recipe_id)
-    if recipe is None:
+    row = repository.get_recipe(connection, recipe_id)
+    if row is None:
         raise _not_found(recipe_id)
+    recipe = RecipeOut.model_validate(row)
     ensure_may_change(recipe, user)
     return recipe
 
@@ -444,7 +428,7 @@ async def recipe_to_change(db: Database, recipe_id: int, *, user: UserOut) -> Re
 
     Only a courtesy to the page: the write itself checks again in its own unit of work.
     """
-    return await db.run(_changeable, recipe_id, user)
+    return await db.read(_changeable, recipe_id, user)
 
 
 def _update(connection: Connection, recipe_id: int, data: RecipeUpdate, user: UserOut) -> RecipeOut:

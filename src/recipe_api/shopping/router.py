@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 
 from recipe_api.auth.dependencies import CurrentUser
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.http.responses import errors
 from recipe_api.schemas import MAX_ID
 from recipe_api.shopping import service

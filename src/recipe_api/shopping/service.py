@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping
 
-from recipe_api.db.engine import Database, idempotent
+from recipe_api.db.engine import Database
 from recipe_api.errors import ConflictError, NotFoundError
 from recipe_api.mealplan.service import recipes_for, visible_entries
 from recipe_api.recipes import ingredients
@@ -46,7 +46,6 @@ def _line_out(row: RowMapping) -> LineOut:
     )
 
 
-@idempotent
 def _list(connection: Connection, user: UserOut) -> ShoppingList:
     rows = repository.lines(connection, user.id)
     by_aisle: dict[str, list[LineOut]] = {aisle: [] for aisle in AISLES}
@@ -60,7 +59,7 @@ def _list(connection: Connection, user: UserOut) -> ShoppingList:
 
 
 async def shopping_list(db: Database, user: UserOut) -> ShoppingList:
-    return await db.run(_list, user)
+    return await db.read(_list, user)
 
 
 def scale(recipe: RowMapping, servings: int | None) -> float:

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import Connection, RowMapping, bindparam, delete, insert, select
 
-from recipe_api.db.engine import idempotent
 from recipe_api.email_address import mailbox_address, normalize_email
 from recipe_api.users.models import user_table
 
@@ -20,12 +19,10 @@ _BY_ID = select(user_table).where(_c.id == bindparam("user_id"))
 _BY_EMAIL = select(user_table).where(_c.email_key == bindparam("email"))
 
 
-@idempotent
 def get_user(connection: Connection, user_id: int) -> RowMapping | None:
     return connection.execute(_BY_ID, {"user_id": user_id}).mappings().first()
 
 
-@idempotent
 def get_user_by_email(connection: Connection, email: str) -> RowMapping | None:
     return connection.execute(_BY_EMAIL, {"email": normalize_email(email)}).mappings().first()
 

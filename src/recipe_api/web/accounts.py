@@ -20,7 +20,7 @@ from recipe_api.auth.dependencies import (
 )
 from recipe_api.auth.errors import InvalidCredentialsError
 from recipe_api.auth.schemas import SignupIn
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.errors import ConflictError, ServiceBusyError, TooManyAttemptsError
 from recipe_api.settings import Settings
 from recipe_api.state import request_state

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.ideas.dependencies import IdeasDep
 from recipe_api.ideas.schemas import IdeaSource
 from recipe_api.recipes import service as recipes

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.errors import AppError
 from recipe_api.mealplan import service as plans
 from recipe_api.mealplan.schemas import MEALS, EntryCreate, EntryUpdate

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.errors import TooManyAttemptsError
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId

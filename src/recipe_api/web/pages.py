@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.http.conditional import answer
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.cache import cached_answer

@@ -18,7 +18,7 @@ from recipe_api.auth.dependencies import (
 )
 from recipe_api.auth.errors import InvalidTokenError, WrongPasswordError
 from recipe_api.auth.schemas import ChangePasswordIn, PasswordResetConfirmIn, PasswordResetIn
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.errors import ServiceBusyError, TooManyAttemptsError
 from recipe_api.web.forms import field_errors, read_form
 from recipe_api.web.sessions import COOKIE, SignedInUser, WebUser

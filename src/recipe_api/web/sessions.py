@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import Depends, Request, Response
 
 from recipe_api.auth import sessions
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.settings import Settings
 from recipe_api.users.schemas import UserOut
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Path, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.errors import AppError
 from recipe_api.mealplan.service import monday_of, today
 from recipe_api.schemas import MAX_ID

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Path, Request, UploadFile, status
 
 from recipe_api.auth.dependencies import CurrentUser
-from recipe_api.db.engine import DatabaseDep
+from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.http.responses import errors, validation_or_rule_error
 from recipe_api.recipes.imports import service
 from recipe_api.recipes.imports.formats import Limits

@@ -8,7 +8,7 @@ import orjson
 from anyio import to_thread
 from sqlalchemy import Connection
 
-from recipe_api.db.engine import Database, single_read
+from recipe_api.db.engine import Database
 from recipe_api.errors import AppError, NotFoundError
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.imports import repository
@@ -69,7 +69,6 @@ def _read(uploads: list[tuple[str, bytes]], limits: Limits) -> tuple[str, ReadRe
     return kind, result, pending
 
 
-@single_read
 def _job(connection: Connection, job_id: int, cook_id: int) -> ImportJobOut | None:
     row = repository.get_job(connection, job_id)
     if row is None or int(row["cook_id"]) != cook_id:
@@ -79,7 +78,7 @@ def _job(connection: Connection, job_id: int, cook_id: int) -> ImportJobOut | No
 
 async def get_import(db: Database, job_id: int, *, user: UserOut) -> ImportJobOut:
     """The job, to the cook who started it; 404 to anyone else (nobody learns it exists)."""
-    job = await db.run(_job, job_id, user.id)
+    job = await db.read(_job, job_id, user.id)
     if job is None:
         raise NotFoundError(f"Import with ID {job_id} not found")
     return job

@@ -6,14 +6,15 @@ See ``docs/decisions/0016-word-search.md`` for the ranking and its figures.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection
 
-from recipe_api.db.engine import Database, idempotent
+from recipe_api.db.engine import Database
 from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
-from recipe_api.recipes.models import recipe_table
 from recipe_api.recipes.schemas import RecipeSearchResults
 from recipe_api.recipes.search import postgresql, sqlite
 from recipe_api.recipes.search.query import (
@@ -94,7 +95,7 @@ def _page(
     cursor: SearchCursor | None,
     limit: int,
     total: int,
-) -> list[tuple[int, RowMapping]]:
+) -> Sequence[tuple[int, Mapping[Any, Any]]]:
     start, after = (0, None) if cursor is None else (cursor.tier, cursor.after)
     if start >= len(plan.tiers):
         raise InvalidSearchCursorError("The cursor is not one this search gave out")
@@ -104,9 +105,7 @@ def _page(
             connection, query, plan.tiers, start=start, after=after, limit=limit, few=few
         )
     found = sqlite.page_ids(connection, query, plan.tiers, start=start, after=after, limit=limit)
-    ids = [row_id for _, row_id in found]
-    rows = connection.execute(select(recipe_table).where(recipe_table.c.id.in_(ids))).mappings()
-    by_id = {row["id"]: row for row in rows}
+    by_id = sqlite.recipes_by_id(connection, [row_id for _, row_id in found])
     return [(tier, by_id[row_id]) for tier, row_id in found if row_id in by_id]
 
 
@@ -154,7 +153,6 @@ def _search_plan(
     return found_page, plan
 
 
-@idempotent
 def _search(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
 ) -> RecipeSearchResults:
@@ -220,7 +218,6 @@ def facets_of(
     )
 
 
-@idempotent
 def _search_page(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
 ) -> SearchPage:
@@ -242,8 +239,8 @@ async def search_recipes(
     after = None if cursor is None else SearchCursor.decode(cursor)
     if query.is_empty and after is None:
         # The newest recipes: a plain read, never queued behind searches.
-        return await db.run(_search, query, limit, after)
-    return await db.run_bounded(_search, time_limit, query, limit, after)
+        return await db.read(_search, query, limit, after)
+    return await db.read_bounded(_search, time_limit, query, limit, after)
 
 
 async def search_answer(
@@ -277,7 +274,7 @@ async def search_page_answer(
 
     async def build() -> bytes:
         after = None if cursor is None else SearchCursor.decode(cursor)
-        found = await db.run_bounded(_search_page, time_limit, query, limit, after)
+        found = await db.read_bounded(_search_page, time_limit, query, limit, after)
         return found.__pydantic_serializer__.to_json(found)
 
     return await cached_answer(db, cache, ("search page", query, limit, cursor), build)

@@ -12,11 +12,16 @@ or category index, else the newest rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, bindparam, column, func, select
+from sqlalchemy.exc import DBAPIError
 
+from recipe_api.db.engine import prepare
+from recipe_api.recipes.models import recipe_table
 from recipe_api.recipes.search.query import (
     AnyOf,
     Matches,
@@ -24,6 +29,45 @@ from recipe_api.recipes.search.query import (
     Tier,
     Words,
 )
+
+
+def casefold_contains(haystack: str | None, needle: str | None) -> int | None:
+    """SQL ``casefold_contains(haystack, needle)``: 1 if needle is in haystack, any case.
+
+    SQLite's lower() and LIKE fold ASCII only; the ingredient filter folds any case.
+    """
+    if haystack is None or needle is None:
+        return None
+    return int(needle.casefold() in haystack.casefold())
+
+
+def _with_functions(connection: Connection) -> None:
+    """Adds this module's SQL functions to the connection's sqlite3 connection, once."""
+    info = connection.connection.info
+    if "casefold_contains" not in info:
+        raw = connection.connection.dbapi_connection
+        raw.create_function(  # type: ignore[union-attr]
+            "casefold_contains", 2, casefold_contains, deterministic=True
+        )
+        info["casefold_contains"] = True
+
+
+def _execute(connection: Connection, sql: str, params: Mapping[str, Any]) -> sqlite3.Cursor:
+    """``sql`` straight to the connection's sqlite3 connection, in its transaction.
+
+    sqlite3 binds the ``:name`` parameters itself and keeps the statement
+    prepared (its own cache, by SQL text): no SQLAlchemy compile, execution
+    context or result metadata per statement, which cost about as much as
+    the statements themselves at a thousand recipes. Failures are
+    SQLAlchemy's (an interrupted statement is its ``OperationalError``).
+    """
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    try:
+        return raw.execute(sql, params)  # type: ignore[no-any-return]
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+
 
 _COLUMNS = {"label": "{label} : ", "label ingredients": "{label ingredients} : ", "all": ""}
 # The trigram tokenizer needs three characters.
@@ -163,13 +207,14 @@ def page_ids(
     limit: int,
 ) -> list[tuple[int, int]]:
     """(tier, id) of the page: tier ``start`` after recipe ``after``, then the tiers below."""
+    _with_functions(connection)
     found: list[tuple[int, int]] = []
     params = _parameters(query)
     for number in range(start, len(tiers)):
         bounded = number == start and after is not None
         sql, match = _tier_sql(query, tiers[number], after=bounded, limit="LIMIT :limit")
-        rows = connection.execute(
-            text(sql), {**params, "match": match, "after": after, "limit": limit - len(found)}
+        rows = _execute(
+            connection, sql, {**params, "match": match, "after": after, "limit": limit - len(found)}
         )
         found.extend((number, row_id) for (row_id,) in rows)
         if len(found) >= limit:
@@ -187,14 +232,13 @@ def count(
     connection: Connection, query: SearchQuery, everything: Matches | None, bound: int
 ) -> tuple[int, bool]:
     """How many recipes match, counted up to ``bound``; and whether that count is exact."""
+    _with_functions(connection)
     params = {**_parameters(query), "after": None, "limit": bound}
     plain = SearchQuery(keyword=query.keyword)
     if everything is None or plain == query:
         sql, match = _tier_sql(query, Tier(include=everything), after=False, limit="LIMIT :limit")
-        counted = connection.execute(
-            text(f"SELECT count(*) FROM ({sql})"), {**params, "match": match}
-        )
-        return int(counted.scalar_one()), True
+        counted = _execute(connection, f"SELECT count(*) FROM ({sql})", {**params, "match": match})
+        return int(counted.fetchone()[0]), True
     candidates, match = _tier_sql(plain, Tier(include=everything), after=False, limit="LIMIT :scan")
     filtered = " AND ".join(_filters(query))
     sql = (
@@ -203,21 +247,38 @@ def count(
         f"WHERE {filtered} LIMIT :limit)), (SELECT count(*) FROM candidates)"
     )
     params.update(match=match, scan=FILTERED_COUNT_SCAN)
-    found, scanned = connection.execute(text(sql), params).one()
+    found, scanned = _execute(connection, sql, params).fetchone()
     return int(found), int(scanned) < FILTERED_COUNT_SCAN
 
 
-_VOCABULARY = text("SELECT term, doc FROM recipe_word_vocab WHERE term IN :words").bindparams(
-    bindparam("words", expanding=True)
-)
+_VOCABULARY = "SELECT term, doc FROM recipe_word_vocab WHERE term IN ({})"
 
 
 def word_counts(connection: Connection, words: Sequence[str]) -> dict[str, int]:
     """How many recipes hold each of ``words`` as written (unstemmed); absent words left out."""
     if not words:
         return {}
-    rows = connection.execute(_VOCABULARY, {"words": list(words)})
+    sql = _VOCABULARY.format(", ".join(f":w{n}" for n in range(len(words))))
+    rows = _execute(connection, sql, {f"w{n}": word for n, word in enumerate(words)})
     return {term: int(recipes) for term, recipes in rows}
+
+
+# The page's rows by id, in one statement: the ids as one JSON array.
+_ROWS = select(recipe_table).where(
+    recipe_table.c.id.in_(select(column("value")).select_from(func.json_each(bindparam("ids"))))
+)
+
+
+def recipes_by_id(connection: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The recipes ``ids`` name (the ones still there), as mappings with their column types."""
+    prepared = prepare(_ROWS, connection.dialect)
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        rows = cursor.execute(prepared.sql, prepared.values({"ids": json.dumps(list(ids))}))
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(prepared.sql, ids, exc, sqlite3.Error) from exc
+    found = [prepared.mapping(row) for row in rows]
+    return {row["id"]: row for row in found}
 
 
 def _matching_ids(query: SearchQuery, everything: Matches | None) -> tuple[str, dict[str, Any]]:
@@ -262,6 +323,7 @@ def facet_counts(
     connection: Connection, query: SearchQuery, everything: Matches | None, scan: int
 ) -> list[tuple[str, str | None, int]]:
     """(facet, value, recipes) over at most ``scan`` matches; the facet ``''``: how many."""
+    _with_functions(connection)
     ids, params = _matching_ids(query, everything)
-    rows = connection.execute(text(_FACETS.format(ids=ids)), {**params, "limit": scan})
+    rows = _execute(connection, _FACETS.format(ids=ids), {**params, "limit": scan})
     return [(str(kind), value, int(number)) for kind, value, number in rows]
