@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
@@ -31,6 +32,9 @@ from recipe_api.email.sender import transport_from_settings
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
 from recipe_api.mealplan.router import router as meal_plan_router
+from recipe_api.media.router import files as photo_files
+from recipe_api.media.router import router as photos_router
+from recipe_api.media.service import limits_from_settings
 from recipe_api.methods import HttpMethodsMiddleware
 from recipe_api.middleware import BodyLimitMiddleware, EdgeMiddleware, GZipWhenAccepted
 from recipe_api.recipes.cache import VersionedCache
@@ -49,6 +53,8 @@ IMPORT_PAGE_PATHS = (
     "/my-recipes/import/page",
     "/my-recipes/import/page/read",
 )
+# The posts that may carry a photo: the API's upload and the website's recipe forms.
+PHOTO_PATHS = re.compile(r"/api/v1/recipes/[^/]+/photo|/my-recipes/new|/recipes/[^/]+/edit")
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -125,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # Answers built from many recipes (home page, search), by recipes version.
             app.state.recipe_answers = VersionedCache(settings.answer_cache_mb * 1024 * 1024)
             app.state.redis = redis
+            app.state.photo_limits = limits_from_settings(settings)
             app.state.tokens = tokens
             app.state.passwords = Passwords.from_settings(settings)
             (
@@ -172,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_hot_reads(app.router, "/api/v1")
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(recipes_router)
+    api_v1.include_router(photos_router)
     api_v1.include_router(auth_router)
     api_v1.include_router(meal_plan_router)
     api_v1.include_router(shopping_router)
@@ -181,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_route("/api/v1/openapi.json", _openapi_document, ["GET"], include_in_schema=False)
     app.include_router(ideas_router)
     app.include_router(health.router)
+    app.include_router(photo_files)
     # The website's handlers answer errors for both faces: an HTML page for a browser,
     # JSON ``detail`` for the rest (DatabaseUnavailableError, an AppError 503, included).
     add_website(app)
@@ -204,6 +213,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodyLimitMiddleware,
         max_bytes=settings.max_body_bytes,
         larger=dict.fromkeys(IMPORT_PAGE_PATHS, page_body),
+        # A photo of PHOTO_MAX_MB with the form's fields and multipart framing around it.
+        larger_matching=[
+            (PHOTO_PATHS, max(settings.max_body_bytes, (settings.photo_max_mb << 20) + (256 << 10)))
+        ],
     )
     app.add_middleware(HttpMethodsMiddleware, routes=app.router.routes)
     if settings.cors_origins:

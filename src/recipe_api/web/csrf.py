@@ -84,7 +84,7 @@ async def _answer(send: Send, status: int, page: bytes) -> None:
 
 
 # No forms there: these skip the middleware entirely.
-_EXEMPT_PREFIXES = ("/api/", "/health/", "/static/", "/docs-assets/")
+_EXEMPT_PREFIXES = ("/api/", "/health/", "/static/", "/docs-assets/", "/media/")
 
 
 def _exempt(scope: Scope) -> bool:
