@@ -16,11 +16,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
-from starlette.requests import cookie_parser
+from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recipe_api.web.sessions import COOKIE, CSRF_COOKIE
@@ -44,6 +45,8 @@ CROSS_SITE_POSTS = {"/my-recipes/import/page"}
 # one to): same-site only, and they create nothing either: they show the
 # recipe read from the page in a form that has a token.
 UNTOKENED_POSTS = {"/my-recipes/import/page/read"}
+# The recipe forms, which carry a photo: multipart, their token a field like any other.
+MULTIPART_POSTS = re.compile(r"/my-recipes/new|/recipes/[0-9]+/edit")
 SESSION_COOKIE = f"{COOKIE}=".encode()
 # The anonymous cookie is ours only if it has the shape we give it.
 _VISITOR_LENGTH = 43  # secrets.token_urlsafe(32)
@@ -130,8 +133,11 @@ class CsrfMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        if _multipart(scope):
-            # No form of ours posts multipart; reading one would mean a parser for nothing.
+        multipart = _multipart(scope)
+        if multipart and not (
+            scope["method"] == "POST" and MULTIPART_POSTS.fullmatch(scope["path"])
+        ):
+            # Only the recipe forms post multipart; reading others would mean a parser for nothing.
             await _answer(send, 415, _NOT_A_FORM_PAGE)
             return
         binding = _binding(_cookies(scope))
@@ -191,8 +197,11 @@ class CsrfMiddleware:
         body = await _read_body(receive)
         if body is None:
             return  # the client went away
-        sent = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        given = sent.get(FORM_FIELD, "")
+        if _multipart(scope):
+            given = await _multipart_token(scope, body)
+        else:
+            sent = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            given = sent.get(FORM_FIELD, "")
         expected = self.token_for(binding) if binding is not None else ""
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             await _answer(send, 403, _FAILED_PAGE)
@@ -245,6 +254,30 @@ async def _read_body(receive: Receive) -> bytes | None:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+async def _multipart_token(scope: Scope, body: bytes) -> str:
+    """The token field of a multipart body, read by Starlette's own parser (python-multipart).
+
+    The body limit outside bounds what is parsed (PHOTO_MAX_MB and the fields);
+    a body that does not parse has no token.
+    """
+    sent = False
+
+    async def once() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    request = Request(scope, once)
+    try:
+        async with request.form() as form:
+            value = form.get(FORM_FIELD, "")
+            return value if isinstance(value, str) else ""
+    except Exception:
+        return ""
 
 
 def _cookies(scope: Scope) -> dict[str, str]:
