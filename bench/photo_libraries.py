@@ -112,7 +112,9 @@ def main() -> None:
         return
     make_source()
     print(f"source: {SOURCE.stat().st_size:,} bytes, 4032x3024")
-    print("| library | format | seconds (4 widths) | bytes at 640 | bytes, 4 widths | peak RSS MB |")
+    print(
+        "| library | format | seconds (4 widths) | bytes at 640 | bytes, 4 widths | peak RSS MB |"
+    )
     print("|---|---|---|---|---|---|")
     for library in ("pillow", "pyvips"):
         for fmt in ("webp", "avif"):

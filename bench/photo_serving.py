@@ -23,8 +23,8 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import free_port, server  # noqa: E402
-from loadgen import run_load  # noqa: E402
+from common import free_port, server
+from loadgen import run_load
 
 ADMIN = "admin@recipeapi.com"
 PASSWORD = "bench password 123"
@@ -75,7 +75,8 @@ def _upload(base: str) -> tuple[str, bytes]:
 def _measure(port: int, path: str, seconds: float) -> str:
     result = asyncio.run(run_load("127.0.0.1", port, path, concurrency=16, duration=seconds))
     assert set(result.statuses) == {200}, result.statuses
-    return f"{result.rps:,.0f} req/s, p50 {result.median * 1000:.1f} ms, p99 {result.percentile(99) * 1000:.1f} ms"
+    p50, p99 = result.median * 1000, result.percentile(99) * 1000
+    return f"{result.rps:,.0f} req/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
 
 
 def main() -> None:

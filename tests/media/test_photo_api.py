@@ -44,8 +44,12 @@ async def test_upload_serve_and_delete(client: httpx.AsyncClient, superuser: Acc
 
     photo_id, content_hash, width = url.removeprefix("/media/photos/")[:-5].split("-")
     wrong_hash = f"/media/photos/{photo_id}-{'0' * 16}-{width}.webp"
-    for missing in (wrong_hash, f"/media/photos/{photo_id}-{content_hash}-700.webp",
-                    "/media/photos/../../etc/passwd", "/media/photos/1-x-640.webp"):
+    for missing in (
+        wrong_hash,
+        f"/media/photos/{photo_id}-{content_hash}-700.webp",
+        "/media/photos/../../etc/passwd",
+        "/media/photos/1-x-640.webp",
+    ):
         assert (await client.get(missing)).status_code == 404, missing
 
     deleted = await client.delete(PHOTO.format(1), headers=superuser.headers)
@@ -54,9 +58,7 @@ async def test_upload_serve_and_delete(client: httpx.AsyncClient, superuser: Acc
     assert (await client.get(PHOTO.format(1))).status_code == 404
 
 
-async def test_bad_images_get_a_clear_detail(
-    client: httpx.AsyncClient, superuser: Account
-) -> None:
+async def test_bad_images_get_a_clear_detail(client: httpx.AsyncClient, superuser: Account) -> None:
     cases = [
         (b"just some text", 422, "not an image"),
         (bomb(), 422, "too many pixels"),
@@ -71,7 +73,9 @@ async def test_bad_images_get_a_clear_detail(
     assert (await client.get(PHOTO.format(1))).status_code == 404
 
 
-async def test_too_many_bytes_is_413(app: FastAPI, client: httpx.AsyncClient, superuser: Account) -> None:
+async def test_too_many_bytes_is_413(
+    app: FastAPI, client: httpx.AsyncClient, superuser: Account
+) -> None:
     limits = app.state.photo_limits
     big = b"\xff\xd8" + b"\0" * (limits.max_bytes + 10)
     response = await _upload(client, superuser, 1, big)

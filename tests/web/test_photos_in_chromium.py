@@ -81,9 +81,10 @@ async def test_cook_mode_enlarges_the_steps_and_asks_to_keep_the_screen_on(
     )
     await button.click()
     assert await page.locator("body.cook-mode").count() == 1
-    assert await page.get_by_role("button", name="Leave cook mode").get_attribute(
-        "aria-pressed"
-    ) == "true"
+    assert (
+        await page.get_by_role("button", name="Leave cook mode").get_attribute("aria-pressed")
+        == "true"
+    )
     after = await page.locator("ol.ticks li").first.evaluate(
         "(li) => parseFloat(getComputedStyle(li).fontSize)"
     )

@@ -29,7 +29,8 @@ WEBP_METHOD = 4  # libwebp's default speed/size trade-off
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF") + (("AVIF",) if features.check("avif") else ())
 # Pillow's own guard, the same everywhere in the process: our explicit check
 # below comes first and is stricter, so this only backs it up.
-Image.MAX_IMAGE_PIXELS = 100_000_000
+PILLOW_MAX_PIXELS = 100_000_000
+Image.MAX_IMAGE_PIXELS = PILLOW_MAX_PIXELS
 
 # Encodes at once in this process: each holds a decoded photo (up to
 # PHOTO_MAX_PIXELS x 4 bytes) and a core. One core is left for the event loop.
@@ -111,7 +112,7 @@ def _open(data: bytes) -> Image.Image:
             return Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
     except Image.DecompressionBombError:
         raise TooManyPixelsError(
-            f"The image has too many pixels (over {2 * Image.MAX_IMAGE_PIXELS / 1e6:g} megapixels)"
+            f"The image has too many pixels (over {2 * PILLOW_MAX_PIXELS / 1e6:g} megapixels)"
         ) from None
     except UnidentifiedImageError:
         if _is_other_image(data):

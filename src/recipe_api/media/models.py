@@ -23,7 +23,9 @@ photo_table = Table(
         unique=True,
     ),
     # The recipe's submitter when it was stored: what the per-cook count counts.
-    Column("cook_id", Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column(
+        "cook_id", Integer, ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     # The first 16 hex digits of the SHA-256 of the renditions: in every URL.
     Column("content_hash", String(16), nullable=False),
     # The largest rendition's size: the aspect ratio every smaller one shares.

@@ -65,9 +65,7 @@ async def put_photo(
     wider than the original). The recipe's submitter or a superuser only.
     """
     data = await photo.read(limits.max_bytes + 1)
-    return await service.store_photo(
-        db, recipe_id, data, limits=limits, origin="upload", user=user
-    )
+    return await service.store_photo(db, recipe_id, data, limits=limits, origin="upload", user=user)
 
 
 @router.delete(

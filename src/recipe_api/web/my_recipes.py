@@ -101,7 +101,7 @@ async def _photo_chosen(request: Request) -> str | None:
 async def _posted_photo(
     request: Request, limits: PhotoLimits
 ) -> tuple[PreparedPhoto | None, str | None]:
-    """The photo chosen on the recipe form, checked and re-encoded; or the reason it is not taken."""
+    """The photo chosen on the form, checked and re-encoded; or why it is not taken."""
     form = await request.form()
     upload = form.get("photo")
     if upload is None or isinstance(upload, str) or not upload.filename:
@@ -332,7 +332,9 @@ async def edit_recipe_form(
 
 
 @router.post("/recipes/{recipe_id}/photo/delete", response_model=None)
-async def remove_photo(recipe_id: RecipeId, user: SignedInUser, db: DatabaseDep) -> RedirectResponse:
+async def remove_photo(
+    recipe_id: RecipeId, user: SignedInUser, db: DatabaseDep
+) -> RedirectResponse:
     await photos.remove_photo(db, recipe_id, user=user)
     return _see_other(f"/recipes/{recipe_id}/edit?photo_removed=1")
 
@@ -366,9 +368,7 @@ async def edit_recipe(
         # on the form; saving it again (now against the new version) replaces it.
         current = await recipes.recipe_to_change(db, recipe.id, user=user)
         seen = recipes.fingerprint(current)
-        return _form_again(
-            request, current, values, seen=seen, notice=CHANGED_NOTICE, photo=photo
-        )
+        return _form_again(request, current, values, seen=seen, notice=CHANGED_NOTICE, photo=photo)
     return await _saved(request, db, user, limits, recipe, prepared)
 
 

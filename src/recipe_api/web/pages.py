@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from recipe_api.conditional import answer
 from recipe_api.db.engine import Database, DatabaseDep
+from recipe_api.media import service as photos
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.cache import cached_answer
 from recipe_api.recipes.dependencies import RecipeId
@@ -24,7 +25,6 @@ from recipe_api.recipes.search.query import (
 from recipe_api.schemas import MAX_ID
 from recipe_api.users.schemas import UserOut
 from recipe_api.web.sessions import COOKIE, WebUser, current_web_user
-from recipe_api.media import service as photos
 from recipe_api.web.templating import STATIC_DIR, page, render
 
 HOME_PAGE_RECIPES = 24

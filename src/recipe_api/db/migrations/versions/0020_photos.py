@@ -49,7 +49,10 @@ def upgrade() -> None:
         sa.Column("height", sa.Integer(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
-            ["photo_id"], ["photo.id"], name=op.f("fk_photo_file_photo_id_photo"), ondelete="CASCADE"
+            ["photo_id"],
+            ["photo.id"],
+            name=op.f("fk_photo_file_photo_id_photo"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("photo_id", "width", name=op.f("pk_photo_file")),
     )
