@@ -92,3 +92,23 @@ async def test_only_the_submitter_or_a_superuser(
     anonymous = await client.put(PHOTO.format(1), files={"photo": ("a.jpg", photo())})
     assert anonymous.status_code == 401
     assert (await _upload(client, superuser, 9999, photo())).status_code == 404
+
+
+async def test_the_body_limit_of_photo_paths_follows_photo_max_mb(
+    app: FastAPI, client: httpx.AsyncClient, superuser: Account
+) -> None:
+    limits = app.state.photo_limits
+    default = app.state.settings.max_body_bytes
+    assert limits.max_bytes > default
+    # Over the default limit, within the photo's: read, then judged as a photo.
+    within = await _upload(client, superuser, 1, b"x" * (default + 1000))
+    assert within.status_code == 422
+    # Past the photo's limit and its framing: refused before the body is read.
+    past = await _upload(client, superuser, 1, b"x" * (limits.max_bytes + 300 * 1024))
+    assert past.status_code == 413
+    assert "Request body larger than" in past.json()["detail"]
+    # Elsewhere the default limit stands.
+    other = await client.post(
+        "/api/v1/recipes/", content=b"x" * (default + 1000), headers=superuser.headers
+    )
+    assert other.status_code == 413
