@@ -42,7 +42,7 @@ PhotoLimitsDep = Annotated[PhotoLimits, Depends(get_photo_limits)]
 
 @router.get("/{recipe_id:recipe_ref}/photo", response_model=PhotoOut, responses=_NOT_FOUND)
 async def get_photo(recipe_id: RecipeId, db: DatabaseDep) -> PhotoOut:
-    """The recipe's photo: a URL per width and a ready `srcset` (`url` null when it has none)."""
+    """The recipe's photo: a URL per width and a ready `srcset`; 404 when it has none."""
     return await service.get_photo(db, recipe_id)
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, RowMapping
 
 from recipe_api.db.engine import Database, idempotent
-from recipe_api.errors import AppError
+from recipe_api.errors import AppError, NotFoundError
 from recipe_api.media import repository
 from recipe_api.media.images import (
     PhotoError,
@@ -38,6 +38,10 @@ PATH_PREFIX = "/media/photos/"
 
 class TooManyPhotosError(PhotoError):
     status_code = 422
+
+
+class NoPhotoError(NotFoundError):
+    pass
 
 
 def limits_from_settings(settings: Settings) -> PhotoLimits:
@@ -157,9 +161,10 @@ def _photo(connection: Connection, recipe_id: int) -> PhotoOut | None:
 
 
 async def get_photo(db: Database, recipe_id: int) -> PhotoOut:
-    """The recipe's photo (without ``url`` when it has none); 404 for no such recipe."""
     photo = await db.run(_photo, recipe_id)
-    return PhotoOut(recipe_id=recipe_id, url=None) if photo is None else photo
+    if photo is None:
+        raise NoPhotoError(f"Recipe {recipe_id} has no photo")
+    return photo
 
 
 @idempotent
