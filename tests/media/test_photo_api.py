@@ -25,7 +25,17 @@ async def _upload(
 
 
 async def test_upload_serve_and_delete(client: httpx.AsyncClient, superuser: Account) -> None:
-    assert (await client.get(PHOTO.format(1))).status_code == 404
+    empty = await client.get(PHOTO.format(1))
+    assert empty.status_code == 200
+    assert empty.json() == {
+        "recipe_id": 1,
+        "url": None,
+        "width": None,
+        "height": None,
+        "srcset": "",
+        "sizes": [],
+    }
+    assert (await client.get(PHOTO.format(9999))).status_code == 404
     response = await _upload(client, superuser, 1, photo(2000, 1200))
     assert response.status_code == 200, response.text
     body = response.json()
@@ -55,7 +65,9 @@ async def test_upload_serve_and_delete(client: httpx.AsyncClient, superuser: Acc
     deleted = await client.delete(PHOTO.format(1), headers=superuser.headers)
     assert deleted.status_code == 204
     assert (await client.get(url)).status_code == 404
-    assert (await client.get(PHOTO.format(1))).status_code == 404
+    assert (await client.get(PHOTO.format(1))).json()["url"] is None
+    again = await client.delete(PHOTO.format(1), headers=superuser.headers)
+    assert again.status_code == 404 and "no photo" in again.json()["detail"]
 
 
 async def test_bad_images_get_a_clear_detail(client: httpx.AsyncClient, superuser: Account) -> None:
@@ -70,7 +82,7 @@ async def test_bad_images_get_a_clear_detail(client: httpx.AsyncClient, superuse
         assert words in response.json()["detail"].lower()
     missing = await client.put(PHOTO.format(1), headers=superuser.headers)
     assert missing.status_code == 422
-    assert (await client.get(PHOTO.format(1))).status_code == 404
+    assert (await client.get(PHOTO.format(1))).json()["url"] is None
 
 
 async def test_too_many_bytes_is_413(

@@ -42,7 +42,7 @@ PhotoLimitsDep = Annotated[PhotoLimits, Depends(get_photo_limits)]
 
 @router.get("/{recipe_id:recipe_ref}/photo", response_model=PhotoOut, responses=_NOT_FOUND)
 async def get_photo(recipe_id: RecipeId, db: DatabaseDep) -> PhotoOut:
-    """The recipe's photo: a URL per width and a ready `srcset`; 404 when it has none."""
+    """The recipe's photo: a URL per width and a ready `srcset` (`url` null when it has none)."""
     return await service.get_photo(db, recipe_id)
 
 
@@ -71,10 +71,10 @@ async def put_photo(
 @router.delete(
     "/{recipe_id:recipe_ref}/photo",
     status_code=status.HTTP_204_NO_CONTENT,
-    responses={**errors(401, 403), **_NOT_FOUND},
+    responses={**errors(401, 403), **errors(404, _404="No recipe has this ID, or it has no photo")},
 )
 async def delete_photo(recipe_id: RecipeId, user: CurrentUser, db: DatabaseDep) -> Response:
-    """Remove the recipe's photo (its URLs stop answering); no photo is not an error."""
+    """Remove the recipe's photo (its URLs stop answering); 404 when it has none."""
     await service.remove_photo(db, recipe_id, user=user)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

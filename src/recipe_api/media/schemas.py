@@ -12,11 +12,14 @@ class PhotoSize(BaseModel):
 
 
 class PhotoOut(BaseModel):
-    """A recipe's photo: one WebP per width, for an ``<img srcset>``."""
+    """A recipe's photo: one WebP per width, for an ``<img srcset>``.
+
+    A recipe without a photo has one with no ``url`` and no ``sizes``.
+    """
 
     recipe_id: int
-    url: str = Field(description="The largest size")
-    width: int
-    height: int
-    srcset: str = Field(description="Ready for an <img srcset> attribute")
-    sizes: list[PhotoSize]
+    url: str | None = Field(description="The largest size; null: the recipe has no photo")
+    width: int | None = None
+    height: int | None = None
+    srcset: str = Field(default="", description="Ready for an <img srcset> attribute")
+    sizes: list[PhotoSize] = []

@@ -40,10 +40,6 @@ class TooManyPhotosError(PhotoError):
     status_code = 422
 
 
-class NoPhotoError(NotFoundError):
-    pass
-
-
 def limits_from_settings(settings: Settings) -> PhotoLimits:
     return PhotoLimits(
         max_bytes=settings.photo_max_mb * 1024 * 1024,
@@ -145,9 +141,14 @@ def _remove(connection: Connection, recipe_id: int, user: UserOut) -> bool:
     return repository.remove_photo(connection, recipe_id)
 
 
-async def remove_photo(db: Database, recipe_id: int, *, user: UserOut) -> bool:
-    """Removes the recipe's photo (its URLs then answer 404); whether there was one."""
-    return await db.run(_remove, recipe_id, user)
+class NoPhotoError(NotFoundError):
+    pass
+
+
+async def remove_photo(db: Database, recipe_id: int, *, user: UserOut) -> None:
+    """Removes the recipe's photo (its URLs then answer 404); ``NoPhotoError`` if it had none."""
+    if not await db.run(_remove, recipe_id, user):
+        raise NoPhotoError(f"Recipe {recipe_id} has no photo to remove")
 
 
 @idempotent
@@ -161,10 +162,9 @@ def _photo(connection: Connection, recipe_id: int) -> PhotoOut | None:
 
 
 async def get_photo(db: Database, recipe_id: int) -> PhotoOut:
+    """The recipe's photo (without ``url`` when it has none); 404 for no such recipe."""
     photo = await db.run(_photo, recipe_id)
-    if photo is None:
-        raise NoPhotoError(f"Recipe {recipe_id} has no photo")
-    return photo
+    return PhotoOut(recipe_id=recipe_id, url=None) if photo is None else photo
 
 
 @idempotent

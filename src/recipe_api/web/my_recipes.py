@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Annotated
 
@@ -335,7 +336,9 @@ async def edit_recipe_form(
 async def remove_photo(
     recipe_id: RecipeId, user: SignedInUser, db: DatabaseDep
 ) -> RedirectResponse:
-    await photos.remove_photo(db, recipe_id, user=user)
+    # Removed already (a second press, another tab): the same page.
+    with contextlib.suppress(photos.NoPhotoError):
+        await photos.remove_photo(db, recipe_id, user=user)
     return _see_other(f"/recipes/{recipe_id}/edit?photo_removed=1")
 
 
