@@ -266,14 +266,17 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # the ingredient words index (0008), the expiry indexes of the prune (0009),
     # the recipe revision and saved-idea key (0010), the email keys (0011), the word
     # search (0012), the old trigram search indexes dropped (0014), the meal plan and
-    # shopping list (0018), the import jobs (0021).
+    # shopping list (0018), the recipe photos (0020), the import jobs (0021).
     revisions = [rev.revision for rev in script.walk_revisions()]
-    assert revisions == ["0021", "0018", "0014", *(f"{n:04d}" for n in range(12, 0, -1))]
+    assert revisions == ["0021", "0020", "0018", "0014", *(f"{n:04d}" for n in range(12, 0, -1))]
     migrate.upgrade(empty_database)
     assert migrate.current_revision(empty_database) == "0021"
     assert "recipe_import" in _tables(empty_database)
-    migrate.downgrade(empty_database, "0018")
+    assert {"photo", "photo_file"} <= _tables(empty_database)
+    migrate.downgrade(empty_database, "0020")
     assert "recipe_import" not in _tables(empty_database)
+    migrate.downgrade(empty_database, "0018")
+    assert not {"photo", "photo_file"} & _tables(empty_database)
     assert {"meal_plan_entry", "shopping_line", "shopping_aisle"} <= _tables(empty_database)
     migrate.downgrade(empty_database, "0014")
     assert not {"meal_plan_entry", "shopping_line", "shopping_aisle"} & _tables(empty_database)

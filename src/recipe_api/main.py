@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import replace
@@ -36,6 +37,9 @@ from recipe_api.http.routing import include_flat
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
 from recipe_api.mealplan.router import router as meal_plan_router
+from recipe_api.media.router import files as photo_files
+from recipe_api.media.router import router as photos_router
+from recipe_api.media.service import limits_from_settings
 from recipe_api.recipes.cache import VersionedCache
 from recipe_api.recipes.importer import open_importer
 from recipe_api.recipes.imports.router import router as imports_router
@@ -57,6 +61,8 @@ IMPORT_PAGE_PATHS = (
 )
 # The posts that carry another app's export.
 IMPORT_UPLOAD_PATHS = ("/api/v1/recipes/imports/", "/my-recipes/import/archive")
+# The posts that may carry a photo: the API's upload and the website's recipe forms.
+PHOTO_PATHS = re.compile(r"/api/v1/recipes/[^/]+/photo|/my-recipes/new|/recipes/[^/]+/edit")
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -170,6 +176,7 @@ def create_app(settings: Settings | None = None, *, website: bool = True) -> Fas
                     settings=settings,
                     db=db,
                     recipe_answers=VersionedCache(settings.answer_cache_mb * 1024 * 1024),
+                    photo_limits=limits_from_settings(settings),
                     redis=redis,
                     tokens=tokens,
                     cursor_key=cursor_key(tokens.secret_key),
@@ -205,6 +212,7 @@ def create_app(settings: Settings | None = None, *, website: bool = True) -> Fas
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(imports_router)
     api_v1.include_router(recipes_router)
+    api_v1.include_router(photos_router)
     api_v1.include_router(auth_router)
     api_v1.include_router(meal_plan_router)
     api_v1.include_router(shopping_router)
@@ -217,6 +225,7 @@ def create_app(settings: Settings | None = None, *, website: bool = True) -> Fas
     # JSON ``detail`` for every error (DatabaseUnavailableError, an AppError 503, included);
     # the website replaces these with its own, which answer a browser with a page.
     add_json_error_handlers(app)
+    app.include_router(photo_files)
     html_error_page: bytes | None = None
     if website:
         from recipe_api.web.errors import server_error_page
@@ -254,6 +263,10 @@ def create_app(settings: Settings | None = None, *, website: bool = True) -> Fas
             **dict.fromkeys(IMPORT_PAGE_PATHS, page_body),
             **dict.fromkeys(IMPORT_UPLOAD_PATHS, upload_body),
         },
+        # A photo of PHOTO_MAX_MB with the form's fields and multipart framing around it.
+        larger_matching=[
+            (PHOTO_PATHS, max(settings.max_body_bytes, (settings.photo_max_mb << 20) + (256 << 10)))
+        ],
     )
     app.add_middleware(HttpMethodsMiddleware, routes=app.router.routes)
     if settings.cors_origins:

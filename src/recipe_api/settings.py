@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         default=60.0, gt=0, description="a stopped worker's job is taken up after this"
     )
     import_job_batch: int = Field(default=25, ge=1, le=500, description="recipes per transaction")
+    # Recipe photos (see the media package and docs/decisions/0019-photos.md).
+    photo_max_mb: int = Field(default=10, ge=1, le=100, description="one photo's file, larger: 413")
+    photo_max_pixels: int = Field(
+        default=40_000_000, ge=10_000, le=100_000_000, description="width x height, more: 422"
+    )
+    photo_max_per_cook: int = Field(default=500, ge=1, description="photos one cook may keep")
 
     # Defaults for `recipe-api serve` (its flags win), under uvicorn's own variable
     # names so a container sets them from the environment.

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from recipe_api.db.prune import Pruner
     from recipe_api.email.outbox import OutboxSender
     from recipe_api.ideas.service import IdeasService
+    from recipe_api.media.images import PhotoLimits
     from recipe_api.recipes.cache import VersionedCache
     from recipe_api.recipes.importer import Importer
     from recipe_api.recipes.imports.runner import ImportRunner
@@ -40,6 +41,8 @@ class AppState:
     db: Database
     # Answers built from many recipes (home page, search), by recipes version.
     recipe_answers: VersionedCache
+    # What a photo may be (bytes, pixels, how many a cook keeps).
+    photo_limits: PhotoLimits
     redis: aioredis.Redis | None
     tokens: Tokens
     # The key list cursors are signed with, made once from the tokens' secret.

@@ -89,7 +89,7 @@ def fill_every_table(connection: Connection) -> None:
                 foreign = next(iter(column.foreign_keys), None)
                 if foreign is not None:
                     row[column.name] = ids[foreign.column.table.name][i]
-                elif column.primary_key and isinstance(column.type, Integer):
+                elif column is table.autoincrement_column:
                     continue  # the database's own ids, as in real use
                 else:
                     row[column.name] = _value(column, i)

@@ -92,7 +92,7 @@ async def test_a_surrogates_bytes_in_a_form_become_replacement_characters(app: F
         assert "Bread\ufffd" in (await browser.get(saved.headers["location"])).text
 
 
-@pytest.mark.parametrize("path", ["/signup", "/login", "/my-recipes/new", "/logout"])
+@pytest.mark.parametrize("path", ["/signup", "/login", "/logout", "/my-recipes/import"])
 async def test_a_multipart_post_to_a_page_is_415(app: FastAPI, path: str) -> None:
     body, content_type = _multipart({"csrftoken": "x", "email": SURROGATE, "label": SURROGATE})
     async with browser_for(app) as browser:
@@ -100,6 +100,26 @@ async def test_a_multipart_post_to_a_page_is_415(app: FastAPI, path: str) -> Non
         answer = await browser.post(path, content=body, headers={"content-type": content_type})
         assert answer.status_code == 415
         assert "post as plain form fields" in answer.text
+
+
+async def test_the_recipe_form_posts_multipart_and_a_surrogate_becomes_a_replacement(
+    app: FastAPI,
+) -> None:
+    # The recipe form carries a photo, so it is multipart: its token is read from
+    # the body, and a part decoding to a lone surrogate is stored as U+FFFD.
+    async with browser_for(app) as browser:
+        await sign_up_and_log_in(browser, "cook@example.com")
+        forged, content_type = _multipart({"csrftoken": "x", "label": "Bread"})
+        headers = {"content-type": content_type}
+        refused = await browser.post("/my-recipes/new", content=forged, headers=headers)
+        assert refused.status_code == 403
+        token = csrf_token(await browser.get("/my-recipes/new"))
+        body, content_type = _multipart({"csrftoken": token, "label": SURROGATE})
+        saved = await browser.post(
+            "/my-recipes/new", content=body, headers={"content-type": content_type}
+        )
+        assert saved.status_code == 303, saved.text
+        assert "lone\ufffdsurrogate" in (await browser.get(saved.headers["location"])).text
 
 
 async def test_a_lone_surrogate_in_an_api_login_is_a_wrong_login(

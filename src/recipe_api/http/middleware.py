@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
+from collections.abc import Sequence
 
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -140,17 +142,34 @@ class BodyLimitMiddleware:
     pass straight through after one scan of the headers.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        larger: dict[str, int] | None = None,
+        larger_matching: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         # Paths whose bodies carry a whole page (the recipe import's pasted HTML).
         self.larger = larger or {}
+        # Paths with an id in them whose bodies may carry a photo.
+        self.larger_matching = tuple(larger_matching)
+
+    def limit_for(self, path: str) -> int:
+        limit = self.larger.get(path)
+        if limit is not None:
+            return limit
+        for pattern, larger in self.larger_matching:
+            if pattern.fullmatch(path):
+                return larger
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        max_bytes = self.larger.get(scope["path"], self.max_bytes)
+        max_bytes = self.limit_for(scope["path"])
         declared: bytes | None = None
         chunked = False
         for name, value in scope["headers"]:

@@ -67,6 +67,12 @@ MAX_REDIRECTS = 5
 DEFAULT_PER_COOK = Limit(10, 600)
 _REDIRECTS = {301, 302, 303, 307, 308}
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+# A recipe page's photo (Pillow checks what it really is).
+_IMAGE_TYPES = ("image/",)
+_ACCEPT = {
+    _HTML_TYPES: "text/html,application/xhtml+xml",
+    _IMAGE_TYPES: "image/avif,image/webp,image/png,image/jpeg,image/gif;q=0.8",
+}
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -188,6 +194,16 @@ def failed_answer(host: str, status: int) -> ImportFailedError:
     return ImportFailedError(f"{host} answered {status}: check the link, or paste the page")
 
 
+def _wrong_type(types: tuple[str, ...], content_type: str) -> ImportFailedError:
+    given = content_type or "no content type"
+    if types is _IMAGE_TYPES:
+        return ImportFailedError(f"The address is not an image ({given})")
+    return ImportFailedError(
+        f"The address is not a web page (not HTML: {given}): "
+        "give the address of the recipe's own page"
+    )
+
+
 def too_large(max_bytes: int) -> ImportFailedError:
     return ImportFailedError(
         f"The page is larger than {max_bytes:,} bytes, more than we read: add the recipe by hand"
@@ -262,24 +278,36 @@ class Importer:
                 "slow; try again later, or paste the page instead"
             ) from None
 
-    async def _fetch(self, url: URL) -> FetchedPage:
+    async def fetch_image(self, url: str, max_bytes: int) -> bytes:
+        """The image at ``url``, through the same checks as a page: the public-only
+        resolver, each redirect's address checked, the time limit; at most ``max_bytes``."""
+        try:
+            async with asyncio.timeout(self.timeout):
+                page = await self._fetch(URL(url), _IMAGE_TYPES, max_bytes)
+                return page.body
+        except TimeoutError:
+            raise ImportTimeoutError(
+                f"The image did not arrive within {self.timeout:g} seconds"
+            ) from None
+
+    async def _fetch(
+        self, url: URL, types: tuple[str, ...] = _HTML_TYPES, max_bytes: int | None = None
+    ) -> FetchedPage:
         for _ in range(MAX_REDIRECTS + 1):
             self._check_url(url)
             try:
-                async with self.session.get(url, allow_redirects=False) as response:
+                async with self.session.get(
+                    url, allow_redirects=False, headers={"Accept": _ACCEPT[types]}
+                ) as response:
                     if response.status in _REDIRECTS and "Location" in response.headers:
                         url = url.join(URL(response.headers["Location"]))
                         continue
                     if response.status >= 400:
                         raise failed_answer(url.host or "", response.status)
                     content_type = response.headers.get("Content-Type", "")
-                    if not content_type.lower().startswith(_HTML_TYPES):
-                        raise ImportFailedError(
-                            "The address is not a web page (not HTML: "
-                            f"{content_type.split(';')[0] or 'no content type'}): "
-                            "give the address of the recipe's own page"
-                        )
-                    body = await self._read(response)
+                    if not content_type.lower().startswith(types):
+                        raise _wrong_type(types, content_type.split(";")[0])
+                    body = await self._read(response, max_bytes or self.max_bytes)
                     charset = codecs.lookup(response.charset or "utf-8").name
                     return FetchedPage(str(url), body, charset)
             except aiohttp.ClientConnectorError as exc:
@@ -310,16 +338,16 @@ class Importer:
         if not address_allowed(str(literal), self.allowed):
             raise ImportRefusedError(f"{url.host} is not a public address")
 
-    async def _read(self, response: aiohttp.ClientResponse) -> bytes:
+    async def _read(self, response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
         declared = response.content_length
-        if declared is not None and declared > self.max_bytes:
-            raise too_large(self.max_bytes)
+        if declared is not None and declared > max_bytes:
+            raise too_large(max_bytes)
         chunks: list[bytes] = []
         size = 0
         async for chunk in response.content.iter_chunked(64 * 1024):
             size += len(chunk)
-            if size > self.max_bytes:
-                raise too_large(self.max_bytes)
+            if size > max_bytes:
+                raise too_large(max_bytes)
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -341,7 +369,7 @@ async def open_importer(
     connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(allowed), limit=20)
     session = aiohttp.ClientSession(
         connector=connector,
-        headers={"User-Agent": user_agent, "Accept": "text/html,application/xhtml+xml"},
+        headers={"User-Agent": user_agent},
         trust_env=False,
         auto_decompress=True,
     )

@@ -8,6 +8,7 @@ from recipe_api.auth.dependencies import CurrentUser
 from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.http.conditional import answer
 from recipe_api.http.responses import errors, validation_or_rule_error
+from recipe_api.media import service as photos
 from recipe_api.recipes import ingredients, service
 from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId, reads_of
 from recipe_api.recipes.schemas import (
@@ -24,6 +25,7 @@ from recipe_api.recipes.search import service as search
 from recipe_api.recipes.search.query import SearchQuery
 from recipe_api.recipes.service import InvalidCursorError
 from recipe_api.schemas import MAX_ID, NO_NUL_PATTERN, Page
+from recipe_api.state import request_state
 
 JSON = "application/json"
 
@@ -280,7 +282,11 @@ async def update_recipe_by_id(
     },
 )
 async def import_recipe(
-    body: RecipeImport, user: CurrentUser, db: DatabaseDep, importer: ImporterDep
+    body: RecipeImport,
+    user: CurrentUser,
+    db: DatabaseDep,
+    importer: ImporterDep,
+    request: Request,
 ) -> RecipeOut:
     """Create a recipe from a page's schema.org Recipe (you submit it).
 
@@ -288,8 +294,13 @@ async def import_recipe(
     too, that HTML (the page as your browser has it) is read instead and
     nothing is fetched: for sites that refuse servers. Either way the page is
     read in a child process under IMPORT_PARSE_SECONDS and IMPORT_PARSE_MEMORY_MB.
+    The page's image, when it names one, is fetched the same way and becomes
+    the recipe's photo (`GET /recipes/{id}/photo`); an image that cannot be
+    fetched or read leaves the recipe without one.
     """
-    return await service.import_recipe(db, importer, str(body.url), user=user, html=body.html)
+    recipe = await service.import_recipe(db, importer, str(body.url), user=user, html=body.html)
+    await photos.bring_photo(db, importer, recipe, request_state(request).photo_limits)
+    return recipe
 
 
 @router.patch(

@@ -71,6 +71,14 @@ def _not_found(recipe_id: int) -> NotFoundError:
     return NotFoundError(f"Recipe with ID {recipe_id} not found")
 
 
+def existing_recipe(connection: Connection, recipe_id: int) -> RecipeOut:
+    """The recipe, read in the caller's unit of work; NotFoundError when there is none."""
+    row = repository.get_recipe(connection, recipe_id)
+    if row is None:
+        raise _not_found(recipe_id)
+    return RecipeOut.model_validate(row)
+
+
 async def get_recipe(db: Database, recipe_id: int) -> RecipeOut:
     row = await db.read_row(repository.GET_RECIPE, {"recipe_id": recipe_id})
     if row is None:

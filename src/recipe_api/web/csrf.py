@@ -16,11 +16,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit
 
-from starlette.requests import cookie_parser
+from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recipe_api.web.sessions import COOKIE, CSRF_COOKIE
@@ -46,7 +47,9 @@ CROSS_SITE_POSTS = {"/my-recipes/import/page"}
 UNTOKENED_POSTS = {"/my-recipes/import/page/read"}
 # The upload of another app's export: a multipart form, whose token comes in the
 # query string (the body is a file; reading it for the token would parse it twice).
-MULTIPART_POSTS = {"/my-recipes/import/archive"}
+UPLOAD_POSTS = {"/my-recipes/import/archive"}
+# The recipe forms, which carry a photo: multipart, their token a field like any other.
+MULTIPART_FORMS = re.compile(r"/my-recipes/new|/recipes/[0-9]+/edit")
 SESSION_COOKIE = f"{COOKIE}=".encode()
 # The anonymous cookie is ours only if it has the shape we give it.
 _VISITOR_LENGTH = 43  # secrets.token_urlsafe(32)
@@ -87,7 +90,7 @@ async def _answer(send: Send, status: int, page: bytes) -> None:
 
 
 # No forms there: these skip the middleware entirely.
-_EXEMPT_PREFIXES = ("/api/", "/health/", "/static/", "/docs-assets/")
+_EXEMPT_PREFIXES = ("/api/", "/health/", "/static/", "/docs-assets/", "/media/")
 
 
 def _exempt(scope: Scope) -> bool:
@@ -135,12 +138,14 @@ class CsrfMiddleware:
             return
         binding = _binding(_cookies(scope))
         if _multipart(scope):
-            if scope["method"] == "POST" and scope["path"] in MULTIPART_POSTS:
+            if scope["method"] == "POST" and scope["path"] in UPLOAD_POSTS:
                 await self._check_upload(scope, receive, self._private(send, None), binding)
                 return
-            # No other form of ours posts multipart; reading one would mean a parser for nothing.
-            await _answer(send, 415, _NOT_A_FORM_PAGE)
-            return
+            if not (scope["method"] == "POST" and MULTIPART_FORMS.fullmatch(scope["path"])):
+                # Only the recipe forms and the export upload post multipart; reading
+                # any other would mean a parser for nothing.
+                await _answer(send, 415, _NOT_A_FORM_PAGE)
+                return
         if scope["method"] == "POST" and scope["path"] in CROSS_SITE_POSTS:
             await self.app(scope, receive, self._private(send, None))
             return
@@ -197,8 +202,11 @@ class CsrfMiddleware:
         body = await _read_body(receive)
         if body is None:
             return  # the client went away
-        sent = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        given = sent.get(FORM_FIELD, "")
+        if _multipart(scope):
+            given = await _multipart_token(scope, body)
+        else:
+            sent = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            given = sent.get(FORM_FIELD, "")
         expected = self.token_for(binding) if binding is not None else ""
         if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             await _answer(send, 403, _FAILED_PAGE)
@@ -269,6 +277,30 @@ async def _read_body(receive: Receive) -> bytes | None:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+async def _multipart_token(scope: Scope, body: bytes) -> str:
+    """The token field of a multipart body, read by Starlette's own parser (python-multipart).
+
+    The body limit outside bounds what is parsed (PHOTO_MAX_MB and the fields);
+    a body that does not parse has no token.
+    """
+    sent = False
+
+    async def once() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    request = Request(scope, once)
+    try:
+        async with request.form() as form:
+            value = form.get(FORM_FIELD, "")
+            return value if isinstance(value, str) else ""
+    except Exception:
+        return ""
 
 
 def _cookies(scope: Scope) -> dict[str, str]:

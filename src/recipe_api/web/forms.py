@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import Request
@@ -34,13 +35,18 @@ _ITEM = {"ingredients": "Line", "instructions": "Step", "tags": "Tag"}
 _ITEMS = {"ingredients": "lines", "instructions": "steps", "tags": "tags"}
 
 
+# A multipart part may name a charset (``unicode_escape``) that decodes to lone
+# surrogates, which no database stores; a URL-encoded body's bytes become U+FFFD.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 async def read_form(request: Request, fields: tuple[str, ...]) -> dict[str, str]:
     """The named fields as posted (missing ones empty); anything else is ignored."""
     form = await request.form()
     values: dict[str, str] = {}
     for name in fields:
         value = form.get(name, "")
-        values[name] = value if isinstance(value, str) else ""
+        values[name] = _SURROGATE.sub("\ufffd", value) if isinstance(value, str) else ""
     return values
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Annotated
 
@@ -12,6 +13,9 @@ from starlette.datastructures import UploadFile
 
 from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.errors import TooManyAttemptsError
+from recipe_api.media import service as photos
+from recipe_api.media.images import PhotoError, PhotoLimits, PreparedPhoto
+from recipe_api.media.router import PhotoLimitsDep
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId
 from recipe_api.recipes.importer import (
@@ -74,18 +78,48 @@ def _form_again(
     *,
     seen: str | None = None,
     notice: str | None = None,
+    photo_error: str | None = None,
+    photo: object = None,
 ) -> HTMLResponse:
     """The form as it was posted: each message beside its field (422), or a notice (409)."""
+    errors = field_errors(exc) if exc else {}
+    if photo_error:
+        errors["photo"] = photo_error
     return page(
         request,
         "recipe_form.html",
-        status.HTTP_422_UNPROCESSABLE_CONTENT if exc else status.HTTP_409_CONFLICT,
+        status.HTTP_422_UNPROCESSABLE_CONTENT if errors else status.HTTP_409_CONFLICT,
         recipe=recipe,
         values=values,
-        errors=field_errors(exc) if exc else {},
+        errors=errors,
         seen=seen,
         notice=notice,
+        photo=photo,
     )
+
+
+AGAIN = "Choose the photo again: a browser cannot send it back with the corrected form"
+
+
+async def _photo_chosen(request: Request) -> str | None:
+    """The form came with a photo that a re-shown form cannot keep: what to tell the cook."""
+    upload = (await request.form()).get("photo")
+    return AGAIN if upload is not None and not isinstance(upload, str) and upload.filename else None
+
+
+async def _posted_photo(
+    request: Request, limits: PhotoLimits
+) -> tuple[PreparedPhoto | None, str | None]:
+    """The photo chosen on the form, checked and re-encoded; or why it is not taken."""
+    form = await request.form()
+    upload = form.get("photo")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return None, None
+    data = await upload.read(limits.max_bytes + 1)
+    try:
+        return await photos.prepare(data, limits), None
+    except PhotoError as exc:
+        return None, exc.detail
 
 
 @router.get("/my-recipes", response_class=HTMLResponse)
@@ -106,6 +140,7 @@ async def my_recipes(
         found=found,
         page_number=page_number,
         has_next=found.skip + len(found.items) < found.total,
+        photos=await photos.photos_for(db, found.items),
         notice="Recipe deleted." if "deleted" in request.query_params else None,
     )
 
@@ -117,14 +152,44 @@ async def new_recipe_form(request: Request, user: SignedInUser) -> HTMLResponse:
 
 @router.post("/my-recipes/new", response_class=HTMLResponse, response_model=None)
 async def add_recipe(
-    request: Request, db: DatabaseDep, user: SignedInUser
+    request: Request, db: DatabaseDep, user: SignedInUser, limits: PhotoLimitsDep
 ) -> HTMLResponse | RedirectResponse:
     values = await read_form(request, RECIPE_FIELDS)
     try:
         data = RecipeCreate.model_validate(recipe_input(values))
     except ValidationError as exc:
-        return _form_again(request, None, values, exc)
+        return _form_again(request, None, values, exc, photo_error=await _photo_chosen(request))
+    prepared, photo_error = await _posted_photo(request, limits)
+    if photo_error:
+        return _form_again(request, None, values, photo_error=photo_error)
     recipe = await recipes.create_recipe(db, data, user=user)
+    return await _saved(request, db, user, limits, recipe, prepared)
+
+
+async def _saved(
+    request: Request,
+    db: DatabaseDep,
+    user: SignedInUser,
+    limits: PhotoLimits,
+    recipe: RecipeOut,
+    prepared: PreparedPhoto | None,
+) -> HTMLResponse | RedirectResponse:
+    """To the saved recipe; or, when its photo could not be kept, its edit form saying why."""
+    if prepared is not None:
+        try:
+            await photos.save_prepared(
+                db, recipe.id, prepared, limits=limits, origin="upload", user=user
+            )
+        except PhotoError as exc:
+            current = await recipes.recipe_to_change(db, recipe.id, user=user)
+            return _form_again(
+                request,
+                current,
+                recipe_values(current),
+                seen=recipes.fingerprint(current),
+                notice="The recipe is saved, but not its photo.",
+                photo_error=exc.detail,
+            )
     return _see_other(f"/recipes/{recipe.id}?saved=1")
 
 
@@ -151,6 +216,7 @@ async def import_recipe(
         return _import_page(
             request, values, {name: exc.detail}, exc.status_code, headers=exc.headers, error=exc
         )
+    await photos.bring_photo(db, importer, recipe, request_state(request).photo_limits)
     return _see_other(f"/recipes/{recipe.id}?imported=1")
 
 
@@ -302,8 +368,12 @@ def bookmarklet(action: str) -> str:
 
 
 @router.get("/recipes/{recipe_id}/edit", response_class=HTMLResponse)
-async def edit_recipe_form(request: Request, recipe: EditableRecipe) -> HTMLResponse:
+async def edit_recipe_form(
+    request: Request, recipe: EditableRecipe, db: DatabaseDep
+) -> HTMLResponse:
     notice = next((text for key, text in EDIT_NOTICES.items() if key in request.query_params), None)
+    if "photo_removed" in request.query_params:
+        notice = "Photo removed."
     return page(
         request,
         "recipe_form.html",
@@ -312,21 +382,41 @@ async def edit_recipe_form(request: Request, recipe: EditableRecipe) -> HTMLResp
         errors={},
         notice=notice,
         seen=recipes.fingerprint(recipe),
+        photo=(await photos.photos_for(db, [recipe])).get(recipe.id),
     )
+
+
+@router.post("/recipes/{recipe_id}/photo/delete", response_model=None)
+async def remove_photo(
+    recipe_id: RecipeId, user: SignedInUser, db: DatabaseDep
+) -> RedirectResponse:
+    # Removed already (a second press, another tab): the same page.
+    with contextlib.suppress(photos.NoPhotoError):
+        await photos.remove_photo(db, recipe_id, user=user)
+    return _see_other(f"/recipes/{recipe_id}/edit?photo_removed=1")
 
 
 @router.post("/recipes/{recipe_id}/edit", response_class=HTMLResponse, response_model=None)
 async def edit_recipe(
-    request: Request, recipe: EditableRecipe, user: SignedInUser, db: DatabaseDep
+    request: Request,
+    recipe: EditableRecipe,
+    user: SignedInUser,
+    db: DatabaseDep,
+    limits: PhotoLimitsDep,
 ) -> HTMLResponse | RedirectResponse:
     values = await read_form(request, (*RECIPE_FIELDS, "seen"))
     seen = values.pop("seen") or None  # absent from a form older than the check
+    photo = (await photos.photos_for(db, [recipe])).get(recipe.id)
     try:
         # Every field is on the form: the full validation of a new recipe applies,
         # and the recipe becomes what the form says (an emptied field is cleared).
         data = RecipeCreate.model_validate(edited_recipe_input(values, recipe))
     except ValidationError as exc:
-        return _form_again(request, recipe, values, exc, seen=seen)
+        again = await _photo_chosen(request)
+        return _form_again(request, recipe, values, exc, seen=seen, photo=photo, photo_error=again)
+    prepared, photo_error = await _posted_photo(request, limits)
+    if photo_error:
+        return _form_again(request, recipe, values, seen=seen, photo_error=photo_error, photo=photo)
     try:
         # The ownership and the version are checked again inside the write's unit of work.
         await recipes.replace_recipe(db, recipe.id, data, user=user, seen=seen)
@@ -335,8 +425,8 @@ async def edit_recipe(
         # on the form; saving it again (now against the new version) replaces it.
         current = await recipes.recipe_to_change(db, recipe.id, user=user)
         seen = recipes.fingerprint(current)
-        return _form_again(request, current, values, seen=seen, notice=CHANGED_NOTICE)
-    return _see_other(f"/recipes/{recipe.id}?saved=1")
+        return _form_again(request, current, values, seen=seen, notice=CHANGED_NOTICE, photo=photo)
+    return await _saved(request, db, user, limits, recipe, prepared)
 
 
 @router.get("/recipes/{recipe_id}/delete", response_class=HTMLResponse)

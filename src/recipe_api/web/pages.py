@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 
 from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.http.conditional import answer
+from recipe_api.media import service as photos
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.cache import cached_answer
 from recipe_api.recipes.dependencies import RecipeId
@@ -60,14 +61,16 @@ async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> 
             window = await recipes.latest_recipes(
                 db, older_than=older, newer_than=newer, limit=HOME_PAGE_RECIPES
             )
-            return render("home.html", window=window, first_page=first_page)
+            found = await photos.photos_for(db, window.items)
+            return render("home.html", window=window, first_page=first_page, photos=found)
 
         return await _shared_page(request, ("home", older, newer), build)
     await current_web_user(request, db)
     window = await recipes.latest_recipes(
         db, older_than=older, newer_than=newer, limit=HOME_PAGE_RECIPES
     )
-    return page(request, "home.html", window=window, first_page=first_page)
+    found = await photos.photos_for(db, window.items)
+    return page(request, "home.html", window=window, first_page=first_page, photos=found)
 
 
 async def _shared_page(
@@ -181,8 +184,9 @@ async def _search_page(
         context.update(error=error, cursor=None)
     answer = searching.SearchPage.model_validate_json(cached.body)
     facets = _facet_groups(params, answer.facets)
+    found_photos = await photos.photos_for(state.db, answer.found.results)
     return render("search.html", **{**context, "found": answer.found, "facets": answer.facets,
-                                    "facet_groups": facets})  # fmt: skip
+                                    "facet_groups": facets, "photos": found_photos})  # fmt: skip
 
 
 def _link(params: dict[str, str], name: str, value: str) -> str:
@@ -239,6 +243,7 @@ async def recipe_page(
         servings_wanted=wanted if written else None,
         units=chosen,
         may_change=recipes.may_change(recipe, user),
+        photo=(await photos.photos_for(db, [recipe])).get(recipe.id),
         notice=next((text for key, text in NOTICES.items() if key in request.query_params), None),
     )
 

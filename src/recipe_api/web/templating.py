@@ -72,5 +72,7 @@ def page(
     """A page for this request: the signed-in user and the CSRF token come along."""
     context.setdefault("user", getattr(request.state, "user", None))
     context.setdefault("csrf_token", request.scope.get("csrftoken"))
+    limits = getattr(request.app.state, "photo_limits", None)
+    context.setdefault("photo_max_mb", limits.max_bytes >> 20 if limits else 10)
     html = render(name, **context)
     return HTMLResponse(html, status_code=status_code, headers=headers)

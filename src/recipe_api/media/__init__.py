@@ -1,0 +1,1 @@
+"""Photos of recipes: checked, re-encoded to WebP in four widths, kept in the database, served."""

@@ -1,0 +1,93 @@
+"""Queries on photos. No function here commits: ``Database.run`` does."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+
+from recipe_api.media.images import PreparedPhoto
+from recipe_api.media.models import photo_file_table, photo_table
+from recipe_api.recipes.models import recipe_version_table
+
+_p = photo_table.c
+_f = photo_file_table.c
+# What a card or a page needs to write its <img>: never the files.
+_PHOTO = select(_p.id, _p.recipe_id, _p.content_hash, _p.width, _p.height)
+
+
+def photo_of(connection: Connection, recipe_id: int) -> RowMapping | None:
+    return connection.execute(_PHOTO.where(_p.recipe_id == recipe_id)).mappings().first()
+
+
+def photos_of(connection: Connection, recipe_ids: Collection[int]) -> Sequence[RowMapping]:
+    if not recipe_ids:
+        return []
+    statement = _PHOTO.where(_p.recipe_id.in_(sorted(recipe_ids)))
+    return connection.execute(statement).mappings().all()
+
+
+def widths_of(connection: Connection, photo_id: int) -> list[int]:
+    statement = select(_f.width).where(_f.photo_id == photo_id).order_by(_f.width)
+    return list(connection.execute(statement).scalars())
+
+
+def photo_count(connection: Connection, cook_id: int) -> int:
+    statement = select(func.count()).select_from(photo_table).where(_p.cook_id == cook_id)
+    return int(connection.execute(statement).scalar_one())
+
+
+def file_data(connection: Connection, photo_id: int, content_hash: str, width: int) -> bytes | None:
+    statement = (
+        select(_f.data)
+        .join(photo_table, _p.id == _f.photo_id)
+        .where(_f.photo_id == photo_id, _f.width == width, _p.content_hash == content_hash)
+    )
+    data: bytes | None = connection.execute(statement).scalar_one_or_none()
+    return data
+
+
+def remove_photo(connection: Connection, recipe_id: int) -> bool:
+    removed = connection.execute(delete(photo_table).where(_p.recipe_id == recipe_id)).rowcount > 0
+    if removed:
+        _recipes_changed(connection)
+    return removed
+
+
+def add_photo(
+    connection: Connection, recipe_id: int, cook_id: int, prepared: PreparedPhoto, origin: str
+) -> RowMapping:
+    # Delete then insert: a new id, so every URL of the old photo stops answering.
+    connection.execute(delete(photo_table).where(_p.recipe_id == recipe_id))
+    largest = prepared.largest
+    row = (
+        connection.execute(
+            insert(photo_table)
+            .values(
+                recipe_id=recipe_id,
+                cook_id=cook_id,
+                content_hash=prepared.content_hash,
+                width=largest.width,
+                height=largest.height,
+                origin=origin,
+            )
+            .returning(_p.id, _p.recipe_id, _p.content_hash, _p.width, _p.height)
+        )
+        .mappings()
+        .one()
+    )
+    connection.execute(
+        insert(photo_file_table),
+        [
+            {"photo_id": row["id"], "width": r.width, "height": r.height, "data": r.data}
+            for r in prepared.renditions
+        ],
+    )
+    _recipes_changed(connection)
+    return row
+
+
+def _recipes_changed(connection: Connection) -> None:
+    """Cards show photos: the cached home and search pages are of a new version now."""
+    v = recipe_version_table.c
+    connection.execute(update(recipe_version_table).where(v.id == 1).values(version=v.version + 1))
