@@ -86,8 +86,8 @@ async def test_an_upload_without_the_token_or_from_elsewhere_is_refused(app: Fas
             await _upload_action(browser), files=files, headers={"Origin": "https://evil.example"}
         )
         assert elsewhere.status_code == 403
-        # Other pages still take no multipart post.
-        assert (await browser.post("/my-recipes/new", files=files)).status_code == 415
+        # Pages other than the upload and the recipe forms take no multipart post.
+        assert (await browser.post("/my-recipes/import", files=files)).status_code == 415
         mine = await browser.get("/my-recipes")
         assert '<span class="count">0</span>' in mine.text
 
