@@ -28,6 +28,7 @@ from recipe_api.db.engine import Database
 from recipe_api.db.prune import PruneOptions, Pruner
 from recipe_api.email.outbox import OutboxSender, SenderOptions, message_domain
 from recipe_api.email.sender import transport_from_settings
+from recipe_api.favourites.router import router as favourites_router
 from recipe_api.ideas.router import router as ideas_router
 from recipe_api.ideas.service import open_ideas
 from recipe_api.mealplan.router import router as meal_plan_router
@@ -173,6 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(recipes_router)
     api_v1.include_router(auth_router)
+    api_v1.include_router(favourites_router)
     api_v1.include_router(meal_plan_router)
     api_v1.include_router(shopping_router)
     api_v1.include_router(index.router)

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from recipe_api.auth.dependencies import CurrentUser
+from recipe_api.auth.dependencies import CurrentUser, OptionalUser, optional_user
 from recipe_api.conditional import answer
 from recipe_api.db.engine import DatabaseDep
 from recipe_api.recipes import ingredients, service
@@ -22,6 +22,7 @@ from recipe_api.recipes.schemas import (
 from recipe_api.recipes.search import service as search
 from recipe_api.recipes.search.query import SearchQuery
 from recipe_api.recipes.service import InvalidCursorError
+from recipe_api.recipes.visibility import Viewer
 from recipe_api.responses import errors, validation_or_rule_error
 from recipe_api.schemas import MAX_ID, NO_NUL_PATTERN, Page
 
@@ -33,7 +34,7 @@ MAX_SKIP = 10_000
 # Every operation reads the database: 503 when it cannot.
 router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
 
-_NOT_FOUND = errors(404, _404="No recipe has this ID")
+_NOT_FOUND = errors(404, _404="No recipe you may see has this ID")
 _WRITE_ERRORS = errors(400, 401, 403, 413, _403="Not the recipe's submitter nor a superuser")
 
 
@@ -101,10 +102,11 @@ async def get_recipe(
 ) -> Response:
     # The Database from app.state, not a dependency: one less thing to solve per request.
     state = request.app.state
+    viewer = Viewer.of(await optional_user(request))
     if servings is None and units is None:
-        found = await service.recipe_answer(state.db, state.recipe_answers, recipe_id)
+        found = await service.recipe_answer(state.db, state.recipe_answers, recipe_id, viewer)
     else:
-        found = await service.adjusted_recipe_answer(state.db, recipe_id, servings, units)
+        found = await service.adjusted_recipe_answer(state.db, recipe_id, servings, units, viewer)
     return answer(request, found.body, JSON, etag=found.etag)
 
 
@@ -161,6 +163,7 @@ async def search_recipes(
         tag=None if tag is None else normalize_tag(tag) or None,
         ingredient=ingredient,
         max_total_minutes=max_total_minutes,
+        viewer=Viewer.of(await optional_user(request)),
     )
     state = request.app.state
     found = await search.search_answer(
@@ -212,10 +215,14 @@ async def list_recipes(
     cursor: Cursor = None,
     *,
     key: CursorKey,
+    user: OptionalUser,
 ) -> Page[RecipeOut]:
+    """The recipes you may see, newest first: the public ones, and yours with a token."""
     if cursor is not None and skip:
         raise InvalidCursorError("Give either skip or cursor, not both")
-    return await service.list_recipes(db, skip=skip, limit=limit, cursor=cursor, key=key)
+    return await service.list_recipes(
+        db, skip=skip, limit=limit, cursor=cursor, key=key, viewer=Viewer.of(user)
+    )
 
 
 @router.post(
@@ -281,8 +288,11 @@ async def import_recipe(
     too, that HTML (the page as your browser has it) is read instead and
     nothing is fetched: for sites that refuse servers. Either way the page is
     read in a child process under IMPORT_PARSE_SECONDS and IMPORT_PARSE_MEMORY_MB.
+    The recipe starts private: `"private": false` shares it at once.
     """
-    return await service.import_recipe(db, importer, str(body.url), user=user, html=body.html)
+    return await service.import_recipe(
+        db, importer, str(body.url), user=user, html=body.html, private=body.private
+    )
 
 
 @router.patch(

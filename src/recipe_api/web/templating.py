@@ -72,5 +72,8 @@ def page(
     """A page for this request: the signed-in user and the CSRF token come along."""
     context.setdefault("user", getattr(request.state, "user", None))
     context.setdefault("csrf_token", request.scope.get("csrftoken"))
+    # Where a form on the page (a favourite's toggle) brings the cook back to.
+    query = request.url.query
+    context.setdefault("here", request.url.path + (f"?{query}" if query else ""))
     html = render(name, **context)
     return HTMLResponse(html, status_code=status_code, headers=headers)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from recipe_api.recipes.search.query import (
     AnyOf,
@@ -24,7 +25,9 @@ from recipe_api.recipes.search.query import (
     Tier,
     Words,
 )
+from recipe_api.recipes.visibility import visible_sql
 
+_DIALECT = sqlite_dialect()
 _COLUMNS = {"label": "{label} : ", "label ingredients": "{label ingredients} : ", "all": ""}
 # The trigram tokenizer needs three characters.
 _TRIGRAM = 3
@@ -57,8 +60,11 @@ def _tier_expression(tier: Tier) -> str:
 
 
 def _filters(query: SearchQuery, *, skip: str | None = None) -> list[str]:
-    """SQL conditions on ``recipe`` for the filters (``skip``: the one an index already checks)."""
-    conditions = []
+    """SQL conditions on ``recipe`` for the filters (``skip``: the one an index already checks).
+
+    The first is always what the query's viewer may see.
+    """
+    conditions = [visible_sql(query.viewer, _DIALECT, table="recipe")]
     if query.tag is not None:
         conditions.append(
             "EXISTS (SELECT 1 FROM json_each(recipe.tags) WHERE json_each.value = :tag)"
@@ -188,7 +194,7 @@ def count(
 ) -> tuple[int, bool]:
     """How many recipes match, counted up to ``bound``; and whether that count is exact."""
     params = {**_parameters(query), "after": None, "limit": bound}
-    plain = SearchQuery(keyword=query.keyword)
+    plain = query.words_only
     if everything is None or plain == query:
         sql, match = _tier_sql(query, Tier(include=everything), after=False, limit="LIMIT :limit")
         counted = connection.execute(
@@ -229,7 +235,7 @@ def _matching_ids(query: SearchQuery, everything: Matches | None) -> tuple[str, 
     every recipe holding a common word.
     """
     params = {**_parameters(query), "after": None}
-    plain = SearchQuery(keyword=query.keyword)
+    plain = query.words_only
     if everything is None or plain == query:
         sql, match = _tier_sql(query, Tier(include=everything), after=False, limit="LIMIT :limit")
         return sql, {**params, "match": match}
