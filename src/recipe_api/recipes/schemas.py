@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    StrictBool,
     StringConstraints,
     UrlConstraints,
 )
@@ -108,7 +109,8 @@ class RecipeCreate(RecipeDetails):
         description="Whom to record as the submitter (default: you); "
         "only a superuser may name someone else.",
     )
-    private: bool = Field(
+    # Strict: 0 and "yes" are not booleans (lax mode would read them as ones).
+    private: StrictBool = Field(
         default=False,
         description="Seen by you (and superusers) only. Default: public, as recipes always were.",
     )
@@ -160,7 +162,7 @@ class RecipeUpdate(BaseModel):
     image_url: RecipeUrl | None = None
     cuisine: ShortText | None = None
     category: ShortText | None = None
-    private: bool | None = Field(
+    private: StrictBool | None = Field(
         default=None, description="True: seen by its cook and superusers only; false: by all"
     )
 
@@ -275,7 +277,7 @@ class RecipeImport(BaseModel):
         "site's own scraper. Nothing is fetched.",
         examples=[None],
     )
-    private: bool = Field(
+    private: StrictBool = Field(
         default=True,
         description="An imported recipe starts private (yours to check first); false: public",
     )
