@@ -266,17 +266,26 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # the ingredient words index (0008), the expiry indexes of the prune (0009),
     # the recipe revision and saved-idea key (0010), the email keys (0011), the word
     # search (0012), the old trigram search indexes dropped (0014), the meal plan and
-    # shopping list (0018), the recipe photos (0020), the import jobs (0021).
+    # shopping list (0018), the recipe photos (0020), the import jobs (0021), private
+    # recipes and favourites (0022).
     revisions = [rev.revision for rev in script.walk_revisions()]
-    assert revisions == ["0021", "0020", "0018", "0014", *(f"{n:04d}" for n in range(12, 0, -1))]
+    assert revisions == [
+        "0022", "0021", "0020", "0018", "0014", *(f"{n:04d}" for n in range(12, 0, -1))
+    ]  # fmt: skip
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0021"
+    assert migrate.current_revision(empty_database) == "0022"
+    assert "favourite" in _tables(empty_database)
+    assert "ix_recipe_private_submitter_id" in _indexes(empty_database)
+    migrate.downgrade(empty_database, "0021")
+    assert "favourite" not in _tables(empty_database)
+    assert "ix_recipe_private_submitter_id" not in _indexes(empty_database)
     assert "recipe_import" in _tables(empty_database)
     assert {"photo", "photo_file"} <= _tables(empty_database)
     migrate.downgrade(empty_database, "0020")
     assert "recipe_import" not in _tables(empty_database)
     migrate.downgrade(empty_database, "0018")
     assert not {"photo", "photo_file"} & _tables(empty_database)
+    assert migrate.current_revision(empty_database) == "0018"
     assert {"meal_plan_entry", "shopping_line", "shopping_aisle"} <= _tables(empty_database)
     migrate.downgrade(empty_database, "0014")
     assert not {"meal_plan_entry", "shopping_line", "shopping_aisle"} & _tables(empty_database)
@@ -331,7 +340,7 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0021"
+    assert migrate.current_revision(empty_database) == "0022"
     assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
     assert "ix_recipe_ingredients_words" not in _indexes(empty_database)
     assert {

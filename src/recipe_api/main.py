@@ -29,6 +29,7 @@ from recipe_api.db.engine import Database
 from recipe_api.db.prune import PruneOptions, Pruner
 from recipe_api.email.outbox import OutboxSender, SenderOptions, message_domain
 from recipe_api.email.sender import transport_from_settings
+from recipe_api.favourites.router import router as favourites_router
 from recipe_api.http import api_index
 from recipe_api.http.errors import add_json_error_handlers
 from recipe_api.http.methods import HttpMethodsMiddleware
@@ -214,6 +215,7 @@ def create_app(settings: Settings | None = None, *, website: bool = True) -> Fas
     api_v1.include_router(recipes_router)
     api_v1.include_router(photos_router)
     api_v1.include_router(auth_router)
+    api_v1.include_router(favourites_router)
     api_v1.include_router(meal_plan_router)
     api_v1.include_router(shopping_router)
     api_v1.include_router(api_index.router)

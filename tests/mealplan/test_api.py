@@ -82,6 +82,7 @@ async def test_a_week_is_planned_moved_and_cleared(client: httpx.AsyncClient, ad
         "day": "2026-12-10",
         "meal": "lunch",
         "servings": 8,
+        "available": True,
     }
     # Only the fields sent change.
     again = await client.patch(
@@ -183,3 +184,39 @@ async def test_a_day_holds_twenty_entries(client: httpx.AsyncClient, ada: Accoun
         f"{PLAN}/entries/{other['id']}", json={"day": "2026-12-09"}, headers=ada.headers
     )
     assert moved.status_code == 409
+
+
+async def test_a_recipe_made_private_by_its_cook_is_unavailable_on_the_plan(
+    client: httpx.AsyncClient, ada: Account, bob: Account
+) -> None:
+    soup = await add_recipe(client, bob, "Bob's soup", ingredients=["2 onions"])
+    dal = await add_recipe(client, ada, "Ada's dal", ingredients=["200 g red lentils"])
+    await plan(client, ada, soup["id"], "2026-12-09", "dinner")
+    await plan(client, ada, dal["id"], "2026-12-10", "dinner")
+    hidden = await client.patch(
+        f"/api/v1/recipes/{soup['id']}", json={"private": True}, headers=bob.headers
+    )
+    assert hidden.status_code == 200
+    week = await client.get(PLAN, params={"week": "2026-W50"}, headers=ada.headers)
+    assert week.status_code == 200, week.text
+    entries = week.json()["entries"]
+    assert [(e["recipe_label"], e["available"]) for e in entries] == [
+        ("A recipe its cook no longer shares", False),
+        ("Ada's dal", True),
+    ]
+    # Left off the shopping list, which is built from the rest.
+    built = await client.post(
+        "/api/v1/shopping-list/from-plan",
+        json={"start": "2026-12-07", "end": "2026-12-13"},
+        headers=ada.headers,
+    )
+    assert built.status_code == 200, built.text
+    assert "onion" not in built.text and "lentils" in built.text
+    # It can still be removed; it cannot be planned again.
+    gone = await client.delete(f"{PLAN}/entries/{entries[0]['id']}", headers=ada.headers)
+    assert gone.status_code == 204
+    again = await plan(client, ada, soup["id"], "2026-12-11", "dinner")
+    assert again.status_code == 404
+    # Its own cook's private recipes plan as before.
+    mine = await add_recipe(client, bob, "Bob's secret stew", private=True)
+    assert (await plan(client, bob, mine["id"], "2026-12-11", "dinner")).status_code == 201

@@ -139,10 +139,28 @@ async def test_import_json_ld(client: httpx.AsyncClient, cook: Account, pages_se
     assert body["image_url"] == "https://kitchen.example/img/shakshuka.jpg"
     assert body["source"] == "Ada (Example Kitchen)"  # the author, then the site
     assert body["url"] == f"{pages_server}/jsonld"
-    stored = await client.get(f"/api/v1/recipes/{body['id']}")
+    # An import starts private: its cook checks it before sharing it.
+    assert body["private"] is True
+    stored = await client.get(f"/api/v1/recipes/{body['id']}", headers=cook.headers)
     assert stored.json() == body
-    found = await client.get("/api/v1/recipes/search/", params={"keyword": "feta"})
+    assert (await client.get(f"/api/v1/recipes/{body['id']}")).status_code == 404
+    search = "/api/v1/recipes/search/"
+    found = await client.get(search, params={"keyword": "feta"}, headers=cook.headers)
     assert [r["id"] for r in found.json()["results"]] == [body["id"]]
+    assert (await client.get(search, params={"keyword": "feta"})).json()["results"] == []
+
+
+async def test_an_import_may_be_public_at_once(
+    client: httpx.AsyncClient, cook: Account, pages_server: str
+) -> None:
+    response = await client.post(
+        "/api/v1/recipes/import",
+        json={"url": f"{pages_server}/jsonld", "private": False},
+        headers=cook.headers,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["private"] is False
+    assert (await client.get(f"/api/v1/recipes/{response.json()['id']}")).status_code == 200
 
 
 async def test_import_microdata(
@@ -282,7 +300,10 @@ async def test_imports_per_cook_are_limited(
     }
     # Another cook's imports are their own.
     assert (await _import(client, other, f"{pages_server}/jsonld")).status_code == 201
-    assert (await client.get("/api/v1/recipes/")).json()["total"] == 3
+    # Imports start private: each cook sees their own.
+    assert (await client.get("/api/v1/recipes/")).json()["total"] == 0
+    assert (await client.get("/api/v1/recipes/", headers=cook.headers)).json()["total"] == 2
+    assert (await client.get("/api/v1/recipes/", headers=other.headers)).json()["total"] == 1
 
 
 async def test_imports_per_worker_are_limited(

@@ -37,12 +37,16 @@ async def log_in(page: Page, base: str, email: str, password: str = PASSWORD) ->
     assert await page.get_by_role("button", name="Log out").count() == 1
 
 
-async def add_recipe(page: Page, base: str, label: str, url: str, source: str = "") -> int:
-    """Adds a recipe through the form; returns its id from the page it lands on."""
+async def add_recipe(
+    page: Page, base: str, label: str, url: str, source: str = "", *, public: bool = False
+) -> int:
+    """Adds a recipe through the form (private unless ``public``); returns its id."""
     await page.goto(base + "/my-recipes/new")
     await page.get_by_label("Name").fill(label)
     await page.get_by_label("Source").fill(source)
     await page.get_by_label("Web address").fill(url)
+    if public:
+        await page.get_by_label("Share publicly").check()
     await page.get_by_role("button", name="Add recipe").click()
     await page.wait_for_url("**/recipes/*?saved=1")
     return int(page.url.rsplit("/", 1)[1].split("?")[0])

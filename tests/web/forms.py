@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 from fastapi import FastAPI
@@ -73,3 +75,13 @@ async def browser_for(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport=transport, base_url="http://test", headers=HTML
     ) as client:
         yield client
+
+
+async def stored_recipe(app: FastAPI, recipe_id: int | str) -> dict[str, Any]:
+    """The recipe as the API answers it, whoever may see it (a form's recipe starts private)."""
+    from recipe_api.recipes.service import get_recipe
+    from recipe_api.recipes.visibility import EVERYTHING
+
+    recipe = await get_recipe(app.state.db, int(recipe_id), EVERYTHING)
+    stored: dict[str, Any] = json.loads(recipe.__pydantic_serializer__.to_json(recipe))
+    return stored

@@ -37,6 +37,7 @@ LOGGED_OUT = [
 LOGGED_IN = [
     "/",
     "/my-recipes",
+    "/my-favourites",
     "/my-recipes/new",
     "/my-recipes/import",
     "/recipes/{id}",

@@ -260,12 +260,19 @@ async def test_the_site_may_not_change_another_cooks_recipe(app: FastAPI) -> Non
         await sign_up_and_log_in(owner, "owner@example.com")
         await sign_up_and_log_in(other, "other@example.com")
         data = {"label": "Soup", "source": "Home", "url": "https://example.com/soup"}
-        created = await submit(owner, "/my-recipes/new", "/my-recipes/new", data)
+        shared = {**data, "sharing": "public"}
+        created = await submit(owner, "/my-recipes/new", "/my-recipes/new", shared)
         recipe_path = created.headers["location"].split("?")[0]
         token = csrf_token(await other.get("/my-recipes"))
         edit = await other.post(f"{recipe_path}/edit", data={"csrftoken": token, **data})
         delete = await other.post(f"{recipe_path}/delete", data={"csrftoken": token})
         assert edit.status_code == delete.status_code == 403
+        # Kept private, it is not there for them at all: 404, as a missing recipe.
+        kept = await submit(owner, "/my-recipes/new", "/my-recipes/new", data)
+        kept_path = kept.headers["location"].split("?")[0]
+        edit = await other.post(f"{kept_path}/edit", data={"csrftoken": token, **data})
+        delete = await other.post(f"{kept_path}/delete", data={"csrftoken": token})
+        assert edit.status_code == delete.status_code == 404
         gone = await other.post("/recipes/999999/delete", data={"csrftoken": token})
         assert gone.status_code == 404
         assert (await owner.get(recipe_path)).status_code == 200

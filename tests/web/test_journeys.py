@@ -144,7 +144,9 @@ async def test_another_cook_cannot_edit_and_a_superuser_can(
         owner_email, other_email = new_email("owner"), new_email("other")
         await sign_up(owner, base, owner_email)
         await log_in(owner, base, owner_email)
-        recipe_id = await add_recipe(owner, base, "Owner's bread", "https://example.com/bread")
+        recipe_id = await add_recipe(
+            owner, base, "Owner's bread", "https://example.com/bread", public=True
+        )
 
         await sign_up(other, base, other_email)
         await log_in(other, base, other_email)

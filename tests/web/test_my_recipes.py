@@ -67,7 +67,7 @@ async def test_another_cook_sees_no_controls_and_a_forged_post_gets_403(app: Fas
     async with browser_for(app) as owner, browser_for(app) as other:
         await sign_up_and_log_in(owner, "owner@example.com")
         await sign_up_and_log_in(other, "other@example.com")
-        recipe_id = await _add(owner, RECIPE)
+        recipe_id = await _add(owner, {**RECIPE, "sharing": "public"})
 
         page = await other.get(f"/recipes/{recipe_id}")
         assert page.status_code == 200

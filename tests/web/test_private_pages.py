@@ -32,7 +32,9 @@ async def test_a_logged_in_cooks_pages_are_private(app: FastAPI) -> None:
         assert "no-store" not in home.headers.get("cache-control", "")
         await sign_up_and_log_in(browser, "cook@example.com")
         token = csrf_token(await browser.get("/my-recipes/new"))
-        saved = await browser.post("/my-recipes/new", data={"csrftoken": token, **RECIPE})
+        saved = await browser.post(
+            "/my-recipes/new", data={"csrftoken": token, **RECIPE, "sharing": "public"}
+        )
         assert saved.status_code == 303
         recipe = saved.headers["location"]
         for path in ("/", "/my-recipes", recipe, "/search?q=soup", "/ideas", "/no-such-page"):

@@ -18,6 +18,7 @@ from tests.web.forms import (
     hidden_value,
     input_value,
     sign_up_and_log_in,
+    stored_recipe,
     submit,
     textarea_value,
 )
@@ -69,7 +70,7 @@ async def test_a_recipe_with_every_detail_is_stored_and_shown(app: FastAPI) -> N
         await sign_up_and_log_in(browser, "cook@example.com")
         recipe_id = await _add(browser, DAL)
 
-        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        stored = await stored_recipe(app, recipe_id)
         assert stored["ingredients"] == [
             "200 g red lentils",
             "1 onion, chopped",
@@ -123,7 +124,7 @@ async def test_steps_can_be_paragraphs_of_several_lines(app: FastAPI) -> None:
                 "Knead for ten\r\nminutes.",
             },
         )
-        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        stored = await stored_recipe(app, recipe_id)
         assert stored["instructions"] == ["Mix the flour and the water.", "Knead for ten minutes."]
 
 
@@ -208,7 +209,7 @@ async def test_the_edit_form_shows_the_details_and_an_emptied_field_is_cleared(
             browser, f"/recipes/{recipe_id}/edit", f"/recipes/{recipe_id}/edit", changed
         )
         assert saved.status_code == 303
-        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        stored = await stored_recipe(app, recipe_id)
         assert stored["ingredients"] == ["200 g red lentils", "1 onion, chopped"]
         assert stored["cook_minutes"] is None and stored["total_minutes"] == 10
         assert stored["tags"] == [] and stored["url"] == "" and stored["source"] == ""
@@ -231,7 +232,7 @@ async def test_the_edit_form_shows_the_details_and_an_emptied_field_is_cleared(
         await submit(
             browser, f"/recipes/{recipe_id}/edit", f"/recipes/{recipe_id}/edit", {**EMPTY, **again}
         )
-        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        stored = await stored_recipe(app, recipe_id)
         assert stored["total_minutes"] == 120
         assert stored["instructions"] == [
             "Rinse the lentils.",
@@ -270,7 +271,7 @@ async def test_importing_a_page_with_recipe_markup(app: FastAPI, pages_server: s
         assert "Recipe imported." in page.text
         assert "Shakshuka with Feta" in page.text
         assert "<span>2 tablespoons olive oil</span>" in page.text
-        stored = (await browser.get(f"/api/v1/recipes/{match.group(1)}")).json()
+        stored = await stored_recipe(app, match.group(1))
         # The redirect was followed: the recipe links to the page it came from.
         assert stored["url"] == f"{pages_server}/jsonld"
         assert len(stored["instructions"]) >= 2
@@ -291,7 +292,7 @@ async def test_a_pasted_page_is_imported_without_fetching(app: FastAPI) -> None:
         assert response.status_code == 303, response.text
         match = re.fullmatch(r"/recipes/(\d+)\?imported=1", response.headers["location"])
         assert match
-        stored = (await browser.get(f"/api/v1/recipes/{match.group(1)}")).json()
+        stored = await stored_recipe(app, match.group(1))
         assert (stored["label"], stored["url"]) == ("Shakshuka with Feta", url)
         # A page without a recipe: the reason beside the pasted page, the address kept.
         response = await submit(
@@ -500,14 +501,14 @@ async def test_editing_keeps_what_the_form_cannot_show_unless_the_cook_changes_i
             browser, f"/recipes/{recipe_id}/edit", f"/recipes/{recipe_id}/edit", shown
         )
         assert saved.status_code == 303, saved.text
-        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        stored = await stored_recipe(app, recipe_id)
         assert stored["label"] == "Scrambled eggs"
         assert {name: stored[name] for name in lists} == lists
 
         # A list the cook edits is read from the form's text, as the form says.
         edited = {**shown, "tags": f"{shown['tags']}, brunch"}
         await submit(browser, f"/recipes/{recipe_id}/edit", f"/recipes/{recipe_id}/edit", edited)
-        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        stored = await stored_recipe(app, recipe_id)
         assert stored["tags"] == ["salt", "pepper", "quick", "brunch"]
         assert stored["ingredients"] == lists["ingredients"]
 
@@ -537,14 +538,14 @@ async def test_an_edit_does_not_overwrite_a_change_made_after_the_form_opened(
         assert refused.status_code == 409
         assert "changed elsewhere after you opened this page" in refused.text
         assert input_value(refused, "label") == "Dal, my edit"
-        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        stored = await stored_recipe(app, recipe_id)
         assert stored["label"] == "Dal, changed elsewhere"
 
         # Saved again from that page (it carries the new version): the cook's edit wins.
         again = {**mine, "seen": hidden_value(refused, "seen")}
         saved = await browser.post(edit, data={"csrftoken": csrf_token(refused), **again})
         assert saved.status_code == 303, saved.text
-        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        stored = await stored_recipe(app, recipe_id)
         assert stored["label"] == "Dal, my edit"
 
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from recipe_api.settings import Settings
 from tests.ideas.running import RunningFakeReddit
-from tests.web.forms import browser_for, input_value, sign_up_and_log_in
+from tests.web.forms import browser_for, input_value, sign_up_and_log_in, stored_recipe
 
 _CARD_FORM = re.compile(
     r'<form class="save-idea" method="post" action="/ideas/save">(.*?)</form>', re.S
@@ -57,6 +57,10 @@ async def test_a_visitor_sees_log_in_links_and_no_forms(app: FastAPI) -> None:
         assert back.status_code == 303 and back.headers["location"] == "/ideas"
 
 
+def app_client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+
 async def test_saving_an_idea_creates_a_recipe_to_complete(app: FastAPI) -> None:
     async with browser_for(app) as browser:
         await sign_up_and_log_in(browser, "cook@example.com")
@@ -76,12 +80,15 @@ async def test_saving_an_idea_creates_a_recipe_to_complete(app: FastAPI) -> None
         assert input_value(form, "label") == card["title"]
         assert input_value(form, "source") == "r/recipes"
 
-        stored = (await browser.get(f"/api/v1/recipes/{match.group(1)}")).json()
+        stored = await stored_recipe(app, match.group(1))
         assert stored["label"] == card["title"]
         assert stored["url"] == card["url"]
         assert stored["source"] == "r/recipes"
         assert stored["image_url"] == (card["image_url"] or None)
         assert stored["ingredients"] == [] and stored["instructions"] == []
+        # Saved private: nobody else sees the empty recipe before the cook completes it.
+        assert stored["private"] is True
+        assert (await app_client(app).get(f"/api/v1/recipes/{stored['id']}")).status_code == 404
         if card["permalink"] != card["url"]:
             assert stored["description"] == f"Discussion on reddit: {card['permalink']}"
         mine = await browser.get("/my-recipes")
@@ -98,7 +105,7 @@ async def test_a_long_title_is_shortened_and_kept_whole_in_the_description(
         response = await _save(browser, card)
         assert response.status_code == 303
         recipe_id = response.headers["location"].split("/")[2]
-        stored = (await browser.get(f"/api/v1/recipes/{recipe_id}")).json()
+        stored = await stored_recipe(app, recipe_id)
         assert len(stored["label"]) <= 256 and stored["label"].endswith("…")
         assert title.startswith(stored["label"][:-1])
         assert stored["description"].startswith(title.strip())

@@ -83,3 +83,22 @@ async def current_user(
 
 
 CurrentUser = Annotated[UserOut, Depends(current_user)]
+
+
+async def optional_user(request: Request) -> UserOut | None:
+    """The user a bearer token names, for reads anyone may make; None without one.
+
+    A token that is not valid (expired, from before a password change) reads
+    as no token: a read that was public stays answered as it was.
+    """
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return None
+    state = request_state(request)
+    subject = state.tokens.subject(token.strip())
+    if subject is None:
+        return None
+    return await service.user_for_token(state.db, *subject)
+
+
+OptionalUser = Annotated[UserOut | None, Depends(optional_user)]

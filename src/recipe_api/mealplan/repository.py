@@ -10,6 +10,7 @@ from sqlalchemy import Connection, RowMapping, delete, func, insert, select, upd
 
 from recipe_api.mealplan.models import meal_plan_entry_table
 from recipe_api.recipes.models import recipe_table
+from recipe_api.recipes.visibility import Viewer, visible_to
 
 _e = meal_plan_entry_table.c
 _r = recipe_table.c
@@ -17,10 +18,13 @@ _r = recipe_table.c
 _RECIPE = select(_r.id, _r.label, _r.servings, _r.ingredients, _r.submitter_id)
 
 
-def recipes_by_id(connection: Connection, recipe_ids: Collection[int]) -> Sequence[RowMapping]:
+def recipes_by_id(
+    connection: Connection, recipe_ids: Collection[int], viewer: Viewer
+) -> Sequence[RowMapping]:
+    """Those of the recipes ``viewer`` may see."""
     if not recipe_ids:
         return []
-    statement = _RECIPE.where(_r.id.in_(sorted(recipe_ids)))
+    statement = _RECIPE.where(_r.id.in_(sorted(recipe_ids)), visible_to(viewer))
     return connection.execute(statement).mappings().all()
 
 

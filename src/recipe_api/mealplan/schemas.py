@@ -54,6 +54,11 @@ class EntryOut(BaseModel):
     day: date
     meal: Meal
     servings: int
+    available: bool = Field(
+        default=True,
+        description="False: its cook has made the recipe private since; "
+        "it is left off the shopping list, and can be removed",
+    )
 
 
 class WeekPlan(BaseModel):

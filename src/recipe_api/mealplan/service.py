@@ -17,6 +17,7 @@ from recipe_api.errors import AppError, ConflictError, NotFoundError
 from recipe_api.mealplan import repository
 from recipe_api.mealplan.schemas import EntryCreate, EntryOut, EntryUpdate, WeekPlan
 from recipe_api.recipes.ingredients import servings_number
+from recipe_api.recipes.visibility import Viewer
 from recipe_api.users.schemas import UserOut
 
 # Enough for any family's day; a bound keeps a week's page and list small.
@@ -33,12 +34,13 @@ def recipes_for(
 ) -> dict[int, RowMapping]:
     """The recipes among ``recipe_ids`` that ``user`` can see, by id.
 
-    The one place the plan and the shopping list ask who sees what: every
-    recipe is public today; when recipes may be private, this asks the
-    recipes domain's rule instead, and an entry whose recipe became another
-    cook's private one drops out of the week and the list.
+    The one place the plan and the shopping list ask who sees what, with the
+    recipes domain's rule (``recipes/visibility.py``): an entry whose recipe
+    became another cook's private one is shown as unavailable in the week and
+    left off the shopping list.
     """
-    return {row["id"]: row for row in repository.recipes_by_id(connection, set(recipe_ids))}
+    rows = repository.recipes_by_id(connection, set(recipe_ids), Viewer.of(user))
+    return {row["id"]: row for row in rows}
 
 
 def today() -> date:
@@ -87,12 +89,33 @@ def visible_entries(
     ]
 
 
+UNAVAILABLE = "A recipe its cook no longer shares"
+
+
+def _unavailable(entry: RowMapping) -> EntryOut:
+    return EntryOut(
+        id=entry["id"],
+        recipe_id=entry["recipe_id"],
+        recipe_label=UNAVAILABLE,
+        day=entry["day"],
+        meal=entry["meal"],
+        servings=entry["servings"],
+        available=False,
+    )
+
+
 def _week(connection: Connection, user: UserOut, monday: date) -> WeekPlan:
     sunday = monday + timedelta(days=6)
     order = {meal: index for index, meal in enumerate(("breakfast", "lunch", "dinner", "snack"))}
-    found = visible_entries(connection, user, monday, sunday)
+    planned = repository.entries_between(connection, user.id, monday, sunday)
+    recipes = recipes_for(connection, (entry["recipe_id"] for entry in planned), user)
     entries = sorted(
-        (_entry_out(entry, recipe) for entry, recipe in found),
+        (
+            _entry_out(entry, recipes[entry["recipe_id"]])
+            if entry["recipe_id"] in recipes
+            else _unavailable(entry)
+            for entry in planned
+        ),
         key=lambda e: (e.day, order[e.meal], e.id),
     )
     return WeekPlan(

@@ -48,7 +48,7 @@ def recipe_from_idea(card: IdeaCard) -> RecipeCreate:
     in the description), the web address what the post links to, the source
     ``r/<subreddit>``, and the photo the post's thumbnail. The post's page on
     reddit, where a recipe's text often is (in the post or its comments), is
-    named in the description when the post links elsewhere.
+    named in the description when the post links elsewhere. It starts private.
     """
     title = " ".join(card.title.split())
     label = shorten(title)
@@ -63,5 +63,7 @@ def recipe_from_idea(card: IdeaCard) -> RecipeCreate:
             "source": f"r/{card.subreddit}",
             "image_url": card.image_url or None,
             "description": "\n\n".join(notes),
+            # Kept to the cook until they have made it a recipe and share it.
+            "private": True,
         }
     )

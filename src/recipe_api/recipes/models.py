@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     func,
     text,
 )
@@ -69,8 +71,17 @@ recipe_table = Table(
     Column("revision", Integer, nullable=False, server_default="1"),
     # The idea (reddit post) the recipe was saved from; NULL for the rest.
     Column("idea_url", Text, nullable=True),
+    # Seen by its cook and superusers only (migration 0022): ``recipes/visibility.py``.
+    Column("private", Boolean, nullable=False, server_default=false()),
     # The list and the home page read newest first.
     Index("ix_recipe_created_at_id", "created_at", "id"),
+    # The private recipes by cook: a list's total subtracts those it may not show.
+    Index(
+        "ix_recipe_private_submitter_id",
+        "submitter_id",
+        sqlite_where=text("private = 1"),
+        postgresql_where=text("private"),
+    ),
     # One recipe per cook and saved idea, however many saves arrive at once.
     Index(
         "ix_recipe_submitter_id_idea_url",

@@ -27,6 +27,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    true,
     tuple_,
     update,
 )
@@ -34,25 +35,40 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from recipe_api.recipes.models import recipe_count_table, recipe_table
+from recipe_api.recipes.visibility import EVERYTHING, Kind, Viewer, per_viewer, pick
 from recipe_api.users.models import user_table
 
 _c = recipe_table.c
 _NEWEST_FIRST = (_c.created_at.desc(), _c.id.desc())
 
-# One statement each: read with ``Database.read_row`` (the driver's prepared statement).
 GET_RECIPE = select(recipe_table).where(_c.id == bindparam("recipe_id"))
+# What a viewer may read (``recipes/visibility.py``): each statement in its three forms,
+# each read with ``Database.read_row`` (the driver's prepared statement) after ``pick``.
+VISIBLE_GET = per_viewer(GET_RECIPE.where)
 # The recipe page shows who submitted it: one round trip for both.
-GET_RECIPE_WITH_SUBMITTER = (
+GET_RECIPE_WITH_SUBMITTER = per_viewer(
     select(recipe_table, user_table.c.first_name, user_table.c.surname)
     .join(user_table, user_table.c.id == _c.submitter_id)
     .where(_c.id == bindparam("recipe_id"))
+    .where
 )
 _TOTAL = select(recipe_count_table.c.recipes).where(recipe_count_table.c.id == 1)
-_OFFSET_PAGE = (
-    select(recipe_table)
-    .order_by(*_NEWEST_FIRST)
-    .offset(bindparam("skip"))
-    .limit(bindparam("limit"))
+# The private recipes a viewer may not see, through ix_recipe_private_submitter_id:
+# the list's total is the kept count less these.
+_PRIVATE = _c.private == true()
+_HIDDEN: dict[Kind, Select[Any] | None] = {
+    "everything": None,
+    "public": select(func.count()).where(_PRIVATE),
+    "theirs": select(func.count()).where(_PRIVATE, _c.submitter_id != bindparam("viewer_id")),
+}
+_OFFSET_PAGE = per_viewer(
+    lambda visible: (
+        select(recipe_table)
+        .where(visible)
+        .order_by(*_NEWEST_FIRST)
+        .offset(bindparam("skip"))
+        .limit(bindparam("limit"))
+    )
 )
 # After a cursor: the row it names is read inside the query, so the comparison
 # is between stored values (SQLite keeps timestamps as text of varying
@@ -76,10 +92,17 @@ def _cursor_page(fallback_type: Any) -> Select[Any]:
 _CURSOR_PAGE = _cursor_page(_c.created_at.type)
 # SQLite compares the text it stored: CURRENT_TIMESTAMP's form, without fractions.
 _CURSOR_PAGE_SQLITE = _cursor_page(String())
+_VISIBLE_CURSOR_PAGE = per_viewer(_CURSOR_PAGE.where)
+_VISIBLE_CURSOR_PAGE_SQLITE = per_viewer(_CURSOR_PAGE_SQLITE.where)
+# A cook's own recipes: all of them visible to them, private or not.
 _MINE = _c.submitter_id == bindparam("submitter_id")
 _SUBMITTER_CURSOR_PAGE = _CURSOR_PAGE.where(_MINE)
 _SUBMITTER_CURSOR_PAGE_SQLITE = _CURSOR_PAGE_SQLITE.where(_MINE)
-_NEWEST = select(recipe_table).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+_NEWEST = per_viewer(
+    lambda visible: (
+        select(recipe_table).where(visible).order_by(*_NEWEST_FIRST).limit(bindparam("limit"))
+    )
+)
 
 _BY_SUBMITTER = (
     select(recipe_table)
@@ -93,32 +116,47 @@ _COUNT_BY_SUBMITTER = select(func.count()).where(_c.submitter_id == bindparam("s
 # Keyset paging for the home page: a page starts next to a known recipe, so a
 # deep page costs what the first one does (no OFFSET scan).
 _CURSOR = select(recipe_table.c.created_at).where(_c.id == bindparam("cursor")).scalar_subquery()
-_OLDER = (
-    select(recipe_table)
-    .where(
-        or_(_c.created_at < _CURSOR, and_(_c.created_at == _CURSOR, _c.id < bindparam("cursor")))
+_OLDER = per_viewer(
+    lambda visible: (
+        select(recipe_table)
+        .where(
+            or_(
+                _c.created_at < _CURSOR, and_(_c.created_at == _CURSOR, _c.id < bindparam("cursor"))
+            ),
+            visible,
+        )
+        .order_by(*_NEWEST_FIRST)
+        .limit(bindparam("limit"))
     )
-    .order_by(*_NEWEST_FIRST)
-    .limit(bindparam("limit"))
 )
-_NEWER = (
-    select(recipe_table)
-    .where(
-        or_(_c.created_at > _CURSOR, and_(_c.created_at == _CURSOR, _c.id > bindparam("cursor")))
+_NEWER = per_viewer(
+    lambda visible: (
+        select(recipe_table)
+        .where(
+            or_(
+                _c.created_at > _CURSOR, and_(_c.created_at == _CURSOR, _c.id > bindparam("cursor"))
+            ),
+            visible,
+        )
+        .order_by(_c.created_at.asc(), _c.id.asc())
+        .limit(bindparam("limit"))
     )
-    .order_by(_c.created_at.asc(), _c.id.asc())
-    .limit(bindparam("limit"))
 )
 
 
-def get_recipe(connection: Connection, recipe_id: int) -> RowMapping | None:
-    return connection.execute(GET_RECIPE, {"recipe_id": recipe_id}).mappings().first()
+def get_recipe(
+    connection: Connection, recipe_id: int, viewer: Viewer = EVERYTHING
+) -> RowMapping | None:
+    """The recipe, if ``viewer`` may see it (the default: whoever it is, for the writes' checks)."""
+    statement, params = pick(VISIBLE_GET, viewer)
+    return connection.execute(statement, {**params, "recipe_id": recipe_id}).mappings().first()
 
 
-def get_recipe_with_submitter(connection: Connection, recipe_id: int) -> RowMapping | None:
-    return (
-        connection.execute(GET_RECIPE_WITH_SUBMITTER, {"recipe_id": recipe_id}).mappings().first()
-    )
+def get_recipe_with_submitter(
+    connection: Connection, recipe_id: int, viewer: Viewer
+) -> RowMapping | None:
+    statement, params = pick(GET_RECIPE_WITH_SUBMITTER, viewer)
+    return connection.execute(statement, {**params, "recipe_id": recipe_id}).mappings().first()
 
 
 def list_recipes_by_submitter(
@@ -157,28 +195,47 @@ def submitted_with_label(connection: Connection, submitter_id: int, label: str) 
 
 
 def recipes_older_than(
-    connection: Connection, cursor: int | None, *, limit: int
+    connection: Connection, cursor: int | None, viewer: Viewer, *, limit: int
 ) -> Sequence[RowMapping]:
     """Newest first, starting after recipe ``cursor`` (from the newest without one)."""
     if cursor is None:
-        return connection.execute(_NEWEST, {"limit": limit}).mappings().all()
-    return connection.execute(_OLDER, {"cursor": cursor, "limit": limit}).mappings().all()
+        statement, params = pick(_NEWEST, viewer)
+        return connection.execute(statement, {**params, "limit": limit}).mappings().all()
+    statement, params = pick(_OLDER, viewer)
+    return (
+        connection.execute(statement, {**params, "cursor": cursor, "limit": limit}).mappings().all()
+    )
 
 
-def recipes_newer_than(connection: Connection, cursor: int, *, limit: int) -> Sequence[RowMapping]:
+def recipes_newer_than(
+    connection: Connection, cursor: int, viewer: Viewer, *, limit: int
+) -> Sequence[RowMapping]:
     """The ``limit`` recipes just newer than recipe ``cursor``, newest first."""
-    rows = connection.execute(_NEWER, {"cursor": cursor, "limit": limit}).mappings().all()
+    statement, params = pick(_NEWER, viewer)
+    rows = (
+        connection.execute(statement, {**params, "cursor": cursor, "limit": limit}).mappings().all()
+    )
     return rows[::-1]
 
 
-def count_recipes(connection: Connection) -> int:
-    """The number of recipes, from the counter the triggers keep: one row read."""
-    total = connection.execute(_TOTAL).scalar()
-    return int(total or 0)
+def count_recipes(connection: Connection, viewer: Viewer = EVERYTHING) -> int:
+    """The number of recipes ``viewer`` sees.
+
+    The counter the triggers keep (one row read) less the private recipes of
+    others (an index-only count of the private ones: none read for a superuser).
+    """
+    total = int(connection.execute(_TOTAL).scalar() or 0)
+    hidden, params = pick(_HIDDEN, viewer)
+    if hidden is None:
+        return total
+    return total - int(connection.execute(hidden, params).scalar_one())
 
 
-def list_recipes(connection: Connection, *, skip: int, limit: int) -> Sequence[RowMapping]:
-    return connection.execute(_OFFSET_PAGE, {"skip": skip, "limit": limit}).mappings().all()
+def list_recipes(
+    connection: Connection, viewer: Viewer, *, skip: int, limit: int
+) -> Sequence[RowMapping]:
+    statement, params = pick(_OFFSET_PAGE, viewer)
+    return connection.execute(statement, {**params, "skip": skip, "limit": limit}).mappings().all()
 
 
 def list_recipes_after(
@@ -188,22 +245,30 @@ def list_recipes_after(
     after_created_at: datetime,
     limit: int,
     submitter_id: int | None = None,
+    viewer: Viewer = EVERYTHING,
 ) -> Sequence[RowMapping]:
     """The page after the recipe ``after_id``, newest first: an index range, never an offset.
 
-    With ``submitter_id``, only that cook's recipes (their "my recipes").
+    With ``submitter_id``, only that cook's recipes (their "my recipes", all
+    theirs to see); else those ``viewer`` sees.
     """
     params: dict[str, Any] = {"after_id": after_id, "limit": limit}
     mine = submitter_id is not None
+    sqlite = connection.dialect.name == "sqlite"
+    statement: Select[Any]
     if mine:
         params["submitter_id"] = submitter_id
-    if connection.dialect.name == "sqlite":
+        statement = _SUBMITTER_CURSOR_PAGE_SQLITE if sqlite else _SUBMITTER_CURSOR_PAGE
+    else:
+        statement, visible = pick(
+            _VISIBLE_CURSOR_PAGE_SQLITE if sqlite else _VISIBLE_CURSOR_PAGE, viewer
+        )
+        params.update(visible)
+    if sqlite:
         stamp = after_created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
         if after_created_at.microsecond:
             stamp += after_created_at.strftime(".%f")
-        statement = _SUBMITTER_CURSOR_PAGE_SQLITE if mine else _CURSOR_PAGE_SQLITE
         return connection.execute(statement, {**params, "after_created_at": stamp}).mappings().all()
-    statement = _SUBMITTER_CURSOR_PAGE if mine else _CURSOR_PAGE
     params["after_created_at"] = after_created_at
     return connection.execute(statement, params).mappings().all()
 

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
 
-from recipe_api.auth.dependencies import CurrentUser
+from recipe_api.auth.dependencies import CurrentUser, OptionalUser, optional_user
 from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.http.conditional import answer
 from recipe_api.http.responses import errors, validation_or_rule_error
@@ -24,6 +24,7 @@ from recipe_api.recipes.schemas import (
 from recipe_api.recipes.search import service as search
 from recipe_api.recipes.search.query import SearchQuery
 from recipe_api.recipes.service import InvalidCursorError
+from recipe_api.recipes.visibility import Viewer
 from recipe_api.schemas import MAX_ID, NO_NUL_PATTERN, Page
 from recipe_api.state import request_state
 
@@ -38,7 +39,7 @@ router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
 # on the app's own router, first (``recipe_api.http.routing.include_flat``).
 hot_router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
 
-_NOT_FOUND = errors(404, _404="No recipe has this ID")
+_NOT_FOUND = errors(404, _404="No recipe you may see has this ID")
 _WRITE_ERRORS = errors(400, 401, 403, 413, _403="Not the recipe's submitter nor a superuser")
 
 
@@ -103,10 +104,11 @@ async def get_recipe(
     ] = None,
 ) -> Response:
     reads = reads_of(request)
+    viewer = Viewer.of(await optional_user(request))
     if servings is None and units is None:
-        found = await service.recipe_answer(reads.db, reads.answers, recipe_id)
+        found = await service.recipe_answer(reads.db, reads.answers, recipe_id, viewer)
     else:
-        found = await service.adjusted_recipe_answer(reads.db, recipe_id, servings, units)
+        found = await service.adjusted_recipe_answer(reads.db, recipe_id, servings, units, viewer)
     return answer(request, found.body, JSON, etag=found.etag)
 
 
@@ -168,6 +170,7 @@ async def search_recipes(
         tag=None if tag is None else normalize_tag(tag) or None,
         ingredient=ingredient,
         max_total_minutes=max_total_minutes,
+        viewer=Viewer.of(await optional_user(request)),
     )
     reads = reads_of(request)
     found = await search.search_answer(
@@ -221,10 +224,14 @@ async def list_recipes(
     cursor: Cursor = None,
     *,
     key: CursorKey,
+    user: OptionalUser,
 ) -> Page[RecipeOut]:
+    """The recipes you may see, newest first: the public ones, and yours with a token."""
     if cursor is not None and skip:
         raise InvalidCursorError("Give either skip or cursor, not both")
-    return await service.list_recipes(db, skip=skip, limit=limit, cursor=cursor, key=key)
+    return await service.list_recipes(
+        db, skip=skip, limit=limit, cursor=cursor, key=key, viewer=Viewer.of(user)
+    )
 
 
 @router.post(
@@ -296,9 +303,12 @@ async def import_recipe(
     read in a child process under IMPORT_PARSE_SECONDS and IMPORT_PARSE_MEMORY_MB.
     The page's image, when it names one, is fetched the same way and becomes
     the recipe's photo (`GET /recipes/{id}/photo`); an image that cannot be
-    fetched or read leaves the recipe without one.
+    fetched or read leaves the recipe without one. The recipe starts private:
+    `"private": false` shares it at once.
     """
-    recipe = await service.import_recipe(db, importer, str(body.url), user=user, html=body.html)
+    recipe = await service.import_recipe(
+        db, importer, str(body.url), user=user, html=body.html, private=body.private
+    )
     await photos.bring_photo(db, importer, recipe, request_state(request).photo_limits)
     return recipe
 

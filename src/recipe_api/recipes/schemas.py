@@ -11,6 +11,7 @@ from pydantic import (
     ConfigDict,
     Field,
     HttpUrl,
+    StrictBool,
     StringConstraints,
     UrlConstraints,
 )
@@ -108,6 +109,11 @@ class RecipeCreate(RecipeDetails):
         description="Whom to record as the submitter (default: you); "
         "only a superuser may name someone else.",
     )
+    # Strict: 0 and "yes" are not booleans (lax mode would read them as ones).
+    private: StrictBool = Field(
+        default=False,
+        description="Seen by you (and superusers) only. Default: public, as recipes always were.",
+    )
 
     def columns(self) -> dict[str, Any]:
         """The row to insert (without the submitter)."""
@@ -135,6 +141,7 @@ _REQUIRED = {
     "instructions",
     "tags",
     "servings",
+    "private",
 }
 
 
@@ -155,6 +162,9 @@ class RecipeUpdate(BaseModel):
     image_url: RecipeUrl | None = None
     cuisine: ShortText | None = None
     category: ShortText | None = None
+    private: StrictBool | None = Field(
+        default=None, description="True: seen by its cook and superusers only; false: by all"
+    )
 
     def changes(self) -> dict[str, Any]:
         """The columns to set: a null clears an optional field and leaves a required one."""
@@ -202,6 +212,7 @@ class RecipeOut(BaseModel):
     image_url: str | None
     cuisine: str | None
     category: str | None
+    private: bool = Field(description="Seen by its cook and superusers only")
 
 
 class RecipeDetail(RecipeOut):
@@ -265,6 +276,10 @@ class RecipeImport(BaseModel):
         "in UTF-8): read instead of fetching `url`, which names the page and picks the "
         "site's own scraper. Nothing is fetched.",
         examples=[None],
+    )
+    private: StrictBool = Field(
+        default=True,
+        description="An imported recipe starts private (yours to check first); false: public",
     )
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import Connection
 from recipe_api.db.engine import Database
 from recipe_api.errors import AppError, NotFoundError, PermissionDeniedError
 from recipe_api.recipes import ingredients, repository
-from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
+from recipe_api.recipes.cache import Cached, VersionedCache, recipes_version
 from recipe_api.recipes.importer import Importer, read_pasted_recipe, read_recipe
 from recipe_api.recipes.imports import box
 from recipe_api.recipes.schemas import (
@@ -34,6 +34,7 @@ from recipe_api.recipes.schemas import (
     RecipeUpdate,
     RecipeWindow,
 )
+from recipe_api.recipes.visibility import ANONYMOUS, Viewer, pick
 from recipe_api.schemas import Page
 from recipe_api.users.repository import get_user
 from recipe_api.users.schemas import UserOut
@@ -79,35 +80,49 @@ def existing_recipe(connection: Connection, recipe_id: int) -> RecipeOut:
     return RecipeOut.model_validate(row)
 
 
-async def get_recipe(db: Database, recipe_id: int) -> RecipeOut:
-    row = await db.read_row(repository.GET_RECIPE, {"recipe_id": recipe_id})
+async def get_recipe(db: Database, recipe_id: int, viewer: Viewer = ANONYMOUS) -> RecipeOut:
+    """The recipe if ``viewer`` may see it; another cook's private recipe is not found (404)."""
+    statement, params = pick(repository.VISIBLE_GET, viewer)
+    row = await db.read_row(statement, {**params, "recipe_id": recipe_id})
     if row is None:
         raise _not_found(recipe_id)
     return RecipeOut.model_validate(row)
 
 
-async def recipe_answer(db: Database, cache: VersionedCache, recipe_id: int) -> Cached:
-    """The recipe's JSON answer and its ETag.
+async def recipe_answer(
+    db: Database, cache: VersionedCache, recipe_id: int, viewer: Viewer = ANONYMOUS
+) -> Cached:
+    """The recipe's JSON answer and its ETag, as ``viewer`` may see it.
 
     On SQLite it is kept per recipes version: the version is read in a few µs
     straight from sqlite3, the row through SQLAlchemy and Pydantic in tens.
     On PostgreSQL the version would cost a round trip as the row does, so the
-    row is read each time.
+    row is read each time. Only a public recipe's answer is kept (under one
+    key for every viewer): a private one is read each time, so the cache
+    never holds what one cook may see and another may not.
     """
-
-    async def build() -> bytes:
-        return _json_of(await get_recipe(db, recipe_id))
-
     if not db.inline:
-        return Cached.of(await build())
-    return await cached_answer(db, cache, ("recipe", recipe_id), build)
+        return Cached.of(_json_of(await get_recipe(db, recipe_id, viewer)))
+    key = ("recipe", recipe_id)
+    version = await recipes_version(db)
+    found = cache.get(version, key)
+    if found is None:
+        recipe = await get_recipe(db, recipe_id, viewer)
+        found = Cached.of(_json_of(recipe))
+        if not recipe.private:
+            cache.put(version, key, found)
+    return found
 
 
 async def adjusted_recipe_answer(
-    db: Database, recipe_id: int, servings: int | None, units: ingredients.Units | None
+    db: Database,
+    recipe_id: int,
+    servings: int | None,
+    units: ingredients.Units | None,
+    viewer: Viewer = ANONYMOUS,
 ) -> Cached:
     """The recipe's JSON for other servings or units: never cached, rarely asked."""
-    recipe = adjust(await get_recipe(db, recipe_id), servings, units)
+    recipe = adjust(await get_recipe(db, recipe_id, viewer), servings, units)
     return Cached.of(_json_of(recipe))
 
 
@@ -186,27 +201,36 @@ def _cursor_mac(key: bytes, payload: bytes) -> bytes:
     return hmac.new(key, payload, hashlib.sha256).digest()[:_CURSOR_MAC_BYTES]
 
 
-async def get_recipe_detail(db: Database, recipe_id: int) -> RecipeDetail:
-    """The recipe and its submitter's name, in one round trip."""
-    row = await db.read_row(repository.GET_RECIPE_WITH_SUBMITTER, {"recipe_id": recipe_id})
+async def get_recipe_detail(
+    db: Database, recipe_id: int, viewer: Viewer = ANONYMOUS
+) -> RecipeDetail:
+    """The recipe and its submitter's name, in one round trip; 404 if ``viewer`` may not see it."""
+    statement, params = pick(repository.GET_RECIPE_WITH_SUBMITTER, viewer)
+    row = await db.read_row(statement, {**params, "recipe_id": recipe_id})
     if row is None:
         raise _not_found(recipe_id)
     return RecipeDetail.model_validate(row)
 
 
 def _page(
-    connection: Connection, skip: int, limit: int, cursor: Cursor | None, key: bytes
+    connection: Connection,
+    skip: int,
+    limit: int,
+    cursor: Cursor | None,
+    key: bytes,
+    viewer: Viewer,
 ) -> Page[RecipeOut]:
     if cursor is None:
-        rows = repository.list_recipes(connection, skip=skip, limit=limit)
+        rows = repository.list_recipes(connection, viewer, skip=skip, limit=limit)
     else:
         rows = repository.list_recipes_after(
             connection,
             after_id=cursor.after_id,
             after_created_at=cursor.after_created_at,
             limit=limit,
+            viewer=viewer,
         )
-    total = repository.count_recipes(connection)
+    total = repository.count_recipes(connection, viewer)
     return _page_of(rows, total, skip, limit, key, "/api/v1/recipes/")
 
 
@@ -225,15 +249,22 @@ def _page_of(
 
 
 async def list_recipes(
-    db: Database, *, skip: int = 0, limit: int, cursor: str | None = None, key: bytes
+    db: Database,
+    *,
+    skip: int = 0,
+    limit: int,
+    cursor: str | None = None,
+    key: bytes,
+    viewer: Viewer = ANONYMOUS,
 ) -> Page[RecipeOut]:
-    """A page, newest first: after ``cursor`` (an index range), or ``skip`` rows in (bounded).
+    """A page of what ``viewer`` sees, newest first: after ``cursor``, or ``skip`` rows in.
 
-    ``total`` is the count the database keeps in ``recipe_count``; nothing is counted.
+    ``total`` is the count the database keeps in ``recipe_count`` less the
+    private recipes of others (counted through their own small index).
     ``key`` (:func:`cursor_key`) signs the ``next`` cursor and checks ``cursor``.
     """
     after = None if cursor is None else Cursor.decode(cursor, key)
-    return await db.read(_page, skip, limit, after, key)
+    return await db.read(_page, skip, limit, after, key, viewer)
 
 
 MY_RECIPES_PATH = "/api/v1/recipes/my-recipes/"
@@ -281,15 +312,19 @@ async def list_recipes_by_submitter(
 
 
 def _window(
-    connection: Connection, older_than: int | None, newer_than: int | None, limit: int
+    connection: Connection,
+    older_than: int | None,
+    newer_than: int | None,
+    limit: int,
+    viewer: Viewer,
 ) -> RecipeWindow:
     # One row more than shown tells whether there is a further page that way.
     if newer_than is not None:
-        rows = repository.recipes_newer_than(connection, newer_than, limit=limit + 1)
+        rows = repository.recipes_newer_than(connection, newer_than, viewer, limit=limit + 1)
         has_newer, has_older = len(rows) > limit, True
         rows = rows[-limit:]
     else:
-        rows = repository.recipes_older_than(connection, older_than, limit=limit + 1)
+        rows = repository.recipes_older_than(connection, older_than, viewer, limit=limit + 1)
         has_older, has_newer = len(rows) > limit, older_than is not None
         rows = rows[:limit]
     items = [RecipeOut.model_validate(row) for row in rows]
@@ -303,10 +338,15 @@ def _window(
 
 
 async def latest_recipes(
-    db: Database, *, older_than: int | None = None, newer_than: int | None = None, limit: int
+    db: Database,
+    *,
+    older_than: int | None = None,
+    newer_than: int | None = None,
+    limit: int,
+    viewer: Viewer = ANONYMOUS,
 ) -> RecipeWindow:
-    """A page of the newest-first list, next to a recipe id (keyset paging)."""
-    return await db.read(_window, older_than, newer_than, limit)
+    """A page of the newest-first list ``viewer`` sees, next to a recipe id (keyset paging)."""
+    return await db.read(_window, older_than, newer_than, limit, viewer)
 
 
 def _create(connection: Connection, data: RecipeCreate, user: UserOut) -> RecipeOut:
@@ -377,17 +417,23 @@ async def create_recipe_once(
 
 
 async def import_recipe(
-    db: Database, importer: Importer, url: str, *, user: UserOut, html: str | None = None
+    db: Database,
+    importer: Importer,
+    url: str,
+    *,
+    user: UserOut,
+    html: str | None = None,
+    private: bool = True,
 ) -> RecipeOut:
     """A new recipe by ``user`` from the schema.org markup of the page at ``url``.
 
-    With ``html`` (the page as the cook's browser has it), that is read and
-    nothing is fetched. ``TooManyAttemptsError`` when the worker or the cook
-    has too many imports going (see ``Importer.admit``).
+    It starts private unless ``private`` is false: the cook checks what the
+    page gave before sharing it. With ``html`` (the page as the cook's browser
+    has it), that is read and nothing is fetched. ``TooManyAttemptsError`` when
+    the worker or the cook has too many imports going (see ``Importer.admit``).
     """
-    return await create_recipe(
-        db, await read_import(importer, url, user=user, html=html), user=user
-    )
+    data = await read_import(importer, url, user=user, html=html)
+    return await create_recipe(db, data.model_copy(update={"private": private}), user=user)
 
 
 async def read_import(
@@ -422,8 +468,11 @@ def ensure_may_change(recipe: RecipeOut, user: UserOut) -> None:
 
 
 def _changeable(connection: Connection, recipe_id: int, user: UserOut) -> RecipeOut:
-    """The recipe ``user`` may change; checked in the caller's unit of work, beside its write."""
-    row = repository.get_recipe(connection, recipe_id)
+    """The recipe ``user`` may change; checked in the caller's unit of work, beside its write.
+
+    Another cook's private recipe is not found (404), as when read.
+    """
+    row = repository.get_recipe(connection, recipe_id, Viewer.of(user))
     if row is None:
         raise _not_found(recipe_id)
     recipe = RecipeOut.model_validate(row)
@@ -461,7 +510,7 @@ async def update_recipe(
 def _replace(
     connection: Connection, recipe_id: int, data: RecipeCreate, user: UserOut, seen: str | None
 ) -> RecipeOut:
-    row = repository.get_recipe(connection, recipe_id)
+    row = repository.get_recipe(connection, recipe_id, Viewer.of(user))
     if row is None:
         raise _not_found(recipe_id)
     current = RecipeOut.model_validate(row)

@@ -26,6 +26,7 @@ RECIPE_FIELDS = (
     "image_url",
     "source",
     "url",
+    "sharing",
 )
 _OPTIONAL = ("prep_minutes", "cook_minutes", "total_minutes", "image_url", "url")
 _BULLET = re.compile(r"^(?:[-*\u2022\u2023\u25e6]\s+)")
@@ -69,6 +70,8 @@ def recipe_input(values: dict[str, str]) -> dict[str, Any]:
         "source": values["source"],
         "cuisine": values["cuisine"].strip() or None,
         "category": values["category"].strip() or None,
+        # A new recipe is the cook's own until they choose to share it.
+        "private": values["sharing"] != "public",
     }
     for name in _OPTIONAL:
         data[name] = values[name].strip() or None
@@ -83,6 +86,8 @@ def edited_recipe_input(values: dict[str, str], recipe: RecipeOut) -> dict[str, 
     the cook changed are read from the text; the others are not touched.
     """
     data = recipe_input(values)
+    if not values["sharing"]:  # a form from before the choice was on it
+        data["private"] = recipe.private
     shown = recipe_values(recipe)
     for name in ("ingredients", "instructions", "tags"):
         if values[name].replace("\r\n", "\n") == shown[name]:
@@ -112,6 +117,7 @@ def recipe_values(recipe: RecipeOut) -> dict[str, str]:
         "image_url": recipe.image_url or "",
         "source": recipe.source,
         "url": recipe.url,
+        "sharing": "private" if getattr(recipe, "private", True) else "public",
     }
 
 

@@ -57,7 +57,8 @@ async def _choices(
     """Recipes to choose from: a search's, or the cook's newest."""
     if words:
         try:
-            query = SearchQuery.checked(keyword=words)
+            # The cook's own private recipes are theirs to plan: searched as them.
+            query = SearchQuery.checked(keyword=words).for_viewer(user)
         except InvalidSearchError as exc:
             return [], str(exc)
         state = request_state(request)

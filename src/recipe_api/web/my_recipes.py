@@ -27,7 +27,7 @@ from recipe_api.recipes.importer import (
 )
 from recipe_api.recipes.imports import service as imports
 from recipe_api.recipes.imports.router import limits_from
-from recipe_api.recipes.schemas import RecipeCreate, RecipeImport, RecipeOut
+from recipe_api.recipes.schemas import RecipeCreate, RecipeImport, RecipeOut, RecipeUpdate
 from recipe_api.recipes.text import RECIPE_FIELDS, edited_recipe_input, recipe_input, recipe_values
 from recipe_api.schemas import MAX_ID
 from recipe_api.state import request_state
@@ -276,7 +276,7 @@ async def read_received_page(
         request,
         "recipe_form.html",
         recipe=None,
-        values={**recipe_values(preview), "url": str(data.url or "")},
+        values={**recipe_values(preview), "url": str(data.url or ""), "sharing": "private"},
         errors={},
         notice=f"Read from {url}. Check it, then press “Add recipe” to import it.",
     )
@@ -427,6 +427,18 @@ async def edit_recipe(
         seen = recipes.fingerprint(current)
         return _form_again(request, current, values, seen=seen, notice=CHANGED_NOTICE, photo=photo)
     return await _saved(request, db, user, limits, recipe, prepared)
+
+
+@router.post("/recipes/{recipe_id}/sharing", response_model=None)
+async def change_sharing(
+    request: Request, recipe_id: RecipeId, user: SignedInUser, db: DatabaseDep
+) -> RedirectResponse:
+    """The recipe page's "Keep private" / "Share publicly" button."""
+    values = await read_form(request, ("sharing",))
+    private = values["sharing"] != "public"
+    # The ownership is checked inside the write's unit of work (404 and 403 as pages).
+    await recipes.update_recipe(db, recipe_id, RecipeUpdate(private=private), user=user)
+    return _see_other(f"/recipes/{recipe_id}?{'private' if private else 'shared'}=1")
 
 
 @router.get("/recipes/{recipe_id}/delete", response_class=HTMLResponse)

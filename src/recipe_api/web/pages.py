@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
 
 from recipe_api.db.dependencies import DatabaseDep
+from recipe_api.favourites.service import favourite_ids
 from recipe_api.http.conditional import answer
 from recipe_api.media import service as photos
 from recipe_api.recipes import service as recipes
@@ -22,6 +23,7 @@ from recipe_api.recipes.search.query import (
     InvalidSearchError,
     SearchQuery,
 )
+from recipe_api.recipes.visibility import Viewer
 from recipe_api.schemas import MAX_ID
 from recipe_api.state import request_state
 from recipe_api.users.schemas import UserOut
@@ -36,6 +38,8 @@ NOTICES = {
     "saved": "Recipe saved.",
     "imported": "Recipe imported. Check it, and edit anything the page got wrong.",
     "kept": "You saved this idea before: here is your recipe.",
+    "private": "Only you can see this recipe now.",
+    "shared": "This recipe is now public: everyone can find it.",
 }
 
 router = APIRouter(include_in_schema=False)
@@ -47,10 +51,11 @@ Cursor = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> Response:
     """The latest recipes; for a visitor who is not logged in, one cached page for all.
 
-    Every anonymous visitor gets the same page of a version of the recipes, so
-    it is rendered once per version (``recipes/cache.py``) and carries an ETag.
-    A request with a session cookie is rendered for its user, and never cached:
-    its page names the user and carries their log-out form's token.
+    Every anonymous visitor gets the same page of a version of the recipes (the
+    public ones), so it is rendered once per version (``recipes/cache.py``) and
+    carries an ETag. A request with a session cookie is rendered for its user,
+    with their private recipes, and never cached: its page names the user and
+    carries their forms' token.
     """
     db = request_state(request).db
     first_page = older is None and newer is None
@@ -65,12 +70,20 @@ async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> 
             return render("home.html", window=window, first_page=first_page, photos=found)
 
         return await _shared_page(request, ("home", older, newer), build)
-    await current_web_user(request, db)
+    user = await current_web_user(request, db)
     window = await recipes.latest_recipes(
-        db, older_than=older, newer_than=newer, limit=HOME_PAGE_RECIPES
+        db, older_than=older, newer_than=newer, limit=HOME_PAGE_RECIPES, viewer=Viewer.of(user)
     )
     found = await photos.photos_for(db, window.items)
-    return page(request, "home.html", window=window, first_page=first_page, photos=found)
+    marked = await favourite_ids(db, user, [recipe.id for recipe in window.items])
+    return page(
+        request,
+        "home.html",
+        window=window,
+        first_page=first_page,
+        photos=found,
+        favourites=marked,
+    )
 
 
 async def _shared_page(
@@ -144,6 +157,7 @@ async def _search_page(
         "cursor": after,
         "user": user,
         "csrf_token": csrf_token,
+        "here": f"{request.url.path}?{request.url.query}",
         "filters": SearchQuery(),
         "found": None,
         "error": None,
@@ -165,6 +179,7 @@ async def _search_page(
         )
     except InvalidSearchError as exc:
         return render("search.html", **{**context, "error": str(exc)})
+    filters = filters.for_viewer(user)
     context["filters"] = filters
     time_limit = state.settings.search_timeout_ms / 1000
     try:
@@ -185,8 +200,10 @@ async def _search_page(
     answer = searching.SearchPage.model_validate_json(cached.body)
     facets = _facet_groups(params, answer.facets)
     found_photos = await photos.photos_for(state.db, answer.found.results)
+    marked = await favourite_ids(state.db, user, [recipe.id for recipe in answer.found.results])
     return render("search.html", **{**context, "found": answer.found, "facets": answer.facets,
-                                    "facet_groups": facets, "photos": found_photos})  # fmt: skip
+                                    "facet_groups": facets, "photos": found_photos,
+                                    "favourites": marked})  # fmt: skip
 
 
 def _link(params: dict[str, str], name: str, value: str) -> str:
@@ -230,7 +247,7 @@ async def recipe_page(
     Values the form would not send (a word, 0) are ignored rather than refused:
     the recipe as written is the better answer to a hand-edited address.
     """
-    recipe = await recipes.get_recipe_detail(db, recipe_id)
+    recipe = await recipes.get_recipe_detail(db, recipe_id, Viewer.of(user))
     written = servings_number(recipe.servings)
     wanted = int(servings) if servings.isdigit() and 0 < int(servings) <= 1000 else None
     chosen: Units | None = "metric" if units == "metric" else "us" if units == "us" else None
@@ -244,6 +261,7 @@ async def recipe_page(
         units=chosen,
         may_change=recipes.may_change(recipe, user),
         photo=(await photos.photos_for(db, [recipe])).get(recipe.id),
+        favourites=await favourite_ids(db, user, [recipe.id]),
         notice=next((text for key, text in NOTICES.items() if key in request.query_params), None),
     )
 

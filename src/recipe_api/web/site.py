@@ -9,14 +9,24 @@ from starlette.exceptions import HTTPException
 
 from recipe_api.errors import AppError
 from recipe_api.settings import Settings
-from recipe_api.web import accounts, docs, ideas, meal_plan, my_recipes, pages, passwords, shopping
+from recipe_api.web import (
+    accounts,
+    docs,
+    favourites,
+    ideas,
+    meal_plan,
+    my_recipes,
+    pages,
+    passwords,
+    shopping,
+)
 from recipe_api.web.csrf import CsrfMiddleware
 from recipe_api.web.errors import app_error, http_error, login_required, validation_error
 from recipe_api.web.sessions import LoginRequired
 from recipe_api.web.templating import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)
-for area in (pages, accounts, passwords, my_recipes, meal_plan, shopping, ideas, docs):
+for area in (pages, accounts, passwords, my_recipes, favourites, meal_plan, shopping, ideas, docs):
     router.include_router(area.router)
 
 

@@ -74,5 +74,8 @@ def page(
     context.setdefault("csrf_token", request.scope.get("csrftoken"))
     limits = getattr(request.app.state, "photo_limits", None)
     context.setdefault("photo_max_mb", limits.max_bytes >> 20 if limits else 10)
+    # Where a form on the page (a favourite's toggle) brings the cook back to.
+    query = request.url.query
+    context.setdefault("here", request.url.path + (f"?{query}" if query else ""))
     html = render(name, **context)
     return HTMLResponse(html, status_code=status_code, headers=headers)

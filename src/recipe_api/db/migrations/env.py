@@ -6,6 +6,7 @@ from recipe_api.auth import models as _auth  # noqa: F401  (registers the tables
 from recipe_api.db.base import metadata
 from recipe_api.db.engine import create_db_engine
 from recipe_api.email import models as _email  # noqa: F401
+from recipe_api.favourites import models as _favourites  # noqa: F401
 from recipe_api.mealplan import models as _mealplan  # noqa: F401
 from recipe_api.media import models as _media  # noqa: F401
 from recipe_api.recipes import models as _recipes  # noqa: F401

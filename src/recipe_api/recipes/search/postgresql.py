@@ -22,11 +22,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Integer, RowMapping, bindparam, column, select, text
+from sqlalchemy.dialects.postgresql import dialect as postgresql_dialect
 
 from recipe_api.recipes.models import recipe_table
 from recipe_api.recipes.search.query import AnyOf, Matches, SearchQuery, Tier, Words
+from recipe_api.recipes.visibility import visible_sql
 
 _c = recipe_table.c
+_DIALECT = postgresql_dialect()  # type: ignore[no-untyped-call]
 # How many of the newest recipes a tier is first looked for in (see _tiers_sql).
 WINDOW = 2000
 _VECTORS = {
@@ -74,7 +77,9 @@ def _like_pattern(text_: str, *, as_json: bool = False) -> str:
 
 
 def _filters(statement: _Statement, query: SearchQuery) -> list[str]:
-    conditions = []
+    # First, always: what the query's viewer may see (bare names: some reads are
+    # of a derived table of recipe rows).
+    conditions = [visible_sql(query.viewer, _DIALECT)]
     params = statement.params
     if query.tag is not None:
         conditions.append("tags @> CAST(:tag AS jsonb)")

@@ -14,12 +14,14 @@ import binascii
 import itertools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from recipe_api.errors import AppError
 from recipe_api.recipes.schemas import normalize_tag
+from recipe_api.recipes.visibility import ANONYMOUS, Viewer
 from recipe_api.schemas import MAX_ID
+from recipe_api.users.schemas import UserOut
 
 # "More than N" above this: an exact count of a word in a third of a million
 # recipes costs more than the page.
@@ -206,6 +208,9 @@ class SearchQuery:
     ingredient: str | None = None
     without_ingredient: str | None = None
     max_total_minutes: int | None = None
+    # Whom the answer is for: every statement of both backends keeps to what
+    # they may see, and a cached answer is keyed by it (the query is the key).
+    viewer: Viewer = ANONYMOUS
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -213,7 +218,16 @@ class SearchQuery:
 
     @property
     def is_empty(self) -> bool:
-        return self == SearchQuery()
+        """No words nor filters (whoever asks)."""
+        return replace(self, viewer=ANONYMOUS) == SearchQuery()
+
+    @property
+    def words_only(self) -> SearchQuery:
+        """The same words for the same viewer, without the filters."""
+        return SearchQuery(keyword=self.keyword, viewer=self.viewer)
+
+    def for_viewer(self, user: UserOut | Viewer | None) -> SearchQuery:
+        return replace(self, viewer=Viewer.of(user))
 
     @classmethod
     def checked(

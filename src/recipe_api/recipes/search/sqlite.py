@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, column, func, select
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.exc import DBAPIError
 
 from recipe_api.db.engine import prepare
@@ -29,6 +30,7 @@ from recipe_api.recipes.search.query import (
     Tier,
     Words,
 )
+from recipe_api.recipes.visibility import visible_sql
 
 
 def casefold_contains(haystack: str | None, needle: str | None) -> int | None:
@@ -69,6 +71,7 @@ def _execute(connection: Connection, sql: str, params: Mapping[str, Any]) -> sql
         raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
 
 
+_DIALECT = sqlite_dialect()
 _COLUMNS = {"label": "{label} : ", "label ingredients": "{label ingredients} : ", "all": ""}
 # The trigram tokenizer needs three characters.
 _TRIGRAM = 3
@@ -101,8 +104,11 @@ def _tier_expression(tier: Tier) -> str:
 
 
 def _filters(query: SearchQuery, *, skip: str | None = None) -> list[str]:
-    """SQL conditions on ``recipe`` for the filters (``skip``: the one an index already checks)."""
-    conditions = []
+    """SQL conditions on ``recipe`` for the filters (``skip``: the one an index already checks).
+
+    The first is always what the query's viewer may see.
+    """
+    conditions = [visible_sql(query.viewer, _DIALECT, table="recipe")]
     if query.tag is not None:
         conditions.append(
             "EXISTS (SELECT 1 FROM json_each(recipe.tags) WHERE json_each.value = :tag)"
@@ -234,7 +240,7 @@ def count(
     """How many recipes match, counted up to ``bound``; and whether that count is exact."""
     _with_functions(connection)
     params = {**_parameters(query), "after": None, "limit": bound}
-    plain = SearchQuery(keyword=query.keyword)
+    plain = query.words_only
     if everything is None or plain == query:
         sql, match = _tier_sql(query, Tier(include=everything), after=False, limit="LIMIT :limit")
         counted = _execute(connection, f"SELECT count(*) FROM ({sql})", {**params, "match": match})
@@ -290,7 +296,7 @@ def _matching_ids(query: SearchQuery, everything: Matches | None) -> tuple[str, 
     every recipe holding a common word.
     """
     params = {**_parameters(query), "after": None}
-    plain = SearchQuery(keyword=query.keyword)
+    plain = query.words_only
     if everything is None or plain == query:
         sql, match = _tier_sql(query, Tier(include=everything), after=False, limit="LIMIT :limit")
         return sql, {**params, "match": match}

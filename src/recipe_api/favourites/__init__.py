@@ -1,0 +1,1 @@
+"""Favourites: a cook marks the recipes they can see, and lists them."""
