@@ -104,7 +104,8 @@ def import_batch(
     if cook is not None:
         user = UserOut.model_validate(cook)
         for values in pending[position : position + size]:
-            data = RecipeCreate.model_validate(values)
+            # Imported recipes start private, as every recipe a cook brings does.
+            data = RecipeCreate.model_validate({**values, "private": True})
             duplicate = recipes.create_imported(connection, data, user)
             if duplicate is None:
                 imported += 1
