@@ -266,10 +266,16 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # the ingredient words index (0008), the expiry indexes of the prune (0009),
     # the recipe revision and saved-idea key (0010), the email keys (0011), the word
     # search (0012), the old trigram search indexes dropped (0014), the meal plan and
-    # shopping list (0018).
+    # shopping list (0018), the search's indexes for several words and for time (0022).
     revisions = [rev.revision for rev in script.walk_revisions()]
-    assert revisions == ["0018", "0014", *(f"{n:04d}" for n in range(12, 0, -1))]
+    assert revisions == ["0022", "0018", "0014", *(f"{n:04d}" for n in range(12, 0, -1))]
     migrate.upgrade(empty_database)
+    assert migrate.current_revision(empty_database) == "0022"
+    assert "ix_recipe_total_minutes" in _indexes(empty_database)
+    if empty_database.startswith("postgresql"):
+        assert "ix_recipe_search_all" in _indexes(empty_database)
+    migrate.downgrade(empty_database, "0018")
+    assert not {"ix_recipe_total_minutes", "ix_recipe_search_all"} & _indexes(empty_database)
     assert migrate.current_revision(empty_database) == "0018"
     assert {"meal_plan_entry", "shopping_line", "shopping_aisle"} <= _tables(empty_database)
     migrate.downgrade(empty_database, "0014")
@@ -325,7 +331,7 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0018"
+    assert migrate.current_revision(empty_database) == "0022"
     assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
     assert "ix_recipe_ingredients_words" not in _indexes(empty_database)
     assert {

@@ -71,6 +71,8 @@ recipe_table = Table(
     Column("idea_url", Text, nullable=True),
     # The list and the home page read newest first.
     Index("ix_recipe_created_at_id", "created_at", "id"),
+    # "Ready within N minutes" (migration 0022).
+    Index("ix_recipe_total_minutes", "total_minutes"),
     # One recipe per cook and saved idea, however many saves arrive at once.
     Index(
         "ix_recipe_submitter_id_idea_url",
@@ -135,6 +137,7 @@ SEARCH_INDEXES = (
     "ix_recipe_search_name",
     "ix_recipe_search_ingredient_words",
     "ix_recipe_search_other",
+    "ix_recipe_search_all",
     "ix_recipe_label_nocase",
     "ix_recipe_cuisine_nocase",
     "ix_recipe_category_nocase",

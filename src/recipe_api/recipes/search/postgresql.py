@@ -34,6 +34,12 @@ _VECTORS = {
     "label ingredients": ("search_name", "search_ingredient_words"),
     "all": ("search_name", "search_ingredient_words", "search_other"),
 }
+# The fields whose words one GIN index holds: the name's (0012), the whole recipe's
+# (migration 0022's expression index, written here exactly as there).
+_ONE_VECTOR = {
+    "label": "search_name",
+    "all": "(search_name || search_ingredient_words || search_other)",
+}
 
 
 class _Statement:
@@ -42,26 +48,56 @@ class _Statement:
     def __init__(self) -> None:
         self.params: dict[str, Any] = {}
         self._groups: dict[tuple[str, ...], str] = {}
+        self._queries: dict[str, str] = {}
 
     def group(self, alternatives: tuple[str, ...]) -> str:
         """The parameter holding the tsquery of one word and its alternatives."""
         name = self._groups.get(alternatives)
         if name is None:
             name = self._groups[alternatives] = f"g{len(self._groups)}"
-            # Quoted lexemes: the words are letters and digits, to_tsquery stems them.
-            self.params[name] = " | ".join(f"'{word}'" for word in alternatives)
+            self.params[name] = _alternatives(alternatives)
+        return f"to_tsquery('english', :{name})"
+
+    def query(self, tsquery: str) -> str:
+        """The parameter holding a whole tsquery (``&``, ``|`` and parentheses of words)."""
+        name = self._queries.get(tsquery)
+        if name is None:
+            name = self._queries[tsquery] = f"q{len(self._queries)}"
+            self.params[name] = tsquery
         return f"to_tsquery('english', :{name})"
 
     def matches(self, matches: Matches) -> str:
         if isinstance(matches, AnyOf):
+            options = [option for option in matches.options if isinstance(option, Words)]
+            fields = {option.fields for option in options}
+            if len(options) == len(matches.options) and len(fields) == 1 and (
+                vector := _ONE_VECTOR.get(options[0].fields)
+            ):
+                # "Two of the three words": one tsquery (a & b) | (a & c) | (b & c),
+                # one index scan, instead of an OR of scans.
+                either = " | ".join(f"({_every(option.groups)})" for option in options)
+                return f"({vector} @@ {self.query(either)})"
             return "(" + " OR ".join(self.matches(option) for option in matches.options) + ")"
         words: Words = matches
+        if words.fields in _ONE_VECTOR:
+            # Every word in one index scan: GIN intersects the words' posting lists.
+            return f"({_ONE_VECTOR[words.fields]} @@ {self.query(_every(words.groups))})"
         vectors = _VECTORS[words.fields]
         parts = []
         for alternatives in words.groups:
             query = self.group(alternatives)
             parts.append("(" + " OR ".join(f"{v} @@ {query}" for v in vectors) + ")")
         return "(" + " AND ".join(parts) + ")"
+
+
+def _alternatives(alternatives: tuple[str, ...]) -> str:
+    # Quoted lexemes: the words are letters and digits, to_tsquery stems them.
+    return " | ".join(f"'{word}'" for word in alternatives)
+
+
+def _every(groups: tuple[tuple[str, ...], ...]) -> str:
+    """The tsquery text of every group (any of its alternatives)."""
+    return " & ".join(f"({_alternatives(alternatives)})" for alternatives in groups)
 
 
 def _like_pattern(text_: str, *, as_json: bool = False) -> str:
