@@ -29,6 +29,8 @@ from recipe_api.recipes.search.query import AnyOf, Matches, SearchQuery, Tier, W
 _c = recipe_table.c
 # How many of the newest recipes a tier is first looked for in (see _tiers_sql).
 WINDOW = 2000
+# How many of the newest recipes a count of filters alone looks at first (see count).
+COUNT_WINDOW = 10_000
 _VECTORS = {
     "label": ("search_name",),
     "label ingredients": ("search_name", "search_ingredient_words"),
@@ -317,6 +319,19 @@ def count(
     conditions = _tier_conditions(statement, query, Tier(include=everything))
     statement.params["bound"] = bound
     sql = f"SELECT count(*) FROM (SELECT 1 FROM recipe{_where(conditions)} LIMIT :bound) AS found"
+    if everything is None and conditions:
+        # Filters alone (a tag, a cuisine...): first among the newest recipes,
+        # where a common filter finds the bound in a few thousand rows (the tag
+        # "vegan": 7 to 17 ms, against 130 ms for its GIN bitmap of 134,000 rows);
+        # the index count only when those are too few (PostgreSQL runs the
+        # ELSE's subquery only then).
+        statement.params["count_window"] = COUNT_WINDOW
+        sql = (
+            f"SELECT CASE WHEN newest.found >= :bound THEN newest.found ELSE ({sql}) END"
+            " FROM (SELECT count(*) AS found FROM (SELECT 1 FROM (SELECT * FROM recipe"
+            f" ORDER BY id DESC LIMIT :count_window) AS recent{_where(conditions)}"
+            " LIMIT :bound) AS counted) AS newest"
+        )
     return int(connection.execute(text(sql), statement.params).scalar_one()), True
 
 
