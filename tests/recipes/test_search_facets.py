@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, event
 
 from recipe_api.db.engine import Database
 from recipe_api.recipes.search import service
@@ -107,3 +107,44 @@ async def test_the_website_shows_facets_as_links(client: httpx.AsyncClient) -> N
     response = await client.get("/search", params={"q": "easy", "cuisine": "Australian"})
     assert "Rissoles with Curry Sauce" in response.text
     assert "Broccoli Soup with Coconut Milk" not in response.text
+
+
+async def test_the_count_and_the_facets_read_the_matches_once_on_postgresql(db: Database) -> None:
+    """The website's search counts with its facets: one statement fewer than the API's."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    query = SearchQuery(keyword="garlic onion")
+    # PostgreSQL serves requests on the asyncpg engine.
+    engine = db.engine if db.async_engine is None else db.async_engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = await _page(db, query)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    api = await db.run(lambda connection: service._search(connection, query, 100, None))
+    # The same answer as the API's, the facets over every match.
+    assert page.found == api and page.found.total_is_exact and page.found.total >= 2
+    assert page.facets.exact and page.facets.counted == page.found.total
+    counts = [s for s in seen if s.lstrip().startswith("SELECT count(*)")]
+    facets = [s for s in seen if "jsonb_array_elements_text" in s or "json_each(picked" in s]
+    assert len(facets) == 1
+    if db.engine.dialect.name == "sqlite":
+        assert len(counts) == 1
+    else:
+        assert counts == []
+
+
+async def test_more_than_the_bound_from_the_facets_statement(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the count's bound: "more than N", the facets over the first N, on both databases."""
+    monkeypatch.setattr(service, "COUNT_LIMIT", 2)
+    monkeypatch.setattr(service, "FACET_SCAN", 2)
+    page = await _page(db, SearchQuery(keyword="salt"))
+    assert page.found.total == 2 and not page.found.total_is_exact
+    assert len(page.found.results) > 2  # the page is not cut at the bound
+    assert not page.facets.exact and page.facets.counted == 2
+    assert all(1 <= v.recipes <= 2 for v in page.facets.tags)

@@ -82,6 +82,8 @@ recipe_table = Table(
         sqlite_where=text("private = 1"),
         postgresql_where=text("private"),
     ),
+    # "Ready within N minutes" (migration 0023).
+    Index("ix_recipe_total_minutes", "total_minutes"),
     # One recipe per cook and saved idea, however many saves arrive at once.
     Index(
         "ix_recipe_submitter_id_idea_url",
@@ -146,6 +148,7 @@ SEARCH_INDEXES = (
     "ix_recipe_search_name",
     "ix_recipe_search_ingredient_words",
     "ix_recipe_search_other",
+    "ix_recipe_search_all",
     "ix_recipe_label_nocase",
     "ix_recipe_cuisine_nocase",
     "ix_recipe_category_nocase",

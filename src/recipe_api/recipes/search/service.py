@@ -53,18 +53,36 @@ def corrections_for(connection: Connection, words: tuple[str, ...]) -> dict[str,
     return corrections
 
 
-def _count(connection: Connection, query: SearchQuery, plan: Plan) -> tuple[int, bool]:
+# The facets read beside the count (the website's search on PostgreSQL): the
+# matches they were counted for, and the rows of ``facet_counts``.
+FacetRows = dict[str, tuple[object, list[tuple[str, str | None, int]]]]
+
+
+def _count(
+    connection: Connection, query: SearchQuery, plan: Plan, facets: FacetRows | None = None
+) -> tuple[int, bool]:
     """The matches counted up to one past ``COUNT_LIMIT``, and whether the count is exact.
 
     Not exact: a floor (SQLite, with filters, looks at the newest matches only).
+    With ``facets`` (PostgreSQL), one statement reads the matches for the count
+    and the facets, and leaves the facets' rows there.
     """
+    if facets is not None and connection.dialect.name != "sqlite":
+        rows = postgresql.facet_counts(
+            connection, query, plan.everything, FACET_SCAN, bound=COUNT_LIMIT + 1
+        )
+        facets["rows"] = (plan.everything, rows)
+        return next(number for kind, _, number in rows if kind == "total"), True
     backend = sqlite if connection.dialect.name == "sqlite" else postgresql
     counted: tuple[int, bool] = backend.count(connection, query, plan.everything, COUNT_LIMIT + 1)
     return counted
 
 
 def _plan(
-    connection: Connection, query: SearchQuery, cursor: SearchCursor | None
+    connection: Connection,
+    query: SearchQuery,
+    cursor: SearchCursor | None,
+    facets: FacetRows | None = None,
 ) -> tuple[Plan, tuple[int, bool]]:
     words = query.words
     if query.keyword is not None and not words:
@@ -75,14 +93,14 @@ def _plan(
         if how_many >= min(len(words), SOME_WORDS_FROM):
             raise InvalidSearchCursorError("The cursor is not one this search gave out")
         plan = plan_some_words(words[:SOME_WORDS_FROM], how_many)
-        return plan, _count(connection, query, plan)
+        return plan, _count(connection, query, plan, facets)
     plan = plan_all_words(words, corrections_for(connection, words) if words else {})
-    total = _count(connection, query, plan)
+    total = _count(connection, query, plan, facets)
     if total == (0, True) and len(words) > 1 and cursor is None:
         # Nothing has every word: the recipes with the most of them.
         for how_many in range(min(len(words), SOME_WORDS_FROM) - 1, 0, -1):
             fewer = plan_some_words(words[:SOME_WORDS_FROM], how_many)
-            found = _count(connection, query, fewer)
+            found = _count(connection, query, fewer, facets)
             if found != (0, True):
                 return fewer, found
     return plan, total
@@ -122,9 +140,13 @@ def _api_next(query: SearchQuery, limit: int, token: str) -> str:
 
 
 def _search_plan(
-    connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
+    connection: Connection,
+    query: SearchQuery,
+    limit: int,
+    cursor: SearchCursor | None,
+    facets: FacetRows | None = None,
 ) -> tuple[RecipeSearchResults, Plan]:
-    plan, (total, exact) = _plan(connection, query, cursor)
+    plan, (total, exact) = _plan(connection, query, cursor, facets)
     # One more than the page tells whether there is a next one.
     found = _page(connection, query, plan, cursor, limit + 1, total) if total or not exact else []
     next_cursor = None
@@ -190,22 +212,29 @@ class SearchPage(BaseModel):
 
 
 def facets_of(
-    connection: Connection, query: SearchQuery, plan: Plan, found: RecipeSearchResults
+    connection: Connection,
+    query: SearchQuery,
+    plan: Plan,
+    found: RecipeSearchResults,
+    read: FacetRows | None = None,
 ) -> Facets:
     """The facets of the plan's matches, counted over at most ``FACET_SCAN`` of them.
 
     Exact when the search's count is (and within the bound): then every match was counted.
+    ``read``: the facets the count already read, used when they are the plan's.
     """
     if query.keyword is not None and not plan.tiers:
         return Facets()
-    backend = sqlite if connection.dialect.name == "sqlite" else postgresql
-    rows = backend.facet_counts(connection, query, plan.everything, FACET_SCAN)
+    counted_for, rows = (read or {}).get("rows", (None, []))
+    if not rows or counted_for != plan.everything:
+        backend = sqlite if connection.dialect.name == "sqlite" else postgresql
+        rows = backend.facet_counts(connection, query, plan.everything, FACET_SCAN)
     by_kind: dict[str, list[FacetValue]] = {"tag": [], "cuisine": [], "category": []}
     counted = 0
     for kind, value, recipes in rows:
         if kind == "":
             counted = recipes
-        elif value:
+        elif kind in by_kind and value:
             by_kind[kind].append(FacetValue(value=value, recipes=recipes))
     for values in by_kind.values():
         values.sort(key=lambda v: (-v.recipes, v.value.casefold(), v.value))
@@ -221,10 +250,11 @@ def facets_of(
 def _search_page(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
 ) -> SearchPage:
-    found, plan = _search_plan(connection, query, limit, cursor)
+    read: FacetRows = {}
+    found, plan = _search_plan(connection, query, limit, cursor, read)
     if not found.results:
         return SearchPage(found=found, facets=Facets())
-    return SearchPage(found=found, facets=facets_of(connection, query, plan, found))
+    return SearchPage(found=found, facets=facets_of(connection, query, plan, found, read))
 
 
 async def search_recipes(

@@ -1,0 +1,102 @@
+"""The search's query shapes timed in-process, statement by statement: median and max of N.
+
+``python bench/search_shapes.py URL [--runs 20]``, on a database built by
+``bench/scale.py``. Each shape of ``scale.SEARCHES`` (and the deep page, and the
+website's search with its facets) runs ``--runs`` times on one connection, as
+``run_bounded`` runs it (no JIT, no parallel workers); the table gives the
+whole search and its slowest statement. Less noisy than ``scale.py`` on a shared
+machine (no HTTP, no other clients), so before/after can be told apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from sqlalchemy import event, text
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scale import SEARCHES
+
+from recipe_api.db.engine import Database
+from recipe_api.recipes.search import service
+from recipe_api.recipes.search.query import SearchCursor, SearchQuery
+
+
+def _query(raw: str) -> SearchQuery:
+    fields = {k: v[0] for k, v in parse_qs(raw).items()}
+    minutes = fields.get("max_total_minutes")
+    return SearchQuery.checked(
+        keyword=fields.get("keyword"),
+        tag=fields.get("tag"),
+        max_total_minutes=None if minutes is None else int(minutes),
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("url")
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--only", help="only the shapes whose name contains this")
+    args = parser.parse_args()
+    shapes: dict[str, tuple[Any, SearchQuery, SearchCursor | None]] = {
+        name: (service._search, _query(raw), None) for name, raw in SEARCHES.items()
+    }
+    deep = SearchCursor(tier=3, after=args.size // 2, mode="all")
+    shapes["search deep page"] = (service._search, _query("keyword=chicken"), deep)
+    for name, raw in (
+        ("web common + facets", "keyword=chicken"),
+        ("web three words + facets", "keyword=chicken garlic rice"),
+        ("web tag + facets", "tag=vegan"),
+        ("web common, quick + facets", "keyword=minced&max_total_minutes=10"),
+    ):
+        shapes[name] = (service._search_page, _query(raw), None)
+    db = Database.from_url(args.url)
+    statements: list[tuple[float, str]] = []
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _start(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        conn.info["started"] = time.perf_counter()
+
+    @event.listens_for(db.engine, "after_cursor_execute")
+    def _end(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append((time.perf_counter() - conn.info["started"], statement))
+
+    print("| shape | p50 ms | max ms | slowest statement p50 ms |")
+    print("|---|---:|---:|---:|")
+    with db.engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            connection.execute(
+                text(
+                    "SELECT set_config('jit', 'off', false),"
+                    " set_config('max_parallel_workers_per_gather', '0', false)"
+                )
+            )
+        for name, (fn, query, cursor) in shapes.items():
+            if args.only and args.only not in name:
+                continue
+            times, slowest = [], []
+            for _ in range(args.runs):
+                statements.clear()
+                started = time.perf_counter()
+                fn(connection, query, 20, cursor)
+                times.append(time.perf_counter() - started)
+                slowest.append(max(statements)[0])
+                connection.rollback()
+            print(
+                f"| {name} | {statistics.median(times) * 1000:.1f} | {max(times) * 1000:.1f}"
+                f" | {statistics.median(slowest) * 1000:.1f} |",
+                flush=True,
+            )
+    db.dispose()
+
+
+if __name__ == "__main__":
+    main()
