@@ -128,12 +128,11 @@ async def test_the_count_and_the_facets_read_the_matches_once_on_postgresql(db: 
     # The same answer as the API's, the facets over every match.
     assert page.found == api and page.found.total_is_exact and page.found.total >= 2
     assert page.facets.exact and page.facets.counted == page.found.total
-    counts = [s for s in seen if s.lstrip().startswith("SELECT count(*)")]
-    facets = [s for s in seen if "jsonb_array_elements_text" in s or "json_each(picked" in s]
-    assert len(facets) == 1
-    if db.engine.dialect.name == "sqlite":
-        assert len(counts) == 1
-    else:
+    if db.engine.dialect.name == "postgresql":
+        # (SQLite's search runs on sqlite3 itself, past SQLAlchemy's events, in two statements.)
+        counts = [s for s in seen if s.lstrip().startswith("SELECT count(*)")]
+        facets = [s for s in seen if "jsonb_array_elements_text" in s]
+        assert len(facets) == 1
         assert counts == []
 
 
