@@ -119,7 +119,7 @@ async def test_another_cook_cannot_remove_the_photo(app: FastAPI) -> None:
         token = csrf_token(await owner.get("/my-recipes/new"))
         saved = await owner.post(
             "/my-recipes/new",
-            data={"csrftoken": token, "label": "Pie"},
+            data={"csrftoken": token, "label": "Pie", "sharing": "public"},
             files={"photo": ("pie.jpg", photo(600, 400), JPEG)},
         )
         location = saved.headers["location"].split("?")[0]
