@@ -70,7 +70,10 @@ def photo_jpeg(seed: int, width: int = 3000, height: int = 2000, *, noise: bool 
     ramp = ramp.resize((width, height))
     coloured = Image.merge(
         "RGB",
-        [ramp.point(lambda v, a=a, b=b: a + (b - a) * v // 255) for a, b in zip(start, end)],
+        [
+            ramp.point(lambda v, a=a, b=b: a + (b - a) * v // 255)
+            for a, b in zip(start, end, strict=True)
+        ],
     )
     # Shapes of every size, so that small copies keep detail as a photo's do.
     from PIL import ImageDraw, ImageFilter

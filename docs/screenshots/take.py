@@ -75,7 +75,9 @@ def _add_photos(base: str) -> None:
             continue
         httpx.put(
             f"{base}/api/v1/recipes/{recipe_id}/photo",
-            files={"photo": ("dish.jpg", photo_jpeg(recipe_id, 1800, 1200, noise=False), "image/jpeg")},
+            files={
+                "photo": ("dish.jpg", photo_jpeg(recipe_id, 1800, 1200, noise=False), "image/jpeg")
+            },
             headers=headers,
             timeout=60,
         ).raise_for_status()
@@ -143,7 +145,12 @@ async def main() -> None:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
                 executable_path=CHROMIUM,
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                ],
             )
             for width_name, width in WIDTHS.items():
                 context = await browser.new_context(

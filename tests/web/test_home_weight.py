@@ -29,7 +29,7 @@ RECIPES = 24
 
 
 def _photo(seed: int) -> bytes:
-    """An 800x533 JPEG (copies of 320, 640 and 800 px) of coloured shapes on a gradient, different for every seed."""
+    """An 800x533 JPEG (copies of 320, 640, 800 px): coloured shapes on a gradient, per seed."""
     rng = random.Random(seed)
     image = Image.linear_gradient("L").resize((800, 533)).convert("RGB")
     draw = ImageDraw.Draw(image)
@@ -79,9 +79,11 @@ async def _load(
         sizes: dict[str, int] = {}
         cdp.on(
             "Network.responseReceived",
-            lambda e: images.__setitem__(e["requestId"], e["response"]["url"])
-            if e["type"] == "Image"
-            else None,
+            lambda e: (
+                images.__setitem__(e["requestId"], e["response"]["url"])
+                if e["type"] == "Image"
+                else None
+            ),
         )
         cdp.on(
             "Network.loadingFinished",
