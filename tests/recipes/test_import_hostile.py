@@ -94,8 +94,11 @@ async def _imports_while_reading(
     async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
         headers = await _cook_headers(client)
         # Warm: the page reader's server process, the first import's code paths.
+        # Shared, so the reads meanwhile need no token.
         warm = await client.post(
-            "/api/v1/recipes/import", json={"url": f"{pages}/jsonld"}, headers=headers
+            "/api/v1/recipes/import",
+            json={"url": f"{pages}/jsonld", "private": False},
+            headers=headers,
         )
         assert warm.status_code == 201, warm.text
         recipe = f"/api/v1/recipes/{warm.json()['id']}"
