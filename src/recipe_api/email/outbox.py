@@ -15,8 +15,6 @@ lease ends and is sent a second time, with the same Message-ID.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import random
 import secrets
@@ -28,6 +26,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, RowMapping
 
 from recipe_api import observability
+from recipe_api.background import Poller
 from recipe_api.db.engine import Database
 from recipe_api.email import repository
 from recipe_api.email.messages import Message
@@ -66,7 +65,9 @@ def backoff(attempts: int, first: float) -> timedelta:
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))
 
 
-class OutboxSender:
+class OutboxSender(Poller):
+    name = "outbox-sender"
+
     def __init__(
         self,
         db: Database,
@@ -83,13 +84,8 @@ class OutboxSender:
         self.options = options
         self.composers = dict(composers or {})
         self.domain = domain
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        """Something was just committed to the outbox: look now rather than at the next poll."""
-        self._wake.set()
+        self.poll_seconds = options.poll_seconds
+        super().__init__()
 
     async def run_once(self) -> int:
         """Claims one batch of due emails and delivers it; returns how many were claimed."""
@@ -172,43 +168,6 @@ class OutboxSender:
             )
         except Exception as db_exc:  # the lease brings the row back anyway
             log.warning("Could not record the failed try of email %s: %s", row["id"], db_exc)
-
-    async def run_forever(self) -> None:
-        while not self._stopping:
-            try:
-                claimed = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database away: try again at the next poll
-                log.warning("Outbox sender: %s", exc)
-                claimed = 0
-            if claimed or self._stopping:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.options.poll_seconds)
-            self._wake.clear()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run_forever(), name="outbox-sender")
-
-    async def stop(self, grace: float = 5.0) -> None:
-        """Lets the batch in hand finish (up to ``grace`` seconds), then cancels.
-
-        Cancelling mid-query would drop a database connection under the pool's
-        feet; a delivery cut short stays claimed until its lease ends.
-        """
-        if self._task is None:
-            return
-        self._stopping = True
-        self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
-        self._stopping = False
 
 
 def message_domain(base_url: str) -> str:

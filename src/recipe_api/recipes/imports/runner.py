@@ -9,7 +9,6 @@ the lease with each; between batches the event loop serves requests.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from functools import partial
 
 from anyio import to_thread
 
+from recipe_api.background import Poller
 from recipe_api.db.engine import Database
 from recipe_api.recipes.imports import repository, service
 from recipe_api.settings import Settings
@@ -40,17 +40,14 @@ class RunnerOptions:
         )
 
 
-class ImportRunner:
+class ImportRunner(Poller):
+    name = "import-runner"
+
     def __init__(self, db: Database, options: RunnerOptions) -> None:
         self.db = db
         self.options = options
-        self._wake = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-
-    def wake(self) -> None:
-        """A job was just queued: look now rather than at the next poll."""
-        self._wake.set()
+        self.poll_seconds = options.poll_seconds
+        super().__init__()
 
     async def run_once(self) -> bool:
         """Claims one job and works on it until done (or stopping); False when none was due."""
@@ -82,39 +79,3 @@ class ImportRunner:
             # thread there measured worse (decision 0020).
             return await to_thread.run_sync(self.db.run_sync, batch)
         return await self.db.run(batch)
-
-    async def run_forever(self) -> None:
-        while not self._stopping:
-            try:
-                worked = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database away: the lease brings the job back
-                log.warning("Import runner: %s", exc)
-                worked = False
-            if worked or self._stopping:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.options.poll_seconds)
-            self._wake.clear()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.run_forever(), name="import-runner")
-
-    async def stop(self, grace: float = 5.0) -> None:
-        """Lets the batch in hand finish (up to ``grace`` seconds), then cancels.
-
-        A job left mid-way keeps its position; its lease ends and a worker takes it up.
-        """
-        if self._task is None:
-            return
-        self._stopping = True
-        self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._task = None
-        self._stopping = False
