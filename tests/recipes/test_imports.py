@@ -25,12 +25,13 @@ from recipe_api.main import create_app
 from recipe_api.recipes.imports import box, repository
 from recipe_api.recipes.imports.common import UnreadableUploadError, minutes
 from recipe_api.recipes.imports.formats import Limits, read_upload
-from recipe_api.recipes.imports.service import import_batch
+from recipe_api.recipes.imports.service import finish_job, import_batch
 from recipe_api.recipes.imports.unpack import UploadTooLargeError
 from recipe_api.settings import Settings
 from tests.conftest import Account, MakeAccount
 
 EXPORTS = Path(__file__).parent / "exports"
+PHOTO = (Path(__file__).parent / "exports" / "photo.jpg").read_bytes()
 LIMITS = Limits(max_entries=1000, max_unpacked_bytes=50 * 1024 * 1024, max_recipes=5000)
 
 
@@ -53,7 +54,8 @@ def mealie_zip(*recipes: dict[str, Any]) -> bytes:
     for recipe in recipes:
         slug = recipe["slug"]
         files[f"recipes/{slug}/{slug}.json"] = json.dumps(recipe).encode()
-        files[f"recipes/{slug}/images/original.webp"] = b"RIFF....WEBP"
+        files[f"recipes/{slug}/images/original.jpg"] = PHOTO
+        files[f"recipes/{slug}/images/min-original.webp"] = b"RIFF....WEBP"
     return zipped(files)
 
 
@@ -61,7 +63,7 @@ def tandoor_zip(*recipes: dict[str, Any]) -> bytes:
     """As Tandoor's default exporter writes it: a zip of one zip per recipe."""
     return zipped(
         {
-            f"{n}.zip": zipped({"recipe.json": json.dumps(r).encode(), "image.jpeg": b"\xff\xd8"})
+            f"{n}.zip": zipped({"recipe.json": json.dumps(r).encode(), "image.jpeg": PHOTO})
             for n, r in enumerate(recipes, 1)
         }
     )
@@ -431,15 +433,17 @@ async def test_a_job_left_by_a_stopped_worker_is_finished_once(
     now = datetime.now(UTC)
     # A worker claims the job, does one recipe, and stops.
     assert await db.run(repository.claim_next, claim="a" * 32, now=now, lease=lease) == job["id"]
-    assert await db.run(import_batch, job["id"], "a" * 32, size=1, lease=lease) is True
+    assert await db.run(import_batch, job["id"], "a" * 32, size=1, lease=lease) == 1
     # Its lease runs on: nobody else takes the job meanwhile.
     assert await db.run(repository.claim_next, claim="b" * 32, now=now, lease=lease) is None
     later = now + 2 * lease
     assert await db.run(repository.claim_next, claim="b" * 32, now=later, lease=lease) == job["id"]
     # The old worker comes back: its claim is gone, it does nothing.
-    assert await db.run(import_batch, job["id"], "a" * 32, size=1, lease=lease) is False
+    assert await db.run(import_batch, job["id"], "a" * 32, size=1, lease=lease) is None
     while await db.run(import_batch, job["id"], "b" * 32, size=1, lease=lease):
         pass
+    assert await db.run(finish_job, job["id"], "a" * 32) is False
+    assert await db.run(finish_job, job["id"], "b" * 32) is True
     done = (await client.get(f"/api/v1/recipes/imports/{job['id']}", headers=cook.headers)).json()
     assert (done["status"], done["imported"], done["position"]) == ("done", 2, 2)
     labels = sorted(r["label"] for r in await my_recipes(client, cook))

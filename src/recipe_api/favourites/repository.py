@@ -53,6 +53,20 @@ def marked_among(connection: Connection, user_id: int, recipe_ids: Collection[in
     return set(connection.execute(statement).scalars())
 
 
+def all_for_cook(connection: Connection, user_id: int, viewer: Viewer) -> Sequence[RowMapping]:
+    """Every favourite of the cook that ``viewer`` may see, with its recipe, oldest marked first.
+
+    For the cook's recipe box: bounded by what one cook marks.
+    """
+    statement = (
+        select(recipe_table)
+        .join(favourite_table, _r.id == _f.recipe_id)
+        .where(_f.user_id == user_id, visible_to(viewer))
+        .order_by(_f.created_at, _f.recipe_id)
+    )
+    return connection.execute(statement).mappings().all()
+
+
 def page(
     connection: Connection,
     user_id: int,

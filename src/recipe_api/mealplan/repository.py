@@ -39,6 +39,31 @@ def entries_between(
     return connection.execute(statement).mappings().all()
 
 
+def all_entries(connection: Connection, cook_id: int, viewer: Viewer) -> Sequence[RowMapping]:
+    """Every entry of the cook's plan whose recipe ``viewer`` may see, with the recipe's row."""
+    statement = (
+        select(
+            recipe_table,
+            _e.day.label("plan_day"),
+            _e.meal.label("plan_meal"),
+            _e.servings.label("plan_servings"),
+        )
+        .join(recipe_table, _r.id == _e.recipe_id)
+        .where(_e.cook_id == cook_id, visible_to(viewer))
+        .order_by(_e.day, _e.id)
+    )
+    return connection.execute(statement).mappings().all()
+
+
+def has_entry(connection: Connection, cook_id: int, day: date, meal: str, recipe_id: int) -> bool:
+    statement = (
+        select(_e.id)
+        .where(_e.cook_id == cook_id, _e.day == day, _e.meal == meal, _e.recipe_id == recipe_id)
+        .limit(1)
+    )
+    return connection.execute(statement).first() is not None
+
+
 def get_entry(connection: Connection, entry_id: int, cook_id: int) -> RowMapping | None:
     statement = select(meal_plan_entry_table).where(_e.id == entry_id, _e.cook_id == cook_id)
     return connection.execute(statement).mappings().first()

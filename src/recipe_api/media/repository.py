@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 
 from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
 
 from recipe_api.media.images import PreparedPhoto
 from recipe_api.media.models import photo_file_table, photo_table
-from recipe_api.recipes.models import recipe_version_table
+from recipe_api.recipes.models import recipe_table, recipe_version_table
 
 _p = photo_table.c
 _f = photo_file_table.c
@@ -45,6 +45,20 @@ def file_data(connection: Connection, photo_id: int, content_hash: str, width: i
     )
     data: bytes | None = connection.execute(statement).scalar_one_or_none()
     return data
+
+
+def largest_files_of_cook(connection: Connection, cook_id: int) -> Iterator[tuple[int, bytes]]:
+    """(recipe id, WebP bytes) of the largest rendition of each photo of the cook's recipes."""
+    r = recipe_table.c
+    statement = (
+        select(_p.recipe_id, _f.data)
+        .join(photo_file_table, (_f.photo_id == _p.id) & (_f.width == _p.width))
+        .join(recipe_table, r.id == _p.recipe_id)
+        .where(r.submitter_id == cook_id)
+        .order_by(_p.recipe_id)
+    )
+    for row in connection.execute(statement):
+        yield int(row.recipe_id), bytes(row.data)
 
 
 def remove_photo(connection: Connection, recipe_id: int) -> bool:

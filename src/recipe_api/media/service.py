@@ -95,6 +95,13 @@ def _store(
     return describe(row, (r.width for r in prepared.renditions))
 
 
+def store_in(
+    connection: Connection, recipe_id: int, prepared: PreparedPhoto, origin: str, max_per_cook: int
+) -> PhotoOut:
+    """A prepared photo made the recipe's, in the caller's unit of work (an import job's)."""
+    return _store(connection, recipe_id, prepared, origin, None, max_per_cook)
+
+
 async def prepare(data: bytes, limits: PhotoLimits) -> PreparedPhoto:
     """The checks and the renditions, off the event loop (PhotoError when refused)."""
     return await asyncio.to_thread(prepare_photo, data, limits)

@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from recipe_api.recipes.models import recipe_count_table, recipe_table
-from recipe_api.recipes.visibility import EVERYTHING, Kind, Viewer, per_viewer, pick
+from recipe_api.recipes.visibility import EVERYTHING, Kind, Viewer, per_viewer, pick, visible_to
 from recipe_api.users.models import user_table
 
 _c = recipe_table.c
@@ -186,12 +186,42 @@ def all_by_submitter(connection: Connection, submitter_id: int) -> Sequence[RowM
     return connection.execute(statement).mappings().all()
 
 
-def submitted_with_label(connection: Connection, submitter_id: int, label: str) -> list[Any]:
-    """The ingredient lists of the submitter's recipes named ``label`` (any case)."""
-    statement = select(_c.ingredients).where(
+def submitted_with_label(
+    connection: Connection, submitter_id: int, label: str
+) -> list[tuple[int, Any]]:
+    """The ids and ingredient lists of the submitter's recipes named ``label`` (any case)."""
+    statement = select(_c.id, _c.ingredients).where(
         _c.submitter_id == submitter_id, func.lower(_c.label) == label.lower()
     )
-    return list(connection.execute(statement).scalars())
+    return [(row.id, row.ingredients) for row in connection.execute(statement)]
+
+
+def label_of(connection: Connection, recipe_id: int) -> str | None:
+    label: str | None = connection.execute(select(_c.label).where(_c.id == recipe_id)).scalar()
+    return label
+
+
+def visible_with_url(connection: Connection, url: str, viewer: Viewer) -> int | None:
+    """One recipe at ``url`` that ``viewer`` may see, the oldest.
+
+    No index on ``url`` alone: a scan, for the recipe box's import of favourites
+    (a background job, once per favourite of another cook's recipe).
+    """
+    statement = select(_c.id).where(_c.url == url, visible_to(viewer)).order_by(_c.id).limit(1)
+    return connection.execute(statement).scalar()
+
+
+def visible_with_label(
+    connection: Connection, label: str, viewer: Viewer, cook_id: int, *, limit: int = 50
+) -> list[tuple[int, Any]]:
+    """Recipes named ``label`` (any case) that ``viewer`` may see: the cook's own first."""
+    statement = (
+        select(_c.id, _c.ingredients)
+        .where(func.lower(_c.label) == label.lower(), visible_to(viewer))
+        .order_by((_c.submitter_id == cook_id).desc(), _c.id)
+        .limit(limit)
+    )
+    return [(row.id, row.ingredients) for row in connection.execute(statement)]
 
 
 def recipes_older_than(

@@ -11,6 +11,7 @@ from recipe_api.http.responses import errors, validation_or_rule_error
 from recipe_api.media import service as photos
 from recipe_api.recipes import ingredients, service
 from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId, reads_of
+from recipe_api.recipes.imports import service as imports
 from recipe_api.recipes.schemas import (
     MyRecipes,
     RecipeCreate,
@@ -62,13 +63,17 @@ Cursor = Annotated[
     },
 )
 async def download_my_recipes(user: CurrentUser, db: DatabaseDep) -> Response:
-    """All your recipes as one zip: a schema.org Recipe JSON-LD file each and `manifest.json`.
+    """Your whole recipe box as one zip: recipes, photos, favourites and meal plan.
 
-    Upload it to `POST /recipes/imports/` (here or on another server) to get the
+    A schema.org Recipe JSON-LD file per recipe, its photo (WebP, the largest
+    size stored), and `manifest.json`, which lists them with your favourites
+    and meal plan entries (their recipes named by a key that holds on another
+    server: the recipe's file, or another cook's recipe's web address, name and
+    ingredients). Upload it to `POST /recipes/imports/` (here or on another server) to get the
     same recipes back. Unlike `recipe-api backup` (the whole database, for the
     operator), it holds one cook's recipes in a format other apps read.
     """
-    archive = await service.recipe_box(db, user=user)
+    archive = await imports.recipe_box(db, user=user)
     return Response(
         archive,
         media_type="application/zip",

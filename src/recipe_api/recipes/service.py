@@ -14,10 +14,8 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any, TypeVar
 
-from anyio import to_thread
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
@@ -26,7 +24,6 @@ from recipe_api.errors import AppError, NotFoundError, PermissionDeniedError
 from recipe_api.recipes import ingredients, repository
 from recipe_api.recipes.cache import Cached, VersionedCache, recipes_version
 from recipe_api.recipes.importer import Importer, read_pasted_recipe, read_recipe
-from recipe_api.recipes.imports import box
 from recipe_api.recipes.schemas import (
     RecipeCreate,
     RecipeDetail,
@@ -359,29 +356,59 @@ def _create(connection: Connection, data: RecipeCreate, user: UserOut) -> Recipe
     return RecipeOut.model_validate(recipe)
 
 
-def already_have(connection: Connection, data: RecipeCreate, cook_id: int) -> str | None:
-    """Why ``data`` is a recipe the cook already has, or None: an import skips those.
+def own_match(connection: Connection, data: RecipeCreate, cook_id: int) -> tuple[int, str] | None:
+    """The id of the cook's recipe that ``data`` duplicates, and how; or None.
 
     The same web address, or the same name (any case) with the same ingredients.
     """
-    if data.url is not None and repository.submitted_with_url(connection, cook_id, str(data.url)):
-        return "Already in your recipes (the same web address): skipped"
+    if data.url is not None:
+        found = repository.submitted_with_url(connection, cook_id, str(data.url))
+        if found is not None:
+            return found, "the same web address"
     wanted = [line.casefold() for line in data.ingredients]
-    for theirs in repository.submitted_with_label(connection, cook_id, data.label):
+    for recipe_id, theirs in repository.submitted_with_label(connection, cook_id, data.label):
         if [str(line).casefold() for line in theirs or []] == wanted:
-            return "Already in your recipes (the same name and ingredients): skipped"
+            return recipe_id, "the same name and ingredients"
     return None
 
 
-def create_imported(connection: Connection, data: RecipeCreate, user: UserOut) -> str | None:
+def already_have(connection: Connection, data: RecipeCreate, cook_id: int) -> str | None:
+    """Why ``data`` is a recipe the cook already has, or None: an import skips those."""
+    found = own_match(connection, data, cook_id)
+    return None if found is None else f"Already in your recipes ({found[1]}): skipped"
+
+
+def visible_match(
+    connection: Connection, url: str | None, label: str, ingredients: list[str], user: UserOut
+) -> int | None:
+    """A recipe ``user`` can see with this key: their own first, then anyone's shared one.
+
+    The key is the duplicate check's (the web address, or the name and the
+    ingredients); it names a recipe on another server as well as on this one.
+    """
+    wanted = [line.casefold() for line in ingredients]
+    viewer = Viewer.of(user)
+    if url:
+        found = repository.submitted_with_url(connection, user.id, url)
+        if found is None:
+            found = repository.visible_with_url(connection, url, viewer)
+        if found is not None:
+            return found
+    for recipe_id, theirs in repository.visible_with_label(connection, label, viewer, user.id):
+        if [str(line).casefold() for line in theirs or []] == wanted:
+            return int(recipe_id)
+    return None
+
+
+def create_imported(connection: Connection, data: RecipeCreate, user: UserOut) -> RecipeOut | str:
     """``data`` added to ``user``'s recipes in the caller's unit of work; or why it was not.
 
     The create path of every recipe (:func:`create_recipe`'s), after the duplicate check.
     """
     duplicate = already_have(connection, data, user.id)
-    if duplicate is None:
-        _create(connection, data.model_copy(update={"submitter_id": None}), user)
-    return duplicate
+    if duplicate is not None:
+        return duplicate
+    return _create(connection, data.model_copy(update={"submitter_id": None}), user)
 
 
 async def create_recipe(db: Database, data: RecipeCreate, *, user: UserOut) -> RecipeOut:
@@ -444,17 +471,6 @@ async def read_import(
         if html is not None:
             return await read_pasted_recipe(importer, url, html)
         return await read_recipe(importer, url)
-
-
-def _all_mine(connection: Connection, submitter_id: int) -> list[RecipeOut]:
-    rows = repository.all_by_submitter(connection, submitter_id)
-    return [RecipeOut.model_validate(row) for row in rows]
-
-
-async def recipe_box(db: Database, *, user: UserOut) -> bytes:
-    """The cook's recipes as an archive (schema.org JSON-LD and a manifest) that imports back."""
-    mine = await db.read(_all_mine, user.id)
-    return await to_thread.run_sync(partial(box.write, mine, cook_email=user.email))
 
 
 def may_change(recipe: RecipeOut, user: UserOut | None) -> bool:

@@ -319,7 +319,7 @@ async def import_progress(
 @router.get("/my-recipes/archive", response_model=None)
 async def download_archive(db: DatabaseDep, user: SignedInUser) -> Response:
     """All the cook's recipes as one zip they can import here or elsewhere."""
-    archive = await recipes.recipe_box(db, user=user)
+    archive = await imports.recipe_box(db, user=user)
     return Response(
         archive,
         media_type="application/zip",

@@ -36,10 +36,26 @@ class Problem:
 class ReadResult:
     recipes: list[RecipeCreate] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    # The photo the export holds for a recipe, by its index in ``recipes``.
+    photos: dict[int, bytes] = field(default_factory=dict)
+    # A recipe box's favourites and meal plan, their recipes named by ``RecipeKey``s.
+    favourites: list[dict[str, Any]] = field(default_factory=list)
+    plan: list[dict[str, Any]] = field(default_factory=list)
 
     def extend(self, other: ReadResult) -> None:
+        offset = len(self.recipes)
         self.recipes.extend(other.recipes)
         self.problems.extend(other.problems)
+        self.photos.update({offset + index: data for index, data in other.photos.items()})
+        self.favourites.extend(_shifted(key, offset) for key in other.favourites)
+        self.plan.extend(_shifted(entry, offset) for entry in other.plan)
+
+
+def _shifted(item: dict[str, Any], offset: int) -> dict[str, Any]:
+    """A favourite or plan entry naming a recipe of the upload by index, moved by ``offset``."""
+    if isinstance(item.get("recipe"), int):
+        return {**item, "recipe": item["recipe"] + offset}
+    return item
 
 
 class UnreadableUploadError(Exception):
@@ -148,17 +164,20 @@ def http_url(value: Any) -> str | None:
     return None
 
 
-def build_recipe(values: dict[str, Any], label: str, result: ReadResult) -> None:
+def build_recipe(
+    values: dict[str, Any], label: str, result: ReadResult, photo: bytes | None = None
+) -> bool:
     """``values`` as a recipe added to ``result``, or a problem: fields that do not fit are cut.
 
     Too many lines (more than 200) are cut with a problem saying so; a field
     that is still invalid (an image address that is not one) is left out; a
-    recipe without a usable name is skipped.
+    recipe without a usable name is skipped. ``photo`` (the export's image
+    bytes) goes with the recipe when it is kept. Returns whether it was.
     """
     name = text(values.get("label"), 256)
     if not name:
         result.problems.append(Problem(label, "No name: the recipe was skipped"))
-        return
+        return False
     values["label"] = name
     for key in ("ingredients", "instructions"):
         lines = values.get(key) or []
@@ -175,18 +194,25 @@ def build_recipe(values: dict[str, Any], label: str, result: ReadResult) -> None
     values["tags"] = tags[:MAX_TAGS]
     values = {key: value for key, value in values.items() if value is not None}
     try:
-        result.recipes.append(RecipeCreate.model_validate(values))
-        return
+        _keep(result, RecipeCreate.model_validate(values), photo)
+        return True
     except ValidationError as exc:
         bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
     for key in bad - {"label"}:
         values.pop(key, None)
     try:
-        result.recipes.append(RecipeCreate.model_validate(values))
+        _keep(result, RecipeCreate.model_validate(values), photo)
     except ValidationError:
         result.problems.append(Problem(name, "Its fields could not be read: it was skipped"))
-        return
+        return False
     left_out = ", ".join(sorted(bad))
     result.problems.append(
         Problem(name, f"Left out what could not be read: {left_out}", skipped=False)
     )
+    return True
+
+
+def _keep(result: ReadResult, recipe: RecipeCreate, photo: bytes | None) -> None:
+    if photo:
+        result.photos[len(result.recipes)] = photo
+    result.recipes.append(recipe)

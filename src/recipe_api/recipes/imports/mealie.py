@@ -5,11 +5,13 @@ recipe.py``): ``recipeIngredient`` items carry a ``title`` that starts a section
 and a ``display``/``originalText``/``note``; ``recipeInstructions`` items carry a
 ``title`` (a section) and ``text``; times are free text ("1 hour 30 minutes")
 or ISO 8601; ``tags`` and ``recipeCategory`` are objects with a ``name``;
-``orgURL`` is where the recipe came from.
+``orgURL`` is where the recipe came from. The photo is
+``recipes/<slug>/images/original.webp`` (beside Mealie's smaller copies).
 """
 
 from __future__ import annotations
 
+import zipfile
 from typing import Any
 
 import orjson
@@ -120,13 +122,32 @@ def _is_recipe_json(path: str) -> bool:
     return len(parts) >= 3 and parts[-3] == "recipes" and parts[-1] == f"{parts[-2]}.json"
 
 
+_IMAGE_SUFFIXES = (".webp", ".jpg", ".jpeg", ".png", ".gif", ".avif")
+
+
+def _photos(entries: list[zipfile.ZipInfo]) -> dict[str, zipfile.ZipInfo]:
+    """Each recipe folder's photo: ``images/original.*`` (Mealie's own; not its small copies)."""
+    found: dict[str, zipfile.ZipInfo] = {}
+    for entry in entries:
+        folder, _, name = entry.filename.rpartition("/images/")
+        if (
+            folder
+            and name.lower().startswith("original.")
+            and name.lower().endswith(_IMAGE_SUFFIXES)
+        ):
+            found[folder] = entry
+    return found
+
+
 def read(data: bytes, budget: Budget) -> ReadResult:
-    """Every recipe in a Mealie export zip."""
+    """Every recipe in a Mealie export zip, each with its photo when it has one."""
     archive = open_zip(data, budget)
+    present = files(archive)
     entries = sorted(
-        (entry for entry in files(archive) if _is_recipe_json(entry.filename)),
+        (entry for entry in present if _is_recipe_json(entry.filename)),
         key=lambda entry: entry.filename,
     )
+    photos = _photos(present)
     if not entries:
         raise UnreadableUploadError("No recipes/<name>/<name>.json in it: not a Mealie export")
     result = ReadResult()
@@ -140,5 +161,7 @@ def read(data: bytes, budget: Budget) -> ReadResult:
         if not isinstance(recipe, dict):
             result.problems.append(Problem(slug, "Not a Mealie recipe: it was skipped"))
             continue
-        build_recipe(recipe_values(recipe), text(recipe.get("name"), 256) or slug, result)
+        photo = photos.get(entry.filename.rsplit("/", 1)[0])
+        image = read_entry(archive, photo, budget) if photo is not None else None
+        build_recipe(recipe_values(recipe), text(recipe.get("name"), 256) or slug, result, image)
     return result

@@ -9,6 +9,7 @@ names), ``servings``, ``prep_time``/``cook_time``/``total_time`` in words
 
 from __future__ import annotations
 
+import binascii
 import re
 from typing import Any
 
@@ -57,6 +58,18 @@ def recipe_values(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _photo(data: dict[str, Any], budget: Budget) -> bytes | None:
+    """The recipe's photo: base64 in ``photo_data`` (on the same unpacking budget)."""
+    encoded = data.get("photo_data")
+    if not isinstance(encoded, str) or not encoded:
+        return None
+    budget.take(len(encoded) * 3 // 4)
+    try:
+        return binascii.a2b_base64(encoded, strict_mode=False) or None
+    except binascii.Error:
+        return None
+
+
 def is_paprika(paths: list[str]) -> bool:
     return any(path.lower().endswith(".paprikarecipe") for path in paths)
 
@@ -80,5 +93,6 @@ def read(data: bytes, budget: Budget) -> ReadResult:
         if not isinstance(recipe, dict):
             result.problems.append(Problem(label, "Not a Paprika recipe: it was skipped"))
             continue
-        build_recipe(recipe_values(recipe), text(recipe.get("name"), 256) or label, result)
+        name = text(recipe.get("name"), 256) or label
+        build_recipe(recipe_values(recipe), name, result, _photo(recipe, budget))
     return result

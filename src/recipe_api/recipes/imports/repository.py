@@ -7,14 +7,25 @@ checks again that its lease is over, so of two workers one holds it.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, insert, or_, select, update
+from sqlalchemy import Connection, RowMapping, delete, insert, or_, select, update
 
-from recipe_api.recipes.imports.models import DONE, QUEUED, RUNNING, recipe_import_table
+from recipe_api.db.base import delete_batch
+from recipe_api.recipes.imports.models import (
+    DONE,
+    QUEUED,
+    RUNNING,
+    recipe_import_photo_table,
+    recipe_import_table,
+)
 
 _j = recipe_import_table.c
+_ph = recipe_import_photo_table.c
+# Photo rows written per statement when a job is started: a bounded executemany.
+PHOTO_CHUNK = 25
 # What the cook sees of a job: everything but the recipes still to create and the claim.
 _VISIBLE = [c for c in recipe_import_table.c if c.name not in ("pending", "claim", "lease_until")]
 
@@ -55,6 +66,77 @@ def claim_next(
     return claimed
 
 
+def add_photos(connection: Connection, job_id: int, photos: Mapping[int, bytes]) -> None:
+    """The export's photos, by their recipe's position in the job."""
+    positions = sorted(photos)
+    for start in range(0, len(positions), PHOTO_CHUNK):
+        connection.execute(
+            insert(recipe_import_photo_table),
+            [
+                {"job_id": job_id, "position": p, "data": photos[p]}
+                for p in positions[start : start + PHOTO_CHUNK]
+            ],
+        )
+
+
+def assign_photos(connection: Connection, job_id: int, created: Mapping[int, int]) -> None:
+    """The photos at these positions now belong to the recipes created for them."""
+    for position, recipe_id in created.items():
+        connection.execute(
+            update(recipe_import_photo_table)
+            .where(_ph.job_id == job_id, _ph.position == position)
+            .values(recipe_id=recipe_id)
+        )
+
+
+def drop_unassigned_photos(connection: Connection, job_id: int, below: int) -> None:
+    """Photos of recipes before ``below`` that were not created (duplicates, or no cook)."""
+    connection.execute(
+        delete(recipe_import_photo_table).where(
+            _ph.job_id == job_id, _ph.position < below, _ph.recipe_id.is_(None)
+        )
+    )
+
+
+def assigned_photos(connection: Connection, job_id: int, *, limit: int) -> Sequence[RowMapping]:
+    """Up to ``limit`` photos whose recipes exist and that are not stored yet."""
+    statement = (
+        select(_ph.position, _ph.recipe_id, _ph.data)
+        .where(_ph.job_id == job_id, _ph.recipe_id.is_not(None))
+        .order_by(_ph.position)
+        .limit(limit)
+    )
+    return connection.execute(statement).mappings().all()
+
+
+def take_photo(connection: Connection, job_id: int, position: int) -> bool:
+    """Deletes the photo row; False when another worker took it first (store nothing then)."""
+    statement = delete(recipe_import_photo_table).where(
+        _ph.job_id == job_id, _ph.position == position
+    )
+    return connection.execute(statement).rowcount == 1
+
+
+def add_problems(
+    connection: Connection, job_id: int, problems: Collection[dict[str, object]]
+) -> None:
+    if not problems:
+        return
+    statement = select(_j.problems).where(_j.id == job_id).with_for_update()
+    found = connection.execute(statement).scalar()
+    if found is None:
+        return
+    connection.execute(
+        update(recipe_import_table).where(_j.id == job_id).values(problems=[*found, *problems])
+    )
+
+
+def delete_finished_batch(connection: Connection, *, before: datetime, limit: int) -> int:
+    """Deletes up to ``limit`` jobs finished before ``before`` (their photo rows by cascade)."""
+    finished = [_j.status == DONE, _j.finished_at < before]
+    return delete_batch(connection, recipe_import_table, finished, _j.finished_at, limit)
+
+
 def held_job(connection: Connection, job_id: int, claim: str) -> RowMapping | None:
     """The whole job row, if ``claim`` still holds it (locked on PostgreSQL till the commit)."""
     statement = (
@@ -87,6 +169,7 @@ def record_progress(
     if finished_at is not None:
         # Done: the recipes it held are in the recipe table now.
         values.update(status=DONE, finished_at=finished_at, pending="[]", claim=None)
+        connection.execute(delete(recipe_import_photo_table).where(_ph.job_id == job_id))
     statement = (
         update(recipe_import_table).where(_j.id == job_id, _j.claim == claim).values(**values)
     )

@@ -132,5 +132,9 @@ def read(data: bytes, budget: Budget) -> ReadResult:
         if not isinstance(recipe, dict):
             result.problems.append(Problem(label, "Not a Tandoor recipe: it was skipped"))
             continue
-        build_recipe(recipe_values(recipe), text(recipe.get("name"), 256) or label, result)
+        images = [
+            e for e in files(nested) if e.filename.rsplit("/", 1)[-1].lower().startswith("image.")
+        ]
+        image = read_entry(nested, images[0], budget) if images else None
+        build_recipe(recipe_values(recipe), text(recipe.get("name"), 256) or label, result, image)
     return result
