@@ -362,7 +362,10 @@ def _prune(settings: Settings) -> None:
 
     db = Database.from_settings(settings)
     try:
-        tasks = prune_tasks(sent_email_days=settings.prune_sent_email_days)
+        tasks = prune_tasks(
+            sent_email_days=settings.prune_sent_email_days,
+            import_job_days=settings.import_job_keep_days,
+        )
         report = prune_sync(db, tasks, PruneOptions.from_settings(settings))
         failed = db.run_sync(repository.count_by_status).get(FAILED, 0)
     finally:
@@ -375,6 +378,10 @@ def _prune(settings: Settings) -> None:
         f"more than {days} day(s) ago."
     )
     print(f"Kept {failed} failed email(s): see `recipe-api outbox list`, then `outbox retry`.")
+    print(
+        f"Deleted {report.import_jobs} import job(s) finished more than "
+        f"{settings.import_job_keep_days:g} day(s) ago."
+    )
 
 
 def _seed_demo(db: Database, superuser_email: str, count: int) -> None:

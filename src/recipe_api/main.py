@@ -147,7 +147,10 @@ def create_app(settings: Settings | None = None, *, website: bool = True) -> Fas
                 stack.push_async_callback(outbox_sender.stop)
             pruner = Pruner(
                 db,
-                prune_tasks(sent_email_days=settings.prune_sent_email_days),
+                prune_tasks(
+                    sent_email_days=settings.prune_sent_email_days,
+                    import_job_days=settings.import_job_keep_days,
+                ),
                 PruneOptions.from_settings(settings),
             )
             if settings.prune_in_workers:

@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     prune_sent_email_days: float = Field(
         default=7.0, ge=0, le=3650, description="how long sent emails stay listed"
     )
+    import_job_keep_days: float = Field(
+        default=30.0, ge=0, le=3650, description="how long finished import jobs stay readable"
+    )
     prune_batch_size: int = Field(default=500, ge=1, le=5000, description="rows per delete")
 
     # Origins a separate frontend is served from; empty: no CORS headers at all.

@@ -150,7 +150,7 @@ async def test_prune_deletes_exactly_the_rows_past_their_time(db: Database) -> N
     report = await prune(db, TASKS, WEEK, now=NOW)
 
     assert report == PruneReport(
-        expired_sessions=2, expired_tokens=2, sent_emails=1, dropped_emails=1
+        expired_sessions=2, expired_tokens=2, sent_emails=1, dropped_emails=1, import_jobs=0
     )
     assert _ids(db, web_session_table) == {"live"}
     assert _ids(db, account_token_table) == {"verify-live", "reset-live"}
@@ -264,6 +264,7 @@ def test_command_prints_what_it_deleted(database_url: str) -> None:
             "Deleted 1 expired account token(s).",
             "Deleted 2 email(s) sent and 1 dropped more than 3.5 day(s) ago.",
             "Kept 1 failed email(s): see `recipe-api outbox list`, then `outbox retry`.",
+            "Deleted 0 import job(s) finished more than 30 day(s) ago.",
         ]
         assert _ids(db, web_session_table) == {"live"}
         assert _ids(db, account_token_table) == set()
