@@ -4,14 +4,18 @@ Run: ``.venv/bin/python bench/import_export.py [--recipes 500] [--postgresql URL
 (PostgreSQL: a server URL whose user may create databases; a database of its
 own is made and dropped). The export is Mealie-shaped: ``recipes/<slug>/<slug>.json``
 made from the real Mealie recipe in ``tests/recipes/exports/`` (each with its
-own name and web address) and a 60 KB image per recipe, as Mealie's export
-carries them.
+own name and web address) and a photo per recipe as Mealie's export carries
+it (``images/original.webp``: an 800 x 533 WebP of 37 KB, drawn with
+Pillow: a gradient, a plate and noise, so the encoder sees texture).
 
 In one process, as a worker runs it: the app with its import runner on, an
 upload through the API, then the job followed to the end. Figures: the
 upload's answer time (the export read), the time to the job's end, the event
-loop's longest stall meanwhile (a 10 ms timer's lateness), the process's RSS
-before and at its peak (sampled every 20 ms), and ``ru_maxrss``.
+loop's longest pause meanwhile (a probe sleeping 5 ms records its lateness),
+the process's RSS before and at its peak (sampled every 20 ms), and
+``ru_maxrss``. ``--src DIR`` runs another checkout's ``src`` (the code before a
+change, for its figures on the same export); ``--no-photos`` leaves the photos
+out of the export.
 """
 
 from __future__ import annotations
@@ -29,7 +33,12 @@ import uuid
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+sys.path.insert(
+    0,
+    sys.argv[sys.argv.index("--src") + 1]
+    if "--src" in sys.argv
+    else str(Path(__file__).resolve().parent.parent / "src"),
+)
 
 import httpx
 import psutil
@@ -43,10 +52,25 @@ from recipe_api.settings import Settings
 EXPORT = Path(__file__).resolve().parent.parent / "tests/recipes/exports"
 
 
-def mealie_export(count: int) -> bytes:
+def photo(width: int = 800, height: int = 533) -> bytes:
+    """A photo-like WebP: a gradient, a plate and sensor-like noise (37 KB)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (width, height))
+    draw = ImageDraw.Draw(image)
+    for y in range(height):
+        draw.line([(0, y), (width, y)], fill=(200 - y * 100 // height, 120 + y * 60 // height, 60))
+    draw.ellipse((width // 4, height // 5, 3 * width // 4, 4 * height // 5), fill=(235, 225, 200))
+    noisy = Image.blend(image, Image.effect_noise((width, height), 30).convert("RGB"), 0.15)
+    out = io.BytesIO()
+    noisy.save(out, "WEBP", quality=80)
+    return out.getvalue()
+
+
+def mealie_export(count: int, *, photos: bool = True) -> bytes:
     base = json.loads((EXPORT / "mealie-original-sacher-torte-2.json").read_text())
     buffer = io.BytesIO()
-    image = os.urandom(60 * 1024)
+    image = photo()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for n in range(count):
             slug = f"sacher-torte-{n}"
@@ -57,11 +81,14 @@ def mealie_export(count: int) -> bytes:
                 "orgURL": f"https://www.example.org/recipes/{n}",
             }
             archive.writestr(f"recipes/{slug}/{slug}.json", json.dumps(recipe))
-            archive.writestr(f"recipes/{slug}/images/original.webp", image)
+            if photos:
+                archive.writestr(f"recipes/{slug}/images/original.webp", image)
     return buffer.getvalue()
 
 
-async def run(database_url: str, export: bytes, workdir: Path) -> dict[str, float]:
+async def run(
+    database_url: str, export: bytes, workdir: Path, *, photos_expected: bool
+) -> dict[str, float]:
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
@@ -94,17 +121,24 @@ async def run(database_url: str, export: bytes, workdir: Path) -> dict[str, floa
             ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
             before = process.memory_info().rss
+            cpu_before = sum(process.cpu_times()[:2])
             peak = before
             stall = 0.0
+            stalls: list[float] = []
             stop = asyncio.Event()
 
             async def watch() -> None:
                 nonlocal peak, stall
+                sampled = time.perf_counter()
                 while not stop.is_set():
                     started = time.perf_counter()
-                    await asyncio.sleep(0.01)
-                    stall = max(stall, time.perf_counter() - started - 0.01)
-                    peak = max(peak, process.memory_info().rss)
+                    await asyncio.sleep(0.005)
+                    late = time.perf_counter() - started - 0.005
+                    stall = max(stall, late)
+                    stalls.append(late)
+                    if started - sampled >= 0.02:
+                        sampled = started
+                        peak = max(peak, process.memory_info().rss)
 
             watcher = asyncio.create_task(watch())
             started = time.perf_counter()
@@ -123,11 +157,23 @@ async def run(database_url: str, export: bytes, workdir: Path) -> dict[str, floa
                     await client.get(f"/api/v1/recipes/imports/{job['id']}", headers=headers)
                 ).json()
             finished = time.perf_counter() - started
+            cpu_seconds = sum(process.cpu_times()[:2]) - cpu_before
             stop.set()
             await watcher
             assert job["imported"] == job["total"], job
+            with_photos = 0
+            if photos_expected:
+                page = await client.get("/api/v1/recipes/my-recipes/?limit=100", headers=headers)
+                for recipe in page.json()["results"]:
+                    answer = await client.get(f"/api/v1/recipes/{recipe['id']}/photo")
+                    with_photos += answer.json().get("url") is not None
+    stalls.sort()
     return {
         "recipes": job["imported"],
+        "photos_among_first_100": with_photos,
+        "cpu_s_upload_to_done": cpu_seconds,
+        "loop_pause_p99_ms": stalls[int(len(stalls) * 0.99)] * 1000 if stalls else 0.0,
+        "loop_pauses_over_50ms": sum(1 for late in stalls if late > 0.05),
         "upload_answered_s": accepted,
         "all_imported_s": finished,
         "loop_stall_upload_ms": upload_stall * 1000,
@@ -142,15 +188,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--recipes", type=int, default=500)
     parser.add_argument("--postgresql", default=os.environ.get("TEST_DATABASE_URL"))
+    parser.add_argument("--src", help="run this checkout's src instead (see the docstring)")
+    parser.add_argument("--no-photos", action="store_true")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"))
     args = parser.parse_args()
-    export = mealie_export(args.recipes)
+    export = mealie_export(args.recipes, photos=not args.no_photos)
+    expected = not args.no_photos and not args.src
+    print(f"load average: {os.getloadavg()}")
     print(f"export: {args.recipes} recipes, {len(export) / 2**20:.1f} MB zipped")
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         sqlite_url = f"sqlite:///{workdir / 'bench.db'}"
-        migrate.upgrade(sqlite_url)
-        print("sqlite", json.dumps(asyncio.run(run(sqlite_url, export, workdir)), indent=1))
-        if args.postgresql:
+        if args.only != "postgresql":
+            migrate.upgrade(sqlite_url)
+            figures = asyncio.run(run(sqlite_url, export, workdir, photos_expected=expected))
+            print("sqlite", json.dumps(figures, indent=1))
+        if args.postgresql and args.only != "sqlite":
             admin = normalize_url(args.postgresql).set(drivername="postgresql")
             dsn = admin.render_as_string(hide_password=False)
             name = f"bench_import_{uuid.uuid4().hex[:8]}"
@@ -163,7 +216,8 @@ def main() -> None:
             )
             try:
                 migrate.upgrade(url)
-                print("postgresql", json.dumps(asyncio.run(run(url, export, workdir)), indent=1))
+                figures = asyncio.run(run(url, export, workdir, photos_expected=expected))
+                print("postgresql", json.dumps(figures, indent=1))
             finally:
                 with psycopg.connect(dsn, autocommit=True) as connection:
                     connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -36,7 +36,7 @@ from recipe_api.mealplan import repository as mealplan
 from recipe_api.mealplan.service import MAX_ENTRIES_PER_DAY
 from recipe_api.media import repository as photos
 from recipe_api.media import service as media
-from recipe_api.media.images import PhotoLimits, PreparedPhoto, prepare_photo
+from recipe_api.media.images import WEBP_METHOD_BULK, PhotoLimits, PreparedPhoto, prepare_photo
 from recipe_api.recipes import repository as recipe_rows
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.imports import box, repository
@@ -221,7 +221,7 @@ def _waiting_photos(
 
 def _prepared_or_error(data: bytes, limits: PhotoLimits) -> PreparedPhoto | str:
     try:
-        return prepare_photo(data, limits)
+        return prepare_photo(data, limits, method=WEBP_METHOD_BULK)
     except AppError as exc:
         return str(exc.detail)
 
