@@ -111,6 +111,14 @@ def prepare_photo(data: bytes, limits: PhotoLimits, *, method: int = WEBP_METHOD
         return _encode(data, method)
 
 
+def prepare_or_reason(data: bytes, limits: PhotoLimits, method: int) -> PreparedPhoto | str:
+    """``prepare_photo``, or why the photo is refused: for a process pool (plain results)."""
+    try:
+        return prepare_photo(data, limits, method=method)
+    except PhotoError as exc:
+        return str(exc.detail)
+
+
 def _open(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():

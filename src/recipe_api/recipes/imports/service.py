@@ -17,9 +17,10 @@ A job is worked in three kinds of step (decision 0027), each its own unit of wor
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -36,7 +37,12 @@ from recipe_api.mealplan import repository as mealplan
 from recipe_api.mealplan.service import MAX_ENTRIES_PER_DAY
 from recipe_api.media import repository as photos
 from recipe_api.media import service as media
-from recipe_api.media.images import WEBP_METHOD_BULK, PhotoLimits, PreparedPhoto, prepare_photo
+from recipe_api.media.images import (
+    WEBP_METHOD_BULK,
+    PhotoLimits,
+    PreparedPhoto,
+    prepare_or_reason,
+)
 from recipe_api.recipes import repository as recipe_rows
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.imports import box, repository
@@ -53,10 +59,20 @@ from recipe_api.users.schemas import UserOut
 T = TypeVar("T")
 
 # Photos encoded at once by the import jobs of this process: one per spare core
-# (two cores: one), so the event loop keeps a core. ``prepare_photo`` holds the
-# process-wide encoder slot too, shared with uploads.
+# (two cores: one), so the event loop keeps a core. In processes of their own:
+# Pillow decodes WebP holding the GIL (10-20 ms a photo, measured in decision
+# 0027), which a thread would take from the event loop. Started on first use.
 ENCODE_WORKERS = max(1, (os.cpu_count() or 2) - 1)
-_encoder_pool = ThreadPoolExecutor(max_workers=ENCODE_WORKERS, thread_name_prefix="import-photo")
+_encoder_pool: ProcessPoolExecutor | None = None
+
+
+def _encoders() -> ProcessPoolExecutor:
+    global _encoder_pool
+    if _encoder_pool is None:
+        # spawn: a fresh interpreter, not a fork of a process running threads and a loop.
+        context = multiprocessing.get_context("spawn")
+        _encoder_pool = ProcessPoolExecutor(max_workers=ENCODE_WORKERS, mp_context=context)
+    return _encoder_pool
 
 
 class ImportUnreadableError(AppError):
@@ -219,13 +235,6 @@ def _waiting_photos(
     return [(int(r["position"]), int(r["recipe_id"]), bytes(r["data"])) for r in rows]
 
 
-def _prepared_or_error(data: bytes, limits: PhotoLimits) -> PreparedPhoto | str:
-    try:
-        return prepare_photo(data, limits, method=WEBP_METHOD_BULK)
-    except AppError as exc:
-        return str(exc.detail)
-
-
 def _store_prepared(
     connection: Connection,
     job_id: int,
@@ -255,16 +264,17 @@ async def store_photos(db: Database, job_id: int, *, limits: PhotoLimits, size: 
     """Stores up to ``size`` photos of recipes the job created; returns how many it handled.
 
     Read, encode and store: the bytes of one batch at most are in memory, the
-    encoding runs in ``ENCODE_WORKERS`` threads, and every database step in a
-    thread of its own.
+    encoding runs in ``ENCODE_WORKERS`` processes, and every database step in
+    a thread.
     """
     waiting = await in_unit(db, partial(_waiting_photos, job_id=job_id, limit=size))
     if not waiting:
         return 0
     loop = asyncio.get_running_loop()
+    pool = _encoders()
     encoded = await asyncio.gather(
         *(
-            loop.run_in_executor(_encoder_pool, _prepared_or_error, data, limits)
+            loop.run_in_executor(pool, prepare_or_reason, data, limits, WEBP_METHOD_BULK)
             for _, _, data in waiting
         )
     )
