@@ -12,7 +12,8 @@ In one process, as a worker runs it: the app with its import runner on, an
 upload through the API, then the job followed to the end. Figures: the
 upload's answer time (the export read), the time to the job's end, the event
 loop's longest pause meanwhile (a probe sleeping 5 ms records its lateness),
-the process's RSS before and at its peak (sampled every 20 ms), and
+the process's RSS before and at its peak (sampled every 20 ms), its
+children's peak (the photo encoders' processes), and
 ``ru_maxrss``. ``--src DIR`` runs another checkout's ``src`` (the code before a
 change, for its figures on the same export); ``--no-photos`` leaves the photos
 out of the export.
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import gc
 import io
 import json
 import os
@@ -86,6 +89,21 @@ def mealie_export(count: int, *, photos: bool = True) -> bytes:
     return buffer.getvalue()
 
 
+def children_peak_rss(process: psutil.Process) -> int:
+    """The summed peak RSS (VmHWM) of the process's children: the photo encoders' processes.
+
+    Read once at the end: listing children scans every process of the machine,
+    too slow to repeat beside the loop probe.
+    """
+    total = 0
+    for child in process.children(recursive=True):
+        with contextlib.suppress(psutil.Error, OSError, ValueError):
+            status = Path(f"/proc/{child.pid}/status").read_text()
+            line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
+            total += int(line.split()[1]) * 1024
+    return total
+
+
 async def run(
     database_url: str, export: bytes, workdir: Path, *, photos_expected: bool
 ) -> dict[str, float]:
@@ -140,6 +158,16 @@ async def run(
                         sampled = started
                         peak = max(peak, process.memory_info().rss)
 
+            collections: list[float] = []
+            gc_started = [0.0]
+
+            def timed_gc(phase: str, info: dict[str, int]) -> None:
+                if phase == "start":
+                    gc_started[0] = time.perf_counter()
+                else:
+                    collections.append(time.perf_counter() - gc_started[0])
+
+            gc.callbacks.append(timed_gc)
             watcher = asyncio.create_task(watch())
             started = time.perf_counter()
             answer = await client.post(
@@ -160,6 +188,8 @@ async def run(
             cpu_seconds = sum(process.cpu_times()[:2]) - cpu_before
             stop.set()
             await watcher
+            gc.callbacks.remove(timed_gc)
+            children = children_peak_rss(process)
             assert job["imported"] == job["total"], job
             with_photos = 0
             if photos_expected:
@@ -174,12 +204,15 @@ async def run(
         "cpu_s_upload_to_done": cpu_seconds,
         "loop_pause_p99_ms": stalls[int(len(stalls) * 0.99)] * 1000 if stalls else 0.0,
         "loop_pauses_over_50ms": sum(1 for late in stalls if late > 0.05),
+        "gc_collections": len(collections),
+        "gc_longest_ms": max(collections, default=0.0) * 1000,
         "upload_answered_s": accepted,
         "all_imported_s": finished,
         "loop_stall_upload_ms": upload_stall * 1000,
         "loop_stall_job_ms": stall * 1000,
         "rss_before_mb": before / 2**20,
         "rss_peak_mb": peak / 2**20,
+        "children_peak_rss_mb": children / 2**20,
         "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
