@@ -30,7 +30,7 @@ import orjson
 from anyio import to_thread
 from sqlalchemy import Connection
 
-from recipe_api.db.engine import Database
+from recipe_api.db.engine import Database, DatabaseUnavailableError, is_unavailable
 from recipe_api.errors import AppError, NotFoundError
 from recipe_api.favourites import repository as favourites
 from recipe_api.mealplan import repository as mealplan
@@ -91,7 +91,13 @@ async def in_unit(db: Database, fn: Callable[[Connection], T]) -> T:
     connection of its own. PostgreSQL's async engine waits for the server off
     the loop, but builds rows and parses JSON on it: a thread too (decision 0027).
     """
-    return await to_thread.run_sync(db.run_sync, fn)
+    try:
+        return await to_thread.run_sync(db.run_sync, fn)
+    except Exception as exc:
+        # As ``Database.run`` answers it: the database down is a 503, not a 500.
+        if not is_unavailable(exc):
+            raise
+        raise DatabaseUnavailableError() from exc
 
 
 async def start_import(
