@@ -89,19 +89,20 @@ def mealie_export(count: int, *, photos: bool = True) -> bytes:
     return buffer.getvalue()
 
 
-def children_peak_rss(process: psutil.Process) -> int:
-    """The summed peak RSS (VmHWM) of the process's children: the photo encoders' processes.
+def children_usage(process: psutil.Process) -> tuple[int, float]:
+    """The summed peak RSS (VmHWM) and CPU seconds of the process's children (the encoders).
 
     Read once at the end: listing children scans every process of the machine,
     too slow to repeat beside the loop probe.
     """
-    total = 0
+    total, cpu = 0, 0.0
     for child in process.children(recursive=True):
         with contextlib.suppress(psutil.Error, OSError, ValueError):
             status = Path(f"/proc/{child.pid}/status").read_text()
             line = next(line for line in status.splitlines() if line.startswith("VmHWM:"))
             total += int(line.split()[1]) * 1024
-    return total
+            cpu += sum(child.cpu_times()[:2])
+    return total, cpu
 
 
 async def run(
@@ -189,7 +190,7 @@ async def run(
             stop.set()
             await watcher
             gc.callbacks.remove(timed_gc)
-            children = children_peak_rss(process)
+            children, children_cpu = children_usage(process)
             assert job["imported"] == job["total"], job
             with_photos = 0
             if photos_expected:
@@ -202,6 +203,7 @@ async def run(
         "recipes": job["imported"],
         "photos_among_first_100": with_photos,
         "cpu_s_upload_to_done": cpu_seconds,
+        "children_cpu_s": children_cpu,
         "loop_pause_p99_ms": stalls[int(len(stalls) * 0.99)] * 1000 if stalls else 0.0,
         "loop_pauses_over_50ms": sum(1 for late in stalls if late > 0.05),
         "gc_collections": len(collections),
