@@ -219,9 +219,9 @@ class FetchedPage:
 
 @dataclass
 class Importer:
-    """The HTTP session, page reader and limits of imports, made once per worker in the lifespan."""
+    """The HTTP client, page reader and limits of imports, made once per worker in the lifespan."""
 
-    session: aiohttp.ClientSession
+    http: aiohttp.ClientSession
     allowed: tuple[IpNetwork, ...]
     max_bytes: int
     timeout: float
@@ -296,7 +296,7 @@ class Importer:
         for _ in range(MAX_REDIRECTS + 1):
             self._check_url(url)
             try:
-                async with self.session.get(
+                async with self.http.get(
                     url, allow_redirects=False, headers={"Accept": _ACCEPT[types]}
                 ) as response:
                     if response.status in _REDIRECTS and "Location" in response.headers:
@@ -367,7 +367,7 @@ async def open_importer(
 ) -> AsyncIterator[Importer]:
     allowed = tuple(ipaddress.ip_network(network, strict=False) for network in allow_networks)
     connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(allowed), limit=20)
-    session = aiohttp.ClientSession(
+    http = aiohttp.ClientSession(
         connector=connector,
         headers={"User-Agent": user_agent},
         trust_env=False,
@@ -375,7 +375,7 @@ async def open_importer(
     )
     try:
         yield Importer(
-            session=session,
+            http=http,
             allowed=allowed,
             max_bytes=max_bytes,
             timeout=time_limit,
@@ -385,7 +385,7 @@ async def open_importer(
             per_cook=per_cook,
         )
     finally:
-        await session.close()
+        await http.close()
 
 
 # --- Reading the page -------------------------------------------------------------------

@@ -32,7 +32,7 @@ from recipe_api.recipes.text import RECIPE_FIELDS, edited_recipe_input, recipe_i
 from recipe_api.schemas import MAX_ID
 from recipe_api.state import request_state
 from recipe_api.web.forms import field_errors, read_form
-from recipe_api.web.sessions import SignedInUser
+from recipe_api.web.signed_in import SignedInUser
 from recipe_api.web.templating import page
 
 router = APIRouter(include_in_schema=False)

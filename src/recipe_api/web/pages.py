@@ -27,7 +27,7 @@ from recipe_api.recipes.visibility import Viewer
 from recipe_api.schemas import MAX_ID
 from recipe_api.state import request_state
 from recipe_api.users.schemas import UserOut
-from recipe_api.web.sessions import COOKIE, WebUser, current_web_user
+from recipe_api.web.signed_in import SESSION_COOKIE, WebUser, current_web_user
 from recipe_api.web.templating import STATIC_DIR, page, render
 
 HOME_PAGE_RECIPES = 24
@@ -59,7 +59,7 @@ async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> 
     """
     db = request_state(request).db
     first_page = older is None and newer is None
-    if COOKIE not in request.cookies:
+    if SESSION_COOKIE not in request.cookies:
         request.state.user = None
 
         async def build() -> str:
@@ -133,7 +133,7 @@ async def search(
     async def build(user: UserOut | None = None, csrf_token: object = None) -> str:
         return await _search_page(request, params, after, user=user, csrf_token=csrf_token)
 
-    if COOKIE not in request.cookies:
+    if SESSION_COOKIE not in request.cookies:
         request.state.user = None
         key = ("search", tuple(sorted(params.items())), after)
         return await _shared_page(request, key, build)
