@@ -60,7 +60,6 @@ async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> 
     db = request_state(request).db
     first_page = older is None and newer is None
     if SESSION_COOKIE not in request.cookies:
-        request.state.user = None
 
         async def build() -> str:
             window = await recipes.latest_recipes(
@@ -134,7 +133,6 @@ async def search(
         return await _search_page(request, params, after, user=user, csrf_token=csrf_token)
 
     if SESSION_COOKIE not in request.cookies:
-        request.state.user = None
         key = ("search", tuple(sorted(params.items())), after)
         return await _shared_page(request, key, build)
     user = await current_web_user(request, db)

@@ -18,6 +18,7 @@ from recipe_api.auth import sessions
 from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.settings import Settings
 from recipe_api.users.schemas import UserOut
+from recipe_api.web.templating import set_page_user
 
 # The cookie names are what browsers already hold: renaming one logs everyone out.
 SESSION_COOKIE = "session"
@@ -33,14 +34,14 @@ class LoginRequired(Exception):
 
 
 async def current_web_user(request: Request, db: DatabaseDep) -> UserOut | None:
-    """The session's user, also kept on ``request.state`` for the page's navigation.
+    """The session's user, also kept for the page's navigation (``set_page_user``).
 
     Every page route declares it, even one that does not use the user itself,
     so the header shows "My recipes" and "Log out" to a signed-in cook.
     """
     token = request.cookies.get(SESSION_COOKIE)
     user = await sessions.session_user(db, token) if token else None
-    request.state.user = user
+    set_page_user(request, user)
     return user
 
 
