@@ -151,6 +151,11 @@ def address_allowed(address: str, allowed: Iterable[IpNetwork]) -> bool:
     return is_public(parsed) or any(parsed in network for network in allowed)
 
 
+# Top-level names reserved never to be on the internet (RFC 2606, RFC 6761):
+# asking a resolver about one leaves the machine for nothing, so it is not asked.
+NEVER_PUBLIC_NAMES = frozenset({"example", "invalid"})
+
+
 class PublicOnlyResolver(AbstractResolver):
     """Resolves like the default resolver, then refuses any address that is not public."""
 
@@ -333,7 +338,12 @@ class Importer:
         try:
             literal = ipaddress.ip_address(url.host.strip("[]"))
         except ValueError:
-            return  # a name: the resolver checks what it resolves to
+            # A name: the resolver checks what it resolves to, unless no site can have it.
+            if url.host.rstrip(".").rsplit(".", 1)[-1].lower() in NEVER_PUBLIC_NAMES:
+                raise ImportUnreachableError(
+                    f"Could not connect to {url.host}: check the address"
+                ) from None
+            return
         # aiohttp connects to a literal address without asking the resolver.
         if not address_allowed(str(literal), self.allowed):
             raise ImportRefusedError(f"{url.host} is not a public address")
