@@ -27,8 +27,8 @@ from sqlalchemy import text
 
 from recipe_api.db import migrate
 from recipe_api.db.engine import Database, normalize_url
-from recipe_api.db.seed import seed
 from recipe_api.main import create_app
+from recipe_api.seed import seed
 from recipe_api.settings import Settings
 
 

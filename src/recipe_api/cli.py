@@ -279,7 +279,7 @@ def _seed(settings: Settings, demo: int = 0) -> None:
 
     from recipe_api.auth.security import Passwords
     from recipe_api.db.engine import Database
-    from recipe_api.db.seed import seed
+    from recipe_api.seed import seed
     from recipe_api.users.repository import get_user_by_email
 
     email = settings.first_superuser_email

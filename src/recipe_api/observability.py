@@ -229,10 +229,6 @@ def request_id_of(scope: Scope) -> str:
     return chosen
 
 
-def is_sane_request_id(value: str) -> bool:
-    return _SANE_REQUEST_ID.fullmatch(value) is not None
-
-
 def metrics_answer(_request: Request) -> Response:
     """The Prometheus text format; with several workers, the sum of every worker's files."""
     registry: CollectorRegistry = REGISTRY

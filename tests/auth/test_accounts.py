@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from recipe_api.auth.schemas import MAX_PASSWORD_LENGTH
 from recipe_api.auth.security import Passwords
 from recipe_api.db.engine import Database
-from recipe_api.db.seed import seed
+from recipe_api.seed import seed
 from recipe_api.settings import Settings
 from recipe_api.users.repository import get_user_by_email
 from tests.conftest import MakeAccount, login

@@ -20,10 +20,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from recipe_api.auth.service import user_by_id
 from recipe_api.db.engine import Database
 from recipe_api.recipes import repository, service
 from recipe_api.recipes.schemas import RecipeCreate, RecipeUpdate
+from recipe_api.users.repository import get_user
 from recipe_api.users.schemas import UserOut
 from tests.conftest import MakeAccount
 
@@ -56,9 +56,9 @@ async def _at_once(db: Database, *calls: tuple[Callable[..., Any], tuple[Any, ..
 @pytest.fixture
 async def cook(app: FastAPI, make_account: MakeAccount) -> UserOut:
     account = await make_account("racer@example.com")
-    user = await user_by_id(app.state.db, account.id)
-    assert user is not None
-    return user
+    row = await app.state.db.read(get_user, account.id)
+    assert row is not None
+    return UserOut.model_validate(row)
 
 
 async def test_two_saves_of_one_seen_version_one_wins(

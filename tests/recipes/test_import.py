@@ -20,6 +20,7 @@ from recipe_api.recipes.importer import (
     ImportFailedError,
     ImportRefusedError,
     PageReader,
+    PublicOnlyResolver,
     address_allowed,
     open_importer,
 )
@@ -437,6 +438,29 @@ async def test_a_pasted_page_is_bounded_by_the_import_body_limit(
     too_big = "x" * limit
     response = await _paste(client, cook, "https://example.com/r", too_big)
     assert response.status_code == 413
+
+
+async def test_a_reserved_name_is_not_looked_up(
+    client: httpx.AsyncClient, cook: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def no_lookup(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a reserved name was looked up")
+
+    monkeypatch.setattr(PublicOnlyResolver, "resolve", no_lookup)
+    for host in ("kitchen.example", "KITCHEN.Example.", "pie.invalid"):
+        response = await _import(client, cook, f"https://{host}/pie")
+        assert response.status_code == 422
+        named = host.lower()  # as the URL keeps it
+        assert response.json()["detail"] == f"Could not connect to {named}: check the address"
+    # A pasted page's photo on such a name: the recipe is kept, without a photo, at once.
+    started = time.monotonic()
+    html = (PAGES / "jsonld.html").read_text()  # its image is on kitchen.example
+    response = await _paste(client, cook, "https://kitchen.example/shakshuka", html)
+    assert response.status_code == 201, response.text
+    assert response.json()["image_url"] == "https://kitchen.example/img/shakshuka.jpg"
+    assert time.monotonic() - started < 2
+    photo = await client.get(f"/api/v1/recipes/{response.json()['id']}/photo", headers=cook.headers)
+    assert photo.json()["url"] is None
 
 
 async def test_a_host_that_does_not_answer_is_named(

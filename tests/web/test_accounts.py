@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 
 from recipe_api.settings import Settings
-from recipe_api.web.sessions import set_session_cookie
+from recipe_api.web.signed_in import set_session_cookie
 from tests.web.forms import browser_for, csrf_token, field_errors, sign_up_and_log_in, submit
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import httpx
 
 from recipe_api.db.engine import Database
-from recipe_api.db.seed import seed
+from recipe_api.seed import seed
 from tests.conftest import Account
 
 

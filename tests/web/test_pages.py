@@ -90,6 +90,20 @@ async def test_search_ranks_counts_and_suggests(client: httpx.AsyncClient, db: D
     assert (await client.get("/search")).status_code == 200
 
 
+async def test_ready_within_is_checked_by_the_searchs_own_rule(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    _add_recipes(db, ["Chicken soup"])
+    # "²" is a digit to str.isdigit and not a number to int(): a clear refusal, not a 500.
+    for minutes in ("²", "abc", "-5", "100001"):
+        page = await client.get("/search", params={"q": "chicken", "minutes": minutes})
+        assert page.status_code == 200, minutes
+        assert "Ready within: a number of minutes, 0 to 100,000." in page.text, minutes
+        assert _labels(page) == [], minutes
+    page = await client.get("/search", params={"q": "chicken", "minutes": " 100000 "})
+    assert "Ready within" not in page.text
+
+
 async def test_recipe_page_shows_everything_we_know(
     client: httpx.AsyncClient, db: Database
 ) -> None:

@@ -8,6 +8,8 @@ import re
 from fastapi import FastAPI
 from PIL import Image
 
+from recipe_api.main import create_app
+from recipe_api.settings import Settings
 from tests.media.images import bomb, photo
 from tests.web.forms import browser_for, csrf_token, field_errors, sign_up_and_log_in
 
@@ -129,3 +131,17 @@ async def test_another_cook_cannot_remove_the_photo(app: FastAPI) -> None:
         refused = await other.post(f"{location}/photo/delete", data={"csrftoken": token})
         assert refused.status_code == 403
         assert 'class="recipe-photo"' in (await other.get(location)).text
+
+
+async def test_the_forms_photo_hint_names_the_size_the_server_takes(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"photo_max_mb": 3}))
+    async with app.router.lifespan_context(app), browser_for(app) as browser:
+        await sign_up_and_log_in(browser, "cook@example.com")
+        new = await browser.get("/my-recipes/new")
+        assert "GIF or AVIF of the dish, up to 3 MB." in new.text
+        # The form shown again (a refused field) says the same.
+        again = await browser.post(
+            "/my-recipes/new", data={"csrftoken": csrf_token(new), "label": " "}
+        )
+        assert again.status_code == 422
+        assert "up to 3 MB." in again.text

@@ -195,11 +195,6 @@ async def log_in(
     return UserOut.model_validate(row)
 
 
-async def user_by_id(db: Database, user_id: int) -> UserOut | None:
-    row = await db.read(users.get_user, user_id)
-    return None if row is None else UserOut.model_validate(row)
-
-
 async def user_for_token(db: Database, user_id: int, issued_at: float | None) -> UserOut | None:
     """The user an access token names, unless the password changed after it was issued."""
     row = await db.read(users.get_user, user_id)

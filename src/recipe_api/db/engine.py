@@ -1,4 +1,4 @@
-"""The engine and the one place where sessions are opened, committed and closed.
+"""The engine and the one place where units of work are opened, committed and closed.
 
 Every database call goes through :meth:`Database.run`, which hands a
 ``Connection`` inside a transaction to a plain function and commits when it

@@ -317,12 +317,12 @@ def _listing_url(template: str, subreddit: str, fetch: int) -> URL:
     return URL(template.format(subreddit, fetch))
 
 
-def open_session(settings: Settings, *, max_connections: int) -> aiohttp.ClientSession:
-    """The worker's one session: reddit's User-Agent form, no cookie jar, keep-alive pool."""
+def open_http_client(settings: Settings, *, max_connections: int) -> aiohttp.ClientSession:
+    """The worker's one HTTP client: reddit's User-Agent form, no cookie jar, keep-alive pool."""
     return aiohttp.ClientSession(
         headers={"User-Agent": settings.reddit_user_agent},
         # reddit sets tracking cookies an application-only client has no use for,
-        # and this one session serves every user's requests.
+        # and this one client serves every user's requests.
         cookie_jar=aiohttp.DummyCookieJar(),
         connector=aiohttp.TCPConnector(limit=max_connections, keepalive_timeout=30),
         # No total timeout: the service gives up on a call at its deadline (one
@@ -334,8 +334,8 @@ def open_session(settings: Settings, *, max_connections: int) -> aiohttp.ClientS
 class RedditClient:
     """Top posts of a subreddit over the worker's shared ``aiohttp.ClientSession``."""
 
-    def __init__(self, session: aiohttp.ClientSession, settings: Settings) -> None:
-        self._session = session
+    def __init__(self, http: aiohttp.ClientSession, settings: Settings) -> None:
+        self._http = http
         self._timeout = settings.ideas_deadline
         self._stickied = settings.ideas_include_stickied
         self._over_18 = settings.ideas_include_over_18
@@ -427,7 +427,7 @@ class RedditClient:
     async def _send(self, what: str, method: str, url: str | URL, **options: Any) -> Answer:
         """The answer read in full, refused past ``MAX_BODY_BYTES`` (100 posts are ~300 KB)."""
         try:
-            async with self._session.request(
+            async with self._http.request(
                 method, url, allow_redirects=False, **options
             ) as response:
                 body = bytearray()

@@ -29,7 +29,7 @@ from recipe_api.ideas.client import (
     Post,
     RedditClient,
     UpstreamError,
-    open_session,
+    open_http_client,
     unique_subreddits,
 )
 from recipe_api.settings import Settings
@@ -190,7 +190,7 @@ class IdeasService:
 async def open_ideas(
     settings: Settings, redis: aioredis.Redis | None
 ) -> AsyncIterator[IdeasService]:
-    """The worker's ideas service with its one HTTP session, closed on exit.
+    """The worker's ideas service with its one HTTP client, closed on exit.
 
     ``redis`` belongs to the caller, which closes it.
     """
@@ -202,8 +202,8 @@ async def open_ideas(
         cache = RedisListingCache(redis, keep_for=keep_for, timeout=timeout)
     elif ttl > 0:
         cache = MemoryListingCache(keep_for=keep_for)
-    async with open_session(settings, max_connections=MAX_UPSTREAM_CONNECTIONS) as session:
-        service = IdeasService(settings, RedditClient(session, settings), cache)
+    async with open_http_client(settings, max_connections=MAX_UPSTREAM_CONNECTIONS) as http:
+        service = IdeasService(settings, RedditClient(http, settings), cache)
         try:
             yield service
         finally:

@@ -151,6 +151,11 @@ def address_allowed(address: str, allowed: Iterable[IpNetwork]) -> bool:
     return is_public(parsed) or any(parsed in network for network in allowed)
 
 
+# Top-level names reserved never to be on the internet (RFC 2606, RFC 6761):
+# asking a resolver about one leaves the machine for nothing, so it is not asked.
+NEVER_PUBLIC_NAMES = frozenset({"example", "invalid"})
+
+
 class PublicOnlyResolver(AbstractResolver):
     """Resolves like the default resolver, then refuses any address that is not public."""
 
@@ -219,9 +224,9 @@ class FetchedPage:
 
 @dataclass
 class Importer:
-    """The HTTP session, page reader and limits of imports, made once per worker in the lifespan."""
+    """The HTTP client, page reader and limits of imports, made once per worker in the lifespan."""
 
-    session: aiohttp.ClientSession
+    http: aiohttp.ClientSession
     allowed: tuple[IpNetwork, ...]
     max_bytes: int
     timeout: float
@@ -296,7 +301,7 @@ class Importer:
         for _ in range(MAX_REDIRECTS + 1):
             self._check_url(url)
             try:
-                async with self.session.get(
+                async with self.http.get(
                     url, allow_redirects=False, headers={"Accept": _ACCEPT[types]}
                 ) as response:
                     if response.status in _REDIRECTS and "Location" in response.headers:
@@ -333,7 +338,12 @@ class Importer:
         try:
             literal = ipaddress.ip_address(url.host.strip("[]"))
         except ValueError:
-            return  # a name: the resolver checks what it resolves to
+            # A name: the resolver checks what it resolves to, unless no site can have it.
+            if url.host.rstrip(".").rsplit(".", 1)[-1].lower() in NEVER_PUBLIC_NAMES:
+                raise ImportUnreachableError(
+                    f"Could not connect to {url.host}: check the address"
+                ) from None
+            return
         # aiohttp connects to a literal address without asking the resolver.
         if not address_allowed(str(literal), self.allowed):
             raise ImportRefusedError(f"{url.host} is not a public address")
@@ -367,7 +377,7 @@ async def open_importer(
 ) -> AsyncIterator[Importer]:
     allowed = tuple(ipaddress.ip_network(network, strict=False) for network in allow_networks)
     connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(allowed), limit=20)
-    session = aiohttp.ClientSession(
+    http = aiohttp.ClientSession(
         connector=connector,
         headers={"User-Agent": user_agent},
         trust_env=False,
@@ -375,7 +385,7 @@ async def open_importer(
     )
     try:
         yield Importer(
-            session=session,
+            http=http,
             allowed=allowed,
             max_bytes=max_bytes,
             timeout=time_limit,
@@ -385,7 +395,7 @@ async def open_importer(
             per_cook=per_cook,
         )
     finally:
-        await session.close()
+        await http.close()
 
 
 # --- Reading the page -------------------------------------------------------------------

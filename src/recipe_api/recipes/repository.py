@@ -152,13 +152,6 @@ def get_recipe(
     return connection.execute(statement, {**params, "recipe_id": recipe_id}).mappings().first()
 
 
-def get_recipe_with_submitter(
-    connection: Connection, recipe_id: int, viewer: Viewer
-) -> RowMapping | None:
-    statement, params = pick(GET_RECIPE_WITH_SUBMITTER, viewer)
-    return connection.execute(statement, {**params, "recipe_id": recipe_id}).mappings().first()
-
-
 def list_recipes_by_submitter(
     connection: Connection, submitter_id: int, *, skip: int, limit: int
 ) -> tuple[Sequence[RowMapping], int]:

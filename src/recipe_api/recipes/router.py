@@ -23,7 +23,7 @@ from recipe_api.recipes.schemas import (
     normalize_tag,
 )
 from recipe_api.recipes.search import service as search
-from recipe_api.recipes.search.query import SearchQuery
+from recipe_api.recipes.search.query import MAX_TOTAL_MINUTES, SearchQuery
 from recipe_api.recipes.service import InvalidCursorError
 from recipe_api.recipes.visibility import Viewer
 from recipe_api.schemas import MAX_ID, NO_NUL_PATTERN, Page
@@ -158,7 +158,9 @@ async def search_recipes(
     ] = None,
     max_total_minutes: Annotated[
         int | None,
-        Query(ge=0, le=100_000, description="Only recipes ready within this many minutes"),
+        Query(
+            ge=0, le=MAX_TOTAL_MINUTES, description="Only recipes ready within this many minutes"
+        ),
     ] = None,
     max_results: Annotated[int, Query(ge=1, le=100)] = 10,
     cursor: Annotated[

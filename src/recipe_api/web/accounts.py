@@ -25,7 +25,12 @@ from recipe_api.errors import ConflictError, ServiceBusyError, TooManyAttemptsEr
 from recipe_api.settings import Settings
 from recipe_api.state import request_state
 from recipe_api.web.forms import field_errors, read_form, safe_next
-from recipe_api.web.sessions import COOKIE, WebUser, clear_session_cookie, set_session_cookie
+from recipe_api.web.signed_in import (
+    SESSION_COOKIE,
+    WebUser,
+    clear_session_cookie,
+    set_session_cookie,
+)
 from recipe_api.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -99,7 +104,7 @@ async def _logged_in(
     """A new session for ``user_id`` (any older one on this browser closed), then ``target``."""
     settings = _settings(request)
     token = await sessions.open_session(db, user_id, timedelta(days=settings.session_days))
-    old = request.cookies.get(COOKIE)
+    old = request.cookies.get(SESSION_COOKIE)
     if old:
         await sessions.close_session(db, old)
     response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
@@ -196,7 +201,7 @@ def _login_again(
 
 @router.post("/logout", response_model=None)
 async def logout(request: Request, db: DatabaseDep) -> RedirectResponse:
-    token = request.cookies.get(COOKIE)
+    token = request.cookies.get(SESSION_COOKIE)
     if token:
         await sessions.close_session(db, token)
     response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)

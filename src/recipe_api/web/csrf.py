@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from recipe_api.web.sessions import COOKIE, CSRF_COOKIE
+from recipe_api.web.signed_in import CSRF_COOKIE, SESSION_COOKIE
 from recipe_api.web.templating import render
 
 FORM_FIELD = "csrftoken"
@@ -50,7 +50,7 @@ UNTOKENED_POSTS = {"/my-recipes/import/page/read"}
 UPLOAD_POSTS = {"/my-recipes/import/archive"}
 # The recipe forms, which carry a photo: multipart, their token a field like any other.
 MULTIPART_FORMS = re.compile(r"/my-recipes/new|/recipes/[0-9]+/edit")
-SESSION_COOKIE = f"{COOKIE}=".encode()
+_SESSION_COOKIE_BYTES = f"{SESSION_COOKIE}=".encode()
 # The anonymous cookie is ours only if it has the shape we give it.
 _VISITOR_LENGTH = 43  # secrets.token_urlsafe(32)
 
@@ -312,7 +312,7 @@ def _cookies(scope: Scope) -> dict[str, str]:
 
 def _binding(cookies: dict[str, str]) -> bytes | None:
     """What the form's token is bound to: the session, else the visitor's own cookie."""
-    session = cookies.get(COOKIE)
+    session = cookies.get(SESSION_COOKIE)
     if session:
         return b"session:" + session.encode()
     visitor = cookies.get(CSRF_COOKIE, "")
@@ -347,6 +347,6 @@ def _reads_without_forms(scope: Scope) -> bool:
     if scope["method"] not in ("GET", "HEAD") or scope["path"] in ALWAYS_CHECKED:
         return False
     for name, value in scope["headers"]:
-        if name == b"cookie" and SESSION_COOKIE in value:
+        if name == b"cookie" and _SESSION_COOKIE_BYTES in value:
             return False
     return True

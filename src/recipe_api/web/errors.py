@@ -11,7 +11,7 @@ from starlette.exceptions import HTTPException
 
 from recipe_api.errors import AppError
 from recipe_api.http.errors import app_error_json, http_error_json, validation_error_json
-from recipe_api.web.sessions import LoginRequired
+from recipe_api.web.signed_in import LoginRequired
 from recipe_api.web.templating import page, render, wants_html
 
 log = logging.getLogger(__name__)

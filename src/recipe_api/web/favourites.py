@@ -12,7 +12,7 @@ from recipe_api.favourites import service as favourites
 from recipe_api.recipes.dependencies import CursorKey, RecipeId
 from recipe_api.recipes.service import InvalidCursorError
 from recipe_api.web.forms import read_form, safe_next
-from recipe_api.web.sessions import SignedInUser
+from recipe_api.web.signed_in import SignedInUser
 from recipe_api.web.templating import page
 
 router = APIRouter(include_in_schema=False)

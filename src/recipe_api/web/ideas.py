@@ -20,7 +20,7 @@ from recipe_api.ideas.schemas import IdeaSource
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.from_idea import IdeaCard, recipe_from_idea
 from recipe_api.web.forms import field_errors, read_form
-from recipe_api.web.sessions import SignedInUser, WebUser
+from recipe_api.web.signed_in import SignedInUser, WebUser
 from recipe_api.web.templating import page
 
 router = APIRouter(include_in_schema=False)

@@ -26,7 +26,7 @@ from recipe_api.schemas import MAX_ID
 from recipe_api.state import request_state
 from recipe_api.users.schemas import UserOut
 from recipe_api.web.forms import field_errors, read_form
-from recipe_api.web.sessions import SignedInUser
+from recipe_api.web.signed_in import SignedInUser
 from recipe_api.web.templating import environment, page
 
 router = APIRouter(include_in_schema=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -32,7 +32,7 @@ from recipe_api.recipes.text import RECIPE_FIELDS, edited_recipe_input, recipe_i
 from recipe_api.schemas import MAX_ID
 from recipe_api.state import request_state
 from recipe_api.web.forms import field_errors, read_form
-from recipe_api.web.sessions import SignedInUser
+from recipe_api.web.signed_in import SignedInUser
 from recipe_api.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -70,6 +70,12 @@ def _see_other(location: str) -> RedirectResponse:
     return RedirectResponse(location, status_code=status.HTTP_303_SEE_OTHER)
 
 
+def _recipe_form(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """The recipe form; its hint says how large a photo may be."""
+    max_mb = request_state(request).photo_limits.max_bytes >> 20
+    return page(request, "recipe_form.html", status_code, photo_max_mb=max_mb, **context)
+
+
 def _form_again(
     request: Request,
     recipe: RecipeOut | None,
@@ -85,9 +91,8 @@ def _form_again(
     errors = field_errors(exc) if exc else {}
     if photo_error:
         errors["photo"] = photo_error
-    return page(
+    return _recipe_form(
         request,
-        "recipe_form.html",
         status.HTTP_422_UNPROCESSABLE_CONTENT if errors else status.HTTP_409_CONFLICT,
         recipe=recipe,
         values=values,
@@ -147,7 +152,7 @@ async def my_recipes(
 
 @router.get("/my-recipes/new", response_class=HTMLResponse)
 async def new_recipe_form(request: Request, user: SignedInUser) -> HTMLResponse:
-    return page(request, "recipe_form.html", recipe=None, values={}, errors={})
+    return _recipe_form(request, recipe=None, values={}, errors={})
 
 
 @router.post("/my-recipes/new", response_class=HTMLResponse, response_model=None)
@@ -272,9 +277,8 @@ async def read_received_page(
             request, values, {"html": exc.detail}, exc.status_code, headers=exc.headers, error=exc
         )
     preview = RecipeOut.model_construct(**data.model_dump(mode="json"))
-    return page(
+    return _recipe_form(
         request,
-        "recipe_form.html",
         recipe=None,
         values={**recipe_values(preview), "url": str(data.url or ""), "sharing": "private"},
         errors={},
@@ -374,9 +378,8 @@ async def edit_recipe_form(
     notice = next((text for key, text in EDIT_NOTICES.items() if key in request.query_params), None)
     if "photo_removed" in request.query_params:
         notice = "Photo removed."
-    return page(
+    return _recipe_form(
         request,
-        "recipe_form.html",
         recipe=recipe,
         values=recipe_values(recipe),
         errors={},

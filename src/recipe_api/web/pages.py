@@ -27,7 +27,7 @@ from recipe_api.recipes.visibility import Viewer
 from recipe_api.schemas import MAX_ID
 from recipe_api.state import request_state
 from recipe_api.users.schemas import UserOut
-from recipe_api.web.sessions import COOKIE, WebUser, current_web_user
+from recipe_api.web.signed_in import SESSION_COOKIE, WebUser, current_web_user
 from recipe_api.web.templating import STATIC_DIR, page, render
 
 HOME_PAGE_RECIPES = 24
@@ -44,11 +44,12 @@ NOTICES = {
 
 router = APIRouter(include_in_schema=False)
 
-Cursor = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+# The recipe id the home page's window starts after (``older``) or before (``newer``).
+WindowEdge = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> Response:
+async def home(request: Request, older: WindowEdge = None, newer: WindowEdge = None) -> Response:
     """The latest recipes; for a visitor who is not logged in, one cached page for all.
 
     Every anonymous visitor gets the same page of a version of the recipes (the
@@ -59,8 +60,7 @@ async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> 
     """
     db = request_state(request).db
     first_page = older is None and newer is None
-    if COOKIE not in request.cookies:
-        request.state.user = None
+    if SESSION_COOKIE not in request.cookies:
 
         async def build() -> str:
             window = await recipes.latest_recipes(
@@ -133,8 +133,7 @@ async def search(
     async def build(user: UserOut | None = None, csrf_token: object = None) -> str:
         return await _search_page(request, params, after, user=user, csrf_token=csrf_token)
 
-    if COOKIE not in request.cookies:
-        request.state.user = None
+    if SESSION_COOKIE not in request.cookies:
         key = ("search", tuple(sorted(params.items())), after)
         return await _shared_page(request, key, build)
     user = await current_web_user(request, db)
@@ -165,9 +164,6 @@ async def _search_page(
     if not params:
         return render("search.html", **context)
     try:
-        minutes = params.get("minutes")
-        if minutes is not None and not (minutes.isdigit() and int(minutes) <= 100_000):
-            raise InvalidSearchError("Ready within: a number of minutes, 0 to 100,000.")
         filters = SearchQuery.checked(
             keyword=query,
             tag=params.get("tag"),
@@ -175,7 +171,7 @@ async def _search_page(
             category=params.get("category"),
             ingredient=params.get("with"),
             without_ingredient=params.get("without"),
-            max_total_minutes=None if minutes is None else int(minutes),
+            max_total_minutes=params.get("minutes"),
         )
     except InvalidSearchError as exc:
         return render("search.html", **{**context, "error": str(exc)})

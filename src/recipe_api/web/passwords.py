@@ -21,7 +21,7 @@ from recipe_api.auth.schemas import ChangePasswordIn, PasswordResetConfirmIn, Pa
 from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.errors import ServiceBusyError, TooManyAttemptsError
 from recipe_api.web.forms import field_errors, read_form
-from recipe_api.web.sessions import COOKIE, SignedInUser, WebUser
+from recipe_api.web.signed_in import SESSION_COOKIE, SignedInUser, WebUser
 from recipe_api.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -227,7 +227,7 @@ async def change_password(
             current_password=data.current_password,
             new_password=data.new_password,
             client=client,
-            keep_session=request.cookies.get(COOKIE),
+            keep_session=request.cookies.get(SESSION_COOKIE),
         )
     except WrongPasswordError as exc:
         return again(status.HTTP_400_BAD_REQUEST, errors={"current_password": exc.detail})

@@ -22,7 +22,7 @@ from recipe_api.shopping.lines import AISLES
 from recipe_api.shopping.schemas import FromPlan, FromRecipe, LineCreate, LineUpdate
 from recipe_api.users.schemas import UserOut
 from recipe_api.web.forms import field_errors, read_form
-from recipe_api.web.sessions import SignedInUser
+from recipe_api.web.signed_in import SignedInUser
 from recipe_api.web.templating import page
 
 router = APIRouter(include_in_schema=False)

@@ -22,7 +22,7 @@ from recipe_api.web import (
 )
 from recipe_api.web.csrf import CsrfMiddleware
 from recipe_api.web.errors import app_error, http_error, login_required, validation_error
-from recipe_api.web.sessions import LoginRequired
+from recipe_api.web.signed_in import LoginRequired
 from recipe_api.web.templating import STATIC_DIR
 
 router = APIRouter(include_in_schema=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -13,6 +13,9 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from recipe_api import __version__
 from recipe_api.recipes.ingredients import is_section
+
+if TYPE_CHECKING:
+    from recipe_api.users.schemas import UserOut
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -55,6 +58,23 @@ def wants_html(headers: Mapping[str, str]) -> bool:
     return "text/html" in headers.get("accept", "")
 
 
+# Where a request keeps the user its page's header is drawn for (``signed_in`` sets it).
+_PAGE_USER = "recipe_api.page_user"
+
+
+def set_page_user(request: Request, user: UserOut | None) -> None:
+    request.scope[_PAGE_USER] = user
+
+
+def page_user(request: Request) -> UserOut | None:
+    """The signed-in user of this request.
+
+    None for a visitor, and on a page drawn before the user was read (a 404).
+    """
+    user: UserOut | None = request.scope.get(_PAGE_USER)
+    return user
+
+
 def render(name: str, **context: Any) -> str:
     """A page without a request: error pages from middleware use this too."""
     context.setdefault("user", None)
@@ -70,10 +90,8 @@ def page(
     **context: Any,
 ) -> HTMLResponse:
     """A page for this request: the signed-in user and the CSRF token come along."""
-    context.setdefault("user", getattr(request.state, "user", None))
+    context.setdefault("user", page_user(request))
     context.setdefault("csrf_token", request.scope.get("csrftoken"))
-    limits = getattr(request.app.state, "photo_limits", None)
-    context.setdefault("photo_max_mb", limits.max_bytes >> 20 if limits else 10)
     # Where a form on the page (a favourite's toggle) brings the cook back to.
     query = request.url.query
     context.setdefault("here", request.url.path + (f"?{query}" if query else ""))

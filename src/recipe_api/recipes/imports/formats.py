@@ -8,7 +8,6 @@ from recipe_api.recipes.imports import box, jsonld, mealie, paprika, tandoor
 from recipe_api.recipes.imports.common import ReadResult, UnreadableUploadError
 from recipe_api.recipes.imports.unpack import Budget, files, is_zip, open_zip, read_entry
 
-FORMATS = ("mealie", "tandoor", "paprika", "json-ld", "recipe-box")
 _JSON_NAMES = (".json", ".jsonld", ".json-ld")
 
 

@@ -26,6 +26,8 @@ from recipe_api.users.schemas import UserOut
 # "More than N" above this: an exact count of a word in a third of a million
 # recipes costs more than the page.
 COUNT_LIMIT = 1000
+# "Ready within N minutes": N from 0 to this.
+MAX_TOTAL_MINUTES = 100_000
 # Words after the first ten are ignored (the "most of your words" fallback
 # tries subsets of them).
 MAX_WORDS = 10
@@ -197,6 +199,18 @@ def one_edit_variants(word: str) -> set[str]:
     return (deletes | swaps | replaces | inserts) - {word}
 
 
+def _checked_minutes(value: int | str | None) -> int | None:
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        # isdigit alone takes "²", which int() refuses.
+        value = int(text) if text.isascii() and text.isdigit() else -1
+    if value is not None and not 0 <= value <= MAX_TOTAL_MINUTES:
+        raise InvalidSearchError(f"Ready within: a number of minutes, 0 to {MAX_TOTAL_MINUTES:,}.")
+    return value
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     """Words and filters; every part optional (none: the newest recipes)."""
@@ -239,13 +253,15 @@ class SearchQuery:
         category: str | None = None,
         ingredient: str | None = None,
         without_ingredient: str | None = None,
-        max_total_minutes: int | None = None,
+        max_total_minutes: int | str | None = None,
     ) -> SearchQuery:
         """The query from what a client typed; the rules the API's parameters also declare.
 
         Blank values are absent; the keyword and ingredients are 3 to 256
         characters, the others 1 to 256 (a tag 64); a tag is normalised as
-        stored. Raises :class:`InvalidSearchError` with a sentence for a person.
+        stored; the minutes (a number, or the digits a form sent) 0 to
+        ``MAX_TOTAL_MINUTES``. Raises :class:`InvalidSearchError` with a
+        sentence for a person.
         """
 
         def clean(value: str | None, name: str, shortest: int, longest: int = 256) -> str | None:
@@ -268,7 +284,7 @@ class SearchQuery:
             category=clean(category, "category", 1),
             ingredient=clean(ingredient, "ingredient", 3),
             without_ingredient=clean(without_ingredient, "ingredient to leave out", 3),
-            max_total_minutes=max_total_minutes,
+            max_total_minutes=_checked_minutes(max_total_minutes),
         )
 
 

@@ -1,4 +1,10 @@
-"""The website's signed-in user: the session cookie, read once per request."""
+"""The website's signed-in user: the session cookie, read once per request.
+
+"Session" means one thing in this project: a website log-in, kept on the
+server (``auth/sessions.py``, table ``web_session``) and carried by the
+browser's ``session`` cookie. This module is the website's side of it: the
+cookie, the user it belongs to, and ``LoginRequired`` for pages that need one.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,10 @@ from recipe_api.auth import sessions
 from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.settings import Settings
 from recipe_api.users.schemas import UserOut
+from recipe_api.web.templating import set_page_user
 
-COOKIE = "session"
+# The cookie names are what browsers already hold: renaming one logs everyone out.
+SESSION_COOKIE = "session"
 CSRF_COOKIE = "csrftoken"
 
 
@@ -26,14 +34,14 @@ class LoginRequired(Exception):
 
 
 async def current_web_user(request: Request, db: DatabaseDep) -> UserOut | None:
-    """The session's user, also kept on ``request.state`` for the page's navigation.
+    """The session's user, also kept for the page's navigation (``set_page_user``).
 
     Every page route declares it, even one that does not use the user itself,
     so the header shows "My recipes" and "Log out" to a signed-in cook.
     """
-    token = request.cookies.get(COOKIE)
+    token = request.cookies.get(SESSION_COOKIE)
     user = await sessions.session_user(db, token) if token else None
-    request.state.user = user
+    set_page_user(request, user)
     return user
 
 
@@ -51,7 +59,7 @@ SignedInUser = Annotated[UserOut, Depends(signed_in_user)]
 
 def set_session_cookie(response: Response, token: str, settings: Settings) -> None:
     response.set_cookie(
-        COOKIE,
+        SESSION_COOKIE,
         token,
         max_age=int(timedelta(days=settings.session_days).total_seconds()),
         path="/",
@@ -64,5 +72,5 @@ def set_session_cookie(response: Response, token: str, settings: Settings) -> No
 
 
 def clear_session_cookie(response: Response) -> None:
-    response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax")
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     response.delete_cookie(CSRF_COOKIE, path="/")
