@@ -68,8 +68,8 @@ def _prepare(url: str, rows: int = ROWS) -> None:
 
     from recipe_api.db import migrate
     from recipe_api.db.engine import Database
-    from recipe_api.db.seed import seed
     from recipe_api.recipes.models import recipe_table
+    from recipe_api.seed import seed
     from recipe_api.users.models import user_table
 
     migrate.upgrade(url)
