@@ -29,7 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, free_port, server
 from loadgen import LoadResult, run_load
 
-CACHE = Path.home() / ".cache" / "recipe-api" / "bench-scale"
+# BENCH_SCALE_DIR / BENCH_SCALE_PREFIX keep one checkout's databases apart from another's.
+CACHE = Path(
+    os.environ.get("BENCH_SCALE_DIR", Path.home() / ".cache" / "recipe-api" / "bench-scale")
+)
+PREFIX = os.environ.get("BENCH_SCALE_PREFIX", "recipe_api_scale_")
 SEARCHES = {
     "search common": "keyword=chicken",
     "search rare": "keyword=quince",
@@ -82,8 +86,7 @@ def _postgres_url(base: str, size: int, rebuild: bool) -> str:
     from recipe_api.db.engine import normalize_url
 
     admin = normalize_url(base).set(drivername="postgresql").render_as_string(False)
-    # BENCH_SCALE_SUFFIX keeps one branch's databases apart from another's.
-    name = f"recipe_api_scale_{size}{os.environ.get('BENCH_SCALE_SUFFIX', '')}"
+    name = f"{PREFIX}{size}{os.environ.get('BENCH_SCALE_SUFFIX', '')}"
     url = normalize_url(base).set(database=name).render_as_string(False)
     with psycopg.connect(admin, autocommit=True) as connection:
         exists = connection.execute(
