@@ -385,7 +385,8 @@ def count(
             " LIMIT :bound) AS counted) AS newest"
         )
     elif (
-        _one_scan(everything)
+        everything is not None
+        and _one_scan(everything)
         and query.words_only == query
         and _dense(connection, everything, bound)
     ):
