@@ -436,6 +436,11 @@ _VOCABULARY = text(
 )
 
 
+def held_words(connection: Connection, words: Sequence[str]) -> set[str]:
+    """Which of ``words`` some recipe of the vocabulary holds (as written, unstemmed)."""
+    return set(word_counts(connection, words))
+
+
 def word_counts(connection: Connection, words: Sequence[str]) -> dict[str, int]:
     """How many recipes hold each of ``words`` as written (unstemmed); absent words left out."""
     if not words:
