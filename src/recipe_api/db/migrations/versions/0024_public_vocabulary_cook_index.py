@@ -1,4 +1,4 @@
-""" "Did you mean" suggests only words of public recipes.
+""" "Did you mean" suggests only words of public recipes; a cook's recipes newest first by index.
 
 See ``docs/decisions/0025-search-at-a-million.md``.
 
@@ -17,6 +17,11 @@ read it back. Now it counts public recipes only, on both databases:
 
 The upgrade removes the words of the recipes private now; the downgrade puts
 them back.
+
+Both: ``ix_recipe_submitter_id_created_at_id``, so "my recipes" (newest
+first, by page or cursor) is a range of one index: a cook with 10,000 of a
+million recipes had their page sorted from all 10,000 rows, or the newest
+recipes walked for theirs.
 
 Revision ID: 0024
 Revises: 0023
@@ -150,8 +155,14 @@ def _pg_private_words(sign: str) -> str:
     )
 
 
-_PG_UP = [_pg_function(" WHERE NOT r.private"), _pg_private_words("-")]
-_PG_DOWN = [_pg_function(""), _pg_private_words("+")]
+_COOK_INDEX = (
+    "CREATE INDEX ix_recipe_submitter_id_created_at_id ON recipe (submitter_id, created_at, id)"
+)
+_DROP_COOK_INDEX = "DROP INDEX IF EXISTS ix_recipe_submitter_id_created_at_id"
+_SQLITE_UP.append(_COOK_INDEX)
+_SQLITE_DOWN.append(_DROP_COOK_INDEX)
+_PG_UP = [_pg_function(" WHERE NOT r.private"), _pg_private_words("-"), _COOK_INDEX]
+_PG_DOWN = [_pg_function(""), _pg_private_words("+"), _DROP_COOK_INDEX]
 
 
 def upgrade() -> None:
