@@ -137,6 +137,8 @@ SEARCH_TABLES = (
     "recipe_search_fts",
     "recipe_words_fts",
     "recipe_word_vocab",
+    # The names alone (migration 0024).
+    "recipe_name_fts",
     # PostgreSQL's vocabulary (a table kept by triggers, migration 0012).
     "recipe_word",
 )
