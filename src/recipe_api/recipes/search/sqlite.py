@@ -297,6 +297,10 @@ def held_words(connection: Connection, words: Sequence[str]) -> set[str]:
     """Which of ``words`` some recipe of the vocabulary holds (as written, unstemmed)."""
     held = set()
     for word in dict.fromkeys(words):
+        # A word the tokenizer splits ("a_b") is no one term of the vocabulary, and
+        # a phrase is no query this index (detail=none) answers.
+        if not word.isalnum():
+            continue
         if _execute(connection, _HELD, {"word": word, "phrase": _string(word)}).fetchone():
             held.add(word)
     return held
