@@ -276,8 +276,13 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     ]  # fmt: skip
     migrate.upgrade(empty_database)
     assert migrate.current_revision(empty_database) == "0024"
+    assert "ix_recipe_submitter_id_created_at_id" in _indexes(empty_database)
+    if empty_database.startswith("sqlite"):
+        assert "recipe_name_fts" in _tables(empty_database)
     migrate.downgrade(empty_database, "0023")
     assert migrate.current_revision(empty_database) == "0023"
+    assert "ix_recipe_submitter_id_created_at_id" not in _indexes(empty_database)
+    assert "recipe_name_fts" not in _tables(empty_database)
     assert "ix_recipe_total_minutes" in _indexes(empty_database)
     if empty_database.startswith("postgresql"):
         assert "ix_recipe_search_all" in _indexes(empty_database)
