@@ -11,7 +11,10 @@ is driven by ``bench/loadgen.py``:
   ``SEARCHES``), the website's search page with its facets, the first list
   page, a page deep in the list (by cursor), the home page, a read by id;
 - the loop-blocking figure: the read's p99 alone, then while two other
-  clients search without pause.
+  clients search without pause;
+- at 100,000 recipes and more, "my recipes" and "my favourites" (first page
+  and a page half way by cursor) of a cook holding ``COOK_RECIPES`` of the
+  recipes and as many favourites (made once in each database, see ``_cook``).
 """
 
 from __future__ import annotations
@@ -29,7 +32,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ROOT, free_port, server
 from loadgen import LoadResult, run_load
 
-CACHE = Path.home() / ".cache" / "recipe-api" / "bench-scale"
+# BENCH_SCALE_DIR / BENCH_SCALE_PREFIX keep one checkout's databases apart from another's.
+CACHE = Path(
+    os.environ.get("BENCH_SCALE_DIR", Path.home() / ".cache" / "recipe-api" / "bench-scale")
+)
+PREFIX = os.environ.get("BENCH_SCALE_PREFIX", "recipe_api_scale_")
 SEARCHES = {
     "search common": "keyword=chicken",
     "search rare": "keyword=quince",
@@ -48,6 +55,10 @@ SEARCHES = {
 # What the two busy clients search for in the loop-blocking figure: the
 # slowest kinds, an absent word and one found only in ingredient lines.
 BUSY_SEARCHES = ["keyword=qzxwv", "keyword=minced"]
+# The cook of the "my recipes" rows: one recipe in a hundred is theirs, the next one
+# of each hundred their favourite (10,000 of each at a million).
+COOK_EMAIL = "cook10k@bench.example"
+COOK_EVERY = 100
 # The servers' secret, so the list's deep cursor (signed with it) is one they accept.
 SECRET_KEY = "bench-scale secret key, not for any real server 0123456789"
 
@@ -82,8 +93,7 @@ def _postgres_url(base: str, size: int, rebuild: bool) -> str:
     from recipe_api.db.engine import normalize_url
 
     admin = normalize_url(base).set(drivername="postgresql").render_as_string(False)
-    # BENCH_SCALE_SUFFIX keeps one branch's databases apart from another's.
-    name = f"recipe_api_scale_{size}{os.environ.get('BENCH_SCALE_SUFFIX', '')}"
+    name = f"{PREFIX}{size}{os.environ.get('BENCH_SCALE_SUFFIX', '')}"
     url = normalize_url(base).set(database=name).render_as_string(False)
     with psycopg.connect(admin, autocommit=True) as connection:
         exists = connection.execute(
@@ -126,14 +136,103 @@ def _deep_cursor(url: str, size: int) -> str:
     return cursor.encode(cursor_key(SECRET_KEY))
 
 
+def _cook(url: str, size: int) -> tuple[int, str, str]:
+    """The cook (made once: ``size // COOK_EVERY`` recipes and favourites), and two cursors.
+
+    The cursors are of the page half way down their recipes and their favourites.
+    """
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from recipe_api.db.engine import Database
+    from recipe_api.recipes.service import Cursor, cursor_key
+
+    db = Database.from_url(url)
+    user = "user" if url.startswith("sqlite") else '"user"'
+    find = text(f"SELECT id FROM {user} WHERE email = :email")
+    try:
+        with db.engine.begin() as connection:
+            cook = connection.execute(find, {"email": COOK_EMAIL}).scalar()
+            if cook is None:
+                print(f"giving a cook 1 in {COOK_EVERY} recipes...", flush=True)
+                connection.execute(
+                    text(
+                        f"INSERT INTO {user} (email, email_key, hashed_password, is_superuser)"
+                        " VALUES (:email, :email, 'x', false)"
+                    ),
+                    {"email": COOK_EMAIL},
+                )
+                cook = connection.execute(find, {"email": COOK_EMAIL}).scalar_one()
+                every = {"cook": cook, "every": COOK_EVERY}
+                connection.execute(
+                    text("UPDATE recipe SET submitter_id = :cook WHERE id % :every = 0"), every
+                )
+                connection.execute(
+                    text(
+                        "INSERT INTO favourite (user_id, recipe_id, created_at)"
+                        " SELECT :cook, id, created_at FROM recipe WHERE id % :every = 1"
+                    ),
+                    every,
+                )
+        if not url.startswith("sqlite"):
+            with db.engine.connect() as connection:
+                connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                    text("VACUUM ANALYZE recipe, favourite")
+                )
+        with db.engine.connect() as connection:
+            half = {"cook": cook, "half": size // COOK_EVERY // 2}
+            mine = connection.execute(
+                text(
+                    "SELECT id, created_at FROM recipe WHERE submitter_id = :cook"
+                    " ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET :half"
+                ),
+                half,
+            ).one()
+            liked = connection.execute(
+                text(
+                    "SELECT recipe_id, created_at FROM favourite WHERE user_id = :cook"
+                    " ORDER BY created_at DESC, recipe_id DESC LIMIT 1 OFFSET :half"
+                ),
+                half,
+            ).one()
+    finally:
+        db.dispose()
+
+    def stamp(value: object) -> datetime:
+        if isinstance(value, datetime):
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+    key = cursor_key(SECRET_KEY)
+    return (
+        int(cook),
+        Cursor(after_id=mine[0], after_created_at=stamp(mine[1])).encode(key),
+        Cursor(after_id=liked[0], after_created_at=stamp(liked[1])).encode(key),
+    )
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f}"
 
 
-def _one(port: int, path: str, seconds: float) -> LoadResult:
+def _one(port: int, path: str, seconds: float, token: str | None = None) -> LoadResult:
+    request_of = None
+    if token is not None:
+        request = (
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: loadgen\r\n"
+            f"Authorization: Bearer {token}\r\n\r\n"
+        ).encode()
+
+        def request_of() -> bytes:
+            return request
+
     return asyncio.run(
-        run_load("127.0.0.1", port, path, concurrency=1, duration=seconds, warmup=0.3)
-    )
+        run_load(
+            "127.0.0.1", port, path, concurrency=1, duration=seconds, warmup=0.3,
+            request_of=request_of,
+        )
+    )  # fmt: skip
 
 
 async def _read_while(port: int, read: str, others: list[str], seconds: float) -> LoadResult:
@@ -163,6 +262,13 @@ def _paths(url: str, size: int) -> dict[str, str]:
     paths["list deep (cursor)"] = f"/api/v1/recipes/?limit=20&cursor={_deep_cursor(url, size)}"
     paths["home"] = "/"
     paths["read"] = f"/api/v1/recipes/{max(1, size // 2)}"
+    if size >= 100_000:
+        # The cook's own pages (with their token: see measure).
+        _, mine, liked = _cook(url, size)
+        paths["my recipes"] = "/api/v1/recipes/my-recipes/?limit=20"
+        paths["my recipes deep (cursor)"] = f"/api/v1/recipes/my-recipes/?limit=20&cursor={mine}"
+        paths["my favourites"] = "/api/v1/favourites/?limit=20"
+        paths["my favourites deep (cursor)"] = f"/api/v1/favourites/?limit=20&cursor={liked}"
     return paths
 
 
@@ -179,6 +285,14 @@ def measure(
     times; each row keeps the run with the median p99.
     """
     paths = _paths(url, size)
+    token = None
+    if any(name.startswith("my ") for name in paths):
+        from datetime import timedelta
+
+        from recipe_api.auth.security import Tokens
+
+        cook, _, _ = _cook(url, size)
+        token = Tokens(secret_key=SECRET_KEY, lifetime=timedelta(hours=2)).issue(cook)
     runs: dict[str, dict[str, list[LoadResult]]] = {name: {} for name in sources}
     with contextlib.ExitStack() as stack:
         ports = {}
@@ -195,8 +309,9 @@ def measure(
             stack.enter_context(server(argv, port, env, ready_path="/health/live"))
         for _ in range(rounds):
             for path_name, path in paths.items():
+                mine = token if path_name.startswith("my ") else None
                 for name, port in ports.items():
-                    runs[name].setdefault(path_name, []).append(_one(port, path, seconds))
+                    runs[name].setdefault(path_name, []).append(_one(port, path, seconds, mine))
             # The loop-blocking figure, and beside it the same two clients reading
             # instead: on one event loop any other client's requests delay a read a
             # little, so that row is the floor the searching row can be held to.

@@ -268,14 +268,22 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # search (0012), the old trigram search indexes dropped (0014), the meal plan and
     # shopping list (0018), the recipe photos (0020), the import jobs (0021), private
     # recipes and favourites (0022), the search's indexes for several words and for time (0023),
-    # the import jobs' waiting photos (0024).
+    # the import jobs' waiting photos (0024), the typo vocabulary of public recipes
+    # only and a cook's recipes by index (0025).
     revisions = [rev.revision for rev in script.walk_revisions()]
     assert revisions == [
-        "0024", "0023", "0022", "0021", "0020", "0018", "0014",
+        "0025", "0024", "0023", "0022", "0021", "0020", "0018", "0014",
         *(f"{n:04d}" for n in range(12, 0, -1)),
     ]  # fmt: skip
     migrate.upgrade(empty_database)
+    assert migrate.current_revision(empty_database) == "0025"
+    assert "ix_recipe_submitter_id_created_at_id" in _indexes(empty_database)
+    if empty_database.startswith("sqlite"):
+        assert "recipe_name_fts" in _tables(empty_database)
+    migrate.downgrade(empty_database, "0024")
     assert migrate.current_revision(empty_database) == "0024"
+    assert "ix_recipe_submitter_id_created_at_id" not in _indexes(empty_database)
+    assert "recipe_name_fts" not in _tables(empty_database)
     assert "recipe_import_photo" in _tables(empty_database)
     migrate.downgrade(empty_database, "0023")
     assert "recipe_import_photo" not in _tables(empty_database)
@@ -351,7 +359,7 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0024"
+    assert migrate.current_revision(empty_database) == "0025"
     assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
     assert "ix_recipe_ingredients_words" not in _indexes(empty_database)
     assert {

@@ -112,6 +112,41 @@ async def test_sharing_and_unsharing_shows_and_hides_at_once(
     assert kept.json()["private"] is True
 
 
+async def test_did_you_mean_never_offers_a_private_recipes_word(
+    client: httpx.AsyncClient, ada: Account, bob: Account, superuser: Account
+) -> None:
+    # "Zurbelquist" is in Ada's private recipe only; "zurbelquisd" is one letter off it.
+    secret = await add(
+        client, ada, label="Zurbelquist stew", ingredients=["2 zurbelquist roots"], private=True
+    )
+    path = f"{RECIPES}{secret['id']}"
+
+    async def suggested(headers: dict[str, str]) -> Any:
+        found = await client.get(SEARCH, params={"keyword": "zurbelquisd"}, headers=headers)
+        assert found.status_code == 200, found.text
+        answer = found.json()
+        # Found only through the correction: nothing without it.
+        assert bool(answer["results"]) == (answer["did_you_mean"] is not None), answer
+        return answer["did_you_mean"]
+
+    # Neither Bob nor a visitor is told the word; nor its cook (the vocabulary is public words).
+    for headers in (bob.headers, {}, ada.headers, superuser.headers):
+        assert await suggested(headers) is None
+    # Shared, the word is anyone's to be offered...
+    await client.patch(path, json={"private": False}, headers=ada.headers)
+    assert await suggested(bob.headers) == "zurbelquist"
+    assert await suggested({}) == "zurbelquist"
+    # ...and private again, it is withdrawn (an edit while private adds nothing either).
+    await client.patch(path, json={"private": True}, headers=ada.headers)
+    await client.patch(path, json={"label": "Zurbelquist stew, again"}, headers=ada.headers)
+    assert await suggested(bob.headers) is None
+    assert await suggested({}) is None
+    # Deleting the shared recipe removes the word too.
+    await client.patch(path, json={"private": False}, headers=ada.headers)
+    assert (await client.delete(path, headers=ada.headers)).status_code in (200, 204)
+    assert await suggested({}) is None
+
+
 async def test_my_recipes_lists_the_cooks_private_ones(
     client: httpx.AsyncClient, ada: Account
 ) -> None:

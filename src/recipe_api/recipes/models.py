@@ -82,6 +82,8 @@ recipe_table = Table(
         sqlite_where=text("private = 1"),
         postgresql_where=text("private"),
     ),
+    # A cook's recipes newest first ("my recipes", migration 0024).
+    Index("ix_recipe_submitter_id_created_at_id", "submitter_id", "created_at", "id"),
     # "Ready within N minutes" (migration 0023).
     Index("ix_recipe_total_minutes", "total_minutes"),
     # One recipe per cook and saved idea, however many saves arrive at once.
@@ -135,6 +137,8 @@ SEARCH_TABLES = (
     "recipe_search_fts",
     "recipe_words_fts",
     "recipe_word_vocab",
+    # The names alone (migration 0024).
+    "recipe_name_fts",
     # PostgreSQL's vocabulary (a table kept by triggers, migration 0012).
     "recipe_word",
 )

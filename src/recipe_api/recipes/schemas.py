@@ -230,7 +230,7 @@ class RecipeDetail(RecipeOut):
 class RecipeSearchResults(BaseModel):
     results: list[RecipeOut]
     total: int = Field(
-        0, description="How many recipes match, counted up to 1,000 (see `total_is_exact`)"
+        0, description="How many recipes match, counted up to 100 (see `total_is_exact`)"
     )
     total_is_exact: bool = Field(
         True, description="False: `total` or more recipes match (a floor, not a count)"

@@ -38,7 +38,7 @@ _WORD = re.compile(r"\w+")
 def corrections_for(connection: Connection, words: tuple[str, ...]) -> dict[str, str]:
     """Each word of 5+ letters that no recipe holds, with the commonest word one edit away."""
     backend = sqlite if connection.dialect.name == "sqlite" else postgresql
-    held = backend.word_counts(connection, words)
+    held = backend.held_words(connection, words)
     unknown = [w for w in words if len(w) >= TYPO_MIN_LENGTH and w not in held and w.isalpha()]
     if not unknown:
         return {}

@@ -95,6 +95,18 @@ def fts_expression(matches: Matches) -> str:
     return _COLUMNS[words.fields] + "(" + " AND ".join(_group(g) for g in words.groups) + ")"
 
 
+def _name_expression(matches: Matches) -> str | None:
+    """``matches`` as an expression of ``recipe_name_fts`` (the names alone), if all in names."""
+    if isinstance(matches, AnyOf):
+        options = [_name_expression(option) for option in matches.options]
+        if any(option is None for option in options):
+            return None
+        return " OR ".join(f"({option})" for option in options)
+    if matches.fields != "label":
+        return None
+    return "(" + " AND ".join(_group(g) for g in matches.groups) + ")"
+
+
 def _tier_expression(tier: Tier) -> str:
     assert tier.include is not None
     expression = f"({fts_expression(tier.include)})"
@@ -152,6 +164,21 @@ def _tier_sql(query: SearchQuery, tier: Tier, *, after: bool, limit: str) -> tup
             conditions.append("recipe.id < :after")
         sql = f"SELECT recipe.id FROM recipe{_where(conditions)} ORDER BY recipe.id DESC {limit}"
         return sql, None
+    names = None if tier.include is None or tier.exclude else _name_expression(tier.include)
+    if names is not None:
+        # Every word in the name: the names' own index (migration 0024), where a
+        # word common elsewhere but rare in names is a short list.
+        conditions = ["recipe_name_fts MATCH :match", *_filters(query)]
+        if tier.name == "not_starts":
+            conditions.append("recipe.label NOT LIKE :starts ESCAPE '\\'")
+        if after:
+            conditions.append("recipe_name_fts.rowid < :after")
+        sql = (
+            "SELECT recipe_name_fts.rowid AS id FROM recipe_name_fts "
+            "CROSS JOIN recipe ON recipe.id = recipe_name_fts.rowid"
+            f"{_where(conditions)} ORDER BY recipe_name_fts.rowid DESC {limit}"
+        )
+        return sql, names
     if tier.include is not None:
         conditions = ["recipe_search_fts MATCH :match", *_filters(query)]
         if tier.name == "not_starts":
@@ -258,6 +285,25 @@ def count(
 
 
 _VOCABULARY = "SELECT term, doc FROM recipe_word_vocab WHERE term IN ({})"
+# Whether a word is held, by the index itself: fts5vocab counts a word's recipes by
+# reading its whole list (18 ms for "chicken" at a million), a MATCH stops at the first.
+_HELD = (
+    "SELECT :word WHERE EXISTS (SELECT 1 FROM recipe_words_fts"
+    " WHERE recipe_words_fts MATCH :phrase LIMIT 1)"
+)
+
+
+def held_words(connection: Connection, words: Sequence[str]) -> set[str]:
+    """Which of ``words`` some recipe of the vocabulary holds (as written, unstemmed)."""
+    held = set()
+    for word in dict.fromkeys(words):
+        # A word the tokenizer splits ("a_b") is no one term of the vocabulary, and
+        # a phrase is no query this index (detail=none) answers.
+        if not word.isalnum():
+            continue
+        if _execute(connection, _HELD, {"word": word, "phrase": _string(word)}).fetchone():
+            held.add(word)
+    return held
 
 
 def word_counts(connection: Connection, words: Sequence[str]) -> dict[str, int]:
