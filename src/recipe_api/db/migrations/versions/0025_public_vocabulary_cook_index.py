@@ -29,8 +29,8 @@ first, by page or cursor) is a range of one index: a cook with 10,000 of a
 million recipes had their page sorted from all 10,000 rows, or the newest
 recipes walked for theirs.
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 Create Date: 2026-12-07
 """
 
