@@ -43,11 +43,14 @@ NOTICES = {
 }
 
 router = APIRouter(include_in_schema=False)
+# The home page and the search page: included flat on the app's own router,
+# first (``recipe_api.http.routing.include_flat``), as the API's hot reads are.
+hot_router = APIRouter(include_in_schema=False)
 
 Cursor = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
-@router.get("/", response_class=HTMLResponse)
+@hot_router.get("/", response_class=HTMLResponse)
 async def home(request: Request, older: Cursor = None, newer: Cursor = None) -> Response:
     """The latest recipes; for a visitor who is not logged in, one cached page for all.
 
@@ -102,7 +105,7 @@ async def _shared_page(
     return answer(request, cached.body, HTML, etag=cached.etag)
 
 
-@router.get("/search", response_class=HTMLResponse)
+@hot_router.get("/search", response_class=HTMLResponse)
 async def search(
     request: Request,
     q: Annotated[str, Query(max_length=1000)] = "",
