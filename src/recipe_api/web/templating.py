@@ -66,6 +66,13 @@ def render(name: str, **context: Any) -> str:
     return environment.get_template(name).render(**context)
 
 
+def card_macros(**context: Any) -> Any:
+    """``partials/recipe_card.html``'s macros, for a visitor without a session (no user)."""
+    context.setdefault("user", None)
+    context.setdefault("csrf_token", None)
+    return environment.get_template("partials/recipe_card.html").make_module(context)
+
+
 def page(
     request: Request,
     name: str,
