@@ -423,6 +423,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         port=args.port,
         workers=settings.web_concurrency if args.workers is None else args.workers,
         reload=args.reload,
+        # The templates are read once per process (web/templating.py): a change restarts it.
+        reload_includes=["*.html"] if args.reload else None,
         log_level=settings.log_level.lower(),
         # Each worker applies it: the same format everywhere, our access log instead of uvicorn's.
         log_config=logging_config(settings, access_log=args.access_log),

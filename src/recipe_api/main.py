@@ -218,6 +218,10 @@ def create_app(settings: Settings | None = None, *, website: bool = True) -> Fas
     # (see routing.py). No path of one router matches another's (/recipes/ideas/... has
     # a slash that {recipe_id} cannot).
     include_flat(app.router, recipes_hot_router, "/api/v1")
+    if website:
+        from recipe_api.web.pages import hot_router as pages_hot_router
+
+        include_flat(app.router, pages_hot_router)
     api_v1 = APIRouter(prefix="/api/v1")
     api_v1.include_router(imports_router)
     api_v1.include_router(recipes_router)

@@ -17,10 +17,14 @@ import os
 import threading
 import warnings
 from dataclasses import dataclass
-
-from PIL import Image, ImageOps, UnidentifiedImageError, features
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 from recipe_api.errors import AppError
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 # A card, a card on a wide screen or twice as dense, the recipe page, its 2x.
 WIDTHS = (320, 640, 1024, 1600)
@@ -29,11 +33,27 @@ WEBP_METHOD = 4  # libwebp's default speed/size trade-off
 # An import job encodes hundreds of photos at once: libwebp's method 2 takes
 # half the CPU of method 4 for the same bytes within 1 % (decision 0027).
 WEBP_METHOD_BULK = 2
-ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF") + (("AVIF",) if features.check("avif") else ())
 # Pillow's own guard, the same everywhere in the process: our explicit check
 # below comes first and is stricter, so this only backs it up.
 PILLOW_MAX_PIXELS = 100_000_000
-Image.MAX_IMAGE_PIXELS = PILLOW_MAX_PIXELS
+
+
+@cache
+def _pillow() -> ModuleType:
+    """``PIL.Image``, imported on the first photo: a worker that never gets one saves its 3 MB."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = PILLOW_MAX_PIXELS
+    return Image
+
+
+@cache
+def accepted_formats() -> tuple[str, ...]:
+    """The formats whose decoders are tried: AVIF when this Pillow has it."""
+    from PIL import features
+
+    return ("JPEG", "PNG", "WEBP", "GIF") + (("AVIF",) if features.check("avif") else ())
+
 
 # Encodes at once in this process: each holds a decoded photo (up to
 # PHOTO_MAX_PIXELS x 4 bytes) and a core. One core is left for the event loop.
@@ -119,12 +139,16 @@ def prepare_or_reason(data: bytes, limits: PhotoLimits, method: int) -> Prepared
         return str(exc.detail)
 
 
-def _open(data: bytes) -> Image.Image:
+def _open(data: bytes) -> Image:
+    from PIL import UnidentifiedImageError
+
+    pil = _pillow()
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS)
-    except Image.DecompressionBombError:
+            warnings.simplefilter("ignore", pil.DecompressionBombWarning)
+            image: Image = pil.open(io.BytesIO(data), formats=accepted_formats())
+            return image
+    except pil.DecompressionBombError:
         raise TooManyPixelsError(
             f"The image has too many pixels (over {2 * PILLOW_MAX_PIXELS / 1e6:g} megapixels)"
         ) from None
@@ -168,6 +192,9 @@ def _check_header(data: bytes, limits: PhotoLimits) -> None:
 
 
 def _encode(data: bytes, method: int) -> PreparedPhoto:
+    from PIL import ImageOps
+
+    pil = _pillow()
     with _open(data) as image:
         try:
             if getattr(image, "n_frames", 1) > 1:
@@ -177,7 +204,7 @@ def _encode(data: bytes, method: int) -> PreparedPhoto:
             image.draft("RGB", (WIDTHS[-1], WIDTHS[-1]))
             image.load()
             upright = ImageOps.exif_transpose(image)
-        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        except (OSError, ValueError, SyntaxError, pil.DecompressionBombError):
             raise NotAnImageError("The image is damaged: it could not be read") from None
         alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
         # convert() makes a new image of the pixels alone: no EXIF, XMP or comments.
@@ -189,7 +216,7 @@ def _encode(data: bytes, method: int) -> PreparedPhoto:
         sized = (
             pixels
             if width == pixels.width
-            else pixels.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=3.0)
+            else pixels.resize((width, height), pil.Resampling.LANCZOS, reducing_gap=3.0)
         )
         out = io.BytesIO()
         sized.save(out, "WEBP", quality=WEBP_QUALITY, method=method)

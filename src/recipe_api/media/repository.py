@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 
-from sqlalchemy import Connection, RowMapping, delete, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, bindparam, delete, func, insert, select, update
 
 from recipe_api.media.images import PreparedPhoto
 from recipe_api.media.models import photo_file_table, photo_table
@@ -20,11 +20,14 @@ def photo_of(connection: Connection, recipe_id: int) -> RowMapping | None:
     return connection.execute(_PHOTO.where(_p.recipe_id == recipe_id)).mappings().first()
 
 
+# Built once: SQLAlchemy compiles it once and expands the list per call.
+_PHOTOS = _PHOTO.where(_p.recipe_id.in_(bindparam("recipe_ids", expanding=True)))
+
+
 def photos_of(connection: Connection, recipe_ids: Collection[int]) -> Sequence[RowMapping]:
     if not recipe_ids:
         return []
-    statement = _PHOTO.where(_p.recipe_id.in_(sorted(recipe_ids)))
-    return connection.execute(statement).mappings().all()
+    return connection.execute(_PHOTOS, {"recipe_ids": sorted(recipe_ids)}).mappings().all()
 
 
 def widths_of(connection: Connection, photo_id: int) -> list[int]:

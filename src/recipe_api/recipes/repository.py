@@ -217,28 +217,23 @@ def visible_with_label(
     return [(row.id, row.ingredients) for row in connection.execute(statement)]
 
 
-def recipes_older_than(
-    connection: Connection, cursor: int | None, viewer: Viewer, *, limit: int
-) -> Sequence[RowMapping]:
-    """Newest first, starting after recipe ``cursor`` (from the newest without one)."""
-    if cursor is None:
-        statement, params = pick(_NEWEST, viewer)
-        return connection.execute(statement, {**params, "limit": limit}).mappings().all()
-    statement, params = pick(_OLDER, viewer)
-    return (
-        connection.execute(statement, {**params, "cursor": cursor, "limit": limit}).mappings().all()
-    )
+def window_statement(
+    viewer: Viewer, *, older_than: int | None, newer_than: int | None, limit: int
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The home page's window, for ``Database.read_statement``: the statement and its parameters.
 
-
-def recipes_newer_than(
-    connection: Connection, cursor: int, viewer: Viewer, *, limit: int
-) -> Sequence[RowMapping]:
-    """The ``limit`` recipes just newer than recipe ``cursor``, newest first."""
-    statement, params = pick(_NEWER, viewer)
-    rows = (
-        connection.execute(statement, {**params, "cursor": cursor, "limit": limit}).mappings().all()
-    )
-    return rows[::-1]
+    Newest first after recipe ``older_than`` (from the newest without a
+    cursor); with ``newer_than``, the ``limit`` recipes just newer than it,
+    oldest first (the caller turns them round).
+    """
+    if newer_than is not None:
+        statement, params = pick(_NEWER, viewer)
+        return statement, {**params, "cursor": newer_than, "limit": limit}
+    if older_than is not None:
+        statement, params = pick(_OLDER, viewer)
+        return statement, {**params, "cursor": older_than, "limit": limit}
+    statement, params = pick(_NEWEST, viewer)
+    return statement, {**params, "limit": limit}
 
 
 def count_recipes(connection: Connection, viewer: Viewer = EVERYTHING) -> int:

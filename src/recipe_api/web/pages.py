@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse
+from markupsafe import Markup
 
 from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.favourites.service import favourite_ids
 from recipe_api.http.conditional import answer
 from recipe_api.media import service as photos
+from recipe_api.media.schemas import PhotoOut
 from recipe_api.recipes import service as recipes
 from recipe_api.recipes.cache import cached_answer
 from recipe_api.recipes.dependencies import RecipeId
 from recipe_api.recipes.ingredients import Units, servings_number
+from recipe_api.recipes.schemas import RecipeOut
 from recipe_api.recipes.search import service as searching
 from recipe_api.recipes.search.query import (
     InvalidSearchCursorError,
@@ -28,7 +32,7 @@ from recipe_api.schemas import MAX_ID
 from recipe_api.state import request_state
 from recipe_api.users.schemas import UserOut
 from recipe_api.web.signed_in import SESSION_COOKIE, WebUser, current_web_user
-from recipe_api.web.templating import STATIC_DIR, page, render
+from recipe_api.web.templating import STATIC_DIR, card_macros, page, render
 
 HOME_PAGE_RECIPES = 24
 SEARCH_RESULTS = 25
@@ -43,12 +47,15 @@ NOTICES = {
 }
 
 router = APIRouter(include_in_schema=False)
+# The home page and the search page: included flat on the app's own router,
+# first (``recipe_api.http.routing.include_flat``), as the API's hot reads are.
+hot_router = APIRouter(include_in_schema=False)
 
 # The recipe id the home page's window starts after (``older``) or before (``newer``).
 WindowEdge = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
-@router.get("/", response_class=HTMLResponse)
+@hot_router.get("/", response_class=HTMLResponse)
 async def home(request: Request, older: WindowEdge = None, newer: WindowEdge = None) -> Response:
     """The latest recipes; for a visitor who is not logged in, one cached page for all.
 
@@ -67,7 +74,10 @@ async def home(request: Request, older: WindowEdge = None, newer: WindowEdge = N
                 db, older_than=older, newer_than=newer, limit=HOME_PAGE_RECIPES
             )
             found = await photos.photos_for(db, window.items)
-            return render("home.html", window=window, first_page=first_page, photos=found)
+            cards = anonymous_cards(window.items, found)
+            return render(
+                "home.html", window=window, first_page=first_page, photos=found, cards=cards
+            )
 
         return await _shared_page(request, ("home", older, newer), build)
     user = await current_web_user(request, db)
@@ -86,6 +96,35 @@ async def home(request: Request, older: WindowEdge = None, newer: WindowEdge = N
     )
 
 
+# Recipe cards as a visitor without a session sees them, by all that a card shows
+# (``partials/recipe_card.html``): the home page's 24 cards were half its render.
+# Not the answer cache: a write re-renders the card of the recipe it changed only.
+CARDS_KEPT = 2048
+_cards: OrderedDict[Hashable, Markup] = OrderedDict()
+
+
+def _card_key(recipe: RecipeOut, photo: PhotoOut | None) -> Hashable:
+    shown = None if photo is None else (photo.url, photo.srcset, photo.width, photo.height)
+    return (recipe.id, recipe.label, recipe.source, recipe.private, recipe.created_at, shown)
+
+
+def anonymous_cards(recipes: Sequence[RecipeOut], found: Mapping[int, PhotoOut]) -> list[Markup]:
+    """Each recipe's card for a visitor without a session: kept, or rendered and kept."""
+    cards = []
+    module = None
+    for recipe in recipes:
+        key = _card_key(recipe, found.get(recipe.id))
+        card = _cards.get(key)
+        if card is None:
+            if module is None:
+                module = card_macros(photos=found)
+            card = _cards[key] = Markup(module.recipe_card(recipe))
+            if len(_cards) > CARDS_KEPT:
+                _cards.popitem(last=False)
+        cards.append(card)
+    return cards
+
+
 async def _shared_page(
     request: Request, key: Hashable, build: Callable[[], Awaitable[str]]
 ) -> Response:
@@ -102,7 +141,7 @@ async def _shared_page(
     return answer(request, cached.body, HTML, etag=cached.etag)
 
 
-@router.get("/search", response_class=HTMLResponse)
+@hot_router.get("/search", response_class=HTMLResponse)
 async def search(
     request: Request,
     q: Annotated[str, Query(max_length=1000)] = "",
