@@ -30,6 +30,7 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from recipe_api.db import migrate
 from recipe_api.db.engine import Database, normalize_url
@@ -102,7 +103,12 @@ def database_url(request: pytest.FixtureRequest, _emptiers: dict[str, Database])
     url: str = request.getfixturevalue(f"{request.param}_url")
     if url not in _emptiers:
         _emptiers[url] = Database.from_url(url)
-    _empty_tables(_emptiers[url])
+    try:
+        _empty_tables(_emptiers[url])
+    except OperationalError:
+        # A test ended the server's connections (tests/db/test_faults.py): connect anew.
+        _emptiers[url].dispose()
+        _empty_tables(_emptiers[url])
     return url
 
 
