@@ -172,7 +172,7 @@ def _built_apps() -> dict[str, FastAPI]:
     return {}
 
 
-def _shape(app: FastAPI) -> tuple[object, ...]:
+def app_shape(app: FastAPI) -> tuple[object, ...]:
     """What a test could change of an app beyond its lifespan's state."""
     return (
         [id(route) for route in app.router.routes],
@@ -187,10 +187,10 @@ async def app(settings: Settings, _built_apps: dict[str, FastAPI]) -> AsyncItera
     """The app with its lifespan running: built, or one built for equal settings reused."""
     key = settings.model_dump_json()
     application = _built_apps.pop(key, None) or create_app(settings)
-    shape = _shape(application)
+    shape = app_shape(application)
     async with application.router.lifespan_context(application):
         yield application
-    if _shape(application) == shape:
+    if app_shape(application) == shape:
         _built_apps[key] = application
 
 
