@@ -4,11 +4,17 @@ Every test that uses ``client`` runs on SQLite, and again on PostgreSQL when
 ``TEST_DATABASE_URL`` points at a server. The PostgreSQL runs use a database of
 their own, created for the session and dropped after it; each test starts from
 empty tables.
+
+Building the app (``create_app``: some 190 routes) costs 0.3-0.7 s, more than most
+tests. So tests whose settings are equal share one built app: each test runs its
+own lifespan (a fresh engine, caches, throttles and state), and an app a test
+changed (a route, a handler, an override) is built again for the next.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,6 +30,7 @@ import psycopg
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from recipe_api.db import migrate
 from recipe_api.db.engine import Database, normalize_url
@@ -81,43 +88,64 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def _emptiers() -> Iterator[dict[str, Database]]:
+    """One engine per test database for emptying its tables between tests."""
+    engines: dict[str, Database] = {}
+    yield engines
+    for engine in engines.values():
+        engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> str:
+def database_url(request: pytest.FixtureRequest, _emptiers: dict[str, Database]) -> str:
     """The URL of a migrated, empty database, once per backend."""
     url: str = request.getfixturevalue(f"{request.param}_url")
-    _empty_tables(url)
+    if url not in _emptiers:
+        _emptiers[url] = Database.from_url(url)
+    try:
+        _empty_tables(_emptiers[url])
+    except OperationalError:
+        # A test ended the server's connections (tests/db/test_faults.py): connect anew.
+        _emptiers[url].dispose()
+        _empty_tables(_emptiers[url])
     return url
 
 
-def _empty_tables(url: str) -> None:
-    db = Database.from_url(url)
-    try:
-        with db.engine.begin() as connection:
-            if db.backend == "postgresql":
-                connection.execute(
-                    text(
-                        "TRUNCATE email_outbox, account_token, web_session, recipe, "
-                        '"user" RESTART IDENTITY CASCADE'
-                    )
+def _empty_tables(db: Database) -> None:
+    with db.engine.begin() as connection:
+        if db.backend == "postgresql":
+            connection.execute(
+                text(
+                    "TRUNCATE email_outbox, account_token, web_session, recipe, "
+                    '"user" RESTART IDENTITY CASCADE'
                 )
-            else:
-                connection.execute(text("DELETE FROM email_outbox"))
-                connection.execute(text("DELETE FROM account_token"))
-                connection.execute(text("DELETE FROM web_session"))
-                connection.execute(text("DELETE FROM recipe"))
-                connection.execute(text('DELETE FROM "user"'))
-    finally:
-        db.dispose()
+            )
+        else:
+            connection.execute(text("DELETE FROM email_outbox"))
+            connection.execute(text("DELETE FROM account_token"))
+            connection.execute(text("DELETE FROM web_session"))
+            connection.execute(text("DELETE FROM recipe"))
+            connection.execute(text('DELETE FROM "user"'))
+
+
+@pytest.fixture(scope="session")
+def _app_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the apps' files go: one path for every test, so that their settings are equal."""
+    return tmp_path_factory.mktemp("app-files")
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
+def settings(database_url: str, _app_files: Path) -> Settings:
+    # Emptied for each test: a test reads only the emails it caused.
+    outbox = _app_files / "outbox"
+    shutil.rmtree(outbox, ignore_errors=True)
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         database_url=database_url,
         redis_url=None,
         secret_key="test-secret-key-" + "x" * 32,
-        secret_key_file=tmp_path / "secret_key",
+        secret_key_file=_app_files / "secret_key",
         # Cheap hashes keep the suite fast; the production cost is the default.
         argon2_time_cost=1,
         argon2_memory_kib=1024,
@@ -129,7 +157,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         reddit_oauth_url="http://127.0.0.1:9",
         # No SMTP server: emails go to a folder of the test's own. No sender either,
         # so no background query interleaves with a test's own; tests of email turn it on.
-        email_outbox_dir=tmp_path / "outbox",
+        email_outbox_dir=outbox,
         outbox_sender=False,
         # Nor the import runner: tests run its jobs themselves (tests/recipes/test_imports.py).
         import_jobs_in_workers=False,
@@ -138,11 +166,32 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def _built_apps() -> dict[str, FastAPI]:
+    """Apps built by ``app``, by their settings (as JSON), for the next test with those."""
+    return {}
+
+
+def app_shape(app: FastAPI) -> tuple[object, ...]:
+    """What a test could change of an app beyond its lifespan's state."""
+    return (
+        [id(route) for route in app.router.routes],
+        [id(middleware) for middleware in app.user_middleware],
+        dict(app.exception_handlers),
+        dict(app.dependency_overrides),
+    )
+
+
 @pytest.fixture
-async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings)
+async def app(settings: Settings, _built_apps: dict[str, FastAPI]) -> AsyncIterator[FastAPI]:
+    """The app with its lifespan running: built, or one built for equal settings reused."""
+    key = settings.model_dump_json()
+    application = _built_apps.pop(key, None) or create_app(settings)
+    shape = app_shape(application)
     async with application.router.lifespan_context(application):
         yield application
+    if app_shape(application) == shape:
+        _built_apps[key] = application
 
 
 @pytest.fixture

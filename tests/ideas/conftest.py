@@ -3,13 +3,13 @@
 One emulator serves the whole session, on its own loop in a thread; every test
 starts from a reset emulator. Each test builds the apps it needs with
 ``make_app(**settings)``: the real ``create_app`` with its lifespan, driven
-through httpx's ASGI transport.
+through httpx's ASGI transport. As in tests/conftest.py, an app built for
+equal settings by an earlier test is reused (with a lifespan of its own).
 """
 
 from __future__ import annotations
 
 import socket
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ from recipe_api.ideas.emulator import FakeReddit
 from recipe_api.ideas.service import IdeasService
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
+from tests.conftest import app_shape
 
 from .running import RunningFakeReddit, running_fake_reddit
 
@@ -103,15 +104,31 @@ class IdeasApp:
 MakeApp = Callable[..., Awaitable[IdeasApp]]
 
 
+@pytest.fixture(scope="session")
+def _ideas_apps(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, list[FastAPI]]]:
+    """The ideas apps' one folder (their settings are then equal), and the apps built so far."""
+    return tmp_path_factory.mktemp("ideas-apps"), {}
+
+
 @pytest.fixture
-async def make_app(tmp_path: Path, reddit_url: str) -> AsyncIterator[MakeApp]:
+async def make_app(
+    reddit_url: str, _ideas_apps: tuple[Path, dict[str, list[FastAPI]]]
+) -> AsyncIterator[MakeApp]:
     """Builds apps (each a worker of its own) on the emulator; closes them after the test."""
+    workdir, built = _ideas_apps
     async with AsyncExitStack() as stack:
 
         async def make(**overrides: Any) -> IdeasApp:
-            workdir = tmp_path / uuid.uuid4().hex[:8]
-            workdir.mkdir()
-            app = create_app(ideas_settings(workdir, reddit_url, **overrides))
+            settings = ideas_settings(workdir, reddit_url, **overrides)
+            spare = built.setdefault(settings.model_dump_json(), [])
+            app = spare.pop() if spare else create_app(settings)
+            shape = app_shape(app)
+
+            def put_back() -> None:
+                if app_shape(app) == shape:
+                    spare.append(app)
+
+            stack.callback(put_back)
             await stack.enter_async_context(app.router.lifespan_context(app))
             client = await stack.enter_async_context(
                 httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
