@@ -46,6 +46,7 @@ from recipe_api.recipes.cache import VersionedCache
 from recipe_api.recipes.importer import open_importer
 from recipe_api.recipes.imports.router import router as imports_router
 from recipe_api.recipes.imports.runner import ImportRunner, RunnerOptions
+from recipe_api.recipes.imports.service import close_encoders
 from recipe_api.recipes.router import hot_router as recipes_hot_router
 from recipe_api.recipes.router import router as recipes_router
 from recipe_api.recipes.service import cursor_key
@@ -158,6 +159,9 @@ def create_app(settings: Settings | None = None, *, website: bool = True) -> Fas
                 pruner.start()
                 stack.push_async_callback(pruner.stop)
             import_runner = ImportRunner(db, RunnerOptions.from_settings(settings))
+            # The photo encoders' process (started by an import's first photo) ends
+            # with the app, after the runner that feeds it.
+            stack.callback(close_encoders)
             if settings.import_jobs_in_workers:
                 import_runner.start()
                 stack.push_async_callback(import_runner.stop)

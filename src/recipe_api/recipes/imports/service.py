@@ -75,6 +75,14 @@ def _encoders() -> ProcessPoolExecutor:
     return _encoder_pool
 
 
+def close_encoders() -> None:
+    """End the encoders' process, if an import started it (the app's lifespan ends it)."""
+    global _encoder_pool
+    if _encoder_pool is not None:
+        _encoder_pool.shutdown(wait=True, cancel_futures=True)
+        _encoder_pool = None
+
+
 class ImportUnreadableError(AppError):
     status_code = 422
 
