@@ -17,6 +17,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from recipe_api.db.engine import Database
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
 from tests.conftest import Account, MakeAccount, _empty_tables
@@ -71,7 +72,11 @@ async def other_installation(
     """The same service on the other database, empty."""
     other = "postgresql" if settings.database_url.startswith("sqlite") else "sqlite"
     url: str = request.getfixturevalue(f"{other}_url")
-    _empty_tables(url)
+    emptier = Database.from_url(url)
+    try:
+        _empty_tables(emptier)
+    finally:
+        emptier.dispose()
     application = create_app(settings.model_copy(update={"database_url": url}))
     async with application.router.lifespan_context(application):
         transport = httpx.ASGITransport(app=application)
