@@ -219,14 +219,14 @@ def _insert_sqlite(raw: Any, rows: Iterator[dict[str, Any]], submitter_id: int) 
             (last_id,),
         )
     for fts in _SQLITE_WORD_FTS:
-        # The vocabulary holds the words of public recipes only (migration 0024).
+        # The vocabulary holds the words of public recipes only (migration 0025).
         public = " AND private = 0" if fts == "recipe_words_fts" else ""
         cursor.execute(
             f"INSERT INTO {fts} (rowid, label, ingredients, other) "
             f"SELECT id, {_SQLITE_WORD_DOCUMENT} FROM recipe WHERE id > ?{public}",
             (last_id,),
         )
-    # The names alone (migration 0024).
+    # The names alone (migration 0025).
     cursor.execute(
         "INSERT INTO recipe_name_fts (rowid, label) SELECT id, label FROM recipe WHERE id > ?",
         (last_id,),

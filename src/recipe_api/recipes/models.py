@@ -82,7 +82,7 @@ recipe_table = Table(
         sqlite_where=text("private = 1"),
         postgresql_where=text("private"),
     ),
-    # A cook's recipes newest first ("my recipes", migration 0024).
+    # A cook's recipes newest first ("my recipes", migration 0025).
     Index("ix_recipe_submitter_id_created_at_id", "submitter_id", "created_at", "id"),
     # "Ready within N minutes" (migration 0023).
     Index("ix_recipe_total_minutes", "total_minutes"),
@@ -137,7 +137,7 @@ SEARCH_TABLES = (
     "recipe_search_fts",
     "recipe_words_fts",
     "recipe_word_vocab",
-    # The names alone (migration 0024).
+    # The names alone (migration 0025).
     "recipe_name_fts",
     # PostgreSQL's vocabulary (a table kept by triggers, migration 0012).
     "recipe_word",

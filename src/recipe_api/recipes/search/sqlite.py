@@ -166,7 +166,7 @@ def _tier_sql(query: SearchQuery, tier: Tier, *, after: bool, limit: str) -> tup
         return sql, None
     names = None if tier.include is None or tier.exclude else _name_expression(tier.include)
     if names is not None:
-        # Every word in the name: the names' own index (migration 0024), where a
+        # Every word in the name: the names' own index (migration 0025), where a
         # word common elsewhere but rare in names is a short list.
         conditions = ["recipe_name_fts MATCH :match", *_filters(query)]
         if tier.name == "not_starts":
