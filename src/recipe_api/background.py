@@ -63,11 +63,20 @@ class Poller:
             return
         self._stopping = True
         self._wake.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await finish_within(self._task, grace)
         self._task = None
         self._stopping = False
+
+
+async def finish_within(task: asyncio.Task[None], grace: float) -> None:
+    """Let ``task`` finish what it is doing for ``grace`` seconds, then cancel it.
+
+    Cancelling mid-query would drop a connection under the pool's feet, so a
+    stopping loop is first asked to stop (its own flag) and given the grace.
+    """
+    try:
+        await asyncio.wait_for(asyncio.shield(task), grace)
+    except TimeoutError:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

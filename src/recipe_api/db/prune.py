@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
+from recipe_api.background import finish_within
 from recipe_api.db.engine import Database, DatabaseUnavailableError
 
 if TYPE_CHECKING:
@@ -194,10 +195,5 @@ class Pruner:
         if self._task is None:
             return
         self._stop.set()
-        try:
-            await asyncio.wait_for(asyncio.shield(self._task), grace)
-        except TimeoutError:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await finish_within(self._task, grace)
         self._task = None

@@ -147,6 +147,22 @@ def _where(conditions: list[str]) -> str:
     return (" WHERE " + " AND ".join(conditions)) if conditions else ""
 
 
+def _index_walk(table: str, query: SearchQuery, tier: Tier, after: bool, limit: str) -> str:
+    """A tier's ids from one FTS table (the names', or the whole recipe's), newest first."""
+    conditions = [f"{table} MATCH :match", *_filters(query)]
+    if tier.name == "not_starts":
+        conditions.append("recipe.label NOT LIKE :starts ESCAPE '\\'")
+    if after:
+        conditions.append(f"{table}.rowid < :after")
+    # CROSS JOIN: the FTS table drives (SQLite may otherwise walk
+    # recipe and query the index once per row: 50 ms instead of 0.4).
+    return (
+        f"SELECT {table}.rowid AS id FROM {table} "
+        f"CROSS JOIN recipe ON recipe.id = {table}.rowid"
+        f"{_where(conditions)} ORDER BY {table}.rowid DESC {limit}"
+    )
+
+
 def _tier_sql(query: SearchQuery, tier: Tier, *, after: bool, limit: str) -> tuple[str, str | None]:
     """The ids of a tier's matches, newest first; and the FTS5 expression it takes as ``:match``."""
     # The whole name through ix_recipe_label_nocase (LIKE is case-blind for
@@ -168,31 +184,9 @@ def _tier_sql(query: SearchQuery, tier: Tier, *, after: bool, limit: str) -> tup
     if names is not None:
         # Every word in the name: the names' own index (migration 0025), where a
         # word common elsewhere but rare in names is a short list.
-        conditions = ["recipe_name_fts MATCH :match", *_filters(query)]
-        if tier.name == "not_starts":
-            conditions.append("recipe.label NOT LIKE :starts ESCAPE '\\'")
-        if after:
-            conditions.append("recipe_name_fts.rowid < :after")
-        sql = (
-            "SELECT recipe_name_fts.rowid AS id FROM recipe_name_fts "
-            "CROSS JOIN recipe ON recipe.id = recipe_name_fts.rowid"
-            f"{_where(conditions)} ORDER BY recipe_name_fts.rowid DESC {limit}"
-        )
-        return sql, names
+        return _index_walk("recipe_name_fts", query, tier, after, limit), names
     if tier.include is not None:
-        conditions = ["recipe_search_fts MATCH :match", *_filters(query)]
-        if tier.name == "not_starts":
-            conditions.append("recipe.label NOT LIKE :starts ESCAPE '\\'")
-        if after:
-            conditions.append("recipe_search_fts.rowid < :after")
-        sql = (
-            # CROSS JOIN: the FTS table drives (SQLite may otherwise walk
-            # recipe and query the index once per row: 50 ms instead of 0.4).
-            "SELECT recipe_search_fts.rowid AS id FROM recipe_search_fts "
-            "CROSS JOIN recipe ON recipe.id = recipe_search_fts.rowid"
-            f"{_where(conditions)} ORDER BY recipe_search_fts.rowid DESC {limit}"
-        )
-        return sql, _tier_expression(tier)
+        return _index_walk("recipe_search_fts", query, tier, after, limit), _tier_expression(tier)
     return _browse_sql(query, after=after, limit=limit)
 
 
