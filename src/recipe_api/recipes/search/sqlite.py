@@ -279,25 +279,24 @@ def count(
 
 
 _VOCABULARY = "SELECT term, doc FROM recipe_word_vocab WHERE term IN ({})"
-# Whether a word is held, by the index itself: fts5vocab counts a word's recipes by
-# reading its whole list (18 ms for "chicken" at a million), a MATCH stops at the first.
+# Which words are held, by the index itself, in one statement: fts5vocab counts a
+# word's recipes by reading its whole list (18 ms for "chicken" at a million), a
+# MATCH stops at the first. A typo's 300-odd variants: 2.7 ms, against 8 to 10
+# through the vocabulary (bench/search_shapes.py, "search typo").
 _HELD = (
-    "SELECT :word WHERE EXISTS (SELECT 1 FROM recipe_words_fts"
-    " WHERE recipe_words_fts MATCH :phrase LIMIT 1)"
+    "SELECT value FROM json_each(:words) WHERE EXISTS (SELECT 1 FROM recipe_words_fts"
+    " WHERE recipe_words_fts MATCH '\"' || replace(value, '\"', '\"\"') || '\"')"
 )
 
 
 def held_words(connection: Connection, words: Sequence[str]) -> set[str]:
     """Which of ``words`` some recipe of the vocabulary holds (as written, unstemmed)."""
-    held = set()
-    for word in dict.fromkeys(words):
-        # A word the tokenizer splits ("a_b") is no one term of the vocabulary, and
-        # a phrase is no query this index (detail=none) answers.
-        if not word.isalnum():
-            continue
-        if _execute(connection, _HELD, {"word": word, "phrase": _string(word)}).fetchone():
-            held.add(word)
-    return held
+    # A word the tokenizer splits ("a_b") is no one term of the vocabulary, and
+    # a phrase is no query this index (detail=none) answers.
+    asked = [word for word in dict.fromkeys(words) if word.isalnum()]
+    if not asked:
+        return set()
+    return {word for (word,) in _execute(connection, _HELD, {"words": json.dumps(asked)})}
 
 
 def word_counts(connection: Connection, words: Sequence[str]) -> dict[str, int]:
