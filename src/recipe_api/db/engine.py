@@ -50,6 +50,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -88,6 +89,16 @@ _BOUNDED_SETTINGS = text(
     "SELECT set_config('statement_timeout', :timeout, true), set_config('jit', 'off', true),"
     " set_config('max_parallel_workers_per_gather', '0', true)"
 )
+
+# A bounded unit marked ``quick_first`` runs first on the event loop (SQLite) for at
+# most this long; past it, it is stopped and runs again in a worker thread.
+# The hop costs more CPU than a search at a thousand recipes (decision 0030),
+# and a read beside a slow search then waits at most this long.
+QUICK_FIRST_SECONDS = 0.002
+# sqlite3 calls the progress handler every this many virtual machine steps
+# (a few tens of microseconds of work).
+_PROGRESS_STEPS = 1000
+_QUICK_FIRST = "_recipe_api_quick_first"
 
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2"}
 
@@ -146,6 +157,18 @@ def normalize_url(raw: str) -> URL:
 
 # JSON columns (a recipe's ingredients, steps and tags) are decoded by orjson:
 # json.loads was a third of a search's time at a thousand recipes (profiled).
+
+
+def quick_first(fn: Callable[P, T]) -> Callable[P, T]:
+    """Mark a bounded unit of work whose time is its SQL statements: no waiting, little Python.
+
+    :meth:`Database.read_bounded` may then run it on the event loop first (see
+    ``QUICK_FIRST_SECONDS``): SQLite's progress handler stops its statements
+    when that time is up. A unit that waits on anything else (a lock, an event)
+    must not be marked: nothing would stop it, and the loop would wait with it.
+    """
+    setattr(fn, _QUICK_FIRST, True)
+    return fn
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -420,15 +443,22 @@ class Database:
     def _run_inline(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
+        connection = self._inline_connection()
+        if connection is None:
+            return self.run_sync(fn, *args, **kwargs)
+        with connection.begin():
+            return fn(connection, *args, **kwargs)
+
+    def _inline_connection(self) -> Connection | None:
+        """The event loop's own connection (opened on first use); None on another thread."""
         thread = threading.get_ident()
         if self._loop_thread not in (None, thread):
-            return self.run_sync(fn, *args, **kwargs)
+            return None
         connection = self._loop_connection
         if connection is None or connection.closed or connection.invalidated:
             connection = self._loop_connection = self.engine.connect()
             self._loop_thread = thread
-        with connection.begin():
-            return fn(connection, *args, **kwargs)
+        return connection
 
     def _prepared(self, statement: ClauseElement) -> Prepared:
         return prepare(statement, self.engine.dialect if self.inline else self._async_dialect)
@@ -502,9 +532,11 @@ class Database:
         the others queue, and the wait counts against ``time_limit``. A query
         that finds no slot in time raises ``ServiceBusyError`` (503).
 
-        On SQLite it leaves the event loop for a worker thread (sqlite3 lets go
-        of the GIL while a statement runs), and the connection is interrupted
-        when the time is up. On PostgreSQL the server enforces the limit
+        On SQLite a unit marked :func:`quick_first` runs on the event loop
+        first, its statements stopped by SQLite's progress handler after
+        ``QUICK_FIRST_SECONDS``; one that is stopped there, or not marked,
+        leaves the loop for a worker thread (sqlite3 lets go of the GIL while a
+        statement runs), and that connection is interrupted when the time is up. On PostgreSQL the server enforces the limit
         (``statement_timeout``). Either way a stopped query raises
         ``QueryTimeoutError``.
         """
@@ -523,11 +555,55 @@ class Database:
             await slots.acquire()
         try:
             remaining = max(deadline - loop.time(), 0.001)
-            if self.inline:
-                return await self._run_in_thread(fn, remaining, *args, **kwargs)
-            return await self._run_with_statement_timeout(fn, remaining, *args, **kwargs)
+            if not self.inline:
+                return await self._run_with_statement_timeout(fn, remaining, *args, **kwargs)
+            if getattr(fn, _QUICK_FIRST, False):
+                done, found = self._run_quick(
+                    min(remaining, QUICK_FIRST_SECONDS), fn, *args, **kwargs
+                )
+                if done:
+                    return cast("T", found)
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise QueryTimeoutError(_TOO_SLOW)
+            return await self._run_in_thread(fn, remaining, *args, **kwargs)
         finally:
             slots.release()
+
+    def _run_quick(
+        self,
+        seconds: float,
+        fn: Callable[Concatenate[Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> tuple[bool, T | None]:
+        """``fn`` on the event loop's connection, its statements stopped after ``seconds``.
+
+        ``(True, result)``, or ``(False, None)`` when it was stopped (nothing was
+        written: it is a read) or when this is not the loop's thread.
+        """
+        connection = self._inline_connection()
+        if connection is None:
+            return False, None
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        stop_at = time.perf_counter() + seconds
+
+        def past() -> bool:
+            return time.perf_counter() > stop_at
+
+        raw.set_progress_handler(past, _PROGRESS_STEPS)
+        try:
+            with connection.begin():
+                return True, fn(connection, *args, **kwargs)
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            if _interrupted(exc):
+                return False, None
+            if not is_unavailable(exc):
+                raise
+            raise DatabaseUnavailableError() from exc
+        finally:
+            raw.set_progress_handler(None, 0)
 
     async def _run_in_thread(
         self,
@@ -601,8 +677,8 @@ class Database:
             try:
                 with connection.begin():
                     return fn(connection, *args, **kwargs)
-            except OperationalError as exc:
-                if "interrupted" in str(exc.orig):
+            except (OperationalError, sqlite3.OperationalError) as exc:
+                if _interrupted(exc):
                     raise QueryTimeoutError(_TOO_SLOW) from exc
                 raise
 
@@ -631,6 +707,14 @@ def _execute(
 ) -> list[Mapping[str, Any]]:
     result = connection.execute(statement, params).mappings()  # type: ignore[call-overload]
     return [row for row in (result.fetchmany(1) if first else result.all())]
+
+
+def _interrupted(exc: OperationalError | sqlite3.OperationalError) -> bool:
+    """A SQLite statement stopped by ``interrupt()`` or the progress handler.
+
+    Raw: a row fetched from a sqlite3 cursor (a statement steps as it is read).
+    """
+    return "interrupted" in str(exc.orig if isinstance(exc, OperationalError) else exc)
 
 
 def _unavailable(exc: Exception) -> DatabaseUnavailableError:
