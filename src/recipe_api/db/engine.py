@@ -90,13 +90,19 @@ _BOUNDED_SETTINGS = text(
     " set_config('max_parallel_workers_per_gather', '0', true)"
 )
 
-# A bounded unit marked ``quick_first`` runs first on the event loop (SQLite) for at
-# most this long; past it, it is stopped and runs again in a worker thread.
-# The hop costs more CPU than a search at a thousand recipes (decision 0030),
-# and a read beside a slow search then waits at most this long.
-QUICK_FIRST_SECONDS = 0.002
-# sqlite3 calls the progress handler every this many virtual machine steps
-# (a few tens of microseconds of work).
+# A bounded unit marked ``quick_first`` runs first on the event loop (SQLite), for
+# at most this many of SQLite's virtual machine steps (about 2 ms of work for
+# the search at a thousand recipes, measured) and at most this long by the
+# clock (a step may be long: an FTS5 index read, a page read from disk); past
+# either, it is stopped and runs again in a worker thread. The thread hop costs
+# more CPU than the search itself at a thousand recipes (decision 0030); a
+# read beside a slow search waits for at most this much of it. Steps, not
+# the clock alone: on a busy machine the clock runs on while the loop waits
+# for a core, and the CPU clock of a thread (a system call) cost more than
+# the search's statements under load (profiled).
+QUICK_FIRST_STEPS = 20_000
+QUICK_FIRST_SECONDS = 0.004
+# sqlite3 calls the progress handler every this many steps.
 _PROGRESS_STEPS = 1000
 _QUICK_FIRST = "_recipe_api_quick_first"
 
@@ -163,8 +169,8 @@ def quick_first(fn: Callable[P, T]) -> Callable[P, T]:
     """Mark a bounded unit of work whose time is its SQL statements: no waiting, little Python.
 
     :meth:`Database.read_bounded` may then run it on the event loop first (see
-    ``QUICK_FIRST_SECONDS``): SQLite's progress handler stops its statements
-    when that time is up. A unit that waits on anything else (a lock, an event)
+    ``QUICK_FIRST_STEPS``): SQLite's progress handler stops its statements
+    past that. A unit that waits on anything else (a lock, an event)
     must not be marked: nothing would stop it, and the loop would wait with it.
     """
     setattr(fn, _QUICK_FIRST, True)
@@ -536,9 +542,9 @@ class Database:
         first, its statements stopped by SQLite's progress handler after
         ``QUICK_FIRST_SECONDS``; one that is stopped there, or not marked,
         leaves the loop for a worker thread (sqlite3 lets go of the GIL while a
-        statement runs), and that connection is interrupted when the time is up. On PostgreSQL the server enforces the limit
-        (``statement_timeout``). Either way a stopped query raises
-        ``QueryTimeoutError``.
+        statement runs), and that connection is interrupted when the time is
+        up. On PostgreSQL the server enforces the limit (``statement_timeout``).
+        Either way a stopped query raises ``QueryTimeoutError``.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + time_limit
@@ -577,7 +583,7 @@ class Database:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> tuple[bool, T | None]:
-        """``fn`` on the event loop's connection, its statements stopped after ``seconds``.
+        """``fn`` on the loop's connection, stopped after ``seconds`` or ``QUICK_FIRST_STEPS``.
 
         ``(True, result)``, or ``(False, None)`` when it was stopped (nothing was
         written: it is a read) or when this is not the loop's thread.
@@ -587,10 +593,11 @@ class Database:
             return False, None
         raw = connection.connection.dbapi_connection
         assert raw is not None
-        stop_at = time.perf_counter() + seconds
+        until = time.perf_counter() + seconds
+        calls = iter(range(QUICK_FIRST_STEPS // _PROGRESS_STEPS))
 
         def past() -> bool:
-            return time.perf_counter() > stop_at
+            return next(calls, None) is None or time.perf_counter() > until
 
         raw.set_progress_handler(past, _PROGRESS_STEPS)
         try:
