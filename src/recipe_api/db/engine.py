@@ -81,13 +81,14 @@ T = TypeVar("T")
 
 _TOO_SLOW = "The query took too long and was stopped; narrow it and try again"
 _TOO_BUSY = "Too many searches are running; try again shortly"
-# set_config(..., true) is SET LOCAL: both in one round trip.
-# No parallel workers either: the search reads its tiers as branches of one
-# UNION ALL under a LIMIT, in order, and stops at the page (a Parallel Append
-# would run them at once, out of order).
-_BOUNDED_SETTINGS = text(
-    "SELECT set_config('statement_timeout', :timeout, true), set_config('jit', 'off', true),"
-    " set_config('max_parallel_workers_per_gather', '0', true)"
+# A bounded unit's transaction and its settings, sent as one simple query: one
+# round trip instead of two (BEGIN, then the settings). SET LOCAL lasts until
+# the transaction ends. No parallel workers: the search reads its tiers as
+# branches of one UNION ALL under a LIMIT, in order, and stops at the page (a
+# Parallel Append would run them at once, out of order).
+_BEGIN_BOUNDED = (
+    "BEGIN; SET LOCAL statement_timeout = {milliseconds}; SET LOCAL jit = off;"
+    " SET LOCAL max_parallel_workers_per_gather = 0"
 )
 
 # A bounded unit marked ``quick_first`` runs first on the event loop (SQLite), for
@@ -651,27 +652,36 @@ class Database:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        milliseconds = max(1, int(time_limit * 1000))
+        begin = _BEGIN_BOUNDED.format(milliseconds=max(1, int(time_limit * 1000)))
+        assert self.async_engine is not None
+        engine = self.async_engine
 
         def bounded(connection: Connection) -> T:
-            # No JIT either: a bounded query is meant to take milliseconds, and
-            # a plan whose estimate crosses jit_above_cost (a branch that only
-            # runs for rare words, say) paid 20-30 ms compiling (measured).
-            connection.execute(_BOUNDED_SETTINGS, {"timeout": str(milliseconds)})
-            return fn(connection, *args, **kwargs)
+            # On an autocommit connection, so that SQLAlchemy sends no BEGIN of
+            # its own: this one carries the settings. No JIT either: a bounded
+            # query is meant to take milliseconds, and a plan whose estimate
+            # crosses jit_above_cost (a branch that only runs for rare words,
+            # say) paid 20-30 ms compiling (measured).
+            _driver_execute(engine, connection, begin)
+            try:
+                found = fn(connection, *args, **kwargs)
+            except BaseException:
+                try:
+                    _driver_execute(engine, connection, "ROLLBACK")
+                except BaseException:
+                    # Never back to the pool inside a transaction.
+                    connection.invalidate()
+                raise
+            _driver_execute(engine, connection, "COMMIT")
+            return found
 
         try:
-            return await self._retried(lambda: self._in_transaction(bounded))
+            return await self._retried(lambda: self._read_async(bounded))
         except DatabaseUnavailableError as exc:
             cause = exc.__cause__
             if isinstance(cause, DBAPIError) and _sqlstate(cause) == "57014":  # query_canceled
                 raise QueryTimeoutError(_TOO_SLOW) from cause
             raise
-
-    async def _in_transaction(self, fn: Callable[[Connection], T]) -> T:
-        assert self.async_engine is not None
-        async with self.async_engine.begin() as connection:
-            return await connection.run_sync(fn)
 
     @staticmethod
     def _run_interruptible(
@@ -722,6 +732,20 @@ def _interrupted(exc: OperationalError | sqlite3.OperationalError) -> bool:
     Raw: a row fetched from a sqlite3 cursor (a statement steps as it is read).
     """
     return "interrupted" in str(exc.orig if isinstance(exc, OperationalError) else exc)
+
+
+def _driver_execute(engine: AsyncEngine, connection: Connection, sql: str) -> None:
+    """``sql`` (statements without parameters) on the asyncpg connection, one round trip.
+
+    From inside ``run_sync``; failures as SQLAlchemy raises them.
+    """
+    from sqlalchemy.util import await_only
+
+    pooled = connection.connection
+    try:
+        await_only(pooled.driver_connection.execute(sql))  # type: ignore[union-attr]
+    except Exception as exc:
+        raise _translated(engine, pooled, exc) from exc
 
 
 def _unavailable(exc: Exception) -> DatabaseUnavailableError:
