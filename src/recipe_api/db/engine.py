@@ -92,17 +92,17 @@ _BEGIN_BOUNDED = (
 )
 
 # A bounded unit marked ``quick_first`` runs first on the event loop (SQLite), for
-# at most this many of SQLite's virtual machine steps (about 2 ms of work for
-# the search at a thousand recipes, measured) and at most this long by the
-# clock (a step may be long: an FTS5 index read, a page read from disk); past
-# either, it is stopped and runs again in a worker thread. The thread hop costs
-# more CPU than the search itself at a thousand recipes (decision 0030); a
-# read beside a slow search waits for at most this much of it. Steps, not
-# the clock alone: on a busy machine the clock runs on while the loop waits
-# for a core, and the CPU clock of a thread (a system call) cost more than
-# the search's statements under load (profiled).
-QUICK_FIRST_STEPS = 20_000
-QUICK_FIRST_SECONDS = 0.004
+# at most this many of SQLite's virtual machine steps (the search at a thousand
+# recipes takes 3,000-4,000) and at most this long by the clock (a step may be
+# long: an FTS5 index read, a page read from disk); past either, it is stopped
+# and runs again in a worker thread, so a heavy search pays this much twice.
+# The thread hop costs more CPU than the search itself at a thousand recipes
+# (decision 0030); a read beside a heavy search waits for at most this much of
+# it. Steps, not the clock alone: on a busy machine the clock runs on while
+# the loop waits for a core; and not the thread's CPU clock, a system call
+# that cost more than the search's statements under load (profiled).
+QUICK_FIRST_STEPS = 10_000
+QUICK_FIRST_SECONDS = 0.003
 # sqlite3 calls the progress handler every this many steps.
 _PROGRESS_STEPS = 1000
 _QUICK_FIRST = "_recipe_api_quick_first"
