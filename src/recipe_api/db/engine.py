@@ -33,7 +33,9 @@ The methods say what a unit of work is, and so whether it may run twice:
   autocommit: under READ COMMITTED each statement sees its own snapshot
   inside a transaction too, and ``BEGIN``/``COMMIT`` cost two round trips.
 * :meth:`Database.read_bounded`: a read that may be slow (a search), stopped
-  after a time limit.
+  after a time limit. On SQLite, one marked :func:`quick_first` runs on the
+  event loop first and leaves for a worker thread only if it is not done
+  within a few milliseconds of work.
 * :meth:`Database.read_row` and :meth:`Database.read_statement`: one
   statement, the rows as mappings. The statement is compiled once per process
   and run on the driver's own connection (from the same pool): on SQLite the
