@@ -543,7 +543,7 @@ class Database:
 
         On SQLite a unit marked :func:`quick_first` runs on the event loop
         first, its statements stopped by SQLite's progress handler after
-        ``QUICK_FIRST_SECONDS``; one that is stopped there, or not marked,
+        ``QUICK_FIRST_STEPS`` (or ``QUICK_FIRST_SECONDS``); one stopped there, or not marked,
         leaves the loop for a worker thread (sqlite3 lets go of the GIL while a
         statement runs), and that connection is interrupted when the time is
         up. On PostgreSQL the server enforces the limit (``statement_timeout``).
@@ -606,8 +606,9 @@ class Database:
         try:
             with connection.begin():
                 return True, fn(connection, *args, **kwargs)
-        except (OperationalError, sqlite3.OperationalError) as exc:
-            if _interrupted(exc):
+        except Exception as exc:
+            # As in the thread: a database that cannot serve is a 503.
+            if isinstance(exc, OperationalError | sqlite3.OperationalError) and _interrupted(exc):
                 return False, None
             if not is_unavailable(exc):
                 raise
