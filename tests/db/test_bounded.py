@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import pytest
 from sqlalchemy import Connection, text
 
-from recipe_api.db.engine import Database
+from recipe_api.db.engine import Database, quick_first
 from recipe_api.errors import QueryTimeoutError
 
 # Seconds of work on each backend, far past the limit below.
@@ -53,3 +54,53 @@ async def test_a_quick_query_is_not_stopped(db: Database) -> None:
 
     for _ in range(20):
         assert await db.read_bounded(quick, 0.5) == 42
+
+
+async def test_a_quick_first_query_that_is_slow_is_stopped_while_the_loop_runs_on(
+    db: Database,
+) -> None:
+    # Marked to run on the event loop first: it must leave the loop and still be stopped.
+    @quick_first
+    def slow(connection: Connection) -> int:
+        return int(connection.execute(text(_SLOW[connection.dialect.name])).scalar_one())
+
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticker = asyncio.create_task(tick())
+    started = time.monotonic()
+    try:
+        with pytest.raises(QueryTimeoutError):
+            await db.read_bounded(slow, 0.3)
+    finally:
+        ticker.cancel()
+    assert 0.25 < time.monotonic() - started < 5
+    assert ticks >= 10
+
+
+async def test_a_quick_first_query_runs_on_the_loop_until_it_is_too_long(db: Database) -> None:
+    if db.backend != "sqlite":
+        pytest.skip("SQLite runs on the event loop; PostgreSQL awaits the server")
+
+    @quick_first
+    def count_to(connection: Connection, n: int) -> tuple[int, int]:
+        found = connection.execute(
+            text(
+                "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < :n)"
+                " SELECT count(*) FROM c"
+            ),
+            {"n": n},
+        ).scalar_one()
+        return threading.get_ident(), int(found)
+
+    loop_thread = threading.get_ident()
+    # A few steps: answered on the loop's own thread.
+    assert await db.read_bounded(count_to, 5.0, 10) == (loop_thread, 10)
+    # Past the steps allowed on the loop: stopped there, answered in full from a thread.
+    thread, found = await db.read_bounded(count_to, 5.0, 300_000)
+    assert (thread != loop_thread, found) == (True, 300_000)

@@ -33,7 +33,9 @@ The methods say what a unit of work is, and so whether it may run twice:
   autocommit: under READ COMMITTED each statement sees its own snapshot
   inside a transaction too, and ``BEGIN``/``COMMIT`` cost two round trips.
 * :meth:`Database.read_bounded`: a read that may be slow (a search), stopped
-  after a time limit.
+  after a time limit. On SQLite, one marked :func:`quick_first` runs on the
+  event loop first and leaves for a worker thread only if it is not done
+  within a few milliseconds of work.
 * :meth:`Database.read_row` and :meth:`Database.read_statement`: one
   statement, the rows as mappings. The statement is compiled once per process
   and run on the driver's own connection (from the same pool): on SQLite the
@@ -50,6 +52,7 @@ import math
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -80,14 +83,31 @@ T = TypeVar("T")
 
 _TOO_SLOW = "The query took too long and was stopped; narrow it and try again"
 _TOO_BUSY = "Too many searches are running; try again shortly"
-# set_config(..., true) is SET LOCAL: both in one round trip.
-# No parallel workers either: the search reads its tiers as branches of one
-# UNION ALL under a LIMIT, in order, and stops at the page (a Parallel Append
-# would run them at once, out of order).
-_BOUNDED_SETTINGS = text(
-    "SELECT set_config('statement_timeout', :timeout, true), set_config('jit', 'off', true),"
-    " set_config('max_parallel_workers_per_gather', '0', true)"
+# A bounded unit's transaction and its settings, sent as one simple query: one
+# round trip instead of two (BEGIN, then the settings). SET LOCAL lasts until
+# the transaction ends. No parallel workers: the search reads its tiers as
+# branches of one UNION ALL under a LIMIT, in order, and stops at the page (a
+# Parallel Append would run them at once, out of order).
+_BEGIN_BOUNDED = (
+    "BEGIN; SET LOCAL statement_timeout = {milliseconds}; SET LOCAL jit = off;"
+    " SET LOCAL max_parallel_workers_per_gather = 0"
 )
+
+# A bounded unit marked ``quick_first`` runs first on the event loop (SQLite), for
+# at most this many of SQLite's virtual machine steps (the search at a thousand
+# recipes takes 3,000-4,000) and at most this long by the clock (a step may be
+# long: an FTS5 index read, a page read from disk); past either, it is stopped
+# and runs again in a worker thread, so a heavy search pays this much twice.
+# The thread hop costs more CPU than the search itself at a thousand recipes
+# (decision 0030); a read beside a heavy search waits for at most this much of
+# it. Steps, not the clock alone: on a busy machine the clock runs on while
+# the loop waits for a core; and not the thread's CPU clock, a system call
+# that cost more than the search's statements under load (profiled).
+QUICK_FIRST_STEPS = 10_000
+QUICK_FIRST_SECONDS = 0.003
+# sqlite3 calls the progress handler every this many steps.
+_PROGRESS_STEPS = 1000
+_QUICK_FIRST = "_recipe_api_quick_first"
 
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2"}
 
@@ -146,6 +166,18 @@ def normalize_url(raw: str) -> URL:
 
 # JSON columns (a recipe's ingredients, steps and tags) are decoded by orjson:
 # json.loads was a third of a search's time at a thousand recipes (profiled).
+
+
+def quick_first(fn: Callable[P, T]) -> Callable[P, T]:
+    """Mark a bounded unit of work whose time is its SQL statements: no waiting, little Python.
+
+    :meth:`Database.read_bounded` may then run it on the event loop first (see
+    ``QUICK_FIRST_STEPS``): SQLite's progress handler stops its statements
+    past that. A unit that waits on anything else (a lock, an event)
+    must not be marked: nothing would stop it, and the loop would wait with it.
+    """
+    setattr(fn, _QUICK_FIRST, True)
+    return fn
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
@@ -420,15 +452,22 @@ class Database:
     def _run_inline(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
+        connection = self._inline_connection()
+        if connection is None:
+            return self.run_sync(fn, *args, **kwargs)
+        with connection.begin():
+            return fn(connection, *args, **kwargs)
+
+    def _inline_connection(self) -> Connection | None:
+        """The event loop's own connection (opened on first use); None on another thread."""
         thread = threading.get_ident()
         if self._loop_thread not in (None, thread):
-            return self.run_sync(fn, *args, **kwargs)
+            return None
         connection = self._loop_connection
         if connection is None or connection.closed or connection.invalidated:
             connection = self._loop_connection = self.engine.connect()
             self._loop_thread = thread
-        with connection.begin():
-            return fn(connection, *args, **kwargs)
+        return connection
 
     def _prepared(self, statement: ClauseElement) -> Prepared:
         return prepare(statement, self.engine.dialect if self.inline else self._async_dialect)
@@ -502,11 +541,13 @@ class Database:
         the others queue, and the wait counts against ``time_limit``. A query
         that finds no slot in time raises ``ServiceBusyError`` (503).
 
-        On SQLite it leaves the event loop for a worker thread (sqlite3 lets go
-        of the GIL while a statement runs), and the connection is interrupted
-        when the time is up. On PostgreSQL the server enforces the limit
-        (``statement_timeout``). Either way a stopped query raises
-        ``QueryTimeoutError``.
+        On SQLite a unit marked :func:`quick_first` runs on the event loop
+        first, its statements stopped by SQLite's progress handler after
+        ``QUICK_FIRST_STEPS`` (or ``QUICK_FIRST_SECONDS``); one stopped there, or not marked,
+        leaves the loop for a worker thread (sqlite3 lets go of the GIL while a
+        statement runs), and that connection is interrupted when the time is
+        up. On PostgreSQL the server enforces the limit (``statement_timeout``).
+        Either way a stopped query raises ``QueryTimeoutError``.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + time_limit
@@ -523,11 +564,57 @@ class Database:
             await slots.acquire()
         try:
             remaining = max(deadline - loop.time(), 0.001)
-            if self.inline:
-                return await self._run_in_thread(fn, remaining, *args, **kwargs)
-            return await self._run_with_statement_timeout(fn, remaining, *args, **kwargs)
+            if not self.inline:
+                return await self._run_with_statement_timeout(fn, remaining, *args, **kwargs)
+            if getattr(fn, _QUICK_FIRST, False):
+                done, found = self._run_quick(
+                    min(remaining, QUICK_FIRST_SECONDS), fn, *args, **kwargs
+                )
+                if done:
+                    return cast("T", found)
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise QueryTimeoutError(_TOO_SLOW)
+            return await self._run_in_thread(fn, remaining, *args, **kwargs)
         finally:
             slots.release()
+
+    def _run_quick(
+        self,
+        seconds: float,
+        fn: Callable[Concatenate[Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> tuple[bool, T | None]:
+        """``fn`` on the loop's connection, stopped after ``seconds`` or ``QUICK_FIRST_STEPS``.
+
+        ``(True, result)``, or ``(False, None)`` when it was stopped (nothing was
+        written: it is a read) or when this is not the loop's thread.
+        """
+        connection = self._inline_connection()
+        if connection is None:
+            return False, None
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        until = time.perf_counter() + seconds
+        calls = iter(range(QUICK_FIRST_STEPS // _PROGRESS_STEPS))
+
+        def past() -> bool:
+            return next(calls, None) is None or time.perf_counter() > until
+
+        raw.set_progress_handler(past, _PROGRESS_STEPS)
+        try:
+            with connection.begin():
+                return True, fn(connection, *args, **kwargs)
+        except Exception as exc:
+            # As in the thread: a database that cannot serve is a 503.
+            if isinstance(exc, OperationalError | sqlite3.OperationalError) and _interrupted(exc):
+                return False, None
+            if not is_unavailable(exc):
+                raise
+            raise DatabaseUnavailableError() from exc
+        finally:
+            raw.set_progress_handler(None, 0)
 
     async def _run_in_thread(
         self,
@@ -568,27 +655,36 @@ class Database:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        milliseconds = max(1, int(time_limit * 1000))
+        begin = _BEGIN_BOUNDED.format(milliseconds=max(1, int(time_limit * 1000)))
+        assert self.async_engine is not None
+        engine = self.async_engine
 
         def bounded(connection: Connection) -> T:
-            # No JIT either: a bounded query is meant to take milliseconds, and
-            # a plan whose estimate crosses jit_above_cost (a branch that only
-            # runs for rare words, say) paid 20-30 ms compiling (measured).
-            connection.execute(_BOUNDED_SETTINGS, {"timeout": str(milliseconds)})
-            return fn(connection, *args, **kwargs)
+            # On an autocommit connection, so that SQLAlchemy sends no BEGIN of
+            # its own: this one carries the settings. No JIT either: a bounded
+            # query is meant to take milliseconds, and a plan whose estimate
+            # crosses jit_above_cost (a branch that only runs for rare words,
+            # say) paid 20-30 ms compiling (measured).
+            _driver_execute(engine, connection, begin)
+            try:
+                found = fn(connection, *args, **kwargs)
+            except BaseException:
+                try:
+                    _driver_execute(engine, connection, "ROLLBACK")
+                except BaseException:
+                    # Never back to the pool inside a transaction.
+                    connection.invalidate()
+                raise
+            _driver_execute(engine, connection, "COMMIT")
+            return found
 
         try:
-            return await self._retried(lambda: self._in_transaction(bounded))
+            return await self._retried(lambda: self._read_async(bounded))
         except DatabaseUnavailableError as exc:
             cause = exc.__cause__
             if isinstance(cause, DBAPIError) and _sqlstate(cause) == "57014":  # query_canceled
                 raise QueryTimeoutError(_TOO_SLOW) from cause
             raise
-
-    async def _in_transaction(self, fn: Callable[[Connection], T]) -> T:
-        assert self.async_engine is not None
-        async with self.async_engine.begin() as connection:
-            return await connection.run_sync(fn)
 
     @staticmethod
     def _run_interruptible(
@@ -601,8 +697,8 @@ class Database:
             try:
                 with connection.begin():
                     return fn(connection, *args, **kwargs)
-            except OperationalError as exc:
-                if "interrupted" in str(exc.orig):
+            except (OperationalError, sqlite3.OperationalError) as exc:
+                if _interrupted(exc):
                     raise QueryTimeoutError(_TOO_SLOW) from exc
                 raise
 
@@ -631,6 +727,28 @@ def _execute(
 ) -> list[Mapping[str, Any]]:
     result = connection.execute(statement, params).mappings()  # type: ignore[call-overload]
     return [row for row in (result.fetchmany(1) if first else result.all())]
+
+
+def _interrupted(exc: OperationalError | sqlite3.OperationalError) -> bool:
+    """A SQLite statement stopped by ``interrupt()`` or the progress handler.
+
+    Raw: a row fetched from a sqlite3 cursor (a statement steps as it is read).
+    """
+    return "interrupted" in str(exc.orig if isinstance(exc, OperationalError) else exc)
+
+
+def _driver_execute(engine: AsyncEngine, connection: Connection, sql: str) -> None:
+    """``sql`` (statements without parameters) on the asyncpg connection, one round trip.
+
+    From inside ``run_sync``; failures as SQLAlchemy raises them.
+    """
+    from sqlalchemy.util import await_only
+
+    pooled = connection.connection
+    try:
+        await_only(pooled.driver_connection.execute(sql))  # type: ignore[union-attr]
+    except Exception as exc:
+        raise _translated(engine, pooled, exc) from exc
 
 
 def _unavailable(exc: Exception) -> DatabaseUnavailableError:

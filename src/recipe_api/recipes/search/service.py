@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
-from recipe_api.db.engine import Database
+from recipe_api.db.engine import Database, quick_first
 from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
 from recipe_api.recipes.schemas import RecipeSearchResults
 from recipe_api.recipes.search import postgresql, sqlite
@@ -180,6 +180,7 @@ def _search_plan(
     return found_page, plan
 
 
+@quick_first
 def _search(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
 ) -> RecipeSearchResults:
@@ -252,6 +253,7 @@ def facets_of(
     )
 
 
+@quick_first
 def _search_page(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
 ) -> SearchPage:
