@@ -6,6 +6,7 @@ import argparse
 import getpass
 import logging
 import logging.config
+import multiprocessing
 import os
 import re
 import shutil
@@ -14,7 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, NoReturn, ParamSpec
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from recipe_api.db.engine import Database
 
 log = logging.getLogger("recipe_api")
+
+P = ParamSpec("P")
 
 EPILOG = (
     "Settings come from the environment or a .env file (see the README). Exit status: "
@@ -397,6 +400,25 @@ def _seed_demo(db: Database, superuser_email: str, count: int) -> None:
     print(f"Seed: {count:,} demo recipes added in {time.perf_counter() - started:.1f} s.")
 
 
+def _apart(action: Callable[P, None], *args: P.args, **kwargs: P.kwargs) -> None:
+    """Run ``action`` in a forked child and exit as it exited, if it failed.
+
+    For what ``serve`` does before serving (migrations, the seed): with one
+    worker, the serving process is this one, and what the migrations import
+    (Alembic and every migration, about 9 MB) would stay in it for its life.
+    A failure reads as it would here: ``sys.exit("recipe-api: ...")`` in the
+    child prints its message and exits 1, a traceback is printed as usual.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - not Linux
+        action(*args, **kwargs)
+        return
+    child = multiprocessing.get_context("fork").Process(target=action, args=args, kwargs=kwargs)
+    child.start()
+    child.join()
+    if child.exitcode:
+        sys.exit(child.exitcode if child.exitcode > 0 else 1)
+
+
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -413,7 +435,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
             _upgrade(settings)
             _seed(settings)
 
-        _with_database(settings, migrate_and_seed)
+        _apart(_with_database, settings, migrate_and_seed)
     # Before the workers start, so they all read the same development key.
     load_secret_key(settings)
     uvicorn.run(

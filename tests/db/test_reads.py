@@ -93,6 +93,34 @@ async def test_read_row_runs_again_on_a_fresh_connection(postgresql_url: str) ->
         await db.aclose()
 
 
+async def test_read_row_replaces_a_pooled_connection_due_for_recycling(
+    postgresql_url: str,
+) -> None:
+    """The checkout without a greenlet meets a connection to replace: it is replaced in one."""
+    from sqlalchemy.util import greenlet_spawn
+
+    db = Database(postgresql_url)
+    try:
+        recipe_id = await _add_recipe(db)
+        assert db.async_engine is not None
+        engine = db.async_engine.sync_engine
+        assert await db.read_row(repository.GET_RECIPE, {"recipe_id": recipe_id}) is not None
+        pooled = await greenlet_spawn(engine.raw_connection)
+        old = pooled.driver_connection
+        # As pool_recycle does to an old connection: replaced at its next checkout.
+        pooled.invalidate(soft=True)
+        pooled.close()
+        for _ in range(3):
+            row = await db.read_row(repository.GET_RECIPE, {"recipe_id": recipe_id})
+            assert row is not None and row["label"] == "Lentil soup"
+        pooled = await greenlet_spawn(engine.raw_connection)
+        assert pooled.driver_connection is not old
+        assert old.is_closed()
+        pooled.close()
+    finally:
+        await db.aclose()
+
+
 @pytest.mark.parametrize("needle", ["LENTIL", "lentil", "Ärger"])
 def test_casefold_contains_folds_any_case(needle: str) -> None:
     from recipe_api.recipes.search.sqlite import casefold_contains

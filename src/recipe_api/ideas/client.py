@@ -7,6 +7,7 @@ is one sentence a user can act on ("r/easyrecipes is private").
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import functools
 import html
@@ -15,14 +16,18 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import orjson
-from yarl import URL
 
 from recipe_api import observability
+from recipe_api.http.outbound import SessionOnFirstUse
 from recipe_api.settings import Settings
+
+if TYPE_CHECKING:
+    # Imported on the first call to reddit (http/outbound.py): ~9 MB a worker may never need.
+    import aiohttp
+    from yarl import URL
 
 log = logging.getLogger(__name__)
 
@@ -314,11 +319,22 @@ def read_listing(
 @functools.lru_cache(maxsize=1024)
 def _listing_url(template: str, subreddit: str, fetch: int) -> URL:
     # Built once: aiohttp reads a URL's parts on each request, and yarl caches them per URL.
+    from yarl import URL
+
     return URL(template.format(subreddit, fetch))
 
 
-def open_http_client(settings: Settings, *, max_connections: int) -> aiohttp.ClientSession:
-    """The worker's one HTTP client: reddit's User-Agent form, no cookie jar, keep-alive pool."""
+def open_http_client(settings: Settings, *, max_connections: int) -> SessionOnFirstUse:
+    """The worker's one HTTP client: reddit's User-Agent form, no cookie jar, keep-alive pool.
+
+    Made on the first call to reddit; the caller closes it (``aclose``).
+    """
+    return SessionOnFirstUse(lambda: _new_http_client(settings, max_connections))
+
+
+def _new_http_client(settings: Settings, max_connections: int) -> aiohttp.ClientSession:
+    import aiohttp
+
     return aiohttp.ClientSession(
         headers={"User-Agent": settings.reddit_user_agent},
         # reddit sets tracking cookies an application-only client has no use for,
@@ -331,10 +347,17 @@ def open_http_client(settings: Settings, *, max_connections: int) -> aiohttp.Cli
     )
 
 
+def _basic_auth(login: str, password: str) -> str:
+    """An ``Authorization`` header's Basic value, as ``aiohttp.encode_basic_auth`` makes it."""
+    if ":" in login:
+        raise ValueError('A ":" is not allowed in login (RFC 7617#section-2)')
+    return "Basic " + base64.b64encode(f"{login}:{password}".encode()).decode()
+
+
 class RedditClient:
     """Top posts of a subreddit over the worker's shared ``aiohttp.ClientSession``."""
 
-    def __init__(self, http: aiohttp.ClientSession, settings: Settings) -> None:
+    def __init__(self, http: SessionOnFirstUse, settings: Settings) -> None:
         self._http = http
         self._timeout = settings.ideas_deadline
         self._stickied = settings.ideas_include_stickied
@@ -345,7 +368,7 @@ class RedditClient:
         self._credentials: str | None = None  # the Authorization header of a token request
         if settings.reddit_client_id and settings.reddit_client_secret:
             id_and_secret = (settings.reddit_client_id, settings.reddit_client_secret)
-            self._credentials = aiohttp.encode_basic_auth(*id_and_secret)
+            self._credentials = _basic_auth(*id_and_secret)
             oauth = settings.reddit_oauth_url.rstrip("/")
             self._listings = oauth + "/r/{}/top?t=day&limit={}&raw_json=1"
         self._blocked_until = 0.0  # monotonic: reddit asked us to wait until then
@@ -426,8 +449,10 @@ class RedditClient:
 
     async def _send(self, what: str, method: str, url: str | URL, **options: Any) -> Answer:
         """The answer read in full, refused past ``MAX_BODY_BYTES`` (100 posts are ~300 KB)."""
+        import aiohttp
+
         try:
-            async with self._http.request(
+            async with self._http().request(
                 method, url, allow_redirects=False, **options
             ) as response:
                 body = bytearray()

@@ -202,9 +202,12 @@ async def open_ideas(
         cache = RedisListingCache(redis, keep_for=keep_for, timeout=timeout)
     elif ttl > 0:
         cache = MemoryListingCache(keep_for=keep_for)
-    async with open_http_client(settings, max_connections=MAX_UPSTREAM_CONNECTIONS) as http:
+    http = open_http_client(settings, max_connections=MAX_UPSTREAM_CONNECTIONS)
+    try:
         service = IdeasService(settings, RedditClient(http, settings), cache)
         try:
             yield service
         finally:
             await service.aclose()
+    finally:
+        await http.aclose()

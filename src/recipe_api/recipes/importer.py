@@ -46,20 +46,23 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
-import aiohttp
 import orjson
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
 from anyio import to_thread
 from pydantic import ValidationError
-from yarl import URL
 
 from recipe_api.auth.throttle import AttemptCounter, Limit
 from recipe_api.errors import AppError, TooManyAttemptsError
+from recipe_api.http.outbound import SessionOnFirstUse
 from recipe_api.recipes.imports import jsonld
 from recipe_api.recipes.schemas import MAX_LINES, RecipeCreate
+
+if TYPE_CHECKING:
+    # Imported on the first fetch (http/outbound.py): ~9 MB a worker may never need.
+    import aiohttp
+    from aiohttp.abc import AbstractResolver, ResolveResult
+    from yarl import URL
 
 log = logging.getLogger(__name__)
 
@@ -156,10 +159,16 @@ def address_allowed(address: str, allowed: Iterable[IpNetwork]) -> bool:
 NEVER_PUBLIC_NAMES = frozenset({"example", "invalid"})
 
 
-class PublicOnlyResolver(AbstractResolver):
-    """Resolves like the default resolver, then refuses any address that is not public."""
+class PublicOnlyResolver:
+    """Resolves like the default resolver, then refuses any address that is not public.
+
+    aiohttp's ``AbstractResolver`` in all but name (``resolve``, ``close``): a
+    subclass would import aiohttp with this module, at the worker's start.
+    """
 
     def __init__(self, allowed: tuple[IpNetwork, ...]) -> None:
+        from aiohttp.resolver import DefaultResolver
+
         self._resolver = DefaultResolver()
         self._allowed = allowed
 
@@ -226,7 +235,7 @@ class FetchedPage:
 class Importer:
     """The HTTP client, page reader and limits of imports, made once per worker in the lifespan."""
 
-    http: aiohttp.ClientSession
+    http: SessionOnFirstUse
     allowed: tuple[IpNetwork, ...]
     max_bytes: int
     timeout: float
@@ -274,6 +283,8 @@ class Importer:
 
     async def fetch(self, url: str) -> FetchedPage:
         """The page at ``url`` (after redirects), as it came: bytes, read elsewhere."""
+        from yarl import URL
+
         try:
             async with asyncio.timeout(self.timeout):
                 return await self._fetch(URL(url))
@@ -286,6 +297,8 @@ class Importer:
     async def fetch_image(self, url: str, max_bytes: int) -> bytes:
         """The image at ``url``, through the same checks as a page: the public-only
         resolver, each redirect's address checked, the time limit; at most ``max_bytes``."""
+        from yarl import URL
+
         try:
             async with asyncio.timeout(self.timeout):
                 page = await self._fetch(URL(url), _IMAGE_TYPES, max_bytes)
@@ -298,10 +311,13 @@ class Importer:
     async def _fetch(
         self, url: URL, types: tuple[str, ...] = _HTML_TYPES, max_bytes: int | None = None
     ) -> FetchedPage:
+        import aiohttp
+        from yarl import URL
+
         for _ in range(MAX_REDIRECTS + 1):
             self._check_url(url)
             try:
-                async with self.http.get(
+                async with self.http().get(
                     url, allow_redirects=False, headers={"Accept": _ACCEPT[types]}
                 ) as response:
                     if response.status in _REDIRECTS and "Location" in response.headers:
@@ -376,13 +392,19 @@ async def open_importer(
     per_cook: Limit = DEFAULT_PER_COOK,
 ) -> AsyncIterator[Importer]:
     allowed = tuple(ipaddress.ip_network(network, strict=False) for network in allow_networks)
-    connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(allowed), limit=20)
-    http = aiohttp.ClientSession(
-        connector=connector,
-        headers={"User-Agent": user_agent},
-        trust_env=False,
-        auto_decompress=True,
-    )
+
+    def new_session() -> aiohttp.ClientSession:
+        import aiohttp
+
+        resolver = cast("AbstractResolver", PublicOnlyResolver(allowed))
+        return aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(resolver=resolver, limit=20),
+            headers={"User-Agent": user_agent},
+            trust_env=False,
+            auto_decompress=True,
+        )
+
+    http = SessionOnFirstUse(new_session)
     try:
         yield Importer(
             http=http,
@@ -395,7 +417,7 @@ async def open_importer(
             per_cook=per_cook,
         )
     finally:
-        await http.close()
+        await http.aclose()
 
 
 # --- Reading the page -------------------------------------------------------------------
@@ -425,6 +447,8 @@ def _lines(values: Any, limit: int) -> list[str]:
 
 def _canonical(canonical: Any, url: str) -> str:
     """The page's canonical address (without the tracking a shared link carries), else ``url``."""
+    from yarl import URL
+
     if isinstance(canonical, str) and URL(canonical).scheme in ("http", "https"):
         return canonical[:2048]
     return url
@@ -560,6 +584,7 @@ def page_title(html: str) -> str | None:
 def recipe_from_markup(html: str, url: str) -> RecipeCreate:
     """What recipe-scrapers reads in ``html``, as a recipe we can store."""
     from recipe_scrapers import scrape_html
+    from yarl import URL
 
     try:
         page = scrape_html(html, org_url=url, supported_only=False)
