@@ -108,6 +108,9 @@ async def test_a_quick_first_query_runs_on_the_loop_until_it_is_too_long(db: Dat
     thread, found = await db.read_bounded(count_to, 5.0, 300_000)
     assert (thread != loop_thread, found) == (True, 300_000)
     assert runs == [10, 300_000, 300_000]  # tried on the loop, then in full
-    # The same unit again: straight to the thread, not tried on the loop first.
+    # Stopped once may be chance (the loop waited for a core): tried on the loop again.
+    assert (await db.read_bounded(count_to, 5.0, 300_000))[1] == 300_000
+    assert runs[3:] == [300_000, 300_000]
+    # Stopped twice in a row: straight to the thread, not tried on the loop first.
     thread, found = await db.read_bounded(count_to, 5.0, 300_000)
-    assert (thread != loop_thread, found, runs[3:]) == (True, 300_000, [300_000])
+    assert (thread != loop_thread, found, runs[5:]) == (True, 300_000, [300_000])
