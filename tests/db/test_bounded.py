@@ -87,8 +87,11 @@ async def test_a_quick_first_query_runs_on_the_loop_until_it_is_too_long(db: Dat
     if db.backend != "sqlite":
         pytest.skip("SQLite runs on the event loop; PostgreSQL awaits the server")
 
+    runs = []
+
     @quick_first
     def count_to(connection: Connection, n: int) -> tuple[int, int]:
+        runs.append(n)
         found = connection.execute(
             text(
                 "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < :n)"
@@ -104,3 +107,10 @@ async def test_a_quick_first_query_runs_on_the_loop_until_it_is_too_long(db: Dat
     # Past the steps allowed on the loop: stopped there, answered in full from a thread.
     thread, found = await db.read_bounded(count_to, 5.0, 300_000)
     assert (thread != loop_thread, found) == (True, 300_000)
+    assert runs == [10, 300_000, 300_000]  # tried on the loop, then in full
+    # Stopped once may be chance (the loop waited for a core): tried on the loop again.
+    assert (await db.read_bounded(count_to, 5.0, 300_000))[1] == 300_000
+    assert runs[3:] == [300_000, 300_000]
+    # Stopped twice in a row: straight to the thread, not tried on the loop first.
+    thread, found = await db.read_bounded(count_to, 5.0, 300_000)
+    assert (thread != loop_thread, found, runs[5:]) == (True, 300_000, [300_000])

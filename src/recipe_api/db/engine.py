@@ -97,18 +97,27 @@ _BEGIN_BOUNDED = (
 
 # A bounded unit marked ``quick_first`` runs first on the event loop (SQLite), for
 # at most this many of SQLite's virtual machine steps (the search at a thousand
-# recipes takes 3,000-4,000) and at most this long by the clock (a step may be
-# long: an FTS5 index read, a page read from disk); past either, it is stopped
-# and runs again in a worker thread, so a heavy search pays this much twice.
-# The thread hop costs more CPU than the search itself at a thousand recipes
-# (decision 0030); a read beside a heavy search waits for at most this much of
-# it. Steps, not the clock alone: on a busy machine the clock runs on while
-# the loop waits for a core; and not the thread's CPU clock, a system call
-# that cost more than the search's statements under load (profiled).
+# recipes takes 2,000-4,000; a typo's lookup at 100,000, 30,000-70,000) and at
+# most this long by the clock (a step may be long: an FTS5 index walk of a
+# common word at 100,000 recipes is one step of 1-6 ms; or a page read from
+# disk); past either, it is stopped and runs again in a worker thread. The
+# thread hop costs more CPU than the search itself at a thousand recipes
+# (decision 0030). Steps, not the clock alone: on a busy machine the clock runs
+# on while the loop waits for a core (a 3 ms bound stopped up to a tenth of the
+# quick searches at load average 7); and not the thread's CPU clock, a system
+# call that cost more than the search's statements under load (profiled).
 QUICK_FIRST_STEPS = 10_000
-QUICK_FIRST_SECONDS = 0.003
+QUICK_FIRST_SECONDS = 0.010
 # sqlite3 calls the progress handler every this many steps.
 _PROGRESS_STEPS = 1000
+# A unit (its function and arguments: the same search) stopped on the loop twice
+# in a row runs straight in the thread this many times before it is tried on
+# the loop again: a heavy search paid its quick try every time (2-3 ms more CPU
+# at 100,000 recipes, measured). Twice: a quick one stopped because the loop
+# waited for a core (2 % of the tries on this loaded machine) is not sent
+# away. At most this many units are remembered per worker.
+QUICK_FIRST_SKIPS = 64
+_QUICK_FIRST_REMEMBERED = 1024
 _QUICK_FIRST = "_recipe_api_quick_first"
 
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2"}
@@ -313,6 +322,9 @@ class Database:
         # on a one-machine install, the database server).
         self._bounded_concurrency = bounded_concurrency or max(1, (os.cpu_count() or 2) - 1)
         self._bounded_slots: asyncio.Semaphore | None = None
+        # Units stopped on the loop (not answered there since): how many more
+        # runs go straight to the thread.
+        self._too_long: dict[object, int] = {}
 
     @classmethod
     def from_url(cls, raw_url: str, *, pool_size: int = 10) -> Database:
@@ -588,18 +600,42 @@ class Database:
             remaining = max(deadline - loop.time(), 0.001)
             if not self.inline:
                 return await self._run_with_statement_timeout(fn, remaining, *args, **kwargs)
-            if getattr(fn, _QUICK_FIRST, False):
+            if getattr(fn, _QUICK_FIRST, False) and self._quick_turn(unit := (fn, args)):
                 done, found = self._run_quick(
                     min(remaining, QUICK_FIRST_SECONDS), fn, *args, **kwargs
                 )
                 if done:
+                    if self._too_long:
+                        self._too_long.pop(unit, None)
                     return cast("T", found)
+                self._remember_too_long(unit)
                 remaining = deadline - loop.time()
                 if remaining <= 0:
                     raise QueryTimeoutError(_TOO_SLOW)
             return await self._run_in_thread(fn, remaining, *args, **kwargs)
         finally:
             slots.release()
+
+    def _quick_turn(self, unit: object) -> bool:
+        """Whether ``unit`` is tried on the loop this time (not stopped there lately)."""
+        try:
+            skips = self._too_long.get(unit, 0)
+        except TypeError:  # arguments that are no key: always tried
+            return True
+        if skips:
+            self._too_long[unit] = skips - 1
+            return False
+        return True
+
+    def _remember_too_long(self, unit: object) -> None:
+        """``unit`` was stopped on the loop: once, a strike (0); again, ``QUICK_FIRST_SKIPS``."""
+        try:
+            stopped_before = self._too_long.pop(unit, None) is not None
+            if len(self._too_long) >= _QUICK_FIRST_REMEMBERED:
+                del self._too_long[next(iter(self._too_long))]
+            self._too_long[unit] = QUICK_FIRST_SKIPS if stopped_before else 0
+        except TypeError:
+            pass
 
     def _run_quick(
         self,
