@@ -78,6 +78,23 @@ def server(
                 process.kill()
 
 
+def serve_on_free_port(
+    stack: contextlib.ExitStack, argv: Sequence[str], url: str, pythonpath: str, cache_mb: int
+) -> tuple[subprocess.Popen[bytes], int]:
+    """One app (``argv`` with a ``--port`` to fill) on ``url``, kept running by ``stack``."""
+    port = free_port()
+    argv = list(argv)
+    argv[argv.index("--port") + 1] = str(port)
+    env = {
+        "DATABASE_URL": url,
+        "LOG_LEVEL": "WARNING",
+        "METRICS_ENABLED": "true",
+        "ANSWER_CACHE_MB": str(cache_mb),
+        "PYTHONPATH": pythonpath,
+    }
+    return stack.enter_context(server(argv, port, env, "/api/v1/recipes/1")), port
+
+
 def uvicorn_argv(app: str, port: int, *, factory: bool = False) -> list[str]:
     argv = [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--host", "127.0.0.1"]
     argv += ["--log-level", "warning", "--no-access-log", "--workers", "1"]

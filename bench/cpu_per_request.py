@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, free_port, server, uvicorn_argv
+from common import ROOT, serve_on_free_port, uvicorn_argv
 from loadgen import run_load
 from run import PATHS, _postgres_database, _prepare
 
@@ -78,17 +78,7 @@ def main() -> None:
                 apps.append(("tutorial", argv, str(APP_DIR), tutorial_paths))
         running = {}
         for name, argv, pythonpath, _ in apps:
-            port = free_port()
-            argv = list(argv)
-            argv[argv.index("--port") + 1] = str(port)
-            env = {
-                "DATABASE_URL": url,
-                "LOG_LEVEL": "WARNING",
-                "METRICS_ENABLED": "true",
-                "ANSWER_CACHE_MB": str(args.cache_mb),
-                "PYTHONPATH": pythonpath,
-            }
-            process = stack.enter_context(server(argv, port, env, PATHS["read"]))
+            process, port = serve_on_free_port(stack, argv, url, pythonpath, args.cache_mb)
             running[name] = (process.pid, port)
         costs: dict[tuple[str, str], list[float]] = {}
         shares: dict[tuple[str, str], list[float]] = {}

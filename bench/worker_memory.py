@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, free_port, rss_mb, server
+from common import ROOT, rss_mb, serve_on_free_port
 from loadgen import run_load
 from run import PATHS, _postgres_database, _prepare
 
@@ -50,17 +50,7 @@ def main() -> None:
             apps.append(("before", os.pathsep.join([str(args.baseline), bench_dir])))
         running = {}
         for name, pythonpath in apps:
-            port = free_port()
-            argv = list(cli)
-            argv[argv.index("--port") + 1] = str(port)
-            env = {
-                "DATABASE_URL": url,
-                "LOG_LEVEL": "WARNING",
-                "METRICS_ENABLED": "true",
-                "ANSWER_CACHE_MB": str(args.cache_mb),
-                "PYTHONPATH": pythonpath,
-            }
-            process = stack.enter_context(server(argv, port, env, PATHS["read"]))
+            process, port = serve_on_free_port(stack, cli, url, pythonpath, args.cache_mb)
             running[name] = (process.pid, port, rss_mb(process.pid))
         for _ in range(args.rounds):
             for name, _ in apps:
