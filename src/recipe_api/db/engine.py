@@ -106,8 +106,10 @@ _BEGIN_BOUNDED = (
 # on while the loop waits for a core (a 3 ms bound stopped up to a tenth of the
 # quick searches at load average 7); and not the thread's CPU clock, a system
 # call that cost more than the search's statements under load (profiled).
+# 2 ms, not 10: a read waits behind whatever a search does on the loop, and at
+# a million recipes 10 ms let the heavy shapes hold it (decision 0030).
 QUICK_FIRST_STEPS = 10_000
-QUICK_FIRST_SECONDS = 0.010
+QUICK_FIRST_SECONDS = 0.002
 # sqlite3 calls the progress handler every this many steps.
 _PROGRESS_STEPS = 1000
 # A unit (its function and arguments: the same search) stopped on the loop twice
