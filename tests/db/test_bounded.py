@@ -19,6 +19,7 @@ _SLOW = {
 }
 
 
+@pytest.mark.serial  # a bound in seconds: run alone, after the parallel part
 async def test_a_slow_query_is_stopped_while_the_loop_runs_on(db: Database) -> None:
     def slow(connection: Connection) -> int:
         return int(connection.execute(text(_SLOW[connection.dialect.name])).scalar_one())
