@@ -23,9 +23,15 @@ PORT ?= 8001
 run: install
 	$(VENV)/bin/recipe-api serve --host $(HOST) --port $(PORT)
 
-## The whole test suite (PostgreSQL and Redis runs need TEST_DATABASE_URL / TEST_REDIS_URL)
+## The whole test suite (PostgreSQL and Redis runs need TEST_DATABASE_URL / TEST_REDIS_URL),
+## in TEST_WORKERS pytest-xdist processes (`make test TEST_WORKERS=0` runs it in one)
+## then the tests marked serial (bounds in seconds) alone; it fails if either part fails
+TEST_WORKERS ?= 4
 test: install
-	$(PY) -m pytest
+	status=0; \
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not serial" || status=$$?; \
+	$(PY) -m pytest -p no:xdist -m serial || status=$$?; \
+	exit $$status
 
 lint: install
 	$(VENV)/bin/ruff check src tests bench

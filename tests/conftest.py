@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
@@ -207,12 +208,38 @@ def db(app: FastAPI) -> Database:
     return database
 
 
+def xdist_worker_index() -> int:
+    """This process's place among pytest-xdist's workers (gw0 is 0); 0 without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(worker[2:]) if worker.startswith("gw") else 0
+
+
+def worker_redis_url(base: str, index: int) -> str:
+    """TEST_REDIS_URL's database for worker 0, the one below it for worker 1, and so on.
+
+    Counting down keeps the default (db 15, the last of Redis's 16) valid for any
+    number of workers up to 16, and each worker's keys in a database of its own.
+    """
+    parts = urlsplit(base)
+    number = int(parts.path.strip("/") or 0) - index
+    if number < 0:
+        pytest.fail(
+            f"TEST_REDIS_URL's database less the worker index {index} is below 0: "
+            "give TEST_REDIS_URL a database at least the number of workers less one"
+        )
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """A Redis database for tests (TEST_REDIS_URL, default db 15 on the local server)."""
+    """A Redis database for tests (TEST_REDIS_URL, default db 15 on the local server).
+
+    Under pytest-xdist each worker has a database of its own (``worker_redis_url``).
+    """
     import redis
 
-    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    base = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    url = worker_redis_url(base, xdist_worker_index())
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
     except redis.RedisError as exc:

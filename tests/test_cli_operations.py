@@ -110,6 +110,7 @@ def test_unusable_database_is_one_paragraph_and_exit_1(
     assert "s3cret" not in message
 
 
+@pytest.mark.serial  # a bound in seconds: run alone, after the parallel part
 def test_database_that_never_answers_fails_start_up_in_bounded_time(
     blackhole_port: int, tmp_path: Path
 ) -> None:

@@ -45,6 +45,7 @@ async def test_declared_length_over_the_limit(
     _assert_413(await client.post(SIGNUP, json=body))
 
 
+@pytest.mark.serial  # a bound in seconds: run alone, after the parallel part
 async def test_chunked_body_over_the_limit(
     small_limit: tuple[FastAPI, httpx.AsyncClient],
 ) -> None:
@@ -111,6 +112,7 @@ def _raw_request(server: LiveServer, head: bytes, body_chunks: int, chunk: bytes
         return answer
 
 
+@pytest.mark.serial  # a bound in seconds: run alone, after the parallel part
 def test_over_the_wire(live_server: LiveServer) -> None:
     """The real server answers 413 at once, for a declared and a chunked 50 MB body."""
     started = time.monotonic()

@@ -22,6 +22,7 @@ _SLOW = {
 
 # Marked quick_first, it runs on the event loop first: it must leave the loop
 # and still be stopped.
+@pytest.mark.serial  # a bound in seconds: run alone, after the parallel part
 @pytest.mark.parametrize("loop_first", [False, True], ids=["thread", "loop first"])
 async def test_a_slow_query_is_stopped_while_the_loop_runs_on(
     db: Database, loop_first: bool

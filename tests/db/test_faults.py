@@ -66,6 +66,7 @@ def locked_recipes(database_url: str) -> Iterator[psycopg.Connection[Any] | None
         other.rollback()
 
 
+@pytest.mark.serial  # a bound in seconds: run alone, after the parallel part
 async def test_statement_past_its_timeout_is_503(
     database_url: str, settings: Settings, make_account: MakeAccount
 ) -> None:
@@ -91,6 +92,7 @@ def pg_settings(settings: Settings) -> Settings:
     return settings
 
 
+@pytest.mark.serial  # a bound in seconds: run alone, after the parallel part
 @ON_POSTGRESQL
 async def test_pool_exhausted_past_its_wait_is_503(
     pg_settings: Settings, postgresql_url: str
@@ -251,6 +253,7 @@ async def blackhole() -> AsyncIterator[int]:
         server.close()
 
 
+@pytest.mark.serial  # a bound in seconds: run alone, after the parallel part
 @BACKEND_FREE
 async def test_database_that_never_answers_is_503_in_bounded_time(
     settings: Settings,

@@ -111,6 +111,7 @@ async def test_unreachable_reddit(make_app: MakeApp, unused_port: int, path: str
     assert message in response.text
 
 
+@pytest.mark.serial  # a bound in seconds: run alone, after the parallel part
 @pytest.mark.parametrize("path", ["/api/v1/recipes/ideas/async", "/api/v1/ideas"])
 async def test_the_deadline_holds_while_a_source_hangs(
     make_app: MakeApp, reddit: FakeReddit, path: str
@@ -129,6 +130,7 @@ async def test_the_deadline_holds_while_a_source_hangs(
     assert reddit.listing_requests["hang_forever"] == 1
 
 
+@pytest.mark.serial  # a bound in seconds: run alone, after the parallel part
 async def test_sequential_endpoint_skips_what_the_deadline_leaves_no_time_for(
     make_app: MakeApp, reddit: FakeReddit
 ) -> None:

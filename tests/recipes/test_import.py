@@ -184,6 +184,7 @@ async def test_a_redirect_is_followed(
     assert response.json()["url"] == f"{pages_server}/jsonld"
 
 
+@pytest.mark.serial  # a bound in seconds: run alone, after the parallel part
 @pytest.mark.parametrize(
     ("path", "status", "words"),
     [
@@ -440,6 +441,7 @@ async def test_a_pasted_page_is_bounded_by_the_import_body_limit(
     assert response.status_code == 413
 
 
+@pytest.mark.serial  # a bound in seconds: run alone, after the parallel part
 async def test_a_reserved_name_is_not_looked_up(
     client: httpx.AsyncClient, cook: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:

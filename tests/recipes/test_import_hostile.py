@@ -25,6 +25,10 @@ import pytest
 from tests.conftest import LiveServer, serving
 from tests.recipes.hostile import PAGES, hostile_page
 
+# Parse deadlines and read times in seconds, with 8 pages read at once: run alone,
+# after the parallel part of `make test`.
+pytestmark = pytest.mark.serial
+
 HOSTILE = hostile_page()
 # The same page without its JSON-LD: only the whole page is left to read (microdata).
 HOSTILE_NO_JSON_LD = HOSTILE.replace(b'type="application/ld+json"', b'type="text/plain"')
