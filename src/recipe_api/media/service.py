@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
-from sqlalchemy import Connection, RowMapping
+from sqlalchemy import Connection
 
 from recipe_api.db.engine import Database
 from recipe_api.errors import AppError, NotFoundError
@@ -52,7 +53,7 @@ def photo_path(photo_id: int, content_hash: str, width: int) -> str:
     return f"{PATH_PREFIX}{photo_id}-{content_hash}-{width}.webp"
 
 
-def describe(row: RowMapping, widths: Iterable[int]) -> PhotoOut:
+def describe(row: Mapping[Any, Any], widths: Iterable[int]) -> PhotoOut:
     sizes = [
         PhotoSize(
             width=w,
@@ -182,7 +183,10 @@ async def photos_for(db: Database, recipes_: Iterable[RecipeOut]) -> dict[int, P
     ids = [recipe.id for recipe in recipes_]
     if not ids:
         return {}
-    return await db.read(_photos, ids)
+    if len(ids) > repository.PHOTOS_AT_ONCE:
+        return await db.read(_photos, ids)
+    rows = await db.read_statement(repository.PHOTOS_OF_PAGE, repository.page_parameters(ids))
+    return {row["recipe_id"]: describe(row, widths_for(row["width"])) for row in rows}
 
 
 def _file(connection: Connection, photo_id: int, content_hash: str, width: int) -> bytes | None:
