@@ -20,14 +20,13 @@ import asyncio
 import contextlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, serve_on_free_port, uvicorn_argv
 from loadgen import run_load
-from run import PATHS, _postgres_database, _prepare
+from run import PATHS, bench_database
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -56,11 +55,7 @@ def main() -> None:
     bench_dir = str(ROOT / "bench")
     cli = [sys.executable, "-m", "recipe_api.cli", "serve", "--no-access-log", "--port", "0"]
     with contextlib.ExitStack() as stack:
-        if args.postgres:
-            url = stack.enter_context(_postgres_database(args.postgres))
-        else:
-            url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='recipe-cpu-')) / 'bench.db'}"
-        _prepare(url)
+        url = bench_database(stack, args.postgres, "recipe-cpu-")
         apps: list[tuple[str, list[str], str, list[str]]] = [("now", cli, bench_dir, paths)]
         if args.baseline is not None:
             no_migrate = [*cli[:-2], "--no-migrate", "--port", "0"]

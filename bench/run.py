@@ -114,6 +114,16 @@ def _postgres_database(server_url: str) -> Iterator[str]:
             connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
+def bench_database(stack: contextlib.ExitStack, postgres: str | None, prefix: str) -> str:
+    """A prepared 1k-row database: a scratch one on ``postgres``, else a new SQLite file."""
+    if postgres:
+        url = stack.enter_context(_postgres_database(postgres))
+    else:
+        url = f"sqlite:///{Path(tempfile.mkdtemp(prefix=prefix)) / 'bench.db'}"
+    _prepare(url)
+    return url
+
+
 @dataclass
 class App:
     name: str

@@ -19,14 +19,13 @@ import asyncio
 import contextlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ROOT, rss_mb, serve_on_free_port
 from loadgen import run_load
-from run import PATHS, _postgres_database, _prepare
+from run import PATHS, bench_database
 
 
 def main() -> None:
@@ -40,11 +39,7 @@ def main() -> None:
     bench_dir = str(ROOT / "bench")
     cli = [sys.executable, "-m", "recipe_api.cli", "serve", "--no-access-log", "--port", "0"]
     with contextlib.ExitStack() as stack:
-        if args.postgres:
-            url = stack.enter_context(_postgres_database(args.postgres))
-        else:
-            url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='recipe-memory-')) / 'bench.db'}"
-        _prepare(url)
+        url = bench_database(stack, args.postgres, "recipe-memory-")
         apps = [("now", bench_dir)]
         if args.baseline is not None:
             apps.append(("before", os.pathsep.join([str(args.baseline), bench_dir])))
