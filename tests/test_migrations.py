@@ -58,7 +58,8 @@ def _indexes(url: str) -> set[str]:
         inspector = inspect(engine)
         return {
             str(index["name"])
-            for table in ("recipe", "web_session", "account_token", "user")
+            for table in ("recipe", "web_session", "account_token", "user", "recipe_word")
+            if inspector.has_table(table)
             for index in inspector.get_indexes(table)
             if index["name"]
         }
@@ -269,14 +270,20 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # shopping list (0018), the recipe photos (0020), the import jobs (0021), private
     # recipes and favourites (0022), the search's indexes for several words and for time (0023),
     # the import jobs' waiting photos (0024), the typo vocabulary of public recipes
-    # only and a cook's recipes by index (0025).
+    # only and a cook's recipes by index (0025), a tag within N minutes and the
+    # vocabulary by stem (0026).
     revisions = [rev.revision for rev in script.walk_revisions()]
     assert revisions == [
-        "0025", "0024", "0023", "0022", "0021", "0020", "0018", "0014",
+        "0026", "0025", "0024", "0023", "0022", "0021", "0020", "0018", "0014",
         *(f"{n:04d}" for n in range(12, 0, -1)),
     ]  # fmt: skip
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0025"
+    assert migrate.current_revision(empty_database) == "0026"
+    tags_within = {"ix_recipe_tags_within", "ix_recipe_word_english"}
+    if empty_database.startswith("postgresql"):
+        assert tags_within <= _indexes(empty_database)
+    migrate.downgrade(empty_database, "0025")
+    assert not tags_within & _indexes(empty_database)
     assert "ix_recipe_submitter_id_created_at_id" in _indexes(empty_database)
     if empty_database.startswith("sqlite"):
         assert "recipe_name_fts" in _tables(empty_database)
@@ -359,7 +366,7 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0025"
+    assert migrate.current_revision(empty_database) == "0026"
     assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
     assert "ix_recipe_ingredients_words" not in _indexes(empty_database)
     assert {

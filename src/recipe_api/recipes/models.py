@@ -153,6 +153,9 @@ SEARCH_INDEXES = (
     "ix_recipe_search_ingredient_words",
     "ix_recipe_search_other",
     "ix_recipe_search_all",
+    # A tag within N minutes; the vocabulary by stem (migration 0026).
+    "ix_recipe_tags_within",
+    "ix_recipe_word_english",
     "ix_recipe_label_nocase",
     "ix_recipe_cuisine_nocase",
     "ix_recipe_category_nocase",

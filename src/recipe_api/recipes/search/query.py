@@ -348,11 +348,16 @@ NameRule = Literal["exact", "starts", "not_starts"] | None
 
 @dataclass(frozen=True)
 class Tier:
-    """One rank: ``include`` minus every ``exclude``, with a rule on the whole name."""
+    """One rank: ``include`` minus every ``exclude``, with a rule on the whole name.
+
+    ``empty``: known to hold nothing, so not read (kept in its place, so that a
+    cursor's tier numbers mean the same on every page).
+    """
 
     include: Matches | None
     exclude: tuple[Matches, ...] = ()
     name: NameRule = None
+    empty: bool = False
 
 
 @dataclass(frozen=True)
@@ -368,12 +373,16 @@ def _over(fields: Fields, groups: tuple[Alternatives, ...]) -> Words:
     return Words(fields=fields, groups=groups)
 
 
-def plan_all_words(words: tuple[str, ...], corrections: dict[str, str]) -> Plan:
+def plan_all_words(
+    words: tuple[str, ...], corrections: dict[str, str], *, as_typed_absent: bool = False
+) -> Plan:
     """The tiers for recipes with every word, best first.
 
     The exact name, names starting with the words, all words in the name,
     in name and ingredients, anywhere; then the same three with the typos
-    corrected, below every exact-spelling match.
+    corrected, below every exact-spelling match. ``as_typed_absent``: no
+    recipe holds the words as typed (a typo's usual case), so the tiers of the
+    exact spelling are empty, and the corrected ones need not exclude them.
     """
     if not words:
         return Plan(tiers=(Tier(include=None),), everything=None)
@@ -396,10 +405,14 @@ def plan_all_words(words: tuple[str, ...], corrections: dict[str, str]) -> Plan:
         fixed_name = _over("label", fixed)
         fixed_name_ingredients = _over("label ingredients", fixed)
         fixed_anywhere = _over("all", fixed)
+        typed: tuple[Matches, ...] = (anywhere,)
+        if as_typed_absent:
+            tiers = [replace(tier, empty=True) for tier in tiers]
+            typed = ()
         tiers += [
-            Tier(include=fixed_name, exclude=(anywhere,)),
-            Tier(include=fixed_name_ingredients, exclude=(fixed_name, anywhere)),
-            Tier(include=fixed_anywhere, exclude=(fixed_name_ingredients, anywhere)),
+            Tier(include=fixed_name, exclude=typed),
+            Tier(include=fixed_name_ingredients, exclude=(fixed_name, *typed)),
+            Tier(include=fixed_anywhere, exclude=(fixed_name_ingredients, *typed)),
         ]
         everything = fixed_anywhere
     return Plan(tiers=tuple(tiers), everything=everything, corrections=corrections)

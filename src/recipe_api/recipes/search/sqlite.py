@@ -238,6 +238,8 @@ def page_ids(
     found: list[tuple[int, int]] = []
     params = _parameters(query)
     for number in range(start, len(tiers)):
+        if tiers[number].empty:
+            continue
         bounded = number == start and after is not None
         sql, match = _tier_sql(query, tiers[number], after=bounded, limit="LIMIT :limit")
         rows = _execute(
