@@ -100,8 +100,10 @@ class _Statement:
                 return f"({_ONE_VECTOR[options[0].fields]} @@ {self.query(either)})"
             return "(" + " OR ".join(self.matches(o, walk=walk) for o in matches.options) + ")"
         words: Words = matches
-        if not walk and _one_scan(words):
+        if _one_scan(words) and (not walk or len(_VECTORS[words.fields]) == 1):
             # Every word in one index scan: GIN intersects the words' posting lists.
+            # The name's words are one test on a walk too: one vector, so one
+            # tsquery of all the words instead of a test per word.
             return f"({_ONE_VECTOR[words.fields]} @@ {self.query(_every(words.groups))})"
         vectors = _VECTORS[words.fields]
         parts = []
@@ -348,6 +350,7 @@ def _tiers_sql(
     statement.params.update(window=WINDOW, wider=WIDER_WINDOW)
     branches: list[str] = []
     ctes: list[str] = []
+    floor_ctes: dict[str, str] = {}
     for number in range(start, len(tiers)):
         if tiers[number].empty:
             continue
@@ -368,18 +371,24 @@ def _tiers_sql(
             )
             continue
         newest = f"(SELECT * FROM recipe{bound} ORDER BY id DESC LIMIT :window)"
-        floor = (
-            f"(SELECT min(id) FROM (SELECT id FROM recipe{bound} ORDER BY id DESC"
-            " LIMIT :window) AS newest_ids)"
-        )
+        # The lowest id of the window and of the wider one: the same for every tier
+        # but the first of a later page (which starts after its cursor), so each
+        # is a CTE computed once, when a tier first asks for it.
+        floors = "window_floor_after" if bound else "window_floor"
+        if floors not in floor_ctes:
+            floor_ctes[floors] = (
+                f"{floors} AS MATERIALIZED (SELECT min(id) AS id FROM (SELECT id FROM recipe"
+                f"{bound} ORDER BY id DESC LIMIT :window) AS newest_ids), "
+                f"wider_{floors} AS MATERIALIZED (SELECT min(id) AS id FROM (SELECT id"
+                f" FROM recipe WHERE id < (SELECT id FROM {floors}) ORDER BY id DESC"
+                " LIMIT :wider) AS wider_ids)"
+            )
+        floor = f"(SELECT id FROM {floors})"
+        wider_floor = f"(SELECT id FROM wider_{floors})"
         # The next WIDER_WINDOW recipes, walked only when the newest held some of
         # the tier's matches but not a page: "minced" within 10 minutes found 16 of
         # 21 there, and the bitmap of the word's 312,000 recipes cost 500 ms for 5.
         wider = f"(SELECT * FROM recipe WHERE id < {floor} ORDER BY id DESC LIMIT :wider)"
-        wider_floor = (
-            f"(SELECT min(id) FROM (SELECT id FROM recipe WHERE id < {floor}"
-            " ORDER BY id DESC LIMIT :wider) AS wider_ids)"
-        )
         in_newest = f"tier_{number}_newest"
         ctes.append(
             f"{in_newest} AS MATERIALIZED (SELECT id FROM {newest} AS newest"
@@ -411,6 +420,7 @@ def _tiers_sql(
         )
     if not branches:
         return _NOTHING
+    ctes = [*floor_ctes.values(), *ctes]
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""
     return f"{with_}SELECT id, tier FROM ({' UNION ALL '.join(branches)}) AS tiers LIMIT :limit"
 
@@ -438,26 +448,46 @@ def count(
             f" ORDER BY id DESC LIMIT :count_window) AS recent{_where(conditions)}"
             " LIMIT :bound) AS counted) AS newest"
         )
-    elif (
+    else:
+        newest = _walk_newest(connection, statement, query, everything, bound, "1")
+        if newest is not None:
+            sql = (
+                f"SELECT CASE WHEN newest.found >= :bound THEN newest.found ELSE ({sql}) END"
+                f" FROM (SELECT count(*) AS found FROM ({newest}) AS counted) AS newest"
+            )
+    return int(connection.execute(_text(sql), statement.params).scalar_one()), True
+
+
+def _walk_newest(
+    connection: Connection,
+    statement: _Statement,
+    query: SearchQuery,
+    everything: Matches | None,
+    bound: int,
+    columns: str,
+) -> str | None:
+    """The first ``bound`` matches among the newest recipes, when several common words likely fill it.
+
+    Several words, each common ("chicken garlic rice": 3% of the recipes):
+    the one GIN scan reads every posting list (a million entries, 150 to 300
+    ms) to find a hundred; walking the newest ``COUNT_WINDOW`` recipes with a
+    test per column finds them in a few thousand rows. None otherwise; the
+    caller reads the index when the walk finds fewer than ``bound`` (the
+    vocabulary's estimate was wrong).
+    """
+    if not (
         everything is not None
         and _one_scan(everything)
         and query.words_only == query
         and _dense(connection, everything, bound)
     ):
-        # Several words, each common ("chicken garlic rice": 3% of the recipes):
-        # the one GIN scan reads every posting list (a million entries, 150 to
-        # 300 ms) to find a hundred; walking the newest recipes with a test per
-        # column finds them in a few thousand rows. The index count only if the
-        # window holds too few (the estimate was wrong).
-        walked = _tier_conditions(statement, query, Tier(include=everything), walk=True)
-        statement.params["count_window"] = COUNT_WINDOW
-        sql = (
-            f"SELECT CASE WHEN newest.found >= :bound THEN newest.found ELSE ({sql}) END"
-            " FROM (SELECT count(*) AS found FROM (SELECT 1 FROM (SELECT * FROM recipe"
-            f" ORDER BY id DESC LIMIT :count_window) AS recent{_where(walked)}"
-            " LIMIT :bound) AS counted) AS newest"
-        )
-    return int(connection.execute(_text(sql), statement.params).scalar_one()), True
+        return None
+    walked = _tier_conditions(statement, query, Tier(include=everything), walk=True)
+    statement.params["count_window"] = COUNT_WINDOW
+    return (
+        f"SELECT {columns} FROM (SELECT * FROM recipe ORDER BY id DESC LIMIT :count_window)"
+        f" AS recent{_where(walked)} LIMIT :bound"
+    )
 
 
 def held_as_typed(connection: Connection, query: SearchQuery, words: Sequence[str]) -> bool:
@@ -546,9 +576,26 @@ def facet_counts(
     conditions = _tier_conditions(statement, query, Tier(include=everything))
     statement.params["scan"] = scan
     statement.params["bound"] = scan if bound is None else bound
+    columns = "tags, cuisine, category"
+    found = f"SELECT {columns} FROM recipe{_where(conditions)} LIMIT :bound"
+    newest = _walk_newest(
+        connection, statement, query, everything, statement.params["bound"], columns
+    )
+    if newest is not None:
+        # Several common words: the newest matches, walked until the bound (as the
+        # count), the one GIN scan only if the window holds fewer. "chicken garlic
+        # rice" on the website read every posting list for its facets (28 ms of
+        # CPU at a million) where the API's count walked.
+        found = (
+            f"SELECT * FROM newest WHERE (SELECT count(*) FROM newest) >= :bound"
+            f" UNION ALL ({found.replace(' LIMIT :bound', '')}"
+            " AND (SELECT count(*) FROM newest) < :bound LIMIT :bound)"
+        )
+        found = f"newest AS MATERIALIZED ({newest}), found AS MATERIALIZED ({found})"
+    else:
+        found = f"found AS MATERIALIZED ({found})"
     sql = (
-        "WITH found AS MATERIALIZED (SELECT tags, cuisine, category FROM recipe"
-        f"{_where(conditions)} LIMIT :bound), "
+        f"WITH {found}, "
         "matched AS MATERIALIZED (SELECT * FROM found LIMIT :scan) "
         "SELECT 'tag', tag, count(*) FROM matched, jsonb_array_elements_text(tags) AS tag "
         "GROUP BY tag "
