@@ -150,10 +150,8 @@ async def test_a_typo_skips_the_tiers_of_a_spelling_no_recipe_holds(
     assert skipped.total == right.total
 
 
-async def test_a_typo_held_in_another_form_keeps_its_tiers(
-    db: Database, plans: list[bool]
-) -> None:
-    """"tomatos" is no recipe's word, but stemmed it is "tomato": found as typed, in its tiers."""
+async def test_a_typo_held_in_another_form_keeps_its_tiers(db: Database, plans: list[bool]) -> None:
+    """ "tomatos" is no recipe's word, but stemmed it is "tomato": found as typed, in its tiers."""
     found = await _search(db, SearchQuery(keyword="tomatos"))
     assert plans == [False]
     assert found.did_you_mean is not None  # a word the vocabulary lacks is still corrected
@@ -164,7 +162,7 @@ async def test_a_typo_held_in_another_form_keeps_its_tiers(
 async def test_a_typo_in_the_cooks_own_private_recipe_keeps_its_tiers(
     client: httpx.AsyncClient, make_account: MakeAccount, db: Database, plans: list[bool]
 ) -> None:
-    """The vocabulary holds public recipes' words only; the cook's own spelling still ranks first."""
+    """The vocabulary holds public recipes' words only; the cook's own spelling ranks first."""
     ada: Account = await make_account("ada@example.com")
     answer = await client.post(
         "/api/v1/recipes/",

@@ -466,7 +466,7 @@ def _walk_newest(
     bound: int,
     columns: str,
 ) -> str | None:
-    """The first ``bound`` matches among the newest recipes, when several common words likely fill it.
+    """The first ``bound`` matches among the newest recipes, when several common words fill it.
 
     Several words, each common ("chicken garlic rice": 3% of the recipes):
     the one GIN scan reads every posting list (a million entries, 150 to 300
