@@ -238,15 +238,17 @@ def _one(port: int, path: str, seconds: float, token: str | None = None) -> Load
     )  # fmt: skip
 
 
-async def _read_while(port: int, read: str, others: list[str], seconds: float) -> LoadResult:
-    """The read's figures while two other clients load ``others`` on the same worker."""
+async def _read_while(
+    port: int, read: str, others: list[str], seconds: float
+) -> tuple[LoadResult, LoadResult]:
+    """The read's figures while two other clients load ``others`` on the same worker, and theirs."""
     busy = [
         run_load("127.0.0.1", port, path, concurrency=1, duration=seconds + 0.6, warmup=0.0)
         for path in others
     ]
     reads = run_load("127.0.0.1", port, read, concurrency=1, duration=seconds, warmup=0.3)
     results = await asyncio.gather(reads, *busy)
-    return results[0]
+    return results[0], _pooled(list(results[1:]))
 
 
 def _paths(url: str, size: int) -> dict[str, str]:
@@ -367,19 +369,24 @@ def measure(
                         runs[name].setdefault(path_name, []).append(result)
             for name, port in order:
                 for label, others in loop_rows if turn % 2 == 0 else loop_rows[::-1]:
-                    runs[name].setdefault(label, []).append(
-                        asyncio.run(_read_while(port, paths["read"], others, seconds))
-                    )
+                    read, beside = asyncio.run(_read_while(port, paths["read"], others, seconds))
+                    runs[name].setdefault(label, []).append(read)
+                    runs[name].setdefault(f"{label}: theirs", []).append(beside)
     return runs
 
 
 def _loop_ratios(table: dict[str, dict[str, list[LoadResult]]]) -> None:
     """Per column: the read's p99 beside two searching clients over beside two reading ones."""
     print("\nThe read beside two searching clients / beside two reading clients, p99:")
-    print("| column | beside searching | beside reading | pooled ratio | ratio per round |")
-    print("|---|---:|---:|---:|---|")
+    print(
+        "| column | beside searching | beside reading | pooled ratio | ratio per round"
+        " | the two searchers' searches/s (errors) |"
+    )
+    print("|---|---:|---:|---:|---|---:|")
     for column, rows in table.items():
         searching, reading = (rows[label] for label in LOOP_ROWS)
+        searches = _pooled(rows[f"{LOOP_ROWS[0]}: theirs"])
+        failed = sum(count for status, count in searches.statuses.items() if status >= 400)
         pooled = _pooled(searching).percentile(99) / _pooled(reading).percentile(99)
         per_round = [
             s.percentile(99) / r.percentile(99) for s, r in zip(searching, reading, strict=True)
@@ -389,6 +396,7 @@ def _loop_ratios(table: dict[str, dict[str, list[LoadResult]]]) -> None:
             f" ({_pooled(searching).count} reads) | {_ms(_pooled(reading).percentile(99))} ms"
             f" ({_pooled(reading).count}) | **{pooled:.2f}x** |"
             f" {', '.join(f'{ratio:.2f}' for ratio in per_round)} |"
+            f" {searches.count / (searches.seconds / 2):,.0f} ({failed}) |"
         )
 
 
