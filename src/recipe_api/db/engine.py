@@ -34,8 +34,10 @@ The methods say what a unit of work is, and so whether it may run twice:
   inside a transaction too, and ``BEGIN``/``COMMIT`` cost two round trips.
 * :meth:`Database.read_bounded`: a read that may be slow (a search), stopped
   after a time limit. On SQLite, one marked :func:`quick_first` runs on the
-  event loop first and leaves for a worker thread only if it is not done
-  within a few milliseconds of work.
+  event loop first when no other is in flight, and leaves for a worker thread
+  only if it is not done within a few milliseconds of work. The threads run
+  at a lower priority than the loop's (``SEARCH_THREAD_NICENESS``), and a
+  cancelled unit (the client went away) is interrupted at once.
 * :meth:`Database.read_row` and :meth:`Database.read_statement`: one
   statement, the rows as mappings. The statement is compiled once per process
   and run on the driver's own connection (from the same pool): on SQLite the
@@ -597,13 +599,16 @@ class Database:
         the others queue, and the wait counts against ``time_limit``. A query
         that finds no slot in time raises ``ServiceBusyError`` (503).
 
-        On SQLite a unit marked :func:`quick_first` runs on the event loop
-        first, its statements stopped by SQLite's progress handler after
-        ``QUICK_FIRST_STEPS`` (or ``QUICK_FIRST_SECONDS``); one stopped there, or not marked,
-        leaves the loop for a worker thread (sqlite3 lets go of the GIL while a
-        statement runs), and that connection is interrupted when the time is
-        up. On PostgreSQL the server enforces the limit (``statement_timeout``).
-        Either way a stopped query raises ``QueryTimeoutError``.
+        On SQLite a unit marked :func:`quick_first`, when it is the only
+        bounded unit in flight in this worker, runs on the event loop first,
+        its statements stopped by SQLite's progress handler after
+        ``QUICK_FIRST_STEPS`` (or ``QUICK_FIRST_SECONDS``); one stopped there,
+        not marked, or beside another, runs in a worker thread of its own pool
+        (sqlite3 lets go of the GIL while a statement runs), and that
+        connection is interrupted when the time is up, or at once when the
+        awaiting task is cancelled. On PostgreSQL the server enforces the
+        limit (``statement_timeout``). Either way a stopped query raises
+        ``QueryTimeoutError``.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + time_limit
