@@ -10,8 +10,10 @@ is driven by ``bench/loadgen.py``:
   for a common, a rare and an absent word (and the other shapes of
   ``SEARCHES``), the website's search page with its facets, the first list
   page, a page deep in the list (by cursor), the home page, a read by id;
-- the loop-blocking figure: the read's p99 alone, then while two other
-  clients search without pause;
+- the loop-blocking figure: the read's p99 while two other clients search
+  without pause, beside the read while two other clients read; the two p99s
+  of every round pooled give the ratio issue 21 holds to 2x (``--only loop``
+  measures this alone);
 - at 100,000 recipes and more, "my recipes" and "my favourites" (first page
   and a page half way by cursor) of a cook holding ``COOK_RECIPES`` of the
   recipes and as many favourites (made once in each database, see ``_cook``).
@@ -25,6 +27,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -235,15 +238,17 @@ def _one(port: int, path: str, seconds: float, token: str | None = None) -> Load
     )  # fmt: skip
 
 
-async def _read_while(port: int, read: str, others: list[str], seconds: float) -> LoadResult:
-    """The read's figures while two other clients load ``others`` on the same worker."""
+async def _read_while(
+    port: int, read: str, others: list[str], seconds: float
+) -> tuple[LoadResult, LoadResult]:
+    """The read's figures while two other clients load ``others`` on the same worker, and theirs."""
     busy = [
         run_load("127.0.0.1", port, path, concurrency=1, duration=seconds + 0.6, warmup=0.0)
         for path in others
     ]
     reads = run_load("127.0.0.1", port, read, concurrency=1, duration=seconds, warmup=0.3)
     results = await asyncio.gather(reads, *busy)
-    return results[0]
+    return results[0], _pooled(list(results[1:]))
 
 
 def _paths(url: str, size: int) -> dict[str, str]:
@@ -276,15 +281,54 @@ def _median(runs: list[LoadResult]) -> LoadResult:
     return sorted(runs, key=lambda r: r.percentile(99))[len(runs) // 2]
 
 
+def _pooled(runs: list[LoadResult]) -> LoadResult:
+    """Every round's requests as one run: a p99 of all of them, not of one round."""
+    pooled = LoadResult(runs[0].path, runs[0].concurrency, sum(r.seconds for r in runs))
+    for run in runs:
+        pooled.latencies.extend(run.latencies)
+        for status, count in run.statuses.items():
+            pooled.statuses[status] = pooled.statuses.get(status, 0) + count
+    return pooled
+
+
+@dataclass(frozen=True)
+class Source:
+    """What one server runs: a checkout's ``src`` (None: this one) and settings of its own."""
+
+    src: str | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _variant(text: str) -> tuple[str, Source]:
+    """``LABEL`` or ``LABEL:NAME=VALUE,NAME=VALUE``: this checkout served with those settings."""
+    label, _, settings = text.partition(":")
+    env = {}
+    for part in filter(None, settings.split(",")):
+        name, sep, value = part.partition("=")
+        if not sep:
+            raise argparse.ArgumentTypeError(f"{part!r}: NAME=VALUE expected")
+        env[name.strip()] = value.strip()
+    return f" {label}", Source(None, env)
+
+
+LOOP_ROWS = ("read, 2 clients searching", "read, 2 clients reading")
+
+
 def measure(
-    url: str, size: int, seconds: float, sources: dict[str, str | None], rounds: int
-) -> dict[str, dict[str, LoadResult]]:
-    """Per source (a checkout's ``src`` to serve from; None: this one), each path's figures.
+    url: str,
+    size: int,
+    seconds: float,
+    sources: dict[str, Source],
+    rounds: int,
+    only_loop: bool = False,
+) -> dict[str, dict[str, list[LoadResult]]]:
+    """Per source, each path's runs (``rounds`` of them).
 
     The sources' servers run at once and take turns path by path, ``rounds``
-    times; each row keeps the run with the median p99.
+    times, the first to go changing from round to round. ``only_loop``: the
+    loop-blocking rows alone (and no cook made: nothing is written).
     """
-    paths = _paths(url, size)
+    paths = {"read": f"/api/v1/recipes/{max(1, size // 2)}"} if only_loop else _paths(url, size)
     token = None
     if any(name.startswith("my ") for name in paths):
         from datetime import timedelta
@@ -301,28 +345,59 @@ def measure(
             # The answer cache off: these rows measure the search and the pages themselves,
             # not a cached answer (which `make bench` measures).
             env = {"DATABASE_URL": url, "LOG_LEVEL": "WARNING", "ANSWER_CACHE_MB": "0",
-                   "SECRET_KEY": SECRET_KEY}  # fmt: skip
-            if source is not None:
-                env["PYTHONPATH"] = source
+                   "SECRET_KEY": SECRET_KEY, **source.env}  # fmt: skip
+            if source.src is not None:
+                env["PYTHONPATH"] = source.src
             argv = [sys.executable, "-m", "recipe_api.cli", "serve", "--no-migrate",
                     "--no-access-log", "--port", str(port)]  # fmt: skip
             stack.enter_context(server(argv, port, env, ready_path="/health/live"))
-        for _ in range(rounds):
-            for path_name, path in paths.items():
-                mine = token if path_name.startswith("my ") else None
-                for name, port in ports.items():
-                    runs[name].setdefault(path_name, []).append(_one(port, path, seconds, mine))
-            # The loop-blocking figure, and beside it the same two clients reading
-            # instead: on one event loop any other client's requests delay a read a
-            # little, so that row is the floor the searching row can be held to.
-            searching = [f"/api/v1/recipes/search/?{query}" for query in BUSY_SEARCHES]
-            reading = [f"/api/v1/recipes/{n}" for n in (1, max(1, size // 3))]
-            for name, port in ports.items():
-                for label, others in (("searching", searching), ("reading", reading)):
-                    runs[name].setdefault(f"read, 2 clients {label}", []).append(
-                        asyncio.run(_read_while(port, paths["read"], others, seconds))
-                    )
-    return {name: {k: _median(v) for k, v in rows.items()} for name, rows in runs.items()}
+        # The loop-blocking figure, and beside it the same two clients reading
+        # instead: on one event loop any other client's requests delay a read a
+        # little, so that row is the floor the searching row can be held to.
+        searching = [f"/api/v1/recipes/search/?{query}" for query in BUSY_SEARCHES]
+        reading = [f"/api/v1/recipes/{n}" for n in (1, max(1, size // 3))]
+        loop_rows = list(zip(LOOP_ROWS, (searching, reading), strict=True))
+        for turn in range(rounds):
+            # Who goes first changes every round: the machine's load drifts.
+            order = list(ports.items())
+            order = order[turn % len(order) :] + order[: turn % len(order)]
+            if not only_loop:
+                for path_name, path in paths.items():
+                    mine = token if path_name.startswith("my ") else None
+                    for name, port in order:
+                        result = _one(port, path, seconds, mine)
+                        runs[name].setdefault(path_name, []).append(result)
+            for name, port in order:
+                for label, others in loop_rows if turn % 2 == 0 else loop_rows[::-1]:
+                    read, beside = asyncio.run(_read_while(port, paths["read"], others, seconds))
+                    runs[name].setdefault(label, []).append(read)
+                    runs[name].setdefault(f"{label}: theirs", []).append(beside)
+    return runs
+
+
+def _loop_ratios(table: dict[str, dict[str, list[LoadResult]]]) -> None:
+    """Per column: the read's p99 beside two searching clients over beside two reading ones."""
+    print("\nThe read beside two searching clients / beside two reading clients, p99:")
+    print(
+        "| column | beside searching | beside reading | pooled ratio | ratio per round"
+        " | the two searchers' searches/s (errors) |"
+    )
+    print("|---|---:|---:|---:|---|---:|")
+    for column, rows in table.items():
+        searching, reading = (rows[label] for label in LOOP_ROWS)
+        searches = _pooled(rows[f"{LOOP_ROWS[0]}: theirs"])
+        failed = sum(count for status, count in searches.statuses.items() if status >= 400)
+        pooled = _pooled(searching).percentile(99) / _pooled(reading).percentile(99)
+        per_round = [
+            s.percentile(99) / r.percentile(99) for s, r in zip(searching, reading, strict=True)
+        ]
+        print(
+            f"| {column} | {_ms(_pooled(searching).percentile(99))} ms"
+            f" ({_pooled(searching).count} reads) | {_ms(_pooled(reading).percentile(99))} ms"
+            f" ({_pooled(reading).count}) | **{pooled:.2f}x** |"
+            f" {', '.join(f'{ratio:.2f}' for ratio in per_round)} |"
+            f" {searches.count / (searches.seconds / 2):,.0f} ({failed}) |"
+        )
 
 
 def main() -> None:
@@ -335,6 +410,17 @@ def main() -> None:
     parser.add_argument(
         "--baseline", help="another checkout's src/, served beside this one, for before/after"
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        type=_variant,
+        default=[],
+        metavar="LABEL[:NAME=VALUE,...]",
+        help="this checkout served once more with these settings (repeatable), beside the rest",
+    )
+    parser.add_argument(
+        "--only", choices=["loop"], help="loop: only the read beside searching / reading clients"
+    )
     parser.add_argument("--rebuild", action="store_true", help="build the databases again")
     args = parser.parse_args()
     sizes = [int(part) for part in args.sizes.split(",")]
@@ -345,20 +431,23 @@ def main() -> None:
     backends = [known[b] for b in asked if b == "sqlite" or args.postgres]
     if not backends:
         parser.error("--backends PostgreSQL needs --postgres URL (or BENCH_POSTGRES_URL)")
-    sources: dict[str, str | None] = {"": None}
+    sources: dict[str, Source] = {"": Source()}
     if args.baseline:
-        sources = {" before": args.baseline, "": None}
-    table: dict[str, dict[str, LoadResult]] = {}
+        sources = {" before": Source(args.baseline), "": Source()}
+    if args.variant:
+        sources = {name: source for name, source in sources.items() if name} | dict(args.variant)
+    table: dict[str, dict[str, list[LoadResult]]] = {}
     for backend in backends:
         for size in sizes:
             if backend == "SQLite":
                 url = _sqlite_url(size, args.rebuild)
             else:
                 url = _postgres_url(args.postgres, size, args.rebuild)
-            print(f"measuring {backend} at {size:,}...", flush=True)
-            results = measure(url, size, args.seconds, sources, args.rounds)
+            print(f"measuring {backend} at {size:,} (load average {_load()})...", flush=True)
+            results = measure(url, size, args.seconds, sources, args.rounds, args.only == "loop")
             for name, rows in results.items():
                 table[f"{backend} {size:,}{name}"] = rows
+            print(f"done (load average {_load()})", flush=True)
     names = list(next(iter(table.values())))
     print(f"\nOne worker, one client per row; p50 / p99 in ms (req/s); median of {args.rounds}\n")
     print(f"| request | {' | '.join(table)} |")
@@ -366,13 +455,19 @@ def main() -> None:
     for name in names:
         cells = []
         for results in table.values():
-            result = results[name]
+            result = _median(results[name])
             cells.append(
                 f"{_ms(result.median)} / {_ms(result.percentile(99))} ({result.rps:,.0f})"
                 + (f" {sum(result.statuses.get(s, 0) for s in result.statuses if s >= 400)} err"
                    if any(s >= 400 for s in result.statuses) else "")
             )  # fmt: skip
         print(f"| {name} | " + " | ".join(cells) + " |")
+    _loop_ratios(table)
+    print(f"\nload average at the end: {_load()}")
+
+
+def _load() -> str:
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         le=256,
         description="searches run at once per worker, the rest queue (default: cores - 1)",
     )
+    search_thread_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description="SQLite: how much lower the searches' threads run than the reads; 0: as high",
+    )
     answer_cache_mb: int = Field(
         default=8,
         ge=0,

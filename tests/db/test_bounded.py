@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import time
 
 import pytest
 from sqlalchemy import Connection, text
 
+from recipe_api.db import engine
 from recipe_api.db.engine import Database, quick_first
 from recipe_api.errors import QueryTimeoutError
 
@@ -93,3 +95,168 @@ async def test_a_quick_first_query_runs_on_the_loop_until_it_is_too_long(db: Dat
     # Stopped twice in a row: straight to the thread, not tried on the loop first.
     thread, found = await db.read_bounded(count_to, 5.0, 300_000)
     assert (thread != loop_thread, found, runs[5:]) == (True, 300_000, [300_000])
+
+
+_COUNT_TO = (
+    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < :n)"
+    " SELECT count(*) FROM c"
+)
+
+
+@quick_first
+def _answered_on(connection: Connection, n: int = 1) -> tuple[int, int]:
+    """Which thread answered, and the count (of ``n``)."""
+    return threading.get_ident(), int(connection.execute(text(_COUNT_TO), {"n": n}).scalar_one())
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_cancelled_bounded_read_is_interrupted_and_waited_for(db: Database) -> None:
+    # A client that went away must not leave its search running until the time
+    # limit (a core taken from everyone), nor its connection mid-statement.
+    started = threading.Event()
+    ended: list[str] = []
+
+    def slow(connection: Connection) -> int:
+        started.set()
+        try:
+            # Seconds of work (10 on this machine under load for 30 million).
+            found = int(connection.execute(text(_COUNT_TO), {"n": 10_000_000}).scalar_one())
+        except Exception as exc:
+            ended.append(str(exc))
+            raise
+        ended.append(f"counted {found}")
+        return found
+
+    checked_out = db.engine.pool.checkedout()  # type: ignore[attr-defined]
+    search = asyncio.create_task(db.read_bounded(slow, 600.0))
+    assert await asyncio.to_thread(started.wait, 10)
+    search.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await search
+    # Done by the time the cancelled search is: interrupted, not counted in full.
+    assert len(ended) == 1
+    assert "interrupted" in ended[0]
+    assert db.engine.pool.checkedout() == checked_out  # type: ignore[attr-defined]
+    # The slot is free again, and the database serves.
+    assert (await db.read_bounded(_answered_on, 5.0, 3))[1] == 3
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_quick_first_read_goes_to_a_thread_beside_another_bounded_read(
+    database_url: str,
+) -> None:
+    # Two searches taking turns on the loop would hold every read behind them.
+    db = Database(database_url, bounded_concurrency=2)
+    started = threading.Event()
+    lifted = threading.Event()
+
+    def hold(connection: Connection) -> None:
+        started.set()
+        lifted.wait(30)
+
+    loop_thread = threading.get_ident()
+    try:
+        assert (await db.read_bounded(_answered_on, 5.0))[0] == loop_thread  # alone
+        holding = asyncio.create_task(db.read_bounded(hold, 30.0))
+        assert await asyncio.to_thread(started.wait, 10)
+        assert (await db.read_bounded(_answered_on, 5.0))[0] != loop_thread
+        lifted.set()
+        await holding
+        assert (await db.read_bounded(_answered_on, 5.0))[0] == loop_thread  # alone again
+    finally:
+        lifted.set()
+        db.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_quick_first_read_waiting_beside_another_goes_to_a_thread(
+    database_url: str,
+) -> None:
+    # One slot: the first of two waiting reads runs while the other still waits
+    # (in a thread), the last one alone (on the loop).
+    db = Database(database_url, bounded_concurrency=1)
+    started = threading.Event()
+    lifted = threading.Event()
+
+    def hold(connection: Connection) -> None:
+        started.set()
+        lifted.wait(30)
+
+    loop_thread = threading.get_ident()
+    try:
+        holding = asyncio.create_task(db.read_bounded(hold, 30.0))
+        assert await asyncio.to_thread(started.wait, 10)
+        first = asyncio.create_task(db.read_bounded(_answered_on, 30.0))
+        last = asyncio.create_task(db.read_bounded(_answered_on, 30.0))
+        await asyncio.sleep(0)
+        lifted.set()
+        await holding
+        assert ((await first)[0] != loop_thread, (await last)[0] == loop_thread) == (True, True)
+    finally:
+        lifted.set()
+        db.dispose()
+
+
+class _Clock:
+    """A clock that moves ``step`` seconds each time it is read."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 0.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("cpu_past", [False, True], ids=["paused", "working"])
+async def test_a_quick_first_read_is_stopped_by_its_own_time_not_the_clocks(
+    db: Database, monkeypatch: pytest.MonkeyPatch, cpu_past: bool
+) -> None:
+    # The clock passes the bound at every progress call (a loop that waited for
+    # a core); the thread's own CPU time decides: a paused unit stays on the loop,
+    # one that worked that long leaves it.
+    monkeypatch.setattr(engine, "_wall_clock", _Clock(1.0))
+    if cpu_past:
+        monkeypatch.setattr(engine, "_thread_clock", _Clock(1.0))
+    # 300 rows: about 5,000 steps, so five progress calls and fewer than the steps allowed.
+    thread, found = await db.read_bounded(_answered_on, 5.0, 300)
+    assert found == 300
+    assert (thread == threading.get_ident()) is not cpu_past
+
+
+def _niceness(connection: Connection) -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority"), reason="no per-thread priority here")
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("niceness", [0, 5])
+async def test_bounded_reads_run_in_threads_of_lower_priority(
+    database_url: str, niceness: int
+) -> None:
+    # The loop's thread (the reads) takes a core before a busy search.
+    db = Database(database_url, search_thread_niceness=niceness)
+    own = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    try:
+        assert await db.read_bounded(_niceness, 5.0) == min(19, own + niceness)
+        # This thread's own priority is untouched.
+        assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_priority_the_system_refuses_to_lower_fails_nothing(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*args: int) -> None:
+        raise PermissionError("not permitted")
+
+    monkeypatch.setattr(os, "setpriority", refused)
+    db = Database(database_url, search_thread_niceness=10)
+    try:
+        assert (await db.read_bounded(lambda c: c.execute(text("SELECT 7")).scalar_one(), 5.0)) == 7
+    finally:
+        db.dispose()

@@ -34,8 +34,10 @@ The methods say what a unit of work is, and so whether it may run twice:
   inside a transaction too, and ``BEGIN``/``COMMIT`` cost two round trips.
 * :meth:`Database.read_bounded`: a read that may be slow (a search), stopped
   after a time limit. On SQLite, one marked :func:`quick_first` runs on the
-  event loop first and leaves for a worker thread only if it is not done
-  within a few milliseconds of work.
+  event loop first when no other is in flight, and leaves for a worker thread
+  only if it is not done within a few milliseconds of work. The threads run
+  at a lower priority than the loop's (``SEARCH_THREAD_NICENESS``), and a
+  cancelled unit (the client went away) is interrupted at once.
 * :meth:`Database.read_row` and :meth:`Database.read_statement`: one
   statement, the rows as mappings. The statement is compiled once per process
   and run on the driver's own connection (from the same pool): on SQLite the
@@ -47,6 +49,7 @@ The methods say what a unit of work is, and so whether it may run twice:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -55,12 +58,12 @@ import threading
 import time
 import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 import orjson
-from anyio import to_thread
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL
@@ -98,14 +101,15 @@ _BEGIN_BOUNDED = (
 # A bounded unit marked ``quick_first`` runs first on the event loop (SQLite), for
 # at most this many of SQLite's virtual machine steps (the search at a thousand
 # recipes takes 2,000-4,000; a typo's lookup at 100,000, 30,000-70,000) and at
-# most this long by the clock (a step may be long: an FTS5 index walk of a
-# common word at 100,000 recipes is one step of 1-6 ms; or a page read from
-# disk); past either, it is stopped and runs again in a worker thread. The
-# thread hop costs more CPU than the search itself at a thousand recipes
-# (decision 0030). Steps, not the clock alone: on a busy machine the clock runs
-# on while the loop waits for a core (a 3 ms bound stopped up to a tenth of the
-# quick searches at load average 7); and not the thread's CPU clock, a system
-# call that cost more than the search's statements under load (profiled).
+# most this long (a step may be long: an FTS5 index walk of a common word at
+# 100,000 recipes is one step of 1-6 ms; or a page read from disk); past either,
+# it is stopped and runs again in a worker thread. The thread hop costs more
+# CPU than the search itself at a thousand recipes (decision 0030). "This long"
+# is by the clock and by the thread's CPU time both: on a busy machine the clock
+# runs on while the loop waits for a core, and a quick search paused so is not
+# sent away (decision 0035). The CPU clock is read only once the wall clock is
+# past: it is a system call, which cost more than the search's statements when
+# read on every progress call (profiled, decision 0030).
 # 2 ms, not 10: a read waits behind whatever a search does on the loop, and at
 # a million recipes 10 ms let the heavy shapes hold it (decision 0030).
 QUICK_FIRST_STEPS = 10_000
@@ -120,6 +124,13 @@ _PROGRESS_STEPS = 1000
 # away. At most this many units are remembered per worker.
 QUICK_FIRST_SKIPS = 64
 _QUICK_FIRST_REMEMBERED = 1024
+# The clocks of the loop-first try (module names, so that a test can stand in for them).
+_wall_clock = time.perf_counter
+_thread_clock = time.thread_time
+# How often a cancelled search's statement is interrupted again while its thread
+# is still running it: an interrupt finding no statement running (the unit between
+# two of them) is ignored by SQLite.
+_INTERRUPT_EVERY = 0.005
 _QUICK_FIRST = "_recipe_api_quick_first"
 
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg", "postgresql+psycopg2"}
@@ -299,6 +310,7 @@ class Database:
         statement_timeout_ms: int = 5000,
         pool_timeout: float = 5.0,
         bounded_concurrency: int | None = None,
+        search_thread_niceness: int = 10,
     ) -> None:
         self.url = normalize_url(raw_url)
         self.inline = self.url.get_backend_name() == "sqlite"
@@ -324,6 +336,15 @@ class Database:
         # on a one-machine install, the database server).
         self._bounded_concurrency = bounded_concurrency or max(1, (os.cpu_count() or 2) - 1)
         self._bounded_slots: asyncio.Semaphore | None = None
+        # Bounded units in this worker, running or waiting for a slot: a
+        # quick_first unit tries the loop only when it is the only one, so a read
+        # never waits on the loop behind searches taking turns there.
+        self._bounded_in_flight = 0
+        # The threads of bounded units (SQLite): their own, not anyio's shared
+        # ones, each at this niceness, so that the loop's thread (the reads)
+        # takes a core from a busy search rather than queueing behind it.
+        self._search_thread_niceness = search_thread_niceness
+        self._search_threads: ThreadPoolExecutor | None = None
         # Units stopped on the loop (not answered there since): how many more
         # runs go straight to the thread.
         self._too_long: dict[object, int] = {}
@@ -341,6 +362,7 @@ class Database:
             statement_timeout_ms=settings.db_statement_timeout_ms,
             pool_timeout=settings.db_pool_timeout,
             bounded_concurrency=settings.search_concurrency,
+            search_thread_niceness=settings.search_thread_niceness,
         )
 
     @cached_property
@@ -577,46 +599,68 @@ class Database:
         the others queue, and the wait counts against ``time_limit``. A query
         that finds no slot in time raises ``ServiceBusyError`` (503).
 
-        On SQLite a unit marked :func:`quick_first` runs on the event loop
-        first, its statements stopped by SQLite's progress handler after
-        ``QUICK_FIRST_STEPS`` (or ``QUICK_FIRST_SECONDS``); one stopped there, or not marked,
-        leaves the loop for a worker thread (sqlite3 lets go of the GIL while a
-        statement runs), and that connection is interrupted when the time is
-        up. On PostgreSQL the server enforces the limit (``statement_timeout``).
-        Either way a stopped query raises ``QueryTimeoutError``.
+        On SQLite a unit marked :func:`quick_first`, when it is the only
+        bounded unit in flight in this worker, runs on the event loop first,
+        its statements stopped by SQLite's progress handler after
+        ``QUICK_FIRST_STEPS`` (or ``QUICK_FIRST_SECONDS``); one stopped there,
+        not marked, or beside another, runs in a worker thread of its own pool
+        (sqlite3 lets go of the GIL while a statement runs), and that
+        connection is interrupted when the time is up, or at once when the
+        awaiting task is cancelled. On PostgreSQL the server enforces the
+        limit (``statement_timeout``). Either way a stopped query raises
+        ``QueryTimeoutError``.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + time_limit
         if self._bounded_slots is None:
             self._bounded_slots = asyncio.Semaphore(self._bounded_concurrency)
         slots = self._bounded_slots
-        if slots.locked():
-            try:
-                await asyncio.wait_for(slots.acquire(), time_limit)
-            except TimeoutError:
-                raise ServiceBusyError(_TOO_BUSY, retry_after=1) from None
-        else:
-            # Free: no waiting task to create (wait_for costs one).
-            await slots.acquire()
+        self._bounded_in_flight += 1
         try:
-            remaining = max(deadline - loop.time(), 0.001)
-            if not self.inline:
-                return await self._run_with_statement_timeout(fn, remaining, *args, **kwargs)
-            if getattr(fn, _QUICK_FIRST, False) and self._quick_turn(unit := (fn, args)):
-                done, found = self._run_quick(
-                    min(remaining, QUICK_FIRST_SECONDS), fn, *args, **kwargs
-                )
-                if done:
-                    if self._too_long:
-                        self._too_long.pop(unit, None)
-                    return cast("T", found)
-                self._remember_too_long(unit)
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    raise QueryTimeoutError(_TOO_SLOW)
-            return await self._run_in_thread(fn, remaining, *args, **kwargs)
+            if slots.locked():
+                try:
+                    await asyncio.wait_for(slots.acquire(), time_limit)
+                except TimeoutError:
+                    raise ServiceBusyError(_TOO_BUSY, retry_after=1) from None
+            else:
+                # Free: no waiting task to create (wait_for costs one).
+                await slots.acquire()
+            try:
+                return await self._read_bounded_in_slot(deadline, fn, *args, **kwargs)
+            finally:
+                slots.release()
         finally:
-            slots.release()
+            self._bounded_in_flight -= 1
+
+    async def _read_bounded_in_slot(
+        self,
+        deadline: float,
+        fn: Callable[Concatenate[Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        loop = asyncio.get_running_loop()
+        remaining = max(deadline - loop.time(), 0.001)
+        if not self.inline:
+            return await self._run_with_statement_timeout(fn, remaining, *args, **kwargs)
+        # Alone: on the loop first. Beside another bounded unit (running in a
+        # thread, or waiting for its slot), straight to the thread: two searches
+        # taking turns on the loop would hold every read behind them.
+        if (
+            self._bounded_in_flight == 1
+            and getattr(fn, _QUICK_FIRST, False)
+            and self._quick_turn(unit := (fn, args))
+        ):
+            done, found = self._run_quick(min(remaining, QUICK_FIRST_SECONDS), fn, *args, **kwargs)
+            if done:
+                if self._too_long:
+                    self._too_long.pop(unit, None)
+                return cast("T", found)
+            self._remember_too_long(unit)
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise QueryTimeoutError(_TOO_SLOW)
+        return await self._run_in_thread(fn, remaining, *args, **kwargs)
 
     def _quick_turn(self, unit: object) -> bool:
         """Whether ``unit`` is tried on the loop this time (not stopped there lately)."""
@@ -648,6 +692,8 @@ class Database:
     ) -> tuple[bool, T | None]:
         """``fn`` on the loop's connection, stopped after ``seconds`` or ``QUICK_FIRST_STEPS``.
 
+        ``seconds`` by the clock and of the thread's CPU time both: a unit
+        whose thread waited for a core meanwhile is not stopped for it.
         ``(True, result)``, or ``(False, None)`` when it was stopped (nothing was
         written: it is a read) or when this is not the loop's thread.
         """
@@ -656,11 +702,14 @@ class Database:
             return False, None
         raw = connection.connection.dbapi_connection
         assert raw is not None
-        until = time.perf_counter() + seconds
+        until = _wall_clock() + seconds
+        cpu_until = _thread_clock() + seconds
         calls = iter(range(QUICK_FIRST_STEPS // _PROGRESS_STEPS))
 
         def past() -> bool:
-            return next(calls, None) is None or time.perf_counter() > until
+            if next(calls, None) is None:
+                return True
+            return _wall_clock() > until and _thread_clock() > cpu_until
 
         raw.set_progress_handler(past, _PROGRESS_STEPS)
         try:
@@ -691,14 +740,26 @@ class Database:
             raise DatabaseUnavailableError() from exc
         raw = connection.connection.dbapi_connection
         assert raw is not None
+        loop = asyncio.get_running_loop()
         # The loop is free while the thread works: it stops the query when the
         # time is up (interrupt() may be called from any thread; a timer
         # thread per search cost more than the search at 1,000 rows).
-        timer = asyncio.get_running_loop().call_later(time_limit, raw.interrupt)
-        try:
-            return await to_thread.run_sync(
+        timer = loop.call_later(time_limit, raw.interrupt)
+        done = asyncio.wrap_future(
+            self._threads().submit(
                 lambda: self._run_interruptible(connection, fn, *args, **kwargs)
-            )
+            ),
+            loop=loop,
+        )
+        try:
+            # Shielded: cancelled (the client went away), the unit is stopped
+            # now rather than at the time limit, and waited for, so that its
+            # connection and its slot are not taken again mid-statement.
+            try:
+                return await asyncio.shield(done)
+            except asyncio.CancelledError:
+                await _interrupt_until_done(raw, done)
+                raise
         except QueryTimeoutError:
             raise
         except Exception as exc:
@@ -707,6 +768,16 @@ class Database:
             raise DatabaseUnavailableError() from exc
         finally:
             timer.cancel()
+
+    def _threads(self) -> ThreadPoolExecutor:
+        if self._search_threads is None:
+            self._search_threads = ThreadPoolExecutor(
+                max_workers=self._bounded_concurrency,
+                thread_name_prefix="bounded-read",
+                initializer=_lower_priority,
+                initargs=(self._search_thread_niceness,),
+            )
+        return self._search_threads
 
     async def _run_with_statement_timeout(
         self,
@@ -773,6 +844,10 @@ class Database:
         if self._loop_connection is not None:
             self._loop_connection.close()
             self._loop_connection = None
+        if self._search_threads is not None:
+            # Their units were interrupted or waited for by their requests.
+            self._search_threads.shutdown(wait=False)
+            self._search_threads = None
         if "engine" in self.__dict__:
             self.engine.dispose()
 
@@ -795,6 +870,34 @@ def _interrupted(exc: OperationalError | sqlite3.OperationalError) -> bool:
     Raw: a row fetched from a sqlite3 cursor (a statement steps as it is read).
     """
     return "interrupted" in str(exc.orig if isinstance(exc, OperationalError) else exc)
+
+
+async def _interrupt_until_done(raw: Any, done: asyncio.Future[Any]) -> None:
+    """Interrupt ``raw``'s statements until the unit running them in a thread has returned.
+
+    Again and again: an interrupt that finds no statement running (the unit is
+    between two) is ignored, and the unit's next statement would run in full.
+    """
+    while not done.done():
+        raw.interrupt()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait((done,), timeout=_INTERRUPT_EVERY)
+    if not done.cancelled():
+        done.exception()  # its QueryTimeoutError: retrieved, not logged as lost
+
+
+def _lower_priority(niceness: int) -> None:
+    """This thread's niceness raised by ``niceness`` (Linux: per thread); 0: unchanged.
+
+    Where not permitted or not supported, the thread keeps its priority.
+    """
+    if niceness <= 0:
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
+    except (AttributeError, OSError):
+        log.debug("Could not lower a search thread's priority", exc_info=True)
 
 
 def _driver_execute(engine: AsyncEngine, connection: Connection, sql: str) -> None:
