@@ -8,7 +8,7 @@ PostgreSQL table is what our database path and FastAPI cost on top.
 It reads what ``GET /api/v1/recipes/{id}`` reads for an anonymous client: every
 column of the recipe table (named from ``recipe_table``, so a new column is read
 by both), and only a public recipe (``NOT private``: our read hides private
-recipes from anyone but their cook). Until 2026-12-08 it read the tutorial's 7
+recipes from anyone but their cook). Until 2026-12-07 it read the tutorial's 7
 columns with no ``private`` test, a lighter row than ours (decision 0031).
 """
 
