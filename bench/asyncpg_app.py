@@ -4,6 +4,12 @@ No framework, no ORM, no validation: one prepared ``SELECT`` of the recipe row
 on a pooled asyncpg connection, encoded with orjson. Served by the same uvicorn
 (httptools, uvloop) as Recipe API, so the gap between the two rows of the
 PostgreSQL table is what our database path and FastAPI cost on top.
+
+It reads what ``GET /api/v1/recipes/{id}`` reads for an anonymous client: every
+column of the recipe table (named from ``recipe_table``, so a new column is read
+by both), and only a public recipe (``NOT private``: our read hides private
+recipes from anyone but their cook). Until 2026-12-07 it read the tutorial's 7
+columns with no ``private`` test, a lighter row than ours (decision 0031).
 """
 
 from __future__ import annotations
@@ -14,8 +20,11 @@ from typing import Any
 import asyncpg
 import orjson
 
+from recipe_api.recipes.models import recipe_table
+
 QUERY = (
-    "SELECT id, label, source, url, submitter_id, created_at, updated_at FROM recipe WHERE id = $1"
+    f"SELECT {', '.join(column.name for column in recipe_table.columns)} "
+    f"FROM {recipe_table.name} WHERE id = $1 AND NOT private"
 )
 PREFIX = "/api/v1/recipes/"
 _pool: list[asyncpg.Pool] = []

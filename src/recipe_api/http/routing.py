@@ -7,20 +7,171 @@ than the read itself on SQLite (decision 0024). :func:`include_flat` adds a
 router's routes to another router directly, as FastAPI's own
 ``include_router`` did before it nested: the routes are declared exactly as
 every other route (decorators, dependencies, ``response_model``); only where
-they are added differs. Any router can be included this way.
+they are added differs. Any router can be included this way; each route
+keeps its class.
+
+:class:`QuickRoute` is the route class of those hottest routes. Once the
+database answers in one prepared round trip, FastAPI's own handling of a
+request (``solve_dependencies``, the query parameters' validation, its exit
+stacks and telemetry hooks) was most of the CPU between the driver's round
+trips (decision 0031). For an endpoint FastAPI would only hand its path
+parameters, its optional query parameters and the ``Request``, and that
+returns a ``Response`` itself, a request without a query string whose path
+parameters validate is served by calling the endpoint directly: the path
+parameters validated by FastAPI's own fields, the query parameters at their
+defaults, the response sent as FastAPI would send it (no serialisation: the
+endpoint made the bytes), the app's exception handlers applied as Starlette
+applies them. Anything else (a query string, a path parameter that does not
+validate, an endpoint with dependencies, headers, cookies, a body,
+``BackgroundTasks``) goes to FastAPI's handler, so every error answer (the
+422 of a bad id above all) is FastAPI's own.
+
+What it gives up, knowingly:
+
+- it relies on FastAPI internals (``APIRoute.dependant``, ``ModelField``'s
+  ``validate`` and ``default``) and on Starlette's
+  ``wrap_app_handling_exceptions``, which are not public API: a FastAPI
+  upgrade must run ``tests/recipes/test_quick_route.py``, which compares the
+  quick path's answers with FastAPI's byte for byte;
+- a quick request skips what FastAPI records inside its handler: the
+  OpenTelemetry ``TelemetryData`` and ``fastapi.dependencies`` span of
+  ``fastapi.telemetry``, the ``fastapi_inner_astack`` and
+  ``fastapi_function_astack`` of the scope. Our middleware (request id,
+  metrics, the access log) is ASGI middleware around the router and sees
+  every request as before; the route is still matched by the router, so
+  ``scope["route"]`` (the metrics' route label) is set as for any route.
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Coroutine
+from copy import deepcopy
+from typing import Any, get_type_hints
+
 from fastapi import APIRouter
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette._exception_handler import wrap_app_handling_exceptions
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+_IMMUTABLE = (type(None), bool, int, float, str, bytes, tuple, frozenset)
+
+
+class _QuickPlan:
+    """How to call one endpoint without FastAPI's handler, worked out once per route."""
+
+    __slots__ = ("defaults", "endpoint", "mutable_defaults", "path_fields", "request_name")
+
+    def __init__(self, dependant: Dependant, endpoint: Callable[..., Any]) -> None:
+        self.endpoint: Callable[..., Coroutine[Any, Any, Response]] = endpoint
+        self.request_name = dependant.request_param_name
+        self.path_fields = [
+            (field.name, field.alias, field, ("path", field.alias))
+            for field in dependant.path_params
+        ]
+        self.defaults: dict[str, Any] = {}
+        self.mutable_defaults: dict[str, Any] = {}
+        for field in dependant.query_params:
+            kept = self.defaults if isinstance(field.default, _IMMUTABLE) else self.mutable_defaults
+            kept[field.name] = field.default
+
+    @classmethod
+    def of(cls, route: APIRoute) -> _QuickPlan | None:
+        """The plan, or None when the endpoint needs FastAPI's handler for every request."""
+        dependant = route.dependant
+        takes_only_simple_params = not (
+            dependant.dependencies
+            or dependant.header_params
+            or dependant.cookie_params
+            or dependant.body_params
+            or dependant.websocket_param_name
+            or dependant.http_connection_param_name
+            or dependant.response_param_name
+            or dependant.background_tasks_param_name
+            or dependant.security_scopes_param_name
+        )
+        query_params_have_plain_defaults = all(
+            not field.field_info.is_required()
+            and not field.field_info.validate_default
+            and field.field_info.default_factory is None
+            for field in dependant.query_params
+        )
+        if not (
+            takes_only_simple_params
+            and query_params_have_plain_defaults
+            and inspect.iscoroutinefunction(route.endpoint)
+            and _returns_a_response(route.endpoint)
+        ):
+            return None
+        return cls(dependant, route.endpoint)
+
+    def arguments(self, scope: Scope, request: Request) -> dict[str, Any] | None:
+        """The endpoint's keyword arguments, or None when a path parameter does not validate."""
+        values = dict(self.defaults)
+        for name, value in self.mutable_defaults.items():
+            values[name] = deepcopy(value)
+        received = scope["path_params"]
+        for name, alias, field, loc in self.path_fields:
+            value, errors = field.validate(received[alias], values, loc=loc)
+            if errors:
+                return None
+            values[name] = value
+        if self.request_name is not None:
+            values[self.request_name] = request
+        return values
+
+
+def _returns_a_response(endpoint: Callable[..., Any]) -> bool:
+    """Whether the endpoint is declared to make its own response (nothing to serialise)."""
+    returned = get_type_hints(endpoint).get("return")
+    return isinstance(returned, type) and issubclass(returned, Response)
+
+
+class QuickRoute(APIRoute):
+    """An ``APIRoute`` that serves a plain request by calling its endpoint directly.
+
+    See the module's docstring for when, and what it gives up. The route is
+    otherwise FastAPI's own: the same OpenAPI, the same matching, and FastAPI's
+    handler (``fastapi_app``) for every request the quick path does not take.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        self.fastapi_app: ASGIApp = self.app
+        self.quick_plan = _QuickPlan.of(self)
+        if self.quick_plan is not None:
+            self.app = self._serve
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        plan = self.quick_plan
+        assert plan is not None
+        if scope["query_string"]:
+            await self.fastapi_app(scope, receive, send)
+            return
+        request = Request(scope, receive, send)
+        values = plan.arguments(scope, request)
+        if values is None:
+            await self.fastapi_app(scope, receive, send)
+            return
+        endpoint = plan.endpoint
+
+        async def respond(scope: Scope, receive: Receive, send: Send) -> None:
+            response = await endpoint(**values)
+            if not isinstance(response, Response):
+                raise TypeError(f"{endpoint.__qualname__} answered {response!r}, not a Response")
+            await response(scope, receive, send)
+
+        await wrap_app_handling_exceptions(respond, request)(scope, receive, send)
 
 
 def include_flat(target: APIRouter, router: APIRouter, prefix: str = "") -> None:
     """Adds each of ``router``'s routes to ``target`` itself, under ``prefix``.
 
     The routes keep everything they were declared with (their router's prefix,
-    tags and responses are already merged into each route).
+    tags and responses are already merged into each route), and their class.
     """
     for route in router.routes:
         if not isinstance(route, APIRoute):
@@ -51,4 +202,5 @@ def include_flat(target: APIRouter, router: APIRouter, prefix: str = "") -> None
             callbacks=route.callbacks,
             openapi_extra=route.openapi_extra,
             generate_unique_id_function=route.generate_unique_id_function,
+            route_class_override=type(route),
         )

@@ -8,6 +8,7 @@ from recipe_api.auth.dependencies import CurrentUser, OptionalUser, optional_use
 from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.http.conditional import answer
 from recipe_api.http.responses import errors, validation_or_rule_error
+from recipe_api.http.routing import QuickRoute
 from recipe_api.media import service as photos
 from recipe_api.recipes import ingredients, service
 from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId, reads_of
@@ -37,8 +38,11 @@ MAX_SKIP = 10_000
 # Every operation reads the database: 503 when it cannot.
 router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
 # The recipe read and the search: declared as every route is, and included flat
-# on the app's own router, first (``recipe_api.http.routing.include_flat``).
-hot_router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
+# on the app's own router, first (``recipe_api.http.routing.include_flat``); a
+# plain request is served by calling the endpoint directly (``QuickRoute``).
+hot_router = APIRouter(
+    prefix="/recipes", tags=["recipes"], responses=errors(503), route_class=QuickRoute
+)
 
 _NOT_FOUND = errors(404, _404="No recipe you may see has this ID")
 _WRITE_ERRORS = errors(400, 401, 403, 413, _403="Not the recipe's submitter nor a superuser")

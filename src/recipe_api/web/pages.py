@@ -14,6 +14,7 @@ from markupsafe import Markup
 from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.favourites.service import favourite_ids
 from recipe_api.http.conditional import answer
+from recipe_api.http.routing import QuickRoute
 from recipe_api.media import service as photos
 from recipe_api.media.schemas import PhotoOut
 from recipe_api.recipes import service as recipes
@@ -49,7 +50,7 @@ NOTICES = {
 router = APIRouter(include_in_schema=False)
 # The home page and the search page: included flat on the app's own router,
 # first (``recipe_api.http.routing.include_flat``), as the API's hot reads are.
-hot_router = APIRouter(include_in_schema=False)
+hot_router = APIRouter(include_in_schema=False, route_class=QuickRoute)
 
 # The recipe id the home page's window starts after (``older``) or before (``newer``).
 WindowEdge = Annotated[int | None, Query(ge=1, le=MAX_ID)]
