@@ -8,6 +8,7 @@ from recipe_api.auth.dependencies import CurrentUser, OptionalUser, optional_use
 from recipe_api.db.dependencies import DatabaseDep
 from recipe_api.http.conditional import answer
 from recipe_api.http.responses import errors, validation_or_rule_error
+from recipe_api.http.routing import QueryRoute
 from recipe_api.media import service as photos
 from recipe_api.recipes import ingredients, service
 from recipe_api.recipes.dependencies import CursorKey, ImporterDep, RecipeId, reads_of
@@ -38,7 +39,10 @@ MAX_SKIP = 10_000
 router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
 # The recipe read and the search: declared as every route is, and included flat
 # on the app's own router, first (``recipe_api.http.routing.include_flat``).
-hot_router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
+# The search's parameters are checked in one call (``QueryRoute``, decision 0032).
+hot_router = APIRouter(
+    prefix="/recipes", tags=["recipes"], responses=errors(503), route_class=QueryRoute
+)
 
 _NOT_FOUND = errors(404, _404="No recipe you may see has this ID")
 _WRITE_ERRORS = errors(400, 401, 403, 413, _403="Not the recipe's submitter nor a superuser")
