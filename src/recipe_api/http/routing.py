@@ -19,7 +19,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.dependencies.utils import get_typed_return_annotation
 from fastapi.routing import APIRoute
-from fastapi.telemetry._api import get_telemetry_data
+from fastapi.telemetry import get_telemetry_data
 from pydantic import BaseModel, ValidationError, create_model
 from starlette.requests import Request
 from starlette.responses import Response
