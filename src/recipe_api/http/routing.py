@@ -40,6 +40,11 @@ What it gives up, knowingly:
   metrics, the access log) is ASGI middleware around the router and sees
   every request as before; the route is still matched by the router, so
   ``scope["route"]`` (the metrics' route label) is set as for any route.
+
+:class:`QuickRoute` extends :class:`QueryRoute`: a request with a query string
+to a route whose parameters are all in the query string (the search) has them
+checked in one pydantic call and, when they are valid, the endpoint called
+with them; any it refuses goes to FastAPI's handler (decision 0032).
 """
 
 from __future__ import annotations
@@ -51,11 +56,83 @@ from typing import Any, get_type_hints
 
 from fastapi import APIRouter
 from fastapi.dependencies.models import Dependant
+from fastapi.dependencies.utils import get_typed_return_annotation
 from fastapi.routing import APIRoute
+from fastapi.telemetry import get_telemetry_data
+from pydantic import BaseModel, ValidationError, create_model
 from starlette._exception_handler import wrap_app_handling_exceptions
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+class QueryRoute(APIRoute):
+    """A route whose parameters are all in the query string: checked in one call when valid.
+
+    FastAPI checks a request's parameters one at a time, each with a walk of
+    its annotation (is it a sequence? a model?), inside a handler that also
+    reads the body and solves the dependencies: about 50 µs of CPU for the
+    search's six parameters at each request, as much as its three statements
+    (decision 0032). Here the route's own parameters, as FastAPI read them
+    from the declaration (annotation, default and constraints), become one
+    pydantic model, validated in one call. A query string it accepts calls
+    the endpoint with the values FastAPI would have passed; one it refuses
+    goes through FastAPI's handler, which answers its own 422. The OpenAPI
+    document is FastAPI's, from the same declaration.
+
+    Only for a route with nothing but query parameters (and the ``Request``)
+    and an endpoint that returns a ``Response``; any other route is served
+    by FastAPI's handler, as by ``APIRoute``.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        parameters = _query_model(self)
+        if parameters is None:
+            return handler
+        endpoint = self.endpoint
+        request_name = self.dependant.request_param_name
+        assert request_name is not None
+        validate = parameters.__pydantic_validator__.validate_python
+
+        async def checked_once(request: Request) -> Response:
+            try:
+                values = validate(dict(request.query_params)).__dict__
+            except ValidationError:
+                return await handler(request)  # FastAPI's own 422
+            if get_telemetry_data() is not None:  # pragma: no cover - not used here
+                return await handler(request)
+            response: Response = await endpoint(**values, **{request_name: request})
+            return response
+
+        return checked_once
+
+
+def _query_model(route: APIRoute) -> type[BaseModel] | None:
+    """The route's query parameters as one model; None when the route has anything else."""
+    dependant = route.dependant
+    others = (
+        dependant.path_params,
+        dependant.header_params,
+        dependant.cookie_params,
+        dependant.body_params,
+        dependant.dependencies,
+    )
+    if any(others) or dependant.request_param_name is None:
+        return None
+    answers = get_typed_return_annotation(route.endpoint)
+    if not inspect.iscoroutinefunction(route.endpoint) or not (
+        isinstance(answers, type) and issubclass(answers, Response)
+    ):
+        return None
+    fields: dict[str, Any] = {}
+    for field in dependant.query_params:
+        info = field.field_info
+        if field.alias != field.name or info.validation_alias is not None:
+            return None
+        fields[field.name] = (info.annotation, info)
+    return create_model(f"{route.name}_query", **fields)
+
 
 _IMMUTABLE = (type(None), bool, int, float, str, bytes, tuple, frozenset)
 
@@ -130,7 +207,7 @@ def _returns_a_response(endpoint: Callable[..., Any]) -> bool:
     return isinstance(returned, type) and issubclass(returned, Response)
 
 
-class QuickRoute(APIRoute):
+class QuickRoute(QueryRoute):
     """An ``APIRoute`` that serves a plain request by calling its endpoint directly.
 
     See the module's docstring for when, and what it gives up. The route is
@@ -189,6 +266,7 @@ def include_flat(target: APIRouter, router: APIRouter, prefix: str = "") -> None
             responses=route.responses,
             deprecated=route.deprecated,
             methods=route.methods,
+            route_class_override=type(route),
             operation_id=route.operation_id,
             response_model_include=route.response_model_include,
             response_model_exclude=route.response_model_exclude,
@@ -202,5 +280,4 @@ def include_flat(target: APIRouter, router: APIRouter, prefix: str = "") -> None
             callbacks=route.callbacks,
             openapi_extra=route.openapi_extra,
             generate_unique_id_function=route.generate_unique_id_function,
-            route_class_override=type(route),
         )

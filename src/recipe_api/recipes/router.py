@@ -39,7 +39,8 @@ MAX_SKIP = 10_000
 router = APIRouter(prefix="/recipes", tags=["recipes"], responses=errors(503))
 # The recipe read and the search: declared as every route is, and included flat
 # on the app's own router, first (``recipe_api.http.routing.include_flat``); a
-# plain request is served by calling the endpoint directly (``QuickRoute``).
+# plain request is served by calling the endpoint directly, and the search's
+# query parameters are checked in one call (``QuickRoute``; decisions 0031, 0032).
 hot_router = APIRouter(
     prefix="/recipes", tags=["recipes"], responses=errors(503), route_class=QuickRoute
 )

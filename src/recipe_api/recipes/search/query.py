@@ -235,7 +235,15 @@ class SearchQuery:
     @property
     def is_empty(self) -> bool:
         """No words nor filters (whoever asks)."""
-        return replace(self, viewer=ANONYMOUS) == SearchQuery()
+        return (
+            self.keyword is None
+            and self.tag is None
+            and self.cuisine is None
+            and self.category is None
+            and self.ingredient is None
+            and self.without_ingredient is None
+            and self.max_total_minutes is None
+        )
 
     @property
     def words_only(self) -> SearchQuery:

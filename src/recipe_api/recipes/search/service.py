@@ -6,10 +6,11 @@ See ``docs/decisions/0016-word-search.md`` for the ranking and its figures.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
+import orjson
 from pydantic import BaseModel
 from sqlalchemy import Connection
 
@@ -28,18 +29,24 @@ from recipe_api.recipes.search.query import (
     plan_all_words,
     plan_some_words,
 )
+from recipe_api.recipes.search.sqlite import ROW_FIELDS
 
 API_PATH = "/api/v1/recipes/search/"
 # "Most of your words" tries subsets of the first this many words (20 subsets at most).
 SOME_WORDS_FROM = 6
 _WORD = re.compile(r"\w+")
+T = TypeVar("T")
 
 
 def corrections_for(connection: Connection, words: tuple[str, ...]) -> dict[str, str]:
     """Each word of 5+ letters that no recipe holds, with the commonest word one edit away."""
+    # Only such words are ever corrected, so only they are looked up.
+    correctable = [w for w in words if len(w) >= TYPO_MIN_LENGTH and w.isalpha()]
+    if not correctable:
+        return {}
     backend = sqlite if connection.dialect.name == "sqlite" else postgresql
-    held = backend.held_words(connection, words)
-    unknown = [w for w in words if len(w) >= TYPO_MIN_LENGTH and w not in held and w.isalpha()]
+    held = backend.held_words(connection, correctable)
+    unknown = [w for w in correctable if w not in held]
     if not unknown:
         return {}
     variants = {word: one_edit_variants(word) for word in unknown}
@@ -127,15 +134,17 @@ def _page(
     cursor: SearchCursor | None,
     limit: int,
     total: int,
-) -> Sequence[tuple[int, Mapping[Any, Any]]]:
+) -> list[tuple[int, dict[str, Any]]]:
     start, after = (0, None) if cursor is None else (cursor.tier, cursor.after)
     if start >= len(plan.tiers):
         raise InvalidSearchCursorError("The cursor is not one this search gave out")
     if connection.dialect.name != "sqlite":
         few = plan.everything if total <= COUNT_LIMIT else None
-        return postgresql.page(
+        rows = postgresql.page(
             connection, query, plan.tiers, start=start, after=after, limit=limit, few=few
         )
+        # The answer's fields in its order, as SQLite's rows are.
+        return [(tier, {name: row[name] for name in ROW_FIELDS}) for tier, row in rows]
     found = sqlite.page_ids(connection, query, plan.tiers, start=start, after=after, limit=limit)
     by_id = sqlite.recipes_by_id(connection, [row_id for _, row_id in found])
     return [(tier, by_id[row_id]) for tier, row_id in found if row_id in by_id]
@@ -153,13 +162,14 @@ def _api_next(query: SearchQuery, limit: int, token: str) -> str:
     return API_PATH + "?" + urlencode({k: v for k, v in params.items() if v is not None})
 
 
-def _search_plan(
+def _search_fields(
     connection: Connection,
     query: SearchQuery,
     limit: int,
     cursor: SearchCursor | None,
     facets: FacetRows | None = None,
-) -> tuple[RecipeSearchResults, Plan]:
+) -> tuple[dict[str, Any], Plan]:
+    """The fields of a :class:`RecipeSearchResults`, in its order, as the database typed them."""
     plan, (total, exact) = _plan(connection, query, cursor, facets)
     # One more than the page tells whether there is a next one.
     found = _page(connection, query, plan, cursor, limit + 1, total) if total or not exact else []
@@ -172,21 +182,30 @@ def _search_plan(
     if plan.corrections:
         typed = _WORD.findall((query.keyword or "").casefold())
         did_you_mean = " ".join(plan.corrections.get(word, word) for word in typed)
-    found_page = RecipeSearchResults.model_validate(
-        {
-            "results": [row for _, row in found[:limit]],
-            "total": min(total, COUNT_LIMIT),
-            "total_is_exact": exact and total <= COUNT_LIMIT,
-            "words": list(words),
-            "words_matched": (
-                len(words) if plan.mode == "all" else int(plan.mode.removeprefix("some:"))
-            ),
-            "did_you_mean": did_you_mean,
-            "next_cursor": next_cursor,
-            "next": None if next_cursor is None else _api_next(query, limit, next_cursor),
-        }
-    )
-    return found_page, plan
+    fields = {
+        "results": [row for _, row in found[:limit]],
+        "total": min(total, COUNT_LIMIT),
+        "total_is_exact": exact and total <= COUNT_LIMIT,
+        "words": list(words),
+        "words_matched": (
+            len(words) if plan.mode == "all" else int(plan.mode.removeprefix("some:"))
+        ),
+        "did_you_mean": did_you_mean,
+        "next_cursor": next_cursor,
+        "next": None if next_cursor is None else _api_next(query, limit, next_cursor),
+    }
+    return fields, plan
+
+
+def _search_plan(
+    connection: Connection,
+    query: SearchQuery,
+    limit: int,
+    cursor: SearchCursor | None,
+    facets: FacetRows | None = None,
+) -> tuple[RecipeSearchResults, Plan]:
+    fields, plan = _search_fields(connection, query, limit, cursor, facets)
+    return RecipeSearchResults.model_validate(fields), plan
 
 
 @quick_first
@@ -194,6 +213,24 @@ def _search(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
 ) -> RecipeSearchResults:
     return _search_plan(connection, query, limit, cursor)[0]
+
+
+# The answer's JSON as pydantic writes a RecipeSearchResults (decision 0032):
+# UTC as "Z", key order the model's, strings as UTF-8.
+JSON_OPTIONS = orjson.OPT_UTC_Z
+
+
+@quick_first
+def _search_json(
+    connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
+) -> bytes:
+    """The API's answer, written straight from the rows: the same bytes as the model's JSON.
+
+    The rows are the database's own values, typed as the model's fields
+    (``recipes_by_id``): validating them again and then serialising the
+    model cost more than writing them.
+    """
+    return orjson.dumps(_search_fields(connection, query, limit, cursor)[0], option=JSON_OPTIONS)
 
 
 # Facets count the values of at most this many matches (the count's bound): a
@@ -282,11 +319,22 @@ async def search_recipes(
     time_limit: float = 1.0,
 ) -> RecipeSearchResults:
     """A page of the recipes matching ``query``, best first; stopped after ``time_limit`` s."""
+    return await _read(db, _search, query, limit, cursor, time_limit)
+
+
+async def _read(
+    db: Database,
+    unit: Callable[[Connection, SearchQuery, int, SearchCursor | None], T],
+    query: SearchQuery,
+    limit: int,
+    cursor: str | None,
+    time_limit: float,
+) -> T:
     after = None if cursor is None else SearchCursor.decode(cursor)
-    if query.is_empty and after is None:
+    if after is None and query.is_empty:
         # The newest recipes: a plain read, never queued behind searches.
-        return await db.read(_search, query, limit, after)
-    return await db.read_bounded(_search, time_limit, query, limit, after)
+        return await db.read(unit, query, limit, after)
+    return await db.read_bounded(unit, time_limit, query, limit, after)
 
 
 async def search_answer(
@@ -301,8 +349,7 @@ async def search_answer(
     """The search's JSON answer and its ETag, built once per version of the recipes."""
 
     async def build() -> bytes:
-        found = await search_recipes(db, query, limit=limit, cursor=cursor, time_limit=time_limit)
-        return found.__pydantic_serializer__.to_json(found)
+        return await _read(db, _search_json, query, limit, cursor, time_limit)
 
     return await cached_answer(db, cache, ("search", query, limit, cursor), build)
 

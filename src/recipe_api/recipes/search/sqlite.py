@@ -14,15 +14,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, column, func, select
+import orjson
+from sqlalchemy import JSON, Boolean, Connection, Integer, String
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.types import TypeEngine
 
-from recipe_api.db.engine import prepare
+from recipe_api.db.base import UTCDateTime
 from recipe_api.recipes.models import recipe_table
+from recipe_api.recipes.schemas import RecipeOut
 from recipe_api.recipes.search.query import (
     AnyOf,
     Matches,
@@ -310,22 +314,87 @@ def word_counts(connection: Connection, words: Sequence[str]) -> dict[str, int]:
     return {term: int(recipes) for term, recipes in rows}
 
 
-# The page's rows by id, in one statement: the ids as one JSON array.
-_ROWS = select(recipe_table).where(
-    recipe_table.c.id.in_(select(column("value")).select_from(func.json_each(bindparam("ids"))))
+def _utc(value: str) -> datetime:
+    """A stored timestamp as the column's type reads it (``UTCDateTime`` over ``fromisoformat``)."""
+    found = datetime.fromisoformat(value)
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
+
+
+def _json(value: str) -> Any:
+    """A stored JSON value as SQLAlchemy's ``json.loads`` reads it, in a twentieth of the time.
+
+    orjson refuses what ``json`` takes beyond the standard (a lone surrogate's
+    escape, ``NaN``): those go to ``json``.
+    """
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
+
+
+def _converter(type_: TypeEngine[Any]) -> Callable[[Any], Any] | None:
+    """How a column's stored value becomes what its SQLAlchemy type reads; None: as stored.
+
+    The common types directly (one call a value, not SQLAlchemy's chain of
+    processors); any other through its type's own result processor.
+    """
+    if isinstance(type_, UTCDateTime):
+        return _utc
+    if isinstance(type_, JSON):
+        return _json
+    if isinstance(type_, Boolean):
+        return bool
+    if isinstance(type_, Integer | String):
+        return None
+    return type_._cached_result_processor(_DIALECT, None)  # pragma: no cover - no such column yet
+
+
+# The page's rows: the answer's fields in the answer's order, so a row is
+# dict(zip(...)) of its tuple, then the few columns stored as text converted.
+ROW_FIELDS = tuple(RecipeOut.model_fields)
+_CONVERTED = tuple(
+    (name, convert)
+    for name in ROW_FIELDS
+    if (convert := _converter(recipe_table.c[name].type)) is not None
+)
+_ROWS = (
+    "SELECT "
+    + ", ".join(f"recipe.{_DIALECT.identifier_preparer.quote(name)}" for name in ROW_FIELDS)
+    + " FROM recipe WHERE recipe.id IN ({})"
 )
 
 
+def _padded(ids: Sequence[int]) -> list[int]:
+    """``ids`` padded with its last to the next power of two, so few SQL texts are prepared.
+
+    sqlite3 keeps 128 prepared statements per connection; one text per page
+    length (up to 101) would push the search's other statements out.
+    """
+    size = 1 << (len(ids) - 1).bit_length()
+    return [*ids, *([ids[-1]] * (size - len(ids)))]
+
+
 def recipes_by_id(connection: Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """The recipes ``ids`` name (the ones still there), as mappings with their column types."""
-    prepared = prepare(_ROWS, connection.dialect)
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    """The recipes ``ids`` name (those still there): the answer's fields, typed as the model's."""
+    if not ids:
+        return {}
+    values = _padded(ids)
+    sql = _ROWS.format(", ".join("?" * len(values)))
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
     try:
-        rows = cursor.execute(prepared.sql, prepared.values({"ids": json.dumps(list(ids))}))
+        rows = raw.execute(sql, values).fetchall()
     except sqlite3.Error as exc:
-        raise DBAPIError.instance(prepared.sql, ids, exc, sqlite3.Error) from exc
-    found = [prepared.mapping(row) for row in rows]
-    return {row["id"]: row for row in found}
+        raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+    found = {}
+    for stored in rows:
+        row = dict(zip(ROW_FIELDS, stored, strict=True))
+        for name, convert in _CONVERTED:
+            value = row[name]
+            if value is not None:
+                row[name] = convert(value)
+        found[row["id"]] = row
+    return found
 
 
 def _matching_ids(query: SearchQuery, everything: Matches | None) -> tuple[str, dict[str, Any]]:
