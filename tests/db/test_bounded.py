@@ -141,19 +141,30 @@ async def test_a_cancelled_bounded_read_is_interrupted_and_waited_for(db: Databa
     assert (await db.read_bounded(_answered_on, 5.0, 3))[1] == 3
 
 
+class _Hold:
+    """A bounded unit that holds its slot (in a thread) until ``lifted`` is set."""
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.lifted = threading.Event()
+
+    def __call__(self, connection: Connection) -> None:
+        self.started.set()
+        self.lifted.wait(30)
+
+
+def _holder() -> tuple[threading.Event, threading.Event, _Hold]:
+    hold = _Hold()
+    return hold.started, hold.lifted, hold
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_quick_first_read_goes_to_a_thread_beside_another_bounded_read(
     database_url: str,
 ) -> None:
     # Two searches taking turns on the loop would hold every read behind them.
     db = Database(database_url, bounded_concurrency=2)
-    started = threading.Event()
-    lifted = threading.Event()
-
-    def hold(connection: Connection) -> None:
-        started.set()
-        lifted.wait(30)
-
+    started, lifted, hold = _holder()
     loop_thread = threading.get_ident()
     try:
         assert (await db.read_bounded(_answered_on, 5.0))[0] == loop_thread  # alone
@@ -175,13 +186,7 @@ async def test_a_quick_first_read_waiting_beside_another_goes_to_a_thread(
     # One slot: the first of two waiting reads runs while the other still waits
     # (in a thread), the last one alone (on the loop).
     db = Database(database_url, bounded_concurrency=1)
-    started = threading.Event()
-    lifted = threading.Event()
-
-    def hold(connection: Connection) -> None:
-        started.set()
-        lifted.wait(30)
-
+    started, lifted, hold = _holder()
     loop_thread = threading.get_ident()
     try:
         holding = asyncio.create_task(db.read_bounded(hold, 30.0))

@@ -56,7 +56,6 @@ from typing import Any, get_type_hints
 
 from fastapi import APIRouter
 from fastapi.dependencies.models import Dependant
-from fastapi.dependencies.utils import get_typed_return_annotation
 from fastapi.routing import APIRoute
 from fastapi.telemetry import get_telemetry_data
 from pydantic import BaseModel, ValidationError, create_model
@@ -111,19 +110,7 @@ class QueryRoute(APIRoute):
 def _query_model(route: APIRoute) -> type[BaseModel] | None:
     """The route's query parameters as one model; None when the route has anything else."""
     dependant = route.dependant
-    others = (
-        dependant.path_params,
-        dependant.header_params,
-        dependant.cookie_params,
-        dependant.body_params,
-        dependant.dependencies,
-    )
-    if any(others) or dependant.request_param_name is None:
-        return None
-    answers = get_typed_return_annotation(route.endpoint)
-    if not inspect.iscoroutinefunction(route.endpoint) or not (
-        isinstance(answers, type) and issubclass(answers, Response)
-    ):
+    if dependant.path_params or dependant.request_param_name is None or not _called_plainly(route):
         return None
     fields: dict[str, Any] = {}
     for field in dependant.query_params:
@@ -159,29 +146,13 @@ class _QuickPlan:
     def of(cls, route: APIRoute) -> _QuickPlan | None:
         """The plan, or None when the endpoint needs FastAPI's handler for every request."""
         dependant = route.dependant
-        takes_only_simple_params = not (
-            dependant.dependencies
-            or dependant.header_params
-            or dependant.cookie_params
-            or dependant.body_params
-            or dependant.websocket_param_name
-            or dependant.http_connection_param_name
-            or dependant.response_param_name
-            or dependant.background_tasks_param_name
-            or dependant.security_scopes_param_name
-        )
         query_params_have_plain_defaults = all(
             not field.field_info.is_required()
             and not field.field_info.validate_default
             and field.field_info.default_factory is None
             for field in dependant.query_params
         )
-        if not (
-            takes_only_simple_params
-            and query_params_have_plain_defaults
-            and inspect.iscoroutinefunction(route.endpoint)
-            and _returns_a_response(route.endpoint)
-        ):
+        if not (_called_plainly(route) and query_params_have_plain_defaults):
             return None
         return cls(dependant, route.endpoint)
 
@@ -199,6 +170,33 @@ class _QuickPlan:
         if self.request_name is not None:
             values[self.request_name] = request
         return values
+
+
+def _called_plainly(route: APIRoute) -> bool:
+    """Whether the endpoint can be called with its path and query values and the ``Request``.
+
+    Nothing FastAPI builds for it per request (dependencies, headers, cookies,
+    a body, ``BackgroundTasks``, a ``Response`` to fill in), a coroutine, and
+    declared to make its own response (nothing to serialise): what both
+    :class:`QueryRoute` and :class:`QuickRoute` call directly.
+    """
+    dependant = route.dependant
+    built_per_request = (
+        dependant.dependencies
+        or dependant.header_params
+        or dependant.cookie_params
+        or dependant.body_params
+        or dependant.websocket_param_name
+        or dependant.http_connection_param_name
+        or dependant.response_param_name
+        or dependant.background_tasks_param_name
+        or dependant.security_scopes_param_name
+    )
+    return (
+        not built_per_request
+        and inspect.iscoroutinefunction(route.endpoint)
+        and _returns_a_response(route.endpoint)
+    )
 
 
 def _returns_a_response(endpoint: Callable[..., Any]) -> bool:
