@@ -52,8 +52,21 @@ LOGGED_IN = [
 
 async def _violations(page: Page) -> list[str]:
     from axe_playwright_python.async_playwright import Axe
+    from playwright.async_api import Error
 
-    results = await Axe().run(page)
+    # A click on a form's button returns before the navigation it starts has
+    # finished: axe run then may find the old document gone, or no document
+    # yet. Wait for the new page to load and run again.
+    for attempt in range(3):
+        await page.wait_for_load_state("load")
+        try:
+            results = await Axe().run(page)
+            break
+        except Error as error:
+            navigating = "context was destroyed" in str(error) or "of null" in str(error)
+            if not navigating or attempt == 2:
+                raise
+            await page.wait_for_timeout(100)
     return [
         f"{v['id']}: {[node['target'] for node in v['nodes']]}"
         for v in results.response["violations"]
