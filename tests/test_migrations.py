@@ -259,6 +259,25 @@ def _url_column_type(url: str) -> str:
     return str(columns["url"]).upper()
 
 
+def _scalar(url: str, sql: str) -> object:
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text(sql)).scalar()
+    finally:
+        engine.dispose()
+
+
+def _has_prioritize(url: str) -> bool:
+    return bool(_scalar(url, "SELECT count(*) FROM pg_extension WHERE extname = 'prioritize'"))
+
+
+def _prioritize_available(url: str) -> bool:
+    return bool(
+        _scalar(url, "SELECT count(*) FROM pg_available_extensions WHERE name = 'prioritize'")
+    )
+
+
 def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config(empty_database))
     # Newest first; one head, so the branches' migrations were put in one line:
@@ -271,14 +290,17 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # recipes and favourites (0022), the search's indexes for several words and for time (0023),
     # the import jobs' waiting photos (0024), the typo vocabulary of public recipes
     # only and a cook's recipes by index (0025), a tag within N minutes and the
-    # vocabulary by stem (0026).
+    # vocabulary by stem (0026), the prioritize extension where there is one (0027).
     revisions = [rev.revision for rev in script.walk_revisions()]
     assert revisions == [
-        "0026", "0025", "0024", "0023", "0022", "0021", "0020", "0018", "0014",
+        "0027", "0026", "0025", "0024", "0023", "0022", "0021", "0020", "0018", "0014",
         *(f"{n:04d}" for n in range(12, 0, -1)),
     ]  # fmt: skip
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0026"
+    assert migrate.current_revision(empty_database) == "0027"
+    if empty_database.startswith("postgresql"):
+        assert _has_prioritize(empty_database) == _prioritize_available(empty_database)
+    migrate.downgrade(empty_database, "0026")
     tags_within = {"ix_recipe_tags_within", "ix_recipe_word_english"}
     if empty_database.startswith("postgresql"):
         assert tags_within <= _indexes(empty_database)
@@ -366,7 +388,7 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0026"
+    assert migrate.current_revision(empty_database) == "0027"
     assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
     assert "ix_recipe_ingredients_words" not in _indexes(empty_database)
     assert {

@@ -44,7 +44,10 @@ class Settings(BaseSettings):
         default=10,
         ge=0,
         le=19,
-        description="SQLite: how much lower the searches' threads run than the reads; 0: as high",
+        description=(
+            "how much lower searches run than reads (SQLite: their threads; PostgreSQL:"
+            " their connections' backends, with the prioritize extension); 0: as high"
+        ),
     )
     answer_cache_mb: int = Field(
         default=8,

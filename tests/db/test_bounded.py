@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 from recipe_api.db import engine
 from recipe_api.db.engine import Database, quick_first
 from recipe_api.errors import QueryTimeoutError
+from tests.conftest import skip_or_fail
 
 # Seconds of work on each backend, far past the limit below.
 _SLOW = {
@@ -265,3 +266,70 @@ async def test_a_priority_the_system_refuses_to_lower_fails_nothing(
         assert (await db.read_bounded(lambda c: c.execute(text("SELECT 7")).scalar_one(), 5.0)) == 7
     finally:
         db.dispose()
+
+
+def _backend(connection: Connection) -> tuple[int, int]:
+    """This connection's backend: its process id and its niceness."""
+    pid, niceness = connection.execute(
+        text("SELECT pg_backend_pid(), get_backend_priority(pg_backend_pid())")
+    ).one()
+    return int(pid), int(niceness)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("niceness", [0, 5])
+async def test_search_backends_run_at_a_lower_priority_and_are_never_lent_to_reads(
+    database_url: str, niceness: int
+) -> None:
+    # A read then takes a core from a busy search's backend (decision 0036).
+    db = Database(database_url, search_thread_niceness=niceness)
+    try:
+        if not await db.read(lambda c: _has_prioritize(c)):
+            skip_or_fail("PostgreSQL has no prioritize extension (postgresql-NN-prioritize)")
+        read_pid, read_niceness = await db.read(_backend)
+        search_pid, search_niceness = await db.read_bounded(_backend, 5.0)
+        assert search_niceness == min(19, read_niceness + niceness)
+        # Its own connection: the next search has it again, no read ever does.
+        assert await db.read_bounded(_backend, 5.0) == (search_pid, search_niceness)
+        assert search_pid != read_pid
+        assert await db.read(_backend) == (read_pid, read_niceness)
+    finally:
+        await db.aclose()
+
+
+def _has_prioritize(connection: Connection) -> bool:
+    return bool(
+        connection.execute(
+            text("SELECT to_regprocedure('set_backend_priority(integer, integer)') IS NOT NULL")
+        ).scalar_one()
+    )
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_server_without_prioritize_runs_searches_as_before(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What a server without the extension answers: the function is not there.
+    monkeypatch.setattr(
+        engine, "_LOWER_BACKEND_PRIORITY", "SELECT no_such_function(pg_backend_pid())"
+    )
+    db = Database(database_url, search_thread_niceness=10)
+    try:
+        assert await db.read_bounded(lambda c: c.execute(text("SELECT 7")).scalar_one(), 5.0) == 7
+    finally:
+        await db.aclose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_search_connection_is_lowered_outside_any_transaction(database_url: str) -> None:
+    db = Database(database_url, search_thread_niceness=5)
+
+    def state(connection: Connection) -> str:
+        # Before the unit's own BEGIN: the connection as the pool handed it over.
+        raw = connection.connection.driver_connection
+        return "in a transaction" if raw.is_in_transaction() else "idle"  # type: ignore[union-attr]
+
+    try:
+        assert await db._read_on(db._search_engine, state) == "idle"
+    finally:
+        await db.aclose()

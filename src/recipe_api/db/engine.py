@@ -60,7 +60,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 import orjson
@@ -229,8 +229,16 @@ def create_async_db_engine(
     connect_timeout: float = 5.0,
     statement_timeout_ms: int = 5000,
     pool_timeout: float = 5.0,
+    connections: int | None = None,
+    niceness: int = 0,
 ) -> AsyncEngine:
-    """The asyncpg engine that serves requests on PostgreSQL."""
+    """The asyncpg engine that serves requests on PostgreSQL.
+
+    ``connections``: exactly that many, instead of ``_server_pool``'s sizing.
+    ``niceness``: each connection's server process (its backend) runs that much
+    lower, where the server has the ``prioritize`` extension (see
+    :func:`_lower_backend_priority`).
+    """
     # Imported here: SQLite workers never need it, and it costs ~7 MB.
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -242,12 +250,45 @@ def create_async_db_engine(
         "server_settings": {"statement_timeout": str(statement_timeout_ms)},
         "command_timeout": statement_timeout_ms / 1000 + 1,
     }
-    return create_async_engine(
-        url,
-        **_server_pool(pool_size, pool_timeout),
-        connect_args=connect_args,
-        json_deserializer=orjson.loads,
+    pool = _server_pool(pool_size, pool_timeout)
+    if connections is not None:
+        pool["pool_size"] = connections
+    engine = create_async_engine(
+        url, **pool, connect_args=connect_args, json_deserializer=orjson.loads
     )
+    if niceness > 0:
+        event.listen(engine.sync_engine, "connect", partial(_lower_backend_priority, niceness))
+    return engine
+
+
+# The extension's function, where the server has it: a search connection's backend
+# at a lower priority. PL/pgSQL resolves PERFORM's function when it runs, so one
+# round trip serves a server with the extension and one without.
+_LOWER_BACKEND_PRIORITY = """
+DO $$ BEGIN
+  IF to_regprocedure('set_backend_priority(integer, integer)') IS NOT NULL THEN
+    PERFORM set_backend_priority(pg_backend_pid(), get_backend_priority(pg_backend_pid()) + {n});
+  END IF;
+END $$
+"""
+
+
+def _lower_backend_priority(niceness: int, dbapi_connection: Any, _record: object) -> None:
+    """A new connection's backend ``niceness`` lower, when the server can (``prioritize``).
+
+    PostgreSQL has no priority of its own: the ``prioritize`` extension
+    (packaged as ``postgresql-NN-prioritize``; ``CREATE EXTENSION`` by a
+    superuser, migration 0027) lets a role raise its own backends' niceness,
+    never lower it again. So only connections kept for searches are lowered
+    (decision 0036). Without the extension, or refused, the backend keeps its
+    priority and nothing else changes.
+    """
+    # On asyncpg itself: SQLAlchemy's cursor would open a transaction first.
+    sql = _LOWER_BACKEND_PRIORITY.format(n=int(niceness))
+    try:
+        dbapi_connection.run_async(lambda driver: driver.execute(sql))
+    except Exception:
+        log.debug("Could not lower a search connection's backend priority", exc_info=True)
 
 
 def _server_pool(pool_size: int, pool_timeout: float) -> dict[str, Any]:
@@ -480,6 +521,30 @@ class Database:
     ) -> T:
         async with self._autocommit_engine.connect() as connection:
             return await connection.run_sync(fn, *args, **kwargs)
+
+    @staticmethod
+    async def _read_on(engine: AsyncEngine, fn: Callable[[Connection], T]) -> T:
+        async with engine.connect() as connection:
+            return await connection.run_sync(fn)
+
+    @cached_property
+    def _search_engine(self) -> AsyncEngine:
+        """Bounded units' own connections (PostgreSQL), one per search slot.
+
+        Their backends run ``search_thread_niceness`` lower where the server
+        allows it (:func:`_lower_backend_priority`): a lowered backend never
+        gets its priority back, so it is never lent to a read. In autocommit:
+        a bounded unit sends its own ``BEGIN`` with its settings.
+        """
+        engine = create_async_db_engine(
+            self.url.render_as_string(hide_password=False),
+            connect_timeout=self._connect_timeout,
+            statement_timeout_ms=self._statement_timeout_ms,
+            pool_timeout=self._pool_timeout,
+            connections=self._bounded_concurrency,
+            niceness=self._search_thread_niceness,
+        )
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @cached_property
     def _autocommit_engine(self) -> AsyncEngine:
@@ -787,8 +852,7 @@ class Database:
         **kwargs: P.kwargs,
     ) -> T:
         begin = _BEGIN_BOUNDED.format(milliseconds=max(1, int(time_limit * 1000)))
-        assert self.async_engine is not None
-        engine = self.async_engine
+        engine = self._search_engine
 
         def bounded(connection: Connection) -> T:
             # On an autocommit connection, so that SQLAlchemy sends no BEGIN of
@@ -810,7 +874,7 @@ class Database:
             return found
 
         try:
-            return await self._retried(lambda: self._read_async(bounded))
+            return await self._retried(lambda: self._read_on(engine, bounded))
         except DatabaseUnavailableError as exc:
             cause = exc.__cause__
             if isinstance(cause, DBAPIError) and _sqlstate(cause) == "57014":  # query_canceled
@@ -855,6 +919,8 @@ class Database:
         self.dispose()
         if self.async_engine is not None:
             await self.async_engine.dispose()
+        if "_search_engine" in self.__dict__:
+            await self._search_engine.dispose()
 
 
 def _execute(
