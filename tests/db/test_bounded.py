@@ -333,3 +333,11 @@ async def test_a_search_connection_is_lowered_outside_any_transaction(database_u
         assert await db._read_on(db._search_engine, state) == "idle"
     finally:
         await db.aclose()
+
+
+@pytest.mark.parametrize(
+    ("seconds", "milliseconds"),
+    [(1.0, 1000), (0.99987, 990), (5.0, 5000), (0.2499, 240), (0.0123, 12), (0.0001, 1)],
+)
+def test_a_time_limit_is_rounded_down_to_two_digits(seconds: float, milliseconds: int) -> None:
+    assert engine._timeout_ms(seconds) == milliseconds

@@ -35,12 +35,15 @@ def statements_sent(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[l
         sent.append(statement)
 
     assert db.async_engine is not None
-    engine = db.async_engine.sync_engine
-    event.listen(engine, "before_cursor_execute", through_sqlalchemy)
+    # The requests' engine and the searches' own (decision 0036).
+    engines = [db.async_engine.sync_engine, db._search_engine.sync_engine]
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", through_sqlalchemy)
     try:
         yield sent
     finally:
-        event.remove(engine, "before_cursor_execute", through_sqlalchemy)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", through_sqlalchemy)
 
 
 def _counting(original: Any, sent: list[str]) -> Any:
@@ -71,3 +74,24 @@ async def test_a_read_is_one_statement(
         assert any(statement.startswith("BEGIN") for statement in sent), sent
         assert sent[-1].startswith("COMMIT"), sent
         assert any(statement.startswith("UPDATE recipe") for statement in sent), sent
+
+
+async def test_a_search_sends_only_its_statements(
+    client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.inline:
+        pytest.skip("PostgreSQL only: SQLite has no round trips")
+    # The search's connection opened and its time limit set.
+    assert (await client.get("/api/v1/recipes/search/?keyword=onion")).status_code == 200
+    with statements_sent(db, monkeypatch) as sent:
+        # Other words each time: none answered from the answer cache.
+        for word in ("chicken", "garlic", "tomatoes", "chiken"):
+            answer = await client.get("/api/v1/recipes/search/", params={"keyword": word})
+            assert answer.status_code == 200
+        # Its statements, and no BEGIN, SET or COMMIT around them.
+        assert sent and all(s.lstrip().startswith(("SELECT", "WITH", "(")) for s in sent), sent
+        # A unit with less time sets the connection's limit to it.
+        sent.clear()
+        assert await db.read_bounded(lambda c: c.exec_driver_sql("SELECT 1").scalar(), 0.25) == 1
+        # (What is left of 250 ms, to two significant digits: 240.)
+        assert sent == ["SET statement_timeout = 240", "SELECT 1"], sent

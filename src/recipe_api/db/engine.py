@@ -88,15 +88,17 @@ T = TypeVar("T")
 
 _TOO_SLOW = "The query took too long and was stopped; narrow it and try again"
 _TOO_BUSY = "Too many searches are running; try again shortly"
-# A bounded unit's transaction and its settings, sent as one simple query: one
-# round trip instead of two (BEGIN, then the settings). SET LOCAL lasts until
-# the transaction ends. No parallel workers: the search reads its tiers as
-# branches of one UNION ALL under a LIMIT, in order, and stops at the page (a
-# Parallel Append would run them at once, out of order).
-_BEGIN_BOUNDED = (
-    "BEGIN; SET LOCAL statement_timeout = {milliseconds}; SET LOCAL jit = off;"
-    " SET LOCAL max_parallel_workers_per_gather = 0"
-)
+# A bounded unit's settings on PostgreSQL, made when its connection (one of the
+# searches' own, decision 0036) is opened, so that a search sends nothing but
+# its statements. No parallel workers: the search reads its tiers as branches
+# of one UNION ALL under a LIMIT, in order, and stops at the page (a Parallel
+# Append would run them at once, out of order). No JIT: a bounded query is
+# meant to take milliseconds, and a plan whose estimate crosses jit_above_cost
+# (a branch that only runs for rare words, say) paid 20-30 ms compiling
+# (measured). Its time limit is the connection's statement_timeout, set again
+# only when a unit's limit differs from the last one set there.
+_BOUNDED_SETTINGS = {"jit": "off", "max_parallel_workers_per_gather": "0"}
+_TIMEOUT_SET = "recipe_api.statement_timeout_ms"
 
 # A bounded unit marked ``quick_first`` runs first on the event loop (SQLite), for
 # at most this many of SQLite's virtual machine steps (the search at a thousand
@@ -231,6 +233,7 @@ def create_async_db_engine(
     pool_timeout: float = 5.0,
     connections: int | None = None,
     niceness: int = 0,
+    server_settings: Mapping[str, str] | None = None,
 ) -> AsyncEngine:
     """The asyncpg engine that serves requests on PostgreSQL.
 
@@ -247,7 +250,10 @@ def create_async_db_engine(
         "timeout": connect_timeout,
         # The server cancels a slow statement; the client gives up a little
         # later on a server that stopped answering altogether.
-        "server_settings": {"statement_timeout": str(statement_timeout_ms)},
+        "server_settings": {
+            "statement_timeout": str(statement_timeout_ms),
+            **(server_settings or {}),
+        },
         "command_timeout": statement_timeout_ms / 1000 + 1,
     }
     pool = _server_pool(pool_size, pool_timeout)
@@ -543,6 +549,7 @@ class Database:
             pool_timeout=self._pool_timeout,
             connections=self._bounded_concurrency,
             niceness=self._search_thread_niceness,
+            server_settings=_BOUNDED_SETTINGS,
         )
         return engine.execution_options(isolation_level="AUTOCOMMIT")
 
@@ -851,27 +858,26 @@ class Database:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        begin = _BEGIN_BOUNDED.format(milliseconds=max(1, int(time_limit * 1000)))
+        milliseconds = _timeout_ms(time_limit)
         engine = self._search_engine
 
         def bounded(connection: Connection) -> T:
-            # On an autocommit connection, so that SQLAlchemy sends no BEGIN of
-            # its own: this one carries the settings. No JIT either: a bounded
-            # query is meant to take milliseconds, and a plan whose estimate
-            # crosses jit_above_cost (a branch that only runs for rare words,
-            # say) paid 20-30 ms compiling (measured).
-            _driver_execute(engine, connection, begin)
+            # No transaction: a read in autocommit sees what it would in one
+            # (READ COMMITTED: each statement its own snapshot), and BEGIN and
+            # COMMIT were two of a search's five round trips.
+            info = connection.connection.info
+            if info.get(_TIMEOUT_SET) != milliseconds:
+                _driver_execute(engine, connection, f"SET statement_timeout = {milliseconds}")
+                info[_TIMEOUT_SET] = milliseconds
             try:
-                found = fn(connection, *args, **kwargs)
-            except BaseException:
-                try:
-                    _driver_execute(engine, connection, "ROLLBACK")
-                except BaseException:
-                    # Never back to the pool inside a transaction.
-                    connection.invalidate()
+                return fn(connection, *args, **kwargs)
+            except Exception:
                 raise
-            _driver_execute(engine, connection, "COMMIT")
-            return found
+            except BaseException:
+                # Cancelled mid-statement (the client went away): never back to the
+                # pool in a state nobody checked.
+                connection.invalidate()
+                raise
 
         try:
             return await self._retried(lambda: self._read_on(engine, bounded))
@@ -950,6 +956,18 @@ async def _interrupt_until_done(raw: Any, done: asyncio.Future[Any]) -> None:
             await asyncio.wait((done,), timeout=_INTERRUPT_EVERY)
     if not done.cancelled():
         done.exception()  # its QueryTimeoutError: retrieved, not logged as lost
+
+
+def _timeout_ms(seconds: float) -> int:
+    """``seconds`` in milliseconds, down to two significant digits (at least 1).
+
+    A unit that did not wait for its slot has a little less than the whole
+    time limit left, a different microsecond every time: rounded, it is the
+    same number, and the connection's statement_timeout is not set again.
+    """
+    milliseconds = max(1, int(seconds * 1000))
+    step: int = 10 ** max(0, len(str(milliseconds)) - 2)
+    return milliseconds // step * step
 
 
 def _lower_priority(niceness: int) -> None:
