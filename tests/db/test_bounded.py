@@ -322,17 +322,53 @@ async def test_a_server_without_prioritize_runs_searches_as_before(
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_search_connection_is_lowered_outside_any_transaction(database_url: str) -> None:
+    import psycopg
+
     db = Database(database_url, search_thread_niceness=5)
 
-    def state(connection: Connection) -> str:
-        # Before the unit's own BEGIN: the connection as the pool handed it over.
-        raw = connection.connection.driver_connection
-        return "in a transaction" if raw.is_in_transaction() else "idle"  # type: ignore[union-attr]
+    def status(connection: Connection) -> object:
+        raw = connection.connection.dbapi_connection
+        assert isinstance(raw, psycopg.Connection)
+        return raw.info.transaction_status
 
     try:
-        assert await db._read_on(db._search_engine, state) == "idle"
+        # Autocommit: the unit's statements each their own, no transaction left open.
+        assert await db.read_bounded(status, 5.0) == psycopg.pq.TransactionStatus.IDLE
+        assert await db.read_bounded(_backend, 5.0) and (
+            await db.read_bounded(status, 5.0) == psycopg.pq.TransactionStatus.IDLE
+        )
     finally:
         await db.aclose()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_cancelled_search_is_cancelled_on_the_server(db: Database) -> None:
+    # As on SQLite: a client that went away leaves no statement running on the
+    # server until the time limit, and its slot and connection are free again.
+    started = threading.Event()
+    ended: list[str] = []
+
+    def slow(connection: Connection) -> None:
+        started.set()
+        try:
+            connection.execute(text("SELECT pg_sleep(30)"))
+        except Exception as exc:
+            ended.append(str(exc))
+            raise
+        ended.append("slept")
+
+    search = asyncio.create_task(db.read_bounded(slow, 600.0))
+    assert await asyncio.to_thread(started.wait, 10)
+    await asyncio.sleep(0.1)  # the statement on the server
+    began = time.monotonic()
+    search.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await search
+    assert time.monotonic() - began < 5
+    assert len(ended) == 1 and "canceling statement" in ended[0], ended
+    assert db._search_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    # The slot is free again, and the searches' connections serve.
+    assert await db.read_bounded(lambda c: c.execute(text("SELECT 3")).scalar_one(), 5.0) == 3
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ def statements_sent(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[l
 
     assert db.async_engine is not None
     # The requests' engine and the searches' own (decision 0036).
-    engines = [db.async_engine.sync_engine, db._search_engine.sync_engine]
+    engines = [db.async_engine.sync_engine, db._search_engine]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", through_sqlalchemy)
     try:

@@ -17,7 +17,8 @@ Where the function runs depends on the backend (see
   the server without blocking the loop and without a thread.
 
 The synchronous engine (psycopg 3 on PostgreSQL) serves migrations, the
-command line and tests: :meth:`Database.run_sync`.
+command line and tests: :meth:`Database.run_sync`; on PostgreSQL the searches
+have a small psycopg pool of their own (:meth:`Database.read_bounded`).
 
 A database in trouble answers 503, never 500, within a bounded time: the
 connect, the wait for a pooled connection and each statement have timeouts,
@@ -33,11 +34,13 @@ The methods say what a unit of work is, and so whether it may run twice:
   autocommit: under READ COMMITTED each statement sees its own snapshot
   inside a transaction too, and ``BEGIN``/``COMMIT`` cost two round trips.
 * :meth:`Database.read_bounded`: a read that may be slow (a search), stopped
-  after a time limit. On SQLite, one marked :func:`quick_first` runs on the
-  event loop first when no other is in flight, and leaves for a worker thread
-  only if it is not done within a few milliseconds of work. The threads run
-  at a lower priority than the loop's (``SEARCH_THREAD_NICENESS``), and a
-  cancelled unit (the client went away) is interrupted at once.
+  after a time limit. It runs in a worker thread of its own pool, at a lower
+  priority than the loop's (``SEARCH_THREAD_NICENESS``), on a connection of
+  its own (on PostgreSQL a psycopg one, its backend lowered too where the
+  server can), and a cancelled unit (the client went away) is stopped at
+  once. On SQLite, one marked :func:`quick_first` runs on the event loop
+  first when no other is in flight, and leaves for the thread only if it is
+  not done within a few milliseconds of work.
 * :meth:`Database.read_row` and :meth:`Database.read_statement`: one
   statement, the rows as mappings. The statement is compiled once per process
   and run on the driver's own connection (from the same pool): on SQLite the
@@ -231,17 +234,8 @@ def create_async_db_engine(
     connect_timeout: float = 5.0,
     statement_timeout_ms: int = 5000,
     pool_timeout: float = 5.0,
-    connections: int | None = None,
-    niceness: int = 0,
-    server_settings: Mapping[str, str] | None = None,
 ) -> AsyncEngine:
-    """The asyncpg engine that serves requests on PostgreSQL.
-
-    ``connections``: exactly that many, instead of ``_server_pool``'s sizing.
-    ``niceness``: each connection's server process (its backend) runs that much
-    lower, where the server has the ``prioritize`` extension (see
-    :func:`_lower_backend_priority`).
-    """
+    """The asyncpg engine that serves requests on PostgreSQL."""
     # Imported here: SQLite workers never need it, and it costs ~7 MB.
     from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -250,21 +244,15 @@ def create_async_db_engine(
         "timeout": connect_timeout,
         # The server cancels a slow statement; the client gives up a little
         # later on a server that stopped answering altogether.
-        "server_settings": {
-            "statement_timeout": str(statement_timeout_ms),
-            **(server_settings or {}),
-        },
+        "server_settings": {"statement_timeout": str(statement_timeout_ms)},
         "command_timeout": statement_timeout_ms / 1000 + 1,
     }
-    pool = _server_pool(pool_size, pool_timeout)
-    if connections is not None:
-        pool["pool_size"] = connections
-    engine = create_async_engine(
-        url, **pool, connect_args=connect_args, json_deserializer=orjson.loads
+    return create_async_engine(
+        url,
+        **_server_pool(pool_size, pool_timeout),
+        connect_args=connect_args,
+        json_deserializer=orjson.loads,
     )
-    if niceness > 0:
-        event.listen(engine.sync_engine, "connect", partial(_lower_backend_priority, niceness))
-    return engine
 
 
 # The extension's function, where the server has it: a search connection's backend
@@ -280,20 +268,20 @@ END $$
 
 
 def _lower_backend_priority(niceness: int, dbapi_connection: Any, _record: object) -> None:
-    """A new connection's backend ``niceness`` lower, when the server can (``prioritize``).
+    """A new search connection's backend ``niceness`` lower, when the server can.
 
     PostgreSQL has no priority of its own: the ``prioritize`` extension
     (packaged as ``postgresql-NN-prioritize``; ``CREATE EXTENSION`` by a
     superuser, migration 0027) lets a role raise its own backends' niceness,
-    never lower it again. So only connections kept for searches are lowered
-    (decision 0036). Without the extension, or refused, the backend keeps its
-    priority and nothing else changes.
+    never lower it again. So only the connections kept for searches are
+    lowered (decision 0036). Without the extension, or refused, the backend
+    keeps its priority and nothing else changes.
     """
-    # On asyncpg itself: SQLAlchemy's cursor would open a transaction first.
-    sql = _LOWER_BACKEND_PRIORITY.format(n=int(niceness))
     try:
-        dbapi_connection.run_async(lambda driver: driver.execute(sql))
+        dbapi_connection.execute(_LOWER_BACKEND_PRIORITY.format(n=int(niceness)))
+        dbapi_connection.commit()
     except Exception:
+        dbapi_connection.rollback()
         log.debug("Could not lower a search connection's backend priority", exc_info=True)
 
 
@@ -528,31 +516,6 @@ class Database:
         async with self._autocommit_engine.connect() as connection:
             return await connection.run_sync(fn, *args, **kwargs)
 
-    @staticmethod
-    async def _read_on(engine: AsyncEngine, fn: Callable[[Connection], T]) -> T:
-        async with engine.connect() as connection:
-            return await connection.run_sync(fn)
-
-    @cached_property
-    def _search_engine(self) -> AsyncEngine:
-        """Bounded units' own connections (PostgreSQL), one per search slot.
-
-        Their backends run ``search_thread_niceness`` lower where the server
-        allows it (:func:`_lower_backend_priority`): a lowered backend never
-        gets its priority back, so it is never lent to a read. In autocommit:
-        a bounded unit sends its own ``BEGIN`` with its settings.
-        """
-        engine = create_async_db_engine(
-            self.url.render_as_string(hide_password=False),
-            connect_timeout=self._connect_timeout,
-            statement_timeout_ms=self._statement_timeout_ms,
-            pool_timeout=self._pool_timeout,
-            connections=self._bounded_concurrency,
-            niceness=self._search_thread_niceness,
-            server_settings=_BOUNDED_SETTINGS,
-        )
-        return engine.execution_options(isolation_level="AUTOCOMMIT")
-
     @cached_property
     def _autocommit_engine(self) -> AsyncEngine:
         # The same pool; asyncpg sets (and, at check-in, resets) autocommit on the client side.
@@ -678,9 +641,10 @@ class Database:
         not marked, or beside another, runs in a worker thread of its own pool
         (sqlite3 lets go of the GIL while a statement runs), and that
         connection is interrupted when the time is up, or at once when the
-        awaiting task is cancelled. On PostgreSQL the server enforces the
-        limit (``statement_timeout``). Either way a stopped query raises
-        ``QueryTimeoutError``.
+        awaiting task is cancelled. On PostgreSQL it runs in the same threads,
+        on a psycopg connection kept for searches; the server enforces the
+        limit (``statement_timeout``) and a cancelled unit's statement is
+        cancelled there. Either way a stopped query raises ``QueryTimeoutError``.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + time_limit
@@ -714,7 +678,7 @@ class Database:
         loop = asyncio.get_running_loop()
         remaining = max(deadline - loop.time(), 0.001)
         if not self.inline:
-            return await self._run_with_statement_timeout(fn, remaining, *args, **kwargs)
+            return await self._run_in_server_thread(fn, remaining, *args, **kwargs)
         # Alone: on the loop first. Beside another bounded unit (running in a
         # thread, or waiting for its slot), straight to the thread: two searches
         # taking turns on the loop would hold every read behind them.
@@ -851,41 +815,82 @@ class Database:
             )
         return self._search_threads
 
-    async def _run_with_statement_timeout(
+    async def _run_in_server_thread(
         self,
         fn: Callable[Concatenate[Connection, P], T],
         time_limit: float,
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T:
-        milliseconds = _timeout_ms(time_limit)
-        engine = self._search_engine
+        """A bounded unit on PostgreSQL: in a search thread, on a search connection.
 
-        def bounded(connection: Connection) -> T:
-            # No transaction: a read in autocommit sees what it would in one
-            # (READ COMMITTED: each statement its own snapshot), and BEGIN and
-            # COMMIT were two of a search's five round trips.
-            info = connection.connection.info
-            if info.get(_TIMEOUT_SET) != milliseconds:
-                _driver_execute(engine, connection, f"SET statement_timeout = {milliseconds}")
-                info[_TIMEOUT_SET] = milliseconds
+        As on SQLite: the unit's Python (building its statements, reading its
+        rows) runs in a thread of lower priority, not on the event loop, where
+        it held every read behind it for 1-2 ms a search (decision 0036). The
+        server stops a statement past the time limit (the connection's
+        ``statement_timeout``); a unit whose request is cancelled is cancelled
+        on the server at once, and waited for.
+        """
+        milliseconds = _timeout_ms(time_limit)
+        loop = asyncio.get_running_loop()
+
+        async def attempt() -> T:
+            unit = _ServerUnit()
+            done = asyncio.wrap_future(
+                self._threads().submit(
+                    lambda: unit.run(self._search_engine, milliseconds, fn, *args, **kwargs)
+                ),
+                loop=loop,
+            )
             try:
-                return fn(connection, *args, **kwargs)
-            except Exception:
-                raise
-            except BaseException:
-                # Cancelled mid-statement (the client went away): never back to the
-                # pool in a state nobody checked.
-                connection.invalidate()
+                return await asyncio.shield(done)
+            except asyncio.CancelledError:
+                if unit.stop():
+                    with contextlib.suppress(Exception):
+                        await loop.run_in_executor(None, unit.cancel)
+                while not done.done():
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.wait((done,))
+                if not done.cancelled():
+                    done.exception()  # retrieved: not logged as lost
                 raise
 
         try:
-            return await self._retried(lambda: self._read_on(engine, bounded))
+            return await self._retried(attempt)
         except DatabaseUnavailableError as exc:
             cause = exc.__cause__
             if isinstance(cause, DBAPIError) and _sqlstate(cause) == "57014":  # query_canceled
                 raise QueryTimeoutError(_TOO_SLOW) from cause
             raise
+
+    @cached_property
+    def _search_engine(self) -> Engine:
+        """Bounded units' own connections (PostgreSQL, psycopg), one per search slot.
+
+        In autocommit (a read sees what it would in a transaction: READ
+        COMMITTED gives each statement its own snapshot), their settings made
+        once when opened (``_BOUNDED_SETTINGS``), their backends
+        ``search_thread_niceness`` lower where the server allows it
+        (:func:`_lower_backend_priority`): a lowered backend never gets its
+        priority back, so it is never lent to a read.
+        """
+        options = " ".join(f"-c {name}={value}" for name, value in _BOUNDED_SETTINGS.items())
+        engine = create_engine(
+            self.url,
+            pool_size=self._bounded_concurrency,
+            max_overflow=0,
+            pool_timeout=self._pool_timeout,
+            pool_recycle=1800,
+            connect_args={
+                "connect_timeout": max(2, math.ceil(self._connect_timeout)),
+                "options": options,
+            },
+            json_deserializer=orjson.loads,
+        )
+        if self._search_thread_niceness > 0:
+            lower = partial(_lower_backend_priority, self._search_thread_niceness)
+            event.listen(engine, "connect", lower)
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @staticmethod
     def _run_interruptible(
@@ -920,13 +925,13 @@ class Database:
             self._search_threads = None
         if "engine" in self.__dict__:
             self.engine.dispose()
+        if "_search_engine" in self.__dict__:
+            self._search_engine.dispose()
 
     async def aclose(self) -> None:
         self.dispose()
         if self.async_engine is not None:
             await self.async_engine.dispose()
-        if "_search_engine" in self.__dict__:
-            await self._search_engine.dispose()
 
 
 def _execute(
@@ -958,6 +963,55 @@ async def _interrupt_until_done(raw: Any, done: asyncio.Future[Any]) -> None:
         done.exception()  # its QueryTimeoutError: retrieved, not logged as lost
 
 
+class _ServerUnit:
+    """A bounded unit running in a thread on a PostgreSQL connection, and its stop.
+
+    The loop may cancel its statement (``stop``, then ``cancel``) only while it
+    runs: once it has returned, its connection may serve the next unit, which
+    a late cancel request would stop instead. So both sides take the lock: a
+    unit finishing after ``stop`` discards its connection.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._raw: Any = None
+        self._finished = False
+        self._stopped = False
+
+    def run(
+        self,
+        engine: Engine,
+        milliseconds: int,
+        fn: Callable[Concatenate[Connection, P], T],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        with engine.connect() as connection:
+            try:
+                with self._lock:
+                    self._raw = connection.connection.dbapi_connection
+                info = connection.connection.info
+                if info.get(_TIMEOUT_SET) != milliseconds:
+                    connection.exec_driver_sql(f"SET statement_timeout = {milliseconds}")
+                    info[_TIMEOUT_SET] = milliseconds
+                return fn(connection, *args, **kwargs)
+            finally:
+                with self._lock:
+                    self._finished = True
+                    if self._stopped:
+                        connection.invalidate()
+
+    def stop(self) -> bool:
+        """Marks the unit stopped; whether it is still running (and may be cancelled)."""
+        with self._lock:
+            self._stopped = True
+            return self._raw is not None and not self._finished
+
+    def cancel(self) -> None:
+        """The running statement cancelled on the server (a blocking call: in a thread)."""
+        self._raw.cancel()
+
+
 def _timeout_ms(seconds: float) -> int:
     """``seconds`` in milliseconds, down to two significant digits (at least 1).
 
@@ -982,20 +1036,6 @@ def _lower_priority(niceness: int) -> None:
         os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + niceness)
     except (AttributeError, OSError):
         log.debug("Could not lower a search thread's priority", exc_info=True)
-
-
-def _driver_execute(engine: AsyncEngine, connection: Connection, sql: str) -> None:
-    """``sql`` (statements without parameters) on the asyncpg connection, one round trip.
-
-    From inside ``run_sync``; failures as SQLAlchemy raises them.
-    """
-    from sqlalchemy.util import await_only
-
-    pooled = connection.connection
-    try:
-        await_only(pooled.driver_connection.execute(sql))  # type: ignore[union-attr]
-    except Exception as exc:
-        raise _translated(engine, pooled, exc) from exc
 
 
 def _unavailable(exc: Exception) -> DatabaseUnavailableError:
