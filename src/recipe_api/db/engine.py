@@ -404,8 +404,8 @@ class Database:
     def engine(self) -> Engine:
         """The synchronous engine: every SQLite call; on PostgreSQL, only ``run_sync``.
 
-        Made on first use: a PostgreSQL worker that only serves requests never
-        loads psycopg (11 MB).
+        Made on first use: a PostgreSQL worker that serves requests never opens
+        it (its searches have their own psycopg pool, ``_search_engine``).
         """
         url = self.url.render_as_string(hide_password=False)
         return create_db_engine(
