@@ -281,7 +281,7 @@ def _backend(connection: Connection) -> tuple[int, int]:
 async def test_search_backends_run_at_a_lower_priority_and_are_never_lent_to_reads(
     database_url: str, niceness: int
 ) -> None:
-    # A read then takes a core from a busy search's backend (decision 0036).
+    # A read then takes a core from a busy search's backend (decision 0037).
     db = Database(database_url, search_thread_niceness=niceness)
     try:
         if not await db.read(lambda c: _has_prioritize(c)):

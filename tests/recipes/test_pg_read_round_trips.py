@@ -35,7 +35,7 @@ def statements_sent(db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[l
         sent.append(statement)
 
     assert db.async_engine is not None
-    # The requests' engine and the searches' own (decision 0036).
+    # The requests' engine and the searches' own (decision 0037).
     engines = [db.async_engine.sync_engine, db._search_engine]
     for engine in engines:
         event.listen(engine, "before_cursor_execute", through_sqlalchemy)

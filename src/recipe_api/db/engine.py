@@ -92,7 +92,7 @@ T = TypeVar("T")
 _TOO_SLOW = "The query took too long and was stopped; narrow it and try again"
 _TOO_BUSY = "Too many searches are running; try again shortly"
 # A bounded unit's settings on PostgreSQL, made when its connection (one of the
-# searches' own, decision 0036) is opened, so that a search sends nothing but
+# searches' own, decision 0037) is opened, so that a search sends nothing but
 # its statements. No parallel workers: the search reads its tiers as branches
 # of one UNION ALL under a LIMIT, in order, and stops at the page (a Parallel
 # Append would run them at once, out of order). No JIT: a bounded query is
@@ -274,7 +274,7 @@ def _lower_backend_priority(niceness: int, dbapi_connection: Any, _record: objec
     (packaged as ``postgresql-NN-prioritize``; ``CREATE EXTENSION`` by a
     superuser, migration 0027) lets a role raise its own backends' niceness,
     never lower it again. So only the connections kept for searches are
-    lowered (decision 0036). Without the extension, or refused, the backend
+    lowered (decision 0037). Without the extension, or refused, the backend
     keeps its priority and nothing else changes.
     """
     try:
@@ -826,7 +826,7 @@ class Database:
 
         As on SQLite: the unit's Python (building its statements, reading its
         rows) runs in a thread of lower priority, not on the event loop, where
-        it held every read behind it for 1-2 ms a search (decision 0036). The
+        it held every read behind it for 1-2 ms a search (decision 0037). The
         server stops a statement past the time limit (the connection's
         ``statement_timeout``); a unit whose request is cancelled is cancelled
         on the server at once, and waited for.

@@ -1,6 +1,6 @@
 """PostgreSQL: the ``prioritize`` extension, where the server has it and we may create it.
 
-See ``docs/decisions/0036-search-backends-at-a-lower-priority.md``. A worker's
+See ``docs/decisions/0037-postgresql-searches-in-threads.md``. A worker's
 search connections lower their own backends' priority with the extension's
 ``set_backend_priority`` (``SEARCH_THREAD_NICENESS``), as SQLite's search
 threads lower theirs: a read then takes a core from a busy search.
