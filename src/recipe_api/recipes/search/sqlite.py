@@ -16,6 +16,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -167,6 +168,8 @@ def _index_walk(table: str, query: SearchQuery, tier: Tier, after: bool, limit: 
     )
 
 
+# The same search, the same statements: built once (3 µs a tier each time).
+@lru_cache(maxsize=1024)
 def _tier_sql(query: SearchQuery, tier: Tier, *, after: bool, limit: str) -> tuple[str, str | None]:
     """The ids of a tier's matches, newest first; and the FTS5 expression it takes as ``:match``."""
     # The whole name through ix_recipe_label_nocase_visible (migration 0028),
@@ -306,12 +309,27 @@ def count(
 ) -> tuple[int, bool]:
     """How many recipes match, counted up to ``bound``; and whether that count is exact."""
     _with_functions(connection)
-    params = {**_parameters(query), "after": None, "limit": bound}
+    sql, match, filtered = _count_sql(query, everything)
+    params = {
+        **_parameters(query),
+        "after": None,
+        "limit": bound,
+        "match": match,
+        "scan": FILTERED_COUNT_SCAN,
+    }
+    if not filtered:
+        return int(_execute(connection, sql, params).fetchone()[0]), True
+    found, scanned = _execute(connection, sql, params).fetchone()
+    return int(found), int(scanned) < FILTERED_COUNT_SCAN
+
+
+@lru_cache(maxsize=1024)
+def _count_sql(query: SearchQuery, everything: Matches | None) -> tuple[str, str | None, bool]:
+    """``count``'s statement, its ``:match``, and whether it filters the words' matches."""
     plain = query.words_only
     if everything is None or plain == query:
         sql, match = _tier_sql(query, Tier(include=everything), after=False, limit="LIMIT :limit")
-        counted = _execute(connection, f"SELECT count(*) FROM ({sql})", {**params, "match": match})
-        return int(counted.fetchone()[0]), True
+        return f"SELECT count(*) FROM ({sql})", match, False
     candidates, match = _tier_sql(plain, Tier(include=everything), after=False, limit="LIMIT :scan")
     filtered = " AND ".join(_filters(query))
     sql = (
@@ -319,9 +337,7 @@ def count(
         "SELECT 1 FROM candidates CROSS JOIN recipe ON recipe.id = candidates.id "
         f"WHERE {filtered} LIMIT :limit)), (SELECT count(*) FROM candidates)"
     )
-    params.update(match=match, scan=FILTERED_COUNT_SCAN)
-    found, scanned = _execute(connection, sql, params).fetchone()
-    return int(found), int(scanned) < FILTERED_COUNT_SCAN
+    return sql, match, True
 
 
 _VOCABULARY = "SELECT term, doc FROM recipe_word_vocab WHERE term IN ({})"
@@ -342,7 +358,8 @@ def held_words(connection: Connection, words: Sequence[str]) -> set[str]:
     asked = [word for word in dict.fromkeys(words) if word.isalnum()]
     if not asked:
         return set()
-    return {word for (word,) in _execute(connection, _HELD, {"words": json.dumps(asked)})}
+    words_json = orjson.dumps(asked).decode()
+    return {word for (word,) in _execute(connection, _HELD, {"words": words_json})}
 
 
 def word_counts(connection: Connection, words: Sequence[str]) -> dict[str, int]:
@@ -406,6 +423,33 @@ _CONVERTED = tuple(
     for name in ROW_FIELDS
     if (convert := _converter(recipe_table.c[name].type)) is not None
 )
+
+
+def _row_maker() -> Callable[[Sequence[Any]], dict[str, Any]]:
+    """One function making a row's dict from its tuple, the stored-as-text columns converted.
+
+    Written once from ``ROW_FIELDS`` and ``_CONVERTED``, as ``dataclasses``
+    writes a class's ``__init__``: one dict display, each value in its place.
+    ``dict(zip(...))`` and a loop over the converted columns cost 3.3 µs a
+    row; this 2.3.
+    """
+    converters = dict(_CONVERTED)
+    scope: dict[str, Any] = {}
+    values = []
+    for index, name in enumerate(ROW_FIELDS):
+        if name in converters:
+            scope[f"convert_{index}"] = converters[name]
+            value = f"None if (v := stored[{index}]) is None else convert_{index}(v)"
+        else:
+            value = f"stored[{index}]"
+        values.append(f"{name!r}: {value}")
+    source = "def make(stored):\n    return {" + ", ".join(values) + "}\n"
+    exec(compile(source, "<recipes_by_id row>", "exec"), scope)
+    make: Callable[[Sequence[Any]], dict[str, Any]] = scope["make"]
+    return make
+
+
+_MAKE_ROW = _row_maker()
 _ROWS = (
     "SELECT "
     + ", ".join(f"recipe.{_DIALECT.identifier_preparer.quote(name)}" for name in ROW_FIELDS)
@@ -435,15 +479,7 @@ def recipes_by_id(connection: Connection, ids: Sequence[int]) -> dict[int, dict[
         rows = raw.execute(sql, values).fetchall()
     except sqlite3.Error as exc:
         raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
-    found = {}
-    for stored in rows:
-        row = dict(zip(ROW_FIELDS, stored, strict=True))
-        for name, convert in _CONVERTED:
-            value = row[name]
-            if value is not None:
-                row[name] = convert(value)
-        found[row["id"]] = row
-    return found
+    return {row["id"]: row for row in map(_MAKE_ROW, rows)}
 
 
 def _matching_ids(query: SearchQuery, everything: Matches | None) -> tuple[str, dict[str, Any]]:
