@@ -16,9 +16,10 @@ import pytest
 from sqlalchemy import Connection
 
 from recipe_api.db.engine import Database
-from recipe_api.recipes.search import sqlite
+from recipe_api.recipes.search import service, sqlite
 from recipe_api.recipes.search.query import SearchQuery, Tier, Words
 from recipe_api.recipes.visibility import EVERYTHING, Viewer
+from tests.recipes.test_word_search import _add
 
 # Names a cook may type: case, the characters around the ASCII letters ("@"
 # before "A", "[" and "`" between the cases, "{" after "z"), LIKE's own
@@ -167,3 +168,36 @@ def test_stored_timestamps_read_as_the_column_type_reads_them() -> None:
         assert found.tzinfo == reference(value).tzinfo, value
     with pytest.raises(ValueError, match="hour"):
         sqlite._utc("2026-12-07 25:00:00")
+
+
+async def test_a_word_is_five_statements_none_of_them_like(seeded: object, db: Database) -> None:
+    if db.backend != "sqlite":
+        pytest.skip("the SQLite statements")
+    # More names starting with the word than a page holds, as at the bench's 1,000.
+    for number in range(12):
+        await _add(db, f"Chicken dish {number}", ingredients=["1 chicken"])
+    query = SearchQuery(keyword="chicken")
+
+    def traced(connection: Connection) -> tuple[bytes, list[str]]:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        seen: list[str] = []
+        raw.set_trace_callback(seen.append)
+        try:
+            return service._search_json(connection, query, 10, None), seen
+        finally:
+            raw.set_trace_callback(None)
+
+    body, seen = await db.read(traced)
+    assert body.count(b'"label":"Chicken dish') == 10
+    # FTS5's own statements (its index's pages) are traced as comments.
+    ours = [statement for statement in seen if not statement.startswith("--")]
+    # The held-word check, the count, the exact name, the names starting with
+    # the word (a range of the name index), the page's rows.
+    assert len(ours) == 5, ours
+    starts = ours[3]
+    assert "recipe.label >" in starts and "LIKE" not in starts, starts
+    # The next search of the same words builds no statement again.
+    built = sqlite._tier_sql.cache_info().misses, sqlite._count_sql.cache_info().misses
+    await db.read(traced)
+    assert (sqlite._tier_sql.cache_info().misses, sqlite._count_sql.cache_info().misses) == built
