@@ -398,7 +398,7 @@ def plan_all_words(
     return _plan_all_words(words, corrections, as_typed_absent=as_typed_absent)
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=512)
 def _plan_as_typed(words: tuple[str, ...]) -> Plan:
     """The plan of words without corrections, made once per words (9 µs a search).
 

@@ -169,7 +169,7 @@ def _index_walk(table: str, query: SearchQuery, tier: Tier, after: bool, limit: 
 
 
 # The same search, the same statements: built once (3 µs a tier each time).
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=512)
 def _tier_sql(query: SearchQuery, tier: Tier, *, after: bool, limit: str) -> tuple[str, str | None]:
     """The ids of a tier's matches, newest first; and the FTS5 expression it takes as ``:match``."""
     # The whole name through ix_recipe_label_nocase_visible (migration 0028),
@@ -323,7 +323,7 @@ def count(
     return int(found), int(scanned) < FILTERED_COUNT_SCAN
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=512)
 def _count_sql(query: SearchQuery, everything: Matches | None) -> tuple[str, str | None, bool]:
     """``count``'s statement, its ``:match``, and whether it filters the words' matches."""
     plain = query.words_only
