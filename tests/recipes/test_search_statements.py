@@ -17,7 +17,7 @@ from sqlalchemy import Connection
 
 from recipe_api.db.engine import Database
 from recipe_api.recipes.search import service, sqlite
-from recipe_api.recipes.search.query import SearchQuery, Tier, Words
+from recipe_api.recipes.search.query import SearchQuery, Tier, Words, plan_all_words
 from recipe_api.recipes.visibility import EVERYTHING, Viewer
 from tests.recipes.test_word_search import _add
 
@@ -105,7 +105,7 @@ def test_the_name_range_is_like_without_the_words_alone() -> None:
     # The prefixes above, and every name's first characters.
     generated = {name[:n] for name, n in itertools.product(NAMES, range(1, 4)) if name[:n].strip()}
     for prefix in [*PREFIXES, *sorted(generated - set(PREFIXES))]:
-        params = sqlite._parameters(SearchQuery(keyword=prefix))
+        params = dict(sqlite._parameters(SearchQuery(keyword=prefix)))
         if params["past"] is None:
             # Nothing is above the last code point: LIKE it stays (see _tier_sql).
             assert prefix.strip().endswith("\U0010ffff"), prefix
@@ -142,6 +142,8 @@ async def test_the_name_tiers_read_the_name_index_alone(db: Database, viewer: Vi
         )
         plan = await db.read(_plan, sql, params)
         assert "COVERING INDEX ix_recipe_label_nocase_visible" in plan, (name, plan)
+    plan = await db.read(_plan, sqlite._names_sql(query), params)
+    assert "COVERING INDEX ix_recipe_label_nocase_visible" in plan, plan
 
 
 def test_stored_timestamps_read_as_the_column_type_reads_them() -> None:
@@ -170,7 +172,7 @@ def test_stored_timestamps_read_as_the_column_type_reads_them() -> None:
         sqlite._utc("2026-12-07 25:00:00")
 
 
-async def test_a_word_is_five_statements_none_of_them_like(seeded: object, db: Database) -> None:
+async def test_a_word_is_four_statements_none_of_them_like(seeded: object, db: Database) -> None:
     if db.backend != "sqlite":
         pytest.skip("the SQLite statements")
     # More names starting with the word than a page holds, as at the bench's 1,000.
@@ -192,12 +194,53 @@ async def test_a_word_is_five_statements_none_of_them_like(seeded: object, db: D
     assert body.count(b'"label":"Chicken dish') == 10
     # FTS5's own statements (its index's pages) are traced as comments.
     ours = [statement for statement in seen if not statement.startswith("--")]
-    # The held-word check, the count, the exact name, the names starting with
-    # the word (a range of the name index), the page's rows.
-    assert len(ours) == 5, ours
-    starts = ours[3]
-    assert "recipe.label >" in starts and "LIKE" not in starts, starts
+    # The held-word check, the count, the exact name and the names starting
+    # with the word (one range of the name index, no LIKE), the page's rows.
+    assert len(ours) == 4, ours
+    names = ours[2]
+    assert "recipe.label >=" in names and "LIKE" not in names, names
     # The next search of the same words builds no statement again.
-    built = sqlite._tier_sql.cache_info().misses, sqlite._count_sql.cache_info().misses
+    builders = (sqlite._tier_sql, sqlite._count_sql, sqlite._names_sql, sqlite._parameters)
+    built = [builder.cache_info().misses for builder in builders]
     await db.read(traced)
-    assert (sqlite._tier_sql.cache_info().misses, sqlite._count_sql.cache_info().misses) == built
+    assert [builder.cache_info().misses for builder in builders] == built
+
+
+def _merged_and_apart(
+    connection: Connection, query: SearchQuery, limit: int
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The first page's (tier, id): as the search reads it, and tier by tier as before."""
+    tiers = plan_all_words(query.words, {}).tiers
+    merged = sqlite.page_ids(connection, query, tiers, start=0, after=None, limit=limit)
+    apart: list[tuple[int, int]] = []
+    params = dict(sqlite._parameters(query))
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    for number, tier in enumerate(tiers):
+        sql, match = sqlite._tier_sql(query, tier, after=False, limit="LIMIT :limit")
+        values = {**params, "match": match, "after": None, "limit": limit - len(apart)}
+        apart += [(number, row_id) for (row_id,) in raw.execute(sql, values)]
+        if len(apart) >= limit:
+            break
+    return merged, apart
+
+
+async def test_the_names_in_one_statement_are_the_two_tiers(seeded: object, db: Database) -> None:
+    if db.backend != "sqlite":
+        pytest.skip("the SQLite statements")
+    for label in [
+        "Chicken",
+        "chicken soup",
+        "CHICKEN",
+        "Chicken@home",
+        "chickens",
+        "Roast chicken",
+    ]:
+        await _add(db, label, ingredients=["1 chicken"])
+    await _add(db, "chicken", ingredients=["1 chicken"], private=True)
+    for viewer in [Viewer.of(None), EVERYTHING]:
+        for keyword in ["chicken", "CHICKEN", "chicken soup", "chicken@"]:
+            query = SearchQuery(keyword=keyword, viewer=viewer)
+            for limit in range(1, 9):
+                merged, apart = await db.read(_merged_and_apart, query, limit)
+                assert merged == apart, (keyword, viewer, limit)

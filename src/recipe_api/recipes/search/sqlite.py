@@ -17,6 +17,7 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -256,19 +257,23 @@ def _past(prefix: str) -> str | None:
     return folded[:-1] + chr(following)
 
 
-def _parameters(query: SearchQuery) -> dict[str, Any]:
+@lru_cache(maxsize=512)
+def _parameters(query: SearchQuery) -> Mapping[str, Any]:
+    """The search's parameters, for every statement (each makes its own dict from them)."""
     exact = _exact(query)
-    return {
-        "exact": exact,
-        "past": _past(exact),
-        "starts": exact.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
-        "tag": query.tag,
-        "cuisine": query.cuisine,
-        "category": query.category,
-        "ingredient": query.ingredient,
-        "without_ingredient": query.without_ingredient,
-        "max_total": query.max_total_minutes,
-    }
+    return MappingProxyType(
+        {
+            "exact": exact,
+            "past": _past(exact),
+            "starts": exact.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+            "tag": query.tag,
+            "cuisine": query.cuisine,
+            "category": query.category,
+            "ingredient": query.ingredient,
+            "without_ingredient": query.without_ingredient,
+            "max_total": query.max_total_minutes,
+        }
+    )
 
 
 def page_ids(
@@ -284,18 +289,54 @@ def page_ids(
     _with_functions(connection)
     found: list[tuple[int, int]] = []
     params = _parameters(query)
-    for number in range(start, len(tiers)):
+    number = start
+    while number < len(tiers):
         if tiers[number].empty:
+            number += 1
             continue
         bounded = number == start and after is not None
-        sql, match = _tier_sql(query, tiers[number], after=bounded, limit="LIMIT :limit")
-        rows = _execute(
-            connection, sql, {**params, "match": match, "after": after, "limit": limit - len(found)}
-        )
-        found.extend((number, row_id) for (row_id,) in rows)
+        if not bounded and _names_together(tiers, number, params):
+            # The exact name and the names starting with the words: one range.
+            rows = _execute(connection, _names_sql(query), {**params, "limit": limit - len(found)})
+            found.extend((number if exact else number + 1, row_id) for row_id, exact in rows)
+            number += 2
+        else:
+            sql, match = _tier_sql(query, tiers[number], after=bounded, limit="LIMIT :limit")
+            limited = {**params, "match": match, "after": after, "limit": limit - len(found)}
+            found.extend((number, row_id) for (row_id,) in _execute(connection, sql, limited))
+            number += 1
         if len(found) >= limit:
             break
     return found
+
+
+def _names_together(tiers: Sequence[Tier], number: int, params: Mapping[str, Any]) -> bool:
+    """Whether tier ``number`` is the exact name, and the next the names starting with it."""
+    return (
+        tiers[number].name == "exact"
+        and number + 1 < len(tiers)
+        and tiers[number + 1].name == "starts"
+        and not tiers[number + 1].empty
+        and params["past"] is not None
+    )
+
+
+@lru_cache(maxsize=512)
+def _names_sql(query: SearchQuery) -> str:
+    """The exact name's tier and then the next (names starting with the words), one statement.
+
+    The names from the words to ``:past`` (``_past``), without case: the words
+    alone first, then the others; each newest first. One range of the name
+    index, sorted; the two tiers apart read the same range and its first name.
+    """
+    conditions = [
+        "recipe.label >= :exact COLLATE NOCASE AND recipe.label < :past COLLATE NOCASE",
+        *_filters(query),
+    ]
+    return (
+        "SELECT recipe.id, recipe.label = :exact COLLATE NOCASE AS exact FROM recipe"
+        f"{_where(conditions)} ORDER BY exact DESC, recipe.id DESC LIMIT :limit"
+    )
 
 
 # With filters, the count looks at most this many of the words' matches (newest
