@@ -19,7 +19,9 @@ import argparse
 import asyncio
 import contextlib
 import os
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -51,6 +53,18 @@ def _cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def _own_database(pythonpath: str) -> str:
+    """A new SQLite bench database prepared by the code on ``pythonpath`` (its migrations)."""
+    url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='recipe-cpu-baseline-')) / 'bench.db'}"
+    subprocess.run(
+        [sys.executable, "-c", f"from run import _prepare; _prepare({url!r})"],
+        env={**os.environ, "PYTHONPATH": pythonpath},
+        cwd=ROOT,
+        check=True,
+    )
+    return url
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--paths", default="read,search,home")
@@ -59,17 +73,28 @@ def main() -> None:
     parser.add_argument("--cache-mb", type=int, default=0, help="ANSWER_CACHE_MB for Recipe API")
     parser.add_argument("--baseline", type=Path, help="src/ of another checkout, served beside")
     parser.add_argument("--postgres", help="a PostgreSQL server URL: measure there, not SQLite")
+    parser.add_argument(
+        "--baseline-database",
+        action="store_true",
+        help="SQLite: the baseline on a database of its own, migrated by its own code (when "
+        "this tree adds a migration, the shared database would give the baseline its indexes)",
+    )
     args = parser.parse_args()
+    if args.baseline_database and (args.baseline is None or args.postgres):
+        parser.error("--baseline-database needs --baseline, on SQLite")
     paths = [p.strip() for p in args.paths.split(",") if p.strip()]
     bench_dir = str(ROOT / "bench")
     cli = [sys.executable, "-m", "recipe_api.cli", "serve", "--no-access-log", "--port", "0"]
     with contextlib.ExitStack() as stack:
         url = bench_database(stack, args.postgres, "recipe-cpu-")
         apps: list[tuple[str, list[str], str, list[str]]] = [("now", cli, bench_dir, paths)]
+        urls = {}
         if args.baseline is not None:
             no_migrate = [*cli[:-2], "--no-migrate", "--port", "0"]
             source = os.pathsep.join([str(args.baseline), bench_dir])
             apps.append(("before", no_migrate, source, paths))
+            if args.baseline_database:
+                urls["before"] = _own_database(source)
         if args.postgres:
             apps.append(("raw asyncpg", uvicorn_argv("asyncpg_app:app", 0), bench_dir, ["read"]))
         else:
@@ -82,7 +107,8 @@ def main() -> None:
                 apps.append(("tutorial", argv, str(APP_DIR), tutorial_paths))
         running = {}
         for name, argv, pythonpath, _ in apps:
-            process, port = serve_on_free_port(stack, argv, url, pythonpath, args.cache_mb)
+            app_url = urls.get(name, url)
+            process, port = serve_on_free_port(stack, argv, app_url, pythonpath, args.cache_mb)
             running[name] = (process.pid, port)
         costs: dict[tuple[str, str], list[float]] = {}
         shares: dict[tuple[str, str], list[float]] = {}

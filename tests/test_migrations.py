@@ -290,16 +290,24 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # recipes and favourites (0022), the search's indexes for several words and for time (0023),
     # the import jobs' waiting photos (0024), the typo vocabulary of public recipes
     # only and a cook's recipes by index (0025), a tag within N minutes and the
-    # vocabulary by stem (0026), the prioritize extension where there is one (0027).
+    # vocabulary by stem (0026), the prioritize extension where there is one (0027),
+    # the name index with what visibility reads (0028).
     revisions = [rev.revision for rev in script.walk_revisions()]
     assert revisions == [
-        "0027", "0026", "0025", "0024", "0023", "0022", "0021", "0020", "0018", "0014",
+        "0028", "0027", "0026", "0025", "0024", "0023", "0022", "0021", "0020", "0018", "0014",
         *(f"{n:04d}" for n in range(12, 0, -1)),
     ]  # fmt: skip
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0027"
+    assert migrate.current_revision(empty_database) == "0028"
+    name_visible = {"ix_recipe_label_nocase_visible"}
+    if empty_database.startswith("sqlite"):
+        assert name_visible <= _indexes(empty_database)
+        assert "ix_recipe_label_nocase" not in _indexes(empty_database)
     if empty_database.startswith("postgresql"):
         assert _has_prioritize(empty_database) == _prioritize_available(empty_database)
+    migrate.downgrade(empty_database, "0027")
+    assert not name_visible & _indexes(empty_database)
+    assert {"ix_recipe_label_nocase", "ix_recipe_label_lower"} & _indexes(empty_database)
     migrate.downgrade(empty_database, "0026")
     tags_within = {"ix_recipe_tags_within", "ix_recipe_word_english"}
     if empty_database.startswith("postgresql"):
@@ -388,7 +396,7 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0027"
+    assert migrate.current_revision(empty_database) == "0028"
     assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
     assert "ix_recipe_ingredients_words" not in _indexes(empty_database)
     assert {

@@ -157,6 +157,8 @@ SEARCH_INDEXES = (
     "ix_recipe_tags_within",
     "ix_recipe_word_english",
     "ix_recipe_label_nocase",
+    # The name with what the visibility check reads (migration 0028; SQLite).
+    "ix_recipe_label_nocase_visible",
     "ix_recipe_cuisine_nocase",
     "ix_recipe_category_nocase",
     "ix_recipe_label_lower",

@@ -134,20 +134,27 @@ def _page(
     cursor: SearchCursor | None,
     limit: int,
     total: int,
-) -> list[tuple[int, dict[str, Any]]]:
+) -> tuple[list[tuple[int, dict[str, Any]]], bool]:
+    """The page's (tier, row) pairs, at most ``limit``; and whether there is a next page."""
     start, after = (0, None) if cursor is None else (cursor.tier, cursor.after)
     if start >= len(plan.tiers):
         raise InvalidSearchCursorError("The cursor is not one this search gave out")
+    # One more than the page tells whether there is a next one.
     if connection.dialect.name != "sqlite":
         few = plan.everything if total <= COUNT_LIMIT else None
         rows = postgresql.page(
-            connection, query, plan.tiers, start=start, after=after, limit=limit, few=few
+            connection, query, plan.tiers, start=start, after=after, limit=limit + 1, few=few
         )
         # The answer's fields in its order, as SQLite's rows are.
-        return [(tier, {name: row[name] for name in ROW_FIELDS}) for tier, row in rows]
-    found = sqlite.page_ids(connection, query, plan.tiers, start=start, after=after, limit=limit)
-    by_id = sqlite.recipes_by_id(connection, [row_id for _, row_id in found])
-    return [(tier, by_id[row_id]) for tier, row_id in found if row_id in by_id]
+        page = [(tier, {name: row[name] for name in ROW_FIELDS}) for tier, row in rows[:limit]]
+        return page, len(rows) > limit
+    found = sqlite.page_ids(
+        connection, query, plan.tiers, start=start, after=after, limit=limit + 1
+    )
+    # The rows of the page only: the id past it is all the next page needs.
+    by_id = sqlite.recipes_by_id(connection, [row_id for _, row_id in found[:limit]])
+    page = [(tier, by_id[row_id]) for tier, row_id in found[:limit] if row_id in by_id]
+    return page, len(found) > limit
 
 
 def _api_next(query: SearchQuery, limit: int, token: str) -> str:
@@ -171,11 +178,12 @@ def _search_fields(
 ) -> tuple[dict[str, Any], Plan]:
     """The fields of a :class:`RecipeSearchResults`, in its order, as the database typed them."""
     plan, (total, exact) = _plan(connection, query, cursor, facets)
-    # One more than the page tells whether there is a next one.
-    found = _page(connection, query, plan, cursor, limit + 1, total) if total or not exact else []
+    found, more = (
+        _page(connection, query, plan, cursor, limit, total) if total or not exact else ([], False)
+    )
     next_cursor = None
-    if len(found) > limit:
-        tier, last = found[limit - 1]
+    if more and found:
+        tier, last = found[-1]
         next_cursor = SearchCursor(tier=tier, after=last["id"], mode=plan.mode).encode()
     words = query.words
     did_you_mean = None
@@ -183,7 +191,7 @@ def _search_fields(
         typed = _WORD.findall((query.keyword or "").casefold())
         did_you_mean = " ".join(plan.corrections.get(word, word) for word in typed)
     fields = {
-        "results": [row for _, row in found[:limit]],
+        "results": [row for _, row in found],
         "total": min(total, COUNT_LIMIT),
         "total_is_exact": exact and total <= COUNT_LIMIT,
         "words": list(words),
