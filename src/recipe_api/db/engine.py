@@ -314,8 +314,12 @@ def create_db_engine(
     connect_timeout: float = 5.0,
     busy_timeout_ms: int = MAX_SQLITE_BUSY_MS,
     pool_timeout: float = 5.0,
+    settings: Mapping[str, str] | None = None,
 ) -> Engine:
-    """The synchronous engine. No statement timeout: a migration may take long."""
+    """The synchronous engine. No statement timeout: a migration may take long.
+
+    ``settings``: PostgreSQL settings each connection starts with.
+    """
     url = normalize_url(raw_url)
     if url.get_backend_name() == "sqlite":
         engine = create_engine(
@@ -324,7 +328,9 @@ def create_db_engine(
         _configure_sqlite(engine, min(busy_timeout_ms, MAX_SQLITE_BUSY_MS))
         return engine
     # libpq counts whole seconds, two at least.
-    connect_args = {"connect_timeout": max(2, math.ceil(connect_timeout))}
+    connect_args: dict[str, Any] = {"connect_timeout": max(2, math.ceil(connect_timeout))}
+    if settings:
+        connect_args["options"] = " ".join(f"-c {k}={v}" for k, v in settings.items())
     return create_engine(
         url,
         **_server_pool(pool_size, pool_timeout),
@@ -848,11 +854,7 @@ class Database:
                 if unit.stop():
                     with contextlib.suppress(Exception):
                         await loop.run_in_executor(None, unit.cancel)
-                while not done.done():
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await asyncio.wait((done,))
-                if not done.cancelled():
-                    done.exception()  # retrieved: not logged as lost
+                await _until_done(done)
                 raise
 
         try:
@@ -874,18 +876,13 @@ class Database:
         (:func:`_lower_backend_priority`): a lowered backend never gets its
         priority back, so it is never lent to a read.
         """
-        options = " ".join(f"-c {name}={value}" for name, value in _BOUNDED_SETTINGS.items())
-        engine = create_engine(
-            self.url,
+        # Connections are opened as units need them: at most one per slot.
+        engine = create_db_engine(
+            self.url.render_as_string(hide_password=False),
             pool_size=self._bounded_concurrency,
-            max_overflow=0,
+            connect_timeout=self._connect_timeout,
             pool_timeout=self._pool_timeout,
-            pool_recycle=1800,
-            connect_args={
-                "connect_timeout": max(2, math.ceil(self._connect_timeout)),
-                "options": options,
-            },
-            json_deserializer=orjson.loads,
+            settings=_BOUNDED_SETTINGS,
         )
         if self._search_thread_niceness > 0:
             lower = partial(_lower_backend_priority, self._search_thread_niceness)
@@ -955,12 +952,24 @@ async def _interrupt_until_done(raw: Any, done: asyncio.Future[Any]) -> None:
     Again and again: an interrupt that finds no statement running (the unit is
     between two) is ignored, and the unit's next statement would run in full.
     """
+    await _until_done(done, raw.interrupt)
+
+
+async def _until_done(
+    done: asyncio.Future[Any], meanwhile: Callable[[], object] | None = None
+) -> None:
+    """Wait for a cancelled request's unit to return (``meanwhile`` called every few ms).
+
+    The awaiting task was cancelled: each wait may be cancelled again, and is
+    simply waited again. The unit's exception is retrieved, not logged as lost.
+    """
     while not done.done():
-        raw.interrupt()
+        if meanwhile is not None:
+            meanwhile()
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait((done,), timeout=_INTERRUPT_EVERY)
+            await asyncio.wait((done,), timeout=None if meanwhile is None else _INTERRUPT_EVERY)
     if not done.cancelled():
-        done.exception()  # its QueryTimeoutError: retrieved, not logged as lost
+        done.exception()
 
 
 class _ServerUnit:
