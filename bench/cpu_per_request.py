@@ -41,11 +41,14 @@ def _loop_cpu_seconds(pid: int) -> float:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """The CPU time of a process and its children (the uvicorn worker)."""
+    """The CPU time of a process and all its descendants (the uvicorn worker, its search
+    process: a child of the worker's forkserver)."""
     pids = [pid]
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    if children.exists():
-        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:  # grows as it goes: breadth first
+        for task in Path(f"/proc/{one}/task").iterdir():
+            children = task / "children"
+            if children.exists():
+                pids += [int(p) for p in children.read_text().split()]
     ticks = 0
     for one in pids:
         fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()

@@ -8,7 +8,7 @@ same services and shape the answer each their way.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class AppError(Exception):
@@ -20,6 +20,18 @@ class AppError(Exception):
         self.detail = detail
         merged = {**(self.default_headers or {}), **(headers or {})}
         self.headers: dict[str, str] | None = merged or None
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # As it is, whatever its class's own arguments: a search process's error
+        # reaches the worker pickled (db/search_process.py).
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
+
+def _rebuilt(cls: type[AppError], args: tuple[Any, ...], state: dict[str, Any]) -> AppError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class NotFoundError(AppError):

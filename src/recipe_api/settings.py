@@ -49,6 +49,13 @@ class Settings(BaseSettings):
             " their connections' backends, with the prioritize extension); 0: as high"
         ),
     )
+    search_process: bool = Field(
+        default=True,
+        description=(
+            "searches run in a child process of each worker (their own GIL: a read never"
+            " waits for a search's Python); false: in threads of the worker, ~40 MB less"
+        ),
+    )
     answer_cache_mb: int = Field(
         default=8,
         ge=0,

@@ -40,7 +40,10 @@ The methods say what a unit of work is, and so whether it may run twice:
   server can), and a cancelled unit (the client went away) is stopped at
   once. On SQLite, one marked :func:`quick_first` runs on the event loop
   first when no other is in flight, and leaves for the thread only if it is
-  not done within a few milliseconds of work.
+  not done within a few milliseconds of work. A worker's ``Database`` (the
+  app's, ``search_process``) hands all of that to a child process of its own
+  that runs it as described (``search_process.py``, decision 0038): the
+  search's Python then never holds the GIL the worker's event loop needs.
 * :meth:`Database.read_row` and :meth:`Database.read_statement`: one
   statement, the rows as mappings. The statement is compiled once per process
   and run on the driver's own connection (from the same pool): on SQLite the
@@ -74,6 +77,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import QueuePool
 from sqlalchemy.sql.elements import ClauseElement
 
+from recipe_api.db.search_process import ChildOptions, SearchProcess
 from recipe_api.errors import QueryTimeoutError, ServiceBusyError
 
 if TYPE_CHECKING:
@@ -352,6 +356,7 @@ class Database:
         pool_timeout: float = 5.0,
         bounded_concurrency: int | None = None,
         search_thread_niceness: int = 10,
+        search_process: bool = False,
     ) -> None:
         self.url = normalize_url(raw_url)
         self.inline = self.url.get_backend_name() == "sqlite"
@@ -389,6 +394,20 @@ class Database:
         # Units stopped on the loop (not answered there since): how many more
         # runs go straight to the thread.
         self._too_long: dict[object, int] = {}
+        # Or every bounded unit in a child process running all of the above
+        # (decision 0038); not for a database only this process can open.
+        self.searches: SearchProcess | None = None
+        if search_process and self.url.database not in (None, "", ":memory:"):
+            self.searches = SearchProcess(
+                ChildOptions(
+                    url=self.url.render_as_string(hide_password=False),
+                    concurrency=self._bounded_concurrency,
+                    niceness=search_thread_niceness,
+                    connect_timeout=connect_timeout,
+                    statement_timeout_ms=statement_timeout_ms,
+                    pool_timeout=pool_timeout,
+                )
+            )
 
     @classmethod
     def from_url(cls, raw_url: str, *, pool_size: int = 10) -> Database:
@@ -404,6 +423,7 @@ class Database:
             pool_timeout=settings.db_pool_timeout,
             bounded_concurrency=settings.search_concurrency,
             search_thread_niceness=settings.search_thread_niceness,
+            search_process=settings.search_process,
         )
 
     @cached_property
@@ -652,6 +672,8 @@ class Database:
         limit (``statement_timeout``) and a cancelled unit's statement is
         cancelled there. Either way a stopped query raises ``QueryTimeoutError``.
         """
+        if self.searches is not None:
+            return cast("T", await self.searches.run(fn, time_limit, args, kwargs))
         loop = asyncio.get_running_loop()
         deadline = loop.time() + time_limit
         if self._bounded_slots is None:
@@ -926,6 +948,8 @@ class Database:
             self._search_engine.dispose()
 
     async def aclose(self) -> None:
+        if self.searches is not None:
+            await self.searches.aclose()
         self.dispose()
         if self.async_engine is not None:
             await self.async_engine.dispose()
