@@ -164,6 +164,11 @@ def settings(database_url: str, _app_files: Path) -> Settings:
         import_jobs_in_workers=False,
         # Nor the periodic prune (tests/db/test_prune.py turns it on).
         prune_in_workers=False,
+        # Searches in the test's own process, where a test can patch and watch them: a
+        # search process per app made the suite a fifth slower (decision 0038). Tests of
+        # it, and of the same answers through it, turn it on (tests/db/test_search_process.py);
+        # servers started as processes run it as shipped.
+        search_process=False,
     )
 
 

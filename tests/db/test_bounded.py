@@ -13,16 +13,7 @@ from sqlalchemy import Connection, text
 from recipe_api.db import engine
 from recipe_api.db.engine import Database, quick_first
 from recipe_api.errors import QueryTimeoutError
-from recipe_api.settings import Settings
 from tests.conftest import skip_or_fail
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    # The machinery the worker's search process runs, run here in this process;
-    # tests/db/test_search_process.py runs units through the child.
-    return settings.model_copy(update={"search_process": False})
-
 
 # Seconds of work on each backend, far past the limit below.
 _SLOW = {

@@ -39,7 +39,8 @@ _SLOW = {
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    # One slot: a unit left running would hold the next one back.
+    # As shipped (the suite's other tests search in their own process); one slot:
+    # a unit left running would hold the next one back.
     return settings.model_copy(update={"search_process": True, "search_concurrency": 1})
 
 

@@ -12,17 +12,9 @@ import pytest
 from sqlalchemy import event
 
 from recipe_api.db.engine import Database
-from recipe_api.settings import Settings
 from tests.conftest import Account
 
 pytestmark = pytest.mark.usefixtures("seeded")
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    # The searches' statements counted where they are sent: in this process (the
-    # worker's search process sends the same, from the same code).
-    return settings.model_copy(update={"search_process": False})
 
 
 @contextmanager

@@ -27,15 +27,8 @@ def settings(settings: Settings) -> Settings:
     # backends' own priority: lowered, on a machine as busy as the whole suite
     # makes it, a search gets a tenth of a core, and that trade (decisions 0035,
     # 0037) is not what this tests.
-    # In this process: the blocker is a thread here (through the search process:
-    # tests/db/test_search_process.py).
     return settings.model_copy(
-        update={
-            "search_concurrency": 1,
-            "search_timeout_ms": 1000,
-            "search_thread_niceness": 0,
-            "search_process": False,
-        }
+        update={"search_concurrency": 1, "search_timeout_ms": 1000, "search_thread_niceness": 0}
     )
 
 
