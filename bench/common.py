@@ -38,6 +38,31 @@ def rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
+def tree_memory_mb(pid: int) -> tuple[float, float, float]:
+    """The process alone (RSS), and it with all its descendants: RSS summed, PSS summed.
+
+    The descendants are the worker's forkserver and the children it forked (the
+    search process): forked children share most of their pages with the
+    forkserver, which RSS counts once per process and PSS divides among them.
+    """
+    pids = [pid]
+    for one in pids:  # grows as it goes: breadth first
+        for task in Path(f"/proc/{one}/task").iterdir():
+            children = task / "children"
+            if children.exists():
+                pids += [int(p) for p in children.read_text().split()]
+    kb: list[dict[str, int]] = []
+    for one in pids:
+        lines = Path(f"/proc/{one}/smaps_rollup").read_text().splitlines()[1:]
+        fields = (line.partition(":") for line in lines)
+        kb.append({name: int(value.split()[0]) for name, _, value in fields})
+    return (
+        kb[0]["Rss"] / 1024,
+        sum(each["Rss"] for each in kb) / 1024,
+        sum(each["Pss"] for each in kb) / 1024,
+    )
+
+
 @contextlib.contextmanager
 def server(
     argv: Sequence[str], port: int, env: Mapping[str, str] | None = None, ready_path: str = "/"

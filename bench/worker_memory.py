@@ -5,11 +5,13 @@ serves Recipe API (and, with ``--baseline``, another checkout's ``src/``) on
 the same seeded database, one worker each, both started as
 ``recipe-api serve`` starts them (migrations and seed in the serving
 process, as a one-worker install does); reads each worker's RSS
-(``/proc/<pid>/status`` VmRSS) once it answers, then loads every path of
+(``/proc/<pid>/smaps_rollup``) once it answers, then loads every path of
 ``bench/run.py`` in turn on each, ``--rounds`` times (32 clients,
 ``--seconds`` each), and reads it again. Issue 25's aim: under 100 MB after
 load on SQLite, with ``ANSWER_CACHE_MB=0`` (what ``bench/run.py --cache-mb 0``
-measures) or the default cache.
+measures) or the default cache. After load it also sums the worker's processes
+(its forkserver and search process, decision 0038): RSS, and PSS, which counts
+a page shared by forked processes once.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, rss_mb, serve_on_free_port
+from common import ROOT, serve_on_free_port, tree_memory_mb
 from loadgen import run_load
 from run import PATHS, bench_database
 
@@ -46,7 +48,7 @@ def main() -> None:
         running = {}
         for name, pythonpath in apps:
             process, port = serve_on_free_port(stack, cli, url, pythonpath, args.cache_mb)
-            running[name] = (process.pid, port, rss_mb(process.pid))
+            running[name] = (process.pid, port, tree_memory_mb(process.pid))
         for _ in range(args.rounds):
             for name, _ in apps:
                 _, port, _ = running[name]
@@ -56,11 +58,15 @@ def main() -> None:
                     )
         where = "PostgreSQL" if args.postgres else "SQLite"
         print(f"\n## One worker's RSS, {where}, 1,000 rows, ANSWER_CACHE_MB={args.cache_mb}\n")
-        print("| app | at start | after load |")
-        print("|---|---:|---:|")
+        print(
+            "| app | worker RSS at start | after load | with its processes (forkserver,"
+            " search process): RSS summed | PSS summed |"
+        )
+        print("|---|---:|---:|---:|---:|")
         for name, _ in apps:
-            pid, _, start = running[name]
-            print(f"| {name} | {start:.1f} MB | {rss_mb(pid):.1f} MB |")
+            pid, _, (start, _, _) = running[name]
+            alone, rss, pss = tree_memory_mb(pid)
+            print(f"| {name} | {start:.1f} MB | {alone:.1f} MB | {rss:.1f} MB | {pss:.1f} MB |")
 
 
 if __name__ == "__main__":
