@@ -38,6 +38,17 @@ def rss_mb(pid: int) -> float:
     return total_kb / 1024
 
 
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every process under it, parents first."""
+    pids = [pid]
+    for one in pids:  # grows as it goes: breadth first
+        for task in Path(f"/proc/{one}/task").iterdir():
+            children = task / "children"
+            if children.exists():
+                pids += [int(p) for p in children.read_text().split()]
+    return pids
+
+
 def tree_memory_mb(pid: int) -> tuple[float, float, float]:
     """The process alone (RSS), and it with all its descendants: RSS summed, PSS summed.
 
@@ -45,14 +56,8 @@ def tree_memory_mb(pid: int) -> tuple[float, float, float]:
     search process): forked children share most of their pages with the
     forkserver, which RSS counts once per process and PSS divides among them.
     """
-    pids = [pid]
-    for one in pids:  # grows as it goes: breadth first
-        for task in Path(f"/proc/{one}/task").iterdir():
-            children = task / "children"
-            if children.exists():
-                pids += [int(p) for p in children.read_text().split()]
     kb: list[dict[str, int]] = []
-    for one in pids:
+    for one in descendants(pid):
         lines = Path(f"/proc/{one}/smaps_rollup").read_text().splitlines()[1:]
         fields = (line.partition(":") for line in lines)
         kb.append({name: int(value.split()[0]) for name, _, value in fields})

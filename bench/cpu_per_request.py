@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, serve_on_free_port, uvicorn_argv
+from common import ROOT, descendants, serve_on_free_port, uvicorn_argv
 from loadgen import run_load
 from run import PATHS, bench_database
 
@@ -43,14 +43,8 @@ def _loop_cpu_seconds(pid: int) -> float:
 def _cpu_seconds(pid: int) -> float:
     """The CPU time of a process and all its descendants (the uvicorn worker, its search
     process: a child of the worker's forkserver)."""
-    pids = [pid]
-    for one in pids:  # grows as it goes: breadth first
-        for task in Path(f"/proc/{one}/task").iterdir():
-            children = task / "children"
-            if children.exists():
-                pids += [int(p) for p in children.read_text().split()]
     ticks = 0
-    for one in pids:
+    for one in descendants(pid):
         fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
         ticks += int(fields[11]) + int(fields[12])
     return ticks / os.sysconf("SC_CLK_TCK")
