@@ -35,7 +35,14 @@ def _loop_cpu_seconds(pid: int) -> float:
     """The CPU time of the worker's main thread alone: its event loop."""
     children = Path(f"/proc/{pid}/task/{pid}/children")
     found = children.read_text().split() if children.exists() else []
-    worker = int(found[0]) if found else pid
+    # A supervisor's worker; not the worker's own helpers (its forkserver, which
+    # forks the search process, and multiprocessing's resource tracker).
+    workers = [
+        int(child)
+        for child in found
+        if b"multiprocessing" not in Path(f"/proc/{child}/cmdline").read_bytes()
+    ]
+    worker = workers[0] if workers else pid
     fields = Path(f"/proc/{worker}/task/{worker}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 

@@ -42,7 +42,6 @@ from recipe_api.mealplan.router import router as meal_plan_router
 from recipe_api.media.router import files as photo_files
 from recipe_api.media.router import router as photos_router
 from recipe_api.media.service import limits_from_settings
-from recipe_api.processes import start_forkserver
 from recipe_api.recipes.cache import VersionedCache
 from recipe_api.recipes.importer import open_importer
 from recipe_api.recipes.imports.router import router as imports_router
@@ -181,11 +180,7 @@ def create_app(settings: Settings | None = None, *, website: bool = True) -> Fas
                 )
             )
             if db.searches is not None:
-                # The search process forks from it with the search's modules imported:
-                # started now, not by the first search (every kind of child is known now).
-                start_forkserver(
-                    "recipe_api.db.search_process", "recipe_api.recipes.search.service"
-                )
+                db.searches.start_soon()  # not by the first search (db.aclose ends it)
             install_state(
                 app,
                 AppState(

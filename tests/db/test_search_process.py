@@ -214,7 +214,7 @@ async def test_the_search_process_ends_with_the_app(settings: Settings) -> None:
         assert db.searches is not None
         pid, _ = await db.read_bounded(_where, 5.0, 0)
         os.kill(pid, 0)  # running
-    for _ in range(100):  # reaped by the forkserver, its parent
+    for _ in range(100):  # ended, and reaped by the app
         try:
             os.kill(pid, 0)
         except ProcessLookupError:

@@ -17,17 +17,17 @@ pair, in frames of a 4-byte length and a pickle:
   ``(unit,)`` to cancel it (its request went away);
 - to the worker: ``(unit, ok, value)``, the unit's answer or its error.
 
-The child is started on the first unit (from the forkserver, in
-milliseconds), and again on the next unit should it die; the units it was
-running then fail with a 503. It ends when the worker closes its end.
+The child is started with the app (``start_soon``), or by the first unit,
+and again by the next unit should it die; the units it was running then fail
+with a 503. It ends when the worker closes its end, or when the worker dies.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
+import multiprocessing
 import os
 import pickle
 import socket
@@ -36,10 +36,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as PipeEnd
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, cast
 
 from recipe_api.errors import ServiceBusyError
-from recipe_api.processes import forkserver
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +84,7 @@ class SearchProcess:
         self._child: _Child | None = None
         self._starting = asyncio.Lock()
         self._units = itertools.count()
+        self._started: asyncio.Task[None] | None = None
 
     async def run(
         self,
@@ -110,6 +110,16 @@ class SearchProcess:
                 self._child = await _Child.start(self._options)
             return self._child
 
+    def start_soon(self) -> None:
+        """The child started in the background (its imports take about half a second)."""
+        self._started = asyncio.get_running_loop().create_task(self._start_quietly())
+
+    async def _start_quietly(self) -> None:
+        try:
+            await self._running()
+        except Exception:
+            log.exception("The search process did not start; the first search tries again")
+
     @property
     def pid(self) -> int | None:
         """The child's process id, while one runs."""
@@ -117,37 +127,78 @@ class SearchProcess:
         return None if child is None or child.stopped else child.process.pid
 
     async def aclose(self) -> None:
+        if self._started is not None:
+            await self._started
         if self._child is not None:
             await self._child.close()
             self._child = None
 
 
-class _Child:
-    def __init__(
-        self, process: BaseProcess, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
+class _Child(asyncio.Protocol):
+    """The worker's end of one child: frames out, answers in, straight from the socket.
+
+    A protocol rather than a stream reader: an answer's frame resolves the
+    waiting request as it arrives, with no task of its own to wake.
+    """
+
+    def __init__(self, process: BaseProcess) -> None:
         self.process = process
-        self._reader = reader
-        self._writer = writer
+        self._transport: asyncio.Transport | None = None
+        self._received = bytearray()
         self._waiting: dict[int, asyncio.Future[tuple[bool, Any]]] = {}
+        self._lost = asyncio.get_running_loop().create_future()
         self.stopped = False
-        self._answers = asyncio.create_task(self._read_answers())
 
     @classmethod
     async def start(cls, options: ChildOptions) -> _Child:
-        context = forkserver(__name__)
+        # spawn: a fresh interpreter that imports only what searches need (about 55
+        # MB), not a fork of a worker running threads and a loop.
+        context = multiprocessing.get_context("spawn")
         ours, theirs = context.Pipe(duplex=True)
         process = context.Process(
             target=_child_main, args=(theirs, options), name="recipe-api-search", daemon=True
         )
         try:
-            # Blocks on the forkserver (which the first child starts): in a thread.
-            await asyncio.to_thread(process.start)
+            await asyncio.to_thread(process.start)  # a fork and an exec: off the loop
         finally:
             theirs.close()
-        reader, writer = await asyncio.open_connection(sock=_socket_of(ours))
+        child = cls(process)
+        loop = asyncio.get_running_loop()
+        await loop.connect_accepted_socket(lambda: child, _socket_of(ours))
         log.info("Search process %s started", process.pid)
-        return cls(process, reader, writer)
+        return child
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        received = self._received
+        received += data
+        while len(received) >= _HEADER.size:
+            (length,) = _HEADER.unpack_from(received)
+            end = _HEADER.size + length
+            if len(received) < end:
+                return
+            unit, ok, value = pickle.loads(memoryview(received)[_HEADER.size : end])
+            del received[:end]
+            answer = self._waiting.pop(unit, None)
+            if answer is not None and not answer.done():
+                answer.set_result((ok, value))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.stopped:
+            log.error("The search process %s stopped", self.process.pid)
+        self.stopped = True
+        for answer in self._waiting.values():
+            if not answer.done():
+                answer.set_exception(ServiceBusyError(_STOPPED, retry_after=1))
+        self._waiting.clear()
+        if not self._lost.done():
+            self._lost.set_result(None)
+
+    def _send(self, message: object) -> None:
+        assert self._transport is not None
+        self._transport.write(_frame(message))
 
     async def run(
         self,
@@ -159,43 +210,24 @@ class _Child:
     ) -> Any:
         answer: asyncio.Future[tuple[bool, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[unit] = answer
-        self._writer.write(_frame((unit, fn, time_limit, tuple(args), dict(kwargs))))
+        self._send((unit, fn, time_limit, tuple(args), dict(kwargs)))
         try:
             ok, value = await answer
         except asyncio.CancelledError:
             # The request went away: the child stops the unit (as a cancelled
             # unit in a thread is stopped), and its answer, if any, is dropped.
             if self._waiting.pop(unit, None) is not None and not self.stopped:
-                self._writer.write(_frame((unit,)))
+                self._send((unit,))
             raise
         if not ok:
             raise value
         return value
 
-    async def _read_answers(self) -> None:
-        try:
-            while True:
-                unit, ok, value = await _message(self._reader)
-                answer = self._waiting.pop(unit, None)
-                if answer is not None and not answer.done():
-                    answer.set_result((ok, value))
-        except (asyncio.IncompleteReadError, ConnectionError):
-            if not self.stopped:
-                log.error("The search process %s stopped", self.process.pid)
-        finally:
-            self.stopped = True
-            self._writer.close()
-            for answer in self._waiting.values():
-                if not answer.done():
-                    answer.set_exception(ServiceBusyError(_STOPPED, retry_after=1))
-            self._waiting.clear()
-
     async def close(self) -> None:
         self.stopped = True
-        self._writer.close()  # the child's end of file: it stops its units and exits
-        self._answers.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._answers
+        if self._transport is not None:
+            self._transport.close()  # the child's end of file: it stops its units and exits
+        await self._lost
         await asyncio.to_thread(self.process.join, 5)
         if self.process.is_alive():
             self.process.kill()
@@ -206,7 +238,14 @@ class _Child:
 
 
 def _child_main(end: PipeEnd, options: ChildOptions) -> None:
-    asyncio.run(_serve(_socket_of(end), options))
+    try:  # the worker's own event loop where installed (uvicorn's standard extra)
+        import uvloop
+
+        loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = uvloop.new_event_loop
+    except ImportError:  # pragma: no cover - installed with uvicorn[standard]
+        loop_factory = None
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        runner.run(_serve(_socket_of(end), options))
 
 
 async def _serve(sock: socket.socket, options: ChildOptions) -> None:

@@ -39,7 +39,6 @@ import ipaddress
 import logging
 import math
 import multiprocessing
-import multiprocessing.context
 import os
 import resource
 import socket
@@ -47,7 +46,6 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from multiprocessing.context import ForkServerContext
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import orjson
@@ -57,7 +55,6 @@ from pydantic import ValidationError
 from recipe_api.auth.throttle import AttemptCounter, Limit
 from recipe_api.errors import AppError, TooManyAttemptsError
 from recipe_api.http.outbound import SessionOnFirstUse
-from recipe_api.processes import forkserver
 from recipe_api.recipes.imports import jsonld
 from recipe_api.recipes.schemas import MAX_LINES, RecipeCreate
 
@@ -655,11 +652,15 @@ class PageReader:
         self.seconds = seconds
         self.memory_mb = memory_mb
         # spawn (a fresh interpreter per page) is there for the benchmark's comparison.
-        self._context: multiprocessing.context.SpawnContext | ForkServerContext = (
+        self._context = (
             multiprocessing.get_context("spawn")
             if start_method == "spawn"
-            else forkserver(__name__, "recipe_scrapers", "lxml.html", "bs4", "orjson")
+            else multiprocessing.get_context("forkserver")
         )
+        if start_method == "forkserver":
+            self._context.set_forkserver_preload(
+                [__name__, "recipe_scrapers", "lxml.html", "bs4", "orjson"]
+            )
 
     async def read(self, page: FetchedPage) -> RecipeCreate:
         answer = await self._read(page)
