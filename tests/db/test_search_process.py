@@ -19,6 +19,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import Connection, text
 
+from recipe_api.db import search_process
 from recipe_api.db.engine import Database, DatabaseUnavailableError
 from recipe_api.errors import (
     AppError,
@@ -166,6 +167,23 @@ def _sleeping(connection: Connection) -> int:
         text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%'")
     )
     return int(found.scalar_one())
+
+
+def _stuck(connection: Connection, seconds: float) -> None:
+    time.sleep(seconds)  # nothing the database's limit stops
+
+
+async def test_a_child_that_does_not_answer_in_time_is_a_503(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search_process, "GRACE", 0.3)
+    started = time.monotonic()
+    with pytest.raises(QueryTimeoutError) as stopped:
+        await db.read_bounded(_stuck, 0.2, 2.0)
+    assert time.monotonic() - started < 1.5
+    assert stopped.value.status_code == 503
+    # Once the child is free again, it answers.
+    assert (await db.read_bounded(_where, 10.0, 6))[1] == 7
 
 
 async def test_a_search_process_that_dies_fails_its_searches_and_is_started_again(

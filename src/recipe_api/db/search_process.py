@@ -38,12 +38,15 @@ from multiprocessing.connection import Connection as PipeEnd
 from multiprocessing.process import BaseProcess
 from typing import Any, cast
 
-from recipe_api.errors import ServiceBusyError
+from recipe_api.errors import QueryTimeoutError, ServiceBusyError
 
 log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!I")
 _STOPPED = "The search stopped unexpectedly; try again"
+_TOO_SLOW = "The query took too long and was stopped; narrow it and try again"
+# Seconds past a unit's time limit that the worker waits for the child's answer.
+GRACE = 5.0
 
 
 @dataclass(frozen=True)
@@ -212,12 +215,18 @@ class _Child(asyncio.Protocol):
         self._waiting[unit] = answer
         self._send((unit, fn, time_limit, tuple(args), dict(kwargs)))
         try:
-            ok, value = await answer
-        except asyncio.CancelledError:
-            # The request went away: the child stops the unit (as a cancelled
-            # unit in a thread is stopped), and its answer, if any, is dropped.
+            # The child stops a unit at its limit; past that and GRACE, it is stuck.
+            async with asyncio.timeout(time_limit + GRACE):
+                ok, value = await answer
+        except (asyncio.CancelledError, TimeoutError) as exc:
+            # The request went away, or the child did not answer: the child
+            # stops the unit (as a cancelled unit in a thread is stopped), and
+            # its answer, if any, is dropped.
             if self._waiting.pop(unit, None) is not None and not self.stopped:
                 self._send((unit,))
+            if isinstance(exc, TimeoutError):
+                log.error("The search process %s did not answer in time", self.process.pid)
+                raise QueryTimeoutError(_TOO_SLOW) from None
             raise
         if not ok:
             raise value
