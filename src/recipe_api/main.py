@@ -180,7 +180,8 @@ def create_app(settings: Settings | None = None, *, website: bool = True) -> Fas
                 )
             )
             if db.searches is not None:
-                db.searches.start_soon()  # not by the first search (db.aclose ends it)
+                # Not by the first search; db.aclose ends it.
+                db.searches.start_soon("recipe_api.recipes.search.service")
             install_state(
                 app,
                 AppState(

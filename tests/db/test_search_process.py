@@ -30,12 +30,7 @@ from recipe_api.errors import (
 )
 from recipe_api.main import create_app
 from recipe_api.settings import Settings
-
-_SLOW = {
-    "sqlite": "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
-    "SELECT count(*) FROM (SELECT i FROM n LIMIT 2000000000)",
-    "postgresql": "SELECT pg_sleep(30)",
-}
+from tests.db import search_units as units
 
 
 @pytest.fixture
@@ -43,30 +38,6 @@ def settings(settings: Settings) -> Settings:
     # As shipped (the suite's other tests search in their own process); one slot:
     # a unit left running would hold the next one back.
     return settings.model_copy(update={"search_process": True, "search_concurrency": 1})
-
-
-def _where(connection: Connection, n: int) -> tuple[int, int]:
-    """The process that ran the unit, and a count from the database."""
-    found = connection.execute(text("SELECT :n + 1"), {"n": n}).scalar_one()
-    return os.getpid(), int(found)
-
-
-def _slow(connection: Connection, started: str) -> int:
-    Path(started).touch()
-    return int(connection.execute(text(_SLOW[connection.dialect.name])).scalar_one())
-
-
-def _fails(connection: Connection, kind: str) -> None:
-    if kind == "busy":
-        raise ServiceBusyError("Busy here", retry_after=7)
-    if kind == "value":
-        raise ValueError("a bad value")
-    raise _Unpicklable()
-
-
-class _Unpicklable(Exception):
-    def __reduce__(self) -> tuple[object, ...]:
-        raise TypeError("not this one")
 
 
 async def _started(marker: Path) -> None:
@@ -81,7 +52,7 @@ async def test_searches_run_in_a_process_of_their_own(
     client: httpx.AsyncClient, db: Database, superuser: object
 ) -> None:
     assert db.searches is not None
-    pid, found = await db.read_bounded(_where, 5.0, 41)
+    pid, found = await db.read_bounded(units.where, 5.0, 41)
     assert found == 42
     assert pid != os.getpid()
     assert pid == db.searches.pid
@@ -97,21 +68,21 @@ async def test_searches_run_in_a_process_of_their_own(
     assert page.status_code == 200
     assert "Chicken Paprikash" in page.text
     # Still the same child.
-    assert (await db.read_bounded(_where, 5.0, 1))[0] == pid
+    assert (await db.read_bounded(units.where, 5.0, 1))[0] == pid
 
 
 async def test_a_units_error_reaches_the_worker_as_it_was(db: Database) -> None:
     with pytest.raises(ServiceBusyError) as busy:
-        await db.read_bounded(_fails, 5.0, "busy")
+        await db.read_bounded(units.fails, 5.0, "busy")
     assert (busy.value.detail, busy.value.retry_after) == ("Busy here", 7)
     assert busy.value.headers == {"Retry-After": "7"}
     with pytest.raises(ValueError, match="a bad value"):
-        await db.read_bounded(_fails, 5.0, "value")
+        await db.read_bounded(units.fails, 5.0, "value")
     # One that cannot cross: its words do, as an error of this process.
-    with pytest.raises(RuntimeError, match="_Unpicklable"):
-        await db.read_bounded(_fails, 5.0, "unpicklable")
+    with pytest.raises(RuntimeError, match="Unpicklable"):
+        await db.read_bounded(units.fails, 5.0, "unpicklable")
     # The child serves on.
-    assert (await db.read_bounded(_where, 5.0, 1))[1] == 2
+    assert (await db.read_bounded(units.where, 5.0, 1))[1] == 2
 
 
 @pytest.mark.parametrize(
@@ -137,17 +108,17 @@ def test_an_app_error_pickles_whole(error: AppError) -> None:
 async def test_a_slow_search_is_stopped_at_its_limit(db: Database, tmp_path: Path) -> None:
     started = time.monotonic()
     with pytest.raises(QueryTimeoutError) as stopped:
-        await db.read_bounded(_slow, 0.3, str(tmp_path / "started"))
+        await db.read_bounded(units.slow, 0.3, str(tmp_path / "started"))
     assert 0.25 < time.monotonic() - started < 5
     assert stopped.value.status_code == 503
     assert stopped.value.headers == {"Retry-After": "1"}
     # The one slot is free again.
-    assert (await db.read_bounded(_where, 5.0, 2))[1] == 3
+    assert (await db.read_bounded(units.where, 5.0, 2))[1] == 3
 
 
 async def test_a_cancelled_search_is_stopped_in_the_child(db: Database, tmp_path: Path) -> None:
     marker = tmp_path / "started"
-    search = asyncio.create_task(db.read_bounded(_slow, 600.0, str(marker)))
+    search = asyncio.create_task(db.read_bounded(units.slow, 600.0, str(marker)))
     await _started(marker)
     await asyncio.sleep(0.1)  # the statement running
     search.cancel()
@@ -156,7 +127,7 @@ async def test_a_cancelled_search_is_stopped_in_the_child(db: Database, tmp_path
     # The child stopped it: the one slot serves the next unit well within its
     # limit (left running, the unit would hold it for minutes: a 503 at 10 s).
     began = time.monotonic()
-    assert (await db.read_bounded(_where, 10.0, 4))[1] == 5
+    assert (await db.read_bounded(units.where, 10.0, 4))[1] == 5
     assert time.monotonic() - began < 10
     if db.backend == "postgresql":
         assert await db.read(_sleeping) == 0
@@ -169,21 +140,17 @@ def _sleeping(connection: Connection) -> int:
     return int(found.scalar_one())
 
 
-def _stuck(connection: Connection, seconds: float) -> None:
-    time.sleep(seconds)  # nothing the database's limit stops
-
-
 async def test_a_child_that_does_not_answer_in_time_is_a_503(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(search_process, "GRACE", 0.3)
     started = time.monotonic()
     with pytest.raises(QueryTimeoutError) as stopped:
-        await db.read_bounded(_stuck, 0.2, 2.0)
+        await db.read_bounded(units.stuck, 0.2, 2.0)
     assert time.monotonic() - started < 1.5
     assert stopped.value.status_code == 503
     # Once the child is free again, it answers.
-    assert (await db.read_bounded(_where, 10.0, 6))[1] == 7
+    assert (await db.read_bounded(units.where, 10.0, 6))[1] == 7
 
 
 async def test_a_search_process_that_dies_fails_its_searches_and_is_started_again(
@@ -191,7 +158,7 @@ async def test_a_search_process_that_dies_fails_its_searches_and_is_started_agai
 ) -> None:
     assert db.searches is not None
     marker = tmp_path / "started"
-    search = asyncio.create_task(db.read_bounded(_slow, 600.0, str(marker)))
+    search = asyncio.create_task(db.read_bounded(units.slow, 600.0, str(marker)))
     await _started(marker)
     pid = db.searches.pid
     assert pid is not None
@@ -211,7 +178,7 @@ async def test_a_search_beside_a_full_process_waits_its_limit_then_is_503(
     client: httpx.AsyncClient, db: Database, tmp_path: Path, superuser: object
 ) -> None:
     marker = tmp_path / "started"
-    holder = asyncio.create_task(db.read_bounded(_slow, 600.0, str(marker)))
+    holder = asyncio.create_task(db.read_bounded(units.slow, 600.0, str(marker)))
     try:
         await _started(marker)
         response = await client.get("/api/v1/recipes/search/", params={"keyword": "chicken"})
@@ -230,7 +197,7 @@ async def test_the_search_process_ends_with_the_app(settings: Settings) -> None:
     async with app.router.lifespan_context(app):
         db: Database = app.state.db
         assert db.searches is not None
-        pid, _ = await db.read_bounded(_where, 5.0, 0)
+        pid, _ = await db.read_bounded(units.where, 5.0, 0)
         os.kill(pid, 0)  # running
     for _ in range(100):  # ended, and reaped by the app
         try:

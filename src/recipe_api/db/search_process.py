@@ -25,6 +25,7 @@ with a 503. It ends when the worker closes its end, or when the worker dies.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import itertools
 import logging
 import multiprocessing
@@ -33,7 +34,7 @@ import pickle
 import socket
 import struct
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection as PipeEnd
 from multiprocessing.process import BaseProcess
 from typing import Any, cast
@@ -45,6 +46,11 @@ log = logging.getLogger(__name__)
 _HEADER = struct.Struct("!I")
 _STOPPED = "The search stopped unexpectedly; try again"
 _TOO_SLOW = "The query took too long and was stopped; narrow it and try again"
+_NOT_STARTED = "The search is starting; try again shortly"
+# The child's first frame: imported, connected, ready for units.
+_READY = -1
+# Seconds a child may take to be ready (a fresh interpreter's imports on a busy machine).
+_START_SECONDS = 60.0
 # Seconds past a unit's time limit that the worker waits for the child's answer.
 GRACE = 5.0
 
@@ -59,6 +65,8 @@ class ChildOptions:
     connect_timeout: float
     statement_timeout_ms: int
     pool_timeout: float
+    # Imported before the child says it is ready: the units' modules.
+    preload: tuple[str, ...] = ()
 
 
 def _frame(message: object) -> bytes:
@@ -113,8 +121,13 @@ class SearchProcess:
                 self._child = await _Child.start(self._options)
             return self._child
 
-    def start_soon(self) -> None:
-        """The child started in the background (its imports take about half a second)."""
+    def start_soon(self, *preload: str) -> None:
+        """The child started in the background, ``preload`` (the units' modules) imported.
+
+        A fresh interpreter's imports take about half a second; a search that
+        comes before the child is ready waits for it, not counting that wait.
+        """
+        self._options = replace(self._options, preload=self._options.preload + preload)
         self._started = asyncio.get_running_loop().create_task(self._start_quietly())
 
     async def _start_quietly(self) -> None:
@@ -150,6 +163,8 @@ class _Child(asyncio.Protocol):
         self._received = bytearray()
         self._waiting: dict[int, asyncio.Future[tuple[bool, Any]]] = {}
         self._lost = asyncio.get_running_loop().create_future()
+        self._ready: asyncio.Future[tuple[bool, Any]] = self._lost.get_loop().create_future()
+        self._waiting[_READY] = self._ready
         self.stopped = False
 
     @classmethod
@@ -168,6 +183,13 @@ class _Child(asyncio.Protocol):
         child = cls(process)
         loop = asyncio.get_running_loop()
         await loop.connect_accepted_socket(lambda: child, _socket_of(ours))
+        try:
+            async with asyncio.timeout(_START_SECONDS):
+                await child._ready  # a child that dies first fails it: a 503
+        except TimeoutError:
+            log.error("The search process %s was not ready in time", process.pid)
+            await child.close()
+            raise ServiceBusyError(_NOT_STARTED, retry_after=5) from None
         log.info("Search process %s started", process.pid)
         return child
 
@@ -269,7 +291,10 @@ async def _serve(sock: socket.socket, options: ChildOptions) -> None:
         bounded_concurrency=options.concurrency,
         search_thread_niceness=options.niceness,
     )
+    for module in options.preload:
+        importlib.import_module(module)
     reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(_frame((_READY, True, None)))
     running: dict[int, asyncio.Task[None]] = {}
 
     async def run(
