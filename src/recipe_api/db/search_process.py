@@ -15,11 +15,16 @@ pair, in frames of a 4-byte length and a pickle:
 
 - to the child: ``(unit, fn, time_limit, args, kwargs)`` to run a unit,
   ``(unit,)`` to cancel it (its request went away);
-- to the worker: ``(unit, ok, value)``, the unit's answer or its error.
+- to the worker: ``(unit, ok, value)``, the unit's answer or its error; first
+  of all ``(_READY, True, None)``, once the child has imported the units'
+  modules and opened its end.
 
 The child is started with the app (``start_soon``), or by the first unit,
 and again by the next unit should it die; the units it was running then fail
-with a 503. It ends when the worker closes its end, or when the worker dies.
+with a 503. A unit waits for the child to be ready without that wait counting
+in its time limit. The worker gives up on an answer a grace period past the
+unit's limit (a 503; the unit is cancelled in the child). The child ends when
+the worker closes its end, or when the worker dies.
 """
 
 from __future__ import annotations
