@@ -71,3 +71,11 @@ class QueryTimeoutError(AppError):
 
     status_code = 503
     default_headers: ClassVar[dict[str, str] | None] = {"Retry-After": "1"}
+
+    def __init__(
+        self,
+        detail: str = "The query took too long and was stopped; narrow it and try again",
+        *,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail, headers=headers)

@@ -8,6 +8,7 @@ unit) is tested in this process by tests/db/test_bounded.py.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import os
 import pickle
 import signal
@@ -213,3 +214,27 @@ async def test_the_search_process_ends_with_the_app(settings: Settings) -> None:
 def test_a_database_only_this_process_can_open_keeps_its_searches_here() -> None:
     db = Database("sqlite://", search_process=True)
     assert db.searches is None
+
+
+async def test_an_app_stops_at_once_while_its_search_process_is_starting(
+    settings: Settings,
+) -> None:
+    db = Database.from_settings(settings)
+    assert db.searches is not None
+    db.searches.start_soon("tests.db.slow_start")  # a child that is never ready
+    for _ in range(200):  # spawned (its pid is not yet the searches' own: not ready)
+        starting = [p for p in multiprocessing.active_children() if p.name == "recipe-api-search"]
+        if starting and starting[0].pid is not None:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("no search process was started")
+    pid = starting[0].pid
+    assert db.searches.pid is None
+    started = time.monotonic()
+    await db.aclose()
+    assert time.monotonic() - started < 5
+    with pytest.raises(ProcessLookupError):  # killed and reaped
+        os.kill(pid, 0)
+    with pytest.raises(ServiceBusyError):  # and no child starts after
+        await db.read_bounded(units.where, 5.0, 0)

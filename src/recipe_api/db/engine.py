@@ -93,7 +93,6 @@ log = logging.getLogger(__name__)
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_TOO_SLOW = "The query took too long and was stopped; narrow it and try again"
 _TOO_BUSY = "Too many searches are running; try again shortly"
 # A bounded unit's settings on PostgreSQL, made when its connection (one of the
 # searches' own, decision 0037) is opened, so that a search sends nothing but
@@ -401,11 +400,14 @@ class Database:
             self.searches = SearchProcess(
                 ChildOptions(
                     url=self.url.render_as_string(hide_password=False),
-                    concurrency=self._bounded_concurrency,
-                    niceness=search_thread_niceness,
-                    connect_timeout=connect_timeout,
-                    statement_timeout_ms=statement_timeout_ms,
-                    pool_timeout=pool_timeout,
+                    database={
+                        "pool_size": self._bounded_concurrency,
+                        "connect_timeout": connect_timeout,
+                        "statement_timeout_ms": statement_timeout_ms,
+                        "pool_timeout": pool_timeout,
+                        "bounded_concurrency": self._bounded_concurrency,
+                        "search_thread_niceness": search_thread_niceness,
+                    },
                 )
             )
 
@@ -723,7 +725,7 @@ class Database:
             self._remember_too_long(unit)
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise QueryTimeoutError(_TOO_SLOW)
+                raise QueryTimeoutError()
         return await self._run_in_thread(fn, remaining, *args, **kwargs)
 
     def _quick_turn(self, unit: object) -> bool:
@@ -884,7 +886,7 @@ class Database:
         except DatabaseUnavailableError as exc:
             cause = exc.__cause__
             if isinstance(cause, DBAPIError) and _sqlstate(cause) == "57014":  # query_canceled
-                raise QueryTimeoutError(_TOO_SLOW) from cause
+                raise QueryTimeoutError() from cause
             raise
 
     @cached_property
@@ -924,7 +926,7 @@ class Database:
                     return fn(connection, *args, **kwargs)
             except (OperationalError, sqlite3.OperationalError) as exc:
                 if _interrupted(exc):
-                    raise QueryTimeoutError(_TOO_SLOW) from exc
+                    raise QueryTimeoutError() from exc
                 raise
 
     async def ping(self) -> None:

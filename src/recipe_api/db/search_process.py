@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 _HEADER = struct.Struct("!I")
 _STOPPED = "The search stopped unexpectedly; try again"
-_TOO_SLOW = "The query took too long and was stopped; narrow it and try again"
 _NOT_STARTED = "The search is starting; try again shortly"
 # The child's first frame: imported, connected, ready for units.
 _READY = -1
@@ -65,11 +64,8 @@ class ChildOptions:
     """What the child's :class:`Database` is made with."""
 
     url: str
-    concurrency: int
-    niceness: int
-    connect_timeout: float
-    statement_timeout_ms: int
-    pool_timeout: float
+    # The keyword arguments of ``Database`` (no search process of its own).
+    database: Mapping[str, Any]
     # Imported before the child says it is ready: the units' modules.
     preload: tuple[str, ...] = ()
 
@@ -101,6 +97,7 @@ class SearchProcess:
         self._starting = asyncio.Lock()
         self._units = itertools.count()
         self._started: asyncio.Task[None] | None = None
+        self._closed = False
 
     async def run(
         self,
@@ -122,6 +119,8 @@ class SearchProcess:
         if child is not None and not child.stopped:
             return child
         async with self._starting:
+            if self._closed:
+                raise ServiceBusyError(_STOPPED, retry_after=1)
             if self._child is None or self._child.stopped:
                 self._child = await _Child.start(self._options)
             return self._child
@@ -148,8 +147,10 @@ class SearchProcess:
         return None if child is None or child.stopped else child.process.pid
 
     async def aclose(self) -> None:
-        if self._started is not None:
-            await self._started
+        self._closed = True
+        if self._started is not None:  # a start in progress is stopped, not awaited
+            self._started.cancel()
+            await asyncio.gather(self._started, return_exceptions=True)
         if self._child is not None:
             await self._child.close()
             self._child = None
@@ -191,10 +192,14 @@ class _Child(asyncio.Protocol):
         try:
             async with asyncio.timeout(_START_SECONDS):
                 await child._ready  # a child that dies first fails it: a 503
-        except TimeoutError:
-            log.error("The search process %s was not ready in time", process.pid)
+        except (TimeoutError, asyncio.CancelledError) as exc:
+            # Not ready in time, or the app is stopping: nothing of the child is wanted.
+            process.kill()
             await child.close()
-            raise ServiceBusyError(_NOT_STARTED, retry_after=5) from None
+            if isinstance(exc, TimeoutError):
+                log.error("The search process %s was not ready in time", process.pid)
+                raise ServiceBusyError(_NOT_STARTED, retry_after=5) from None
+            raise
         log.info("Search process %s started", process.pid)
         return child
 
@@ -209,7 +214,9 @@ class _Child(asyncio.Protocol):
             end = _HEADER.size + length
             if len(received) < end:
                 return
-            unit, ok, value = pickle.loads(memoryview(received)[_HEADER.size : end])
+            # The view released before the buffer shrinks (else a BufferError).
+            with memoryview(received)[_HEADER.size : end] as body:
+                unit, ok, value = pickle.loads(body)
             del received[:end]
             answer = self._waiting.pop(unit, None)
             if answer is not None and not answer.done():
@@ -253,7 +260,7 @@ class _Child(asyncio.Protocol):
                 self._send((unit,))
             if isinstance(exc, TimeoutError):
                 log.error("The search process %s did not answer in time", self.process.pid)
-                raise QueryTimeoutError(_TOO_SLOW) from None
+                raise QueryTimeoutError() from None
             raise
         if not ok:
             raise value
@@ -287,15 +294,7 @@ def _child_main(end: PipeEnd, options: ChildOptions) -> None:
 async def _serve(sock: socket.socket, options: ChildOptions) -> None:
     from recipe_api.db.engine import Database
 
-    db = Database(
-        options.url,
-        pool_size=options.concurrency,
-        connect_timeout=options.connect_timeout,
-        statement_timeout_ms=options.statement_timeout_ms,
-        pool_timeout=options.pool_timeout,
-        bounded_concurrency=options.concurrency,
-        search_thread_niceness=options.niceness,
-    )
+    db = Database(options.url, **options.database)
     for module in options.preload:
         importlib.import_module(module)
     reader, writer = await asyncio.open_connection(sock=sock)
