@@ -291,14 +291,19 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     # the import jobs' waiting photos (0024), the typo vocabulary of public recipes
     # only and a cook's recipes by index (0025), a tag within N minutes and the
     # vocabulary by stem (0026), the prioritize extension where there is one (0027),
-    # the name index with what visibility reads (0028).
+    # the name index with what visibility reads (0028), the ingredients' words (0029).
     revisions = [rev.revision for rev in script.walk_revisions()]
     assert revisions == [
-        "0028", "0027", "0026", "0025", "0024", "0023", "0022", "0021", "0020", "0018", "0014",
+        "0029", "0028", "0027", "0026", "0025", "0024", "0023", "0022", "0021", "0020", "0018",
+        "0014",
         *(f"{n:04d}" for n in range(12, 0, -1)),
     ]  # fmt: skip
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0028"
+    assert migrate.current_revision(empty_database) == "0029"
+    if empty_database.startswith("sqlite"):
+        assert "recipe_ingredient_words_fts" in _tables(empty_database)
+    migrate.downgrade(empty_database, "0028")
+    assert "recipe_ingredient_words_fts" not in _tables(empty_database)
     name_visible = {"ix_recipe_label_nocase_visible"}
     if empty_database.startswith("sqlite"):
         assert name_visible <= _indexes(empty_database)
@@ -396,7 +401,7 @@ def test_one_line_of_revisions_stepped_down_one_at_a_time(empty_database: str) -
     migrate.upgrade(empty_database, "0003")
     assert "web_session" not in _tables(empty_database)
     migrate.upgrade(empty_database)
-    assert migrate.current_revision(empty_database) == "0028"
+    assert migrate.current_revision(empty_database) == "0029"
     assert {"ix_web_session_expires_at", "ix_account_token_expires_at"} <= _indexes(empty_database)
     assert "ix_recipe_ingredients_words" not in _indexes(empty_database)
     assert {

@@ -244,3 +244,60 @@ async def test_the_names_in_one_statement_are_the_two_tiers(seeded: object, db: 
             for limit in range(1, 9):
                 merged, apart = await db.read(_merged_and_apart, query, limit)
                 assert merged == apart, (keyword, viewer, limit)
+
+
+async def test_a_word_in_no_name_or_ingredients_skips_that_tier(
+    seeded: object, db: Database
+) -> None:
+    """Migration 0029: the ingredients' own index tells when that tier is empty, and stays true."""
+    if db.backend != "sqlite":
+        pytest.skip("the SQLite statements")
+    tagged = [
+        await _add(db, f"Lentil stew {n}", ingredients=["1 cup lentils"], tags=["plantbased"])
+        for n in range(3)
+    ]
+    query = SearchQuery(keyword="plantbased")
+
+    def traced(connection: Connection) -> tuple[list[int], list[str]]:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        seen: list[str] = []
+        raw.set_trace_callback(seen.append)
+        try:
+            found = service._search(connection, query, 10, None)
+            return [recipe.id for recipe in found.results], seen
+        finally:
+            raw.set_trace_callback(None)
+
+    def tier_read(seen: list[str]) -> bool:
+        return any("{label ingredients}" in s and "NOT ({label}" in s for s in seen)
+
+    def held_in_ingredients(connection: Connection, word: str) -> int:
+        return int(
+            connection.exec_driver_sql(
+                "SELECT count(*) FROM recipe_ingredient_words_fts"
+                " WHERE recipe_ingredient_words_fts MATCH ?",
+                (word,),
+            ).scalar_one()
+        )
+
+    ids, seen = await db.read(traced)
+    assert ids == tagged[::-1]
+    assert not tier_read(seen), seen
+    # An edit puts the word in one recipe's ingredients: the tier is read, and ranks it first.
+    await db.run(
+        lambda c: c.exec_driver_sql(
+            "UPDATE recipe SET ingredients = ? WHERE id = ?",
+            ('["1 cup plantbased milk"]', tagged[0]),
+        )
+    )
+    ids, seen = await db.read(traced)
+    assert ids == [tagged[0], tagged[2], tagged[1]]
+    assert tier_read(seen)
+    assert await db.read(held_in_ingredients, "plantbased") == 1
+    # Its deletion takes the word out of the index.
+    await db.run(lambda c: c.exec_driver_sql("DELETE FROM recipe WHERE id = ?", (tagged[0],)))
+    assert await db.read(held_in_ingredients, "plantbased") == 0
+    ids, seen = await db.read(traced)
+    assert ids == [tagged[2], tagged[1]]
+    assert not tier_read(seen)

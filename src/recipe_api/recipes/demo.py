@@ -150,7 +150,12 @@ _SQLITE_WORD_DOCUMENT = (
     " || char(10) || description"
 )
 _SQLITE_WORD_FTS = ("recipe_search_fts", "recipe_words_fts")
-_SQLITE_INSERT_TRIGGERS = {"recipe_fts_insert", "recipe_count_insert", "recipe_search_insert"}
+_SQLITE_INSERT_TRIGGERS = {
+    "recipe_fts_insert",
+    "recipe_count_insert",
+    "recipe_search_insert",
+    "recipe_ingredient_words_insert",
+}
 
 
 def insert_demo_recipes(
@@ -194,7 +199,8 @@ def _insert_sqlite(raw: Any, rows: Iterator[dict[str, Any]], submitter_id: int) 
     )
     if set(triggers) != _SQLITE_INSERT_TRIGGERS:
         raise RuntimeError(
-            f"expected the insert triggers of migrations 0005 and 0012, found {sorted(triggers)}"
+            "expected the insert triggers of migrations 0005, 0012 and 0029,"
+            f" found {sorted(triggers)}"
         )
     # DDL is transactional in SQLite: the triggers are back before anyone else can write.
     for name in triggers:
@@ -229,6 +235,12 @@ def _insert_sqlite(raw: Any, rows: Iterator[dict[str, Any]], submitter_id: int) 
     # The names alone (migration 0025).
     cursor.execute(
         "INSERT INTO recipe_name_fts (rowid, label) SELECT id, label FROM recipe WHERE id > ?",
+        (last_id,),
+    )
+    # The ingredients' words alone (migration 0029).
+    cursor.execute(
+        "INSERT INTO recipe_ingredient_words_fts (rowid, ingredients)"
+        f" SELECT id, {_SQLITE_LINES.format('ingredients')} FROM recipe WHERE id > ?",
         (last_id,),
     )
     cursor.execute("UPDATE recipe_count SET recipes = recipes + ? WHERE id = 1", (added,))

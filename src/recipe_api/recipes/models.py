@@ -139,6 +139,8 @@ SEARCH_TABLES = (
     "recipe_word_vocab",
     # The names alone (migration 0025).
     "recipe_name_fts",
+    # The ingredients' words alone (migration 0029).
+    "recipe_ingredient_words_fts",
     # PostgreSQL's vocabulary (a table kept by triggers, migration 0012).
     "recipe_word",
 )

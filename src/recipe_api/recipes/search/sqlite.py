@@ -300,6 +300,9 @@ def page_ids(
             rows = _execute(connection, _names_sql(query), {**params, "limit": limit - len(found)})
             found.extend((number if exact else number + 1, row_id) for row_id, exact in rows)
             number += 2
+        elif _in_no_name_or_ingredients(connection, tiers[number]):
+            number += 1
+            continue
         else:
             sql, match = _tier_sql(query, tiers[number], after=bounded, limit="LIMIT :limit")
             limited = {**params, "match": match, "after": after, "limit": limit - len(found)}
@@ -308,6 +311,33 @@ def page_ids(
         if len(found) >= limit:
             break
     return found
+
+
+# The groups (a word and its alternatives) that no recipe has in its name or its
+# ingredients, each an FTS5 expression: one lookup in each of the two indexes.
+_NOWHERE_NEAR = (
+    "SELECT count(*) FROM json_each(:groups) AS g"
+    " WHERE NOT EXISTS (SELECT 1 FROM recipe_name_fts WHERE recipe_name_fts MATCH g.value)"
+    " AND NOT EXISTS (SELECT 1 FROM recipe_ingredient_words_fts"
+    " WHERE recipe_ingredient_words_fts MATCH g.value)"
+)
+
+
+def _in_no_name_or_ingredients(connection: Connection, tier: Tier) -> bool:
+    """Whether the tier "every word in name and ingredients" is empty: some word is in neither.
+
+    Its own query is a column filter on the whole recipe's index, which reads
+    every match of a word to find none there when the word is elsewhere only:
+    "vegan", in the tags of one recipe in eight, 19 ms at a million. The names'
+    and the ingredients' own indexes (migrations 0025, 0029) hold every recipe's
+    words, so a word in neither is in no recipe's name or ingredients.
+    """
+    include = tier.include
+    if not isinstance(include, Words) or include.fields != "label ingredients":
+        return False
+    groups = orjson.dumps([_group(alternatives) for alternatives in include.groups]).decode()
+    (nowhere,) = _execute(connection, _NOWHERE_NEAR, {"groups": groups}).fetchone()
+    return bool(nowhere)
 
 
 def _names_together(tiers: Sequence[Tier], number: int, params: Mapping[str, Any]) -> bool:
