@@ -330,9 +330,10 @@ async def test_imports_per_worker_are_limited(
     assert app.state.importer.running == 0
 
 
-# Alone, after the parallel part: in two full runs of the suite on one busy 2-core
-# machine the child read the page whole within its limit (no recipe, no refusal);
-# it never did alone, nor beside the tests it shares a worker with.
+# Alone, after the parallel part. A child from a forkserver with less room to grow
+# by had libxml2's allocation fail, not Python's: libxml2 stopped parsing and the
+# page read as "no recipe". A child that ends at its limit now answers "memory"
+# whatever it read (importer._read_in_child); this failed before that, alone too.
 @pytest.mark.serial
 async def test_a_page_that_needs_more_memory_than_its_child_may_take_is_refused() -> None:
     # Without its JSON-LD the hostile page is read whole: BeautifulSoup needs ~120 MB for it.

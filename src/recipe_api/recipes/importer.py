@@ -757,25 +757,41 @@ async def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
 
 
-def _limit_child(memory_mb: int, seconds: float) -> None:
+# How near its address-space limit a child may have come and its reading still be
+# trusted: within this, some allocation likely failed (see _read_in_child).
+_NEAR_LIMIT = 2 * 1024 * 1024
+
+
+def _limit_child(memory_mb: int, seconds: float) -> int | None:
+    """The child's limits set; the address-space limit in bytes (``None``: not Linux)."""
     page_size = os.sysconf("SC_PAGE_SIZE")
     try:
         with open("/proc/self/statm") as statm:
             used = int(statm.read().split()[0]) * page_size
     except OSError:  # not Linux: the time limit still holds
-        return
+        return None
     # On top of what the child already maps (the interpreter and its libraries).
     limit = used + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     # A backstop should the worker die without killing it.
     cpu = math.ceil(seconds) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    return limit
+
+
+def _peak_bytes() -> int:
+    """The most address space this process has mapped (``VmPeak``)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmPeak:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _read_in_child(
     page: Connection, answer: Connection, charset: str, url: str, memory_mb: int, seconds: float
 ) -> None:
-    _limit_child(memory_mb, seconds)
+    limit = _limit_child(memory_mb, seconds)
     with open(page.fileno(), "rb", closefd=False) as stream:
         html = stream.read().decode(charset, errors="replace")
     outcome: dict[str, object]
@@ -784,6 +800,13 @@ def _read_in_child(
     except ImportFailedError as exc:
         outcome = {"failed": exc.detail}
     except MemoryError:
+        outcome = {"memory": True}
+    if limit is not None and _peak_bytes() >= limit - _NEAR_LIMIT:
+        # At its limit: an allocation failed, and not always in Python. libxml2
+        # stops parsing where its allocation fails and returns the tree so far,
+        # so a page cut short read as "no recipe" (or a recipe cut short), where
+        # the truth is that it did not fit (seen with a forkserver whose children
+        # started with less room to grow by).
         outcome = {"memory": True}
     with open(answer.fileno(), "wb", closefd=False) as stream:
         stream.write(orjson.dumps(outcome))
