@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from recipe_api.recipes.cache import Cached, VersionedCache
+from recipe_api.recipes.cache import Cached, VersionedCache, cached_answer
 
 
 def _answer(size: int, tag: str = "t") -> Cached:
@@ -40,3 +40,21 @@ def test_the_oldest_answers_make_room_and_a_huge_one_is_not_kept() -> None:
     assert cache.get(1, "j") is not None
     cache.put(1, "j", _answer(50))  # replacing counts the new size only
     assert cache.get(1, "j") == _answer(50)
+
+
+async def test_with_the_cache_off_an_answer_is_built_each_time_without_the_version() -> None:
+    class NoDatabase:
+        async def read_row(self, *_: object) -> None:
+            raise AssertionError("the version was read with the cache off")
+
+    built: list[int] = []
+
+    async def build() -> bytes:
+        built.append(len(built))
+        return b"answer %d" % len(built)
+
+    off = VersionedCache(max_bytes=0)
+    first = await cached_answer(NoDatabase(), off, "home", build)  # type: ignore[arg-type]
+    again = await cached_answer(NoDatabase(), off, "home", build)  # type: ignore[arg-type]
+    assert (first.body, again.body, built) == (b"answer 1", b"answer 2", [0, 1])
+    assert first.etag != again.etag and len(off) == 0

@@ -85,7 +85,13 @@ class VersionedCache:
 async def cached_answer(
     db: Database, cache: VersionedCache, key: Hashable, build: Callable[[], Awaitable[bytes]]
 ) -> Cached:
-    """The answer ``key`` names at the current recipes version: kept, or built and kept."""
+    """The answer ``key`` names at the current recipes version: kept, or built and kept.
+
+    With the cache off (``ANSWER_CACHE_MB=0``), built every time: the version,
+    a round trip to the database, is not read for nothing (twice a search page).
+    """
+    if cache.max_bytes <= 0:
+        return Cached.of(await build())
     version = await recipes_version(db)
     found = cache.get(version, key)
     if found is None:

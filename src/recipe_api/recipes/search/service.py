@@ -318,6 +318,20 @@ def _search_page(
     return SearchPage(found=found, facets=facets_of(connection, query, plan, found, read))
 
 
+@quick_first
+def _search_page_json(
+    connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
+) -> bytes:
+    """``_search_page`` as the JSON the answer cache keeps, written where it is read.
+
+    In the search process, the bytes cross to the worker instead of the
+    model: the worker no longer unpickles a tree of models only to write them
+    out as JSON on its event loop.
+    """
+    found = _search_page(connection, query, limit, cursor)
+    return found.__pydantic_serializer__.to_json(found)
+
+
 async def search_recipes(
     db: Database,
     query: SearchQuery,
@@ -375,7 +389,6 @@ async def search_page_answer(
 
     async def build() -> bytes:
         after = None if cursor is None else SearchCursor.decode(cursor)
-        found = await db.read_bounded(_search_page, time_limit, query, limit, after)
-        return found.__pydantic_serializer__.to_json(found)
+        return await db.read_bounded(_search_page_json, time_limit, query, limit, after)
 
     return await cached_answer(db, cache, ("search page", query, limit, cursor), build)
