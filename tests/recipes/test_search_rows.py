@@ -129,6 +129,38 @@ async def test_answers_written_from_rows_equal_the_models(
     assert "\U0001f414".encode() in chicken and b"2026-03-04T05:06:07.890123Z" in chicken
 
 
+def _page_reference(
+    connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
+) -> bytes:
+    """The website's search page as it was built before: the models, serialised by pydantic."""
+    page = service._search_page(connection, query, limit, cursor)
+    return page.__pydantic_serializer__.to_json(page)
+
+
+async def test_the_website_s_search_page_written_from_rows_equals_the_models(
+    corpus: dict[str, int], db: Database
+) -> None:
+    compared = 0
+    for query in [*QUERIES, SearchQuery(cuisine="Fran\u00e7aise"), SearchQuery(keyword="paprika")]:
+        cursor = None
+        for _ in range(20):
+            written = await db.read(service._search_page_json, query, 2, cursor)
+            assert written == await db.read(_page_reference, query, 2, cursor), query
+            compared += 1
+            page = service.SearchPage.model_validate_json(written)
+            token = page.found.next_cursor
+            cursor = None if token is None else SearchCursor.decode(token)
+            if cursor is None:
+                break
+    assert compared > len(QUERIES) * 2
+    chicken = service.SearchPage.model_validate_json(
+        await db.read(service._search_page_json, SearchQuery(keyword="chicken"), 20, None)
+    )
+    # Facets were compared too, and the awkward recipe's values with them.
+    assert chicken.facets.tags and chicken.facets.counted == chicken.found.total
+    assert AWKWARD in [recipe.label for recipe in chicken.found.results]
+
+
 async def test_the_api_answers_those_bytes(
     corpus: dict[str, int], db: Database, client: httpx.AsyncClient
 ) -> None:

@@ -275,14 +275,16 @@ def facets_of(
     connection: Connection,
     query: SearchQuery,
     plan: Plan,
-    found: RecipeSearchResults,
+    found: tuple[int, bool],
     read: FacetRows | None = None,
 ) -> Facets:
     """The facets of the plan's matches, counted over at most ``FACET_SCAN`` of them.
 
-    Exact when the search's count is (and within the bound): then every match was counted.
+    ``found``: the search's count and whether it is exact. The facets are
+    exact when it is (and within the bound): then every match was counted.
     ``read``: the facets the count already read, used when they are the plan's.
     """
+    total, total_is_exact = found
     if query.keyword is not None and not plan.tiers:
         return Facets()
     counted_for, rows = (read or {}).get("rows", (None, []))
@@ -303,7 +305,7 @@ def facets_of(
         cuisines=by_kind["cuisine"][:FACET_VALUES],
         categories=by_kind["category"][:FACET_VALUES],
         counted=counted,
-        exact=found.total_is_exact and found.total <= FACET_SCAN and counted == found.total,
+        exact=total_is_exact and total <= FACET_SCAN and counted == total,
     )
 
 
@@ -315,21 +317,29 @@ def _search_page(
     found, plan = _search_plan(connection, query, limit, cursor, read)
     if not found.results:
         return SearchPage(found=found, facets=Facets())
-    return SearchPage(found=found, facets=facets_of(connection, query, plan, found, read))
+    counted = (found.total, found.total_is_exact)
+    return SearchPage(found=found, facets=facets_of(connection, query, plan, counted, read))
 
 
 @quick_first
 def _search_page_json(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
 ) -> bytes:
-    """``_search_page`` as the JSON the answer cache keeps, written where it is read.
+    """``_search_page`` as the JSON the answer cache keeps: the same bytes as the model's.
 
-    In the search process, the bytes cross to the worker instead of the
-    model: the worker no longer unpickles a tree of models only to write them
-    out as JSON on its event loop.
+    Written straight from the rows, as ``_search_json`` writes the API's
+    answer, where the search runs: in the search process the bytes cross to
+    the worker, which no longer unpickles a tree of models only to write it
+    out on its event loop.
     """
-    found = _search_page(connection, query, limit, cursor)
-    return found.__pydantic_serializer__.to_json(found)
+    read: FacetRows = {}
+    fields, plan = _search_fields(connection, query, limit, cursor, read)
+    facets = Facets()
+    if fields["results"]:
+        counted = (fields["total"], fields["total_is_exact"])
+        facets = facets_of(connection, query, plan, counted, read)
+    page = {"found": fields, "facets": facets.model_dump()}
+    return orjson.dumps(page, option=JSON_OPTIONS)
 
 
 async def search_recipes(
