@@ -205,22 +205,11 @@ def _search_fields(
     return fields, plan
 
 
-def _search_plan(
-    connection: Connection,
-    query: SearchQuery,
-    limit: int,
-    cursor: SearchCursor | None,
-    facets: FacetRows | None = None,
-) -> tuple[RecipeSearchResults, Plan]:
-    fields, plan = _search_fields(connection, query, limit, cursor, facets)
-    return RecipeSearchResults.model_validate(fields), plan
-
-
 @quick_first
 def _search(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
 ) -> RecipeSearchResults:
-    return _search_plan(connection, query, limit, cursor)[0]
+    return RecipeSearchResults.model_validate(_search_fields(connection, query, limit, cursor)[0])
 
 
 # The answer's JSON as pydantic writes a RecipeSearchResults (decision 0032):
@@ -314,11 +303,23 @@ def _search_page(
     connection: Connection, query: SearchQuery, limit: int, cursor: SearchCursor | None
 ) -> SearchPage:
     read: FacetRows = {}
-    found, plan = _search_plan(connection, query, limit, cursor, read)
-    if not found.results:
-        return SearchPage(found=found, facets=Facets())
-    counted = (found.total, found.total_is_exact)
-    return SearchPage(found=found, facets=facets_of(connection, query, plan, counted, read))
+    fields, plan = _search_fields(connection, query, limit, cursor, read)
+    found = RecipeSearchResults.model_validate(fields)
+    return SearchPage(found=found, facets=_page_facets(connection, query, plan, fields, read))
+
+
+def _page_facets(
+    connection: Connection,
+    query: SearchQuery,
+    plan: Plan,
+    fields: dict[str, Any],
+    read: FacetRows,
+) -> Facets:
+    """The facets of a search page (none when it found nothing) from its fields."""
+    if not fields["results"]:
+        return Facets()
+    counted = (fields["total"], fields["total_is_exact"])
+    return facets_of(connection, query, plan, counted, read)
 
 
 @quick_first
@@ -334,12 +335,8 @@ def _search_page_json(
     """
     read: FacetRows = {}
     fields, plan = _search_fields(connection, query, limit, cursor, read)
-    facets = Facets()
-    if fields["results"]:
-        counted = (fields["total"], fields["total_is_exact"])
-        facets = facets_of(connection, query, plan, counted, read)
-    page = {"found": fields, "facets": facets.model_dump()}
-    return orjson.dumps(page, option=JSON_OPTIONS)
+    facets = _page_facets(connection, query, plan, fields, read)
+    return orjson.dumps({"found": fields, "facets": facets.model_dump()}, option=JSON_OPTIONS)
 
 
 async def search_recipes(
