@@ -67,17 +67,17 @@ def main() -> None:
     parser.add_argument("--only", help="only the shapes whose name contains this")
     args = parser.parse_args()
     shapes: dict[str, tuple[Any, SearchQuery, SearchCursor | None]] = {
-        name: (service._search, _query(raw), None) for name, raw in SEARCHES.items()
+        name: (service._search_json, _query(raw), None) for name, raw in SEARCHES.items()
     }
     deep = SearchCursor(tier=3, after=args.size // 2, mode="all")
-    shapes["search deep page"] = (service._search, _query("keyword=chicken"), deep)
+    shapes["search deep page"] = (service._search_json, _query("keyword=chicken"), deep)
     for name, raw in (
         ("web common + facets", "keyword=chicken"),
         ("web three words + facets", "keyword=chicken garlic rice"),
         ("web tag + facets", "tag=vegan"),
         ("web common, quick + facets", "keyword=minced&max_total_minutes=10"),
     ):
-        shapes[name] = (service._search_page, _query(raw), None)
+        shapes[name] = (service._search_page_json, _query(raw), None)
     db = Database.from_url(args.url)
     statements: list[tuple[float, str]] = []
 
