@@ -24,7 +24,7 @@ from recipe_api.db.engine import Database
 from recipe_api.recipes.repository import update_recipe
 from recipe_api.recipes.schemas import RecipeSearchResults
 from recipe_api.recipes.search import postgresql, service
-from recipe_api.recipes.search.query import SearchCursor, SearchQuery
+from recipe_api.recipes.search.query import SearchQuery
 from tests.conftest import Account, MakeAccount
 from tests.recipes.test_word_search import _add, corpus  # noqa: F401 (a fixture)
 
@@ -251,46 +251,3 @@ async def test_several_name_words_are_one_test_of_the_name(
         walked = page.split("tier_2_newest AS MATERIALIZED", 1)[1].split("AS MATERIALIZED", 1)[0]
         assert "search_name @@ to_tsquery('english'" in walked
         assert walked.count("search_name @@") == 1
-
-
-async def _every_page(db: Database, query: SearchQuery, limit: int) -> list[int]:
-    """The ids of every page of ``query``, ``limit`` a page, following the cursors."""
-    ids: list[int] = []
-    cursor: SearchCursor | None = None
-    while True:
-
-        def work(connection: Connection, after: SearchCursor | None = cursor) -> Any:
-            return service._search(connection, query, limit, after)
-
-        found = await db.run(work)
-        ids += [r.id for r in found.results]
-        if found.next_cursor is None:
-            return ids
-        cursor = SearchCursor.decode(found.next_cursor)
-
-
-@pytest.mark.parametrize("few_in_name", [1, 3, 1000])
-async def test_several_name_words_read_through_the_name_s_index_when_few(
-    db: Database, monkeypatch: pytest.MonkeyPatch, few_in_name: int
-) -> None:
-    """The names holding every word, few: the name's index; many: the tier walked as before.
-
-    ``few_in_name`` 1: the tier is never few (walked); 3: few after the first
-    page's cursor only; 1000: few on every page. The pages are the same, in
-    the order of the tiers, newest first within each.
-    """
-    in_name = [await _add(db, f"Roast chicken {n} with garlic") for n in range(5)]
-    starts = await _add(db, "Garlic chicken traybake")
-    monkeypatch.setattr(service, "COUNT_LIMIT", 1)  # the tiers' path, not the few matches'
-    monkeypatch.setattr(postgresql, "WINDOW", 2)
-    query = SearchQuery(keyword="garlic chicken")
-    monkeypatch.setattr(postgresql, "FEW_IN_NAME", 1)
-    every = [r.id for r in (await _search(db, query, limit=100)).results]
-    monkeypatch.setattr(postgresql, "FEW_IN_NAME", few_in_name)
-    with _statements(db) as seen:
-        ids = await _every_page(db, query, limit=2)
-    assert ids == every
-    assert ids[:6] == [starts, *sorted(in_name, reverse=True)]
-    assert len(ids) > 6 and len(ids) == len(set(ids))
-    if _postgresql(db):
-        assert any("tier_2_few AS MATERIALIZED" in s for s in seen)

@@ -35,9 +35,6 @@ _DIALECT = postgresql_dialect()  # type: ignore[no-untyped-call]
 WINDOW = 2000
 # And how many more after those, for a tier the newest held some of (see _tiers_sql).
 WIDER_WINDOW = 20_000
-# How many matches of several words in the name are read through its index first
-# (see _few_in_name).
-FEW_IN_NAME = 200
 # How many of the newest recipes a count of filters alone looks at first (see count).
 COUNT_WINDOW = 10_000
 # The buckets of minutes of ``recipe_tags_within`` (migration 0026, the same list):
@@ -397,8 +394,6 @@ def _tiers_sql(
             f"{in_newest} AS MATERIALIZED (SELECT id FROM {newest} AS newest"
             f"{_where(walked)} ORDER BY id DESC)"
         )
-        # Several words in the name: first their few matches, if few they are.
-        few, many = _few_in_name(statement, tiers[number], number, conditions, bound, ctes)
         # Worth walking when the newest held enough that ten times as many rows
         # likely fill the page: "tofu curry" (606 matches, 2 among the newest)
         # read 20,000 rows for 16 of them (55 ms), its bitmap costs 13.
@@ -414,13 +409,13 @@ def _tiers_sql(
             f"id + 0 < CASE WHEN {dense} THEN {wider_floor} ELSE {floor} END",
         ]
         branches.append(
-            f"(SELECT id, {number} AS tier FROM ({few}"
+            f"(SELECT id, {number} AS tier FROM ("
             # A CTE is read in the order it was written: newest first.
-            f"(SELECT id FROM {in_newest}{_where(many)})"
+            f"(SELECT id FROM {in_newest})"
             f" UNION ALL (SELECT id FROM {wider} AS wider"
-            f"{_where([*many, *walked, dense])} ORDER BY id DESC)"
+            f"{_where([*walked, dense])} ORDER BY id DESC)"
             # id + 0: not the id index's order, so the planner reads the bitmap.
-            f" UNION ALL (SELECT id FROM recipe{_where([*many, *older])} ORDER BY id + 0 DESC)"
+            f" UNION ALL (SELECT id FROM recipe{_where(older)} ORDER BY id + 0 DESC)"
             f") AS tier_{number} LIMIT :limit)"
         )
     if not branches:
@@ -428,39 +423,6 @@ def _tiers_sql(
     ctes = [*floor_ctes.values(), *ctes]
     with_ = f"WITH {', '.join(ctes)} " if ctes else ""
     return f"{with_}SELECT id, tier FROM ({' UNION ALL '.join(branches)}) AS tiers LIMIT :limit"
-
-
-def _few_in_name(
-    statement: _Statement,
-    tier: Tier,
-    number: int,
-    conditions: list[str],
-    bound: str,
-    ctes: list[str],
-) -> tuple[str, list[str]]:
-    """A tier of several words in the name read first through the name's index, if few.
-
-    Names holding every one of several words are few, however common each
-    word ("chicken garlic rice": none at a million, where the walk of the
-    newest ``WINDOW`` recipes cost 2.6 of the page's 5 ms): the name's GIN
-    index intersects the words' short posting lists, and up to
-    ``FEW_IN_NAME`` of the matches are read. Fewer than that: they are the
-    whole tier, sorted. Otherwise (the tier is common) the tier is read as any
-    other, and the few read cost ``FEW_IN_NAME`` rows. Returns the part to put
-    first and the condition of the others (PostgreSQL runs neither's CTE when
-    its condition, an InitPlan, is false).
-    """
-    include = tier.include
-    if not (isinstance(include, Words) and include.fields == "label" and len(include.groups) > 1):
-        return "", []
-    few = f"tier_{number}_few"
-    ctes.append(
-        f"{few} AS MATERIALIZED (SELECT id FROM recipe"
-        f"{_where([*conditions, *(['id < :after'] if bound else [])])} LIMIT :few_in_name)"
-    )
-    statement.params["few_in_name"] = FEW_IN_NAME
-    is_few = f"(SELECT count(*) FROM {few}) < :few_in_name"
-    return f"(SELECT id FROM {few} WHERE {is_few} ORDER BY id DESC) UNION ALL ", [f"NOT {is_few}"]
 
 
 def count(
