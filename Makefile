@@ -36,7 +36,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
-	$(VENV)/bin/mypy --strict src
+	$(VENV)/bin/mypy --strict src tests
 
 format: install
 	$(VENV)/bin/ruff check --fix src tests bench

@@ -142,7 +142,7 @@ def settings(database_url: str, _app_files: Path) -> Settings:
     outbox = _app_files / "outbox"
     shutil.rmtree(outbox, ignore_errors=True)
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=database_url,
         redis_url=None,
         secret_key="test-secret-key-" + "x" * 32,

@@ -156,7 +156,7 @@ def _downgrade_on_a_terminal(url: str, answer: bytes) -> subprocess.CompletedPro
 
 async def _ready(url: str, tmp_path: Path) -> httpx.Response:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=url,
         secret_key="ready-test-key-" + "x" * 32,
         secret_key_file=tmp_path / "key",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import fastapi.routing
@@ -129,7 +130,12 @@ def test_other_routes_are_fastapis() -> None:
         return {}
 
     router = APIRouter(route_class=QueryRoute)
-    for path, endpoint in [("/{item}", with_path), ("/d", with_dependency), ("/m", with_model)]:
+    endpoints: list[tuple[str, Callable[..., Any]]] = [
+        ("/{item}", with_path),
+        ("/d", with_dependency),
+        ("/m", with_model),
+    ]
+    for path, endpoint in endpoints:
         router.add_api_route(path, endpoint, methods=["GET"])
     assert all(_query_model(route) is None for route in router.routes)  # type: ignore[arg-type]
     assert inspect.iscoroutinefunction(declared)

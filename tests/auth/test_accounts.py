@@ -273,4 +273,4 @@ async def test_seed_finds_the_superuser_whatever_its_ascii_case(app: FastAPI) ->
     assert found is not None and found["email"] == "Admin@recipeapi.com"
     look_alike = "\uff41dmin@recipeapi.com"  # a fullwidth "a"
     with pytest.raises(ValidationError, match="stand for others"):
-        Settings(_env_file=None, first_superuser_email=look_alike)  # type: ignore[call-arg]
+        Settings(_env_file=None, first_superuser_email=look_alike)

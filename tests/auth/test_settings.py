@@ -102,7 +102,7 @@ def test_seed_prints_a_generated_password_once(tmp_path: Path) -> None:
 
 def test_superuser_email_is_normalised() -> None:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         first_superuser_email="  Admin@RecipeAPI.com ",
     )
     # The domain in its one form; the part before the @ as typed (found whatever its case).

@@ -432,7 +432,7 @@ def test_a_setting_marked_as_stored_files_names_a_folder_to_back_up(tmp_path: Pa
     class WithPhotos(Settings):
         photo_dir: Path = Field(default=Path("photos"), json_schema_extra={STORED_FILES: True})
 
-    settings = WithPhotos(_env_file=None, photo_dir=tmp_path / "p")  # type: ignore[call-arg]
+    settings = WithPhotos(_env_file=None, photo_dir=tmp_path / "p")
     assert stored_folders(settings) == {"photo_dir": tmp_path / "p"}
     # Today's settings name no such folder (the email outbox is a development drop).
-    assert stored_folders(Settings(_env_file=None)) == {}  # type: ignore[call-arg]
+    assert stored_folders(Settings(_env_file=None)) == {}

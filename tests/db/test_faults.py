@@ -52,13 +52,13 @@ def locked_recipes(database_url: str) -> Iterator[psycopg.Connection[Any] | None
     """Another client holds the recipe table: PostgreSQL's lock, or SQLite's write lock."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        other = sqlite3.connect(url.database or "", isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
+        writer = sqlite3.connect(url.database or "", isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
         try:
             yield None
         finally:
-            other.execute("ROLLBACK")
-            other.close()
+            writer.execute("ROLLBACK")
+            writer.close()
         return
     with psycopg.connect(_admin_dsn(database_url)) as other:
         other.execute("LOCK TABLE recipe IN ACCESS EXCLUSIVE MODE")
@@ -228,8 +228,9 @@ async def test_backends_killed_under_load_never_answer_500(
                     await asyncio.sleep(0.05)
             return killed
 
-        results = await asyncio.gather(*(reader() for _ in range(8)), killer())
-        killed = results[-1]
+        killing = asyncio.ensure_future(killer())
+        await asyncio.gather(*(reader() for _ in range(8)))
+        killed = await killing
     print(f"killed {killed} backends; {statuses.count(200)} x 200, {statuses.count(503)} x 503")
     assert killed > 0
     assert set(statuses) <= {200, 503}, sorted(set(statuses))

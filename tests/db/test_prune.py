@@ -349,13 +349,13 @@ def sessions_locked(database_url: str) -> Iterator[None]:
     if url.get_backend_name() == "sqlite":
         import sqlite3
 
-        other = sqlite3.connect(url.database or "", isolation_level=None)
-        other.execute("BEGIN EXCLUSIVE")
+        writer = sqlite3.connect(url.database or "", isolation_level=None)
+        writer.execute("BEGIN EXCLUSIVE")
         try:
             yield
         finally:
-            other.execute("ROLLBACK")
-            other.close()
+            writer.execute("ROLLBACK")
+            writer.close()
         return
     with psycopg.connect(_admin_dsn(database_url)) as other:
         other.execute("LOCK TABLE web_session IN ACCESS EXCLUSIVE MODE")

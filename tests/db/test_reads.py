@@ -107,6 +107,7 @@ async def test_read_row_replaces_a_pooled_connection_due_for_recycling(
         assert await db.read_row(repository.GET_RECIPE, {"recipe_id": recipe_id}) is not None
         pooled = await greenlet_spawn(engine.raw_connection)
         old = pooled.driver_connection
+        assert old is not None
         # As pool_recycle does to an old connection: replaced at its next checkout.
         pooled.invalidate(soft=True)
         pooled.close()

@@ -48,7 +48,7 @@ class _Site(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
-        base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        base = f"http://{self.headers['Host']}"
         pages = {
             "/with-photo": f"{base}/soup.jpg",
             "/photo-missing": f"{base}/gone.jpg",

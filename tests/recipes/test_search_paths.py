@@ -24,7 +24,7 @@ from recipe_api.db.engine import Database
 from recipe_api.recipes.repository import update_recipe
 from recipe_api.recipes.schemas import RecipeSearchResults
 from recipe_api.recipes.search import postgresql, service
-from recipe_api.recipes.search.query import SearchQuery
+from recipe_api.recipes.search.query import SearchQuery, plan_all_words
 from tests.conftest import Account, MakeAccount
 from tests.recipes.test_word_search import _add, corpus  # noqa: F401 (a fixture)
 
@@ -124,7 +124,6 @@ async def test_search_tag_within_follows_edits(
 def plans(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Whether each plan of all the words left out the exact spelling's tiers."""
     seen: list[bool] = []
-    plan_all_words = service.plan_all_words
 
     def spy(words: Any, corrections: Any, *, as_typed_absent: bool = False) -> Any:
         seen.append(as_typed_absent)

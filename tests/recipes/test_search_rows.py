@@ -164,7 +164,7 @@ async def test_the_website_s_search_page_written_from_rows_equals_the_models(
 async def test_the_api_answers_those_bytes(
     corpus: dict[str, int], db: Database, client: httpx.AsyncClient
 ) -> None:
-    for params, query in [
+    cases: list[tuple[dict[str, str | int], SearchQuery]] = [
         ({"keyword": "chicken"}, SearchQuery(keyword="chicken")),
         ({"keyword": "chiken", "max_results": 3}, SearchQuery(keyword="chiken")),
         (
@@ -172,7 +172,8 @@ async def test_the_api_answers_those_bytes(
             SearchQuery(keyword="cake", max_total_minutes=60),
         ),
         ({"tag": "Easy"}, SearchQuery(tag="easy")),
-    ]:
+    ]
+    for params, query in cases:
         response = await client.get(SEARCH, params=params)
         assert response.status_code == 200, response.text
         limit = int(params.get("max_results", 10))
@@ -231,7 +232,7 @@ async def test_short_words_are_not_looked_up(
 
     def recorded(connection: Connection, words: Any) -> set[str]:
         asked.append(list(words))
-        return real(connection, words)
+        return set(real(connection, words))
 
     monkeypatch.setattr(backend, "held_words", recorded)
     # Four letters or fewer: never corrected, so never looked up.
@@ -256,6 +257,6 @@ def test_is_empty_looks_at_every_filter() -> None:
     fields = [f for f in dataclasses.fields(SearchQuery) if f.name != "viewer"]
     assert len(fields) == 7
     for field in fields:
-        value = 5 if field.name == "max_total_minutes" else "soup"
-        assert not SearchQuery(**{field.name: value}).is_empty, field.name
+        value: dict[str, Any] = {field.name: 5 if field.name == "max_total_minutes" else "soup"}
+        assert not SearchQuery(**value).is_empty, field.name
     assert not SearchQuery(max_total_minutes=0).is_empty

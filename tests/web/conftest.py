@@ -27,7 +27,7 @@ from tests.ideas.running import RunningFakeReddit, running_fake_reddit
 from tests.recipes.test_import import _Pages
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, BrowserContext, Page
+    from playwright.async_api import Browser, BrowserContext, Page, ViewportSize
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -43,8 +43,8 @@ ADMIN_EMAIL = "admin@recipeapi.com"
 ADMIN_PASSWORD = "admin password for browser tests"
 # Low, so the throttling journey is short; each test uses emails of its own.
 LOGIN_MAX_FAILURES = 3
-DESKTOP = {"width": 1280, "height": 900}
-PHONE = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")

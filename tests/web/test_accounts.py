@@ -126,7 +126,7 @@ async def test_the_api_login_answers_as_before(client: httpx.AsyncClient, app: F
 
 def test_session_cookie_is_secure_in_production(tmp_path: object) -> None:
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         environment="production",
         secret_key="s" * 48,
         first_superuser_password="a long admin password",

@@ -23,7 +23,7 @@ def _pages(pdf: bytes) -> int:
 
 
 async def test_phone_shows_the_ingredients_first(site: LiveServer, browser: Browser) -> None:
-    context = await browser.new_context(viewport=PHONE)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=PHONE)
     try:
         page = await context.new_page()
         await page.goto(site.url + VESUVIO)
@@ -47,7 +47,7 @@ async def test_phone_shows_the_ingredients_first(site: LiveServer, browser: Brow
 async def test_desktop_puts_ingredients_beside_the_method(
     site: LiveServer, browser: Browser
 ) -> None:
-    context = await browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=DESKTOP)
     try:
         page = await context.new_page()
         await page.goto(site.url + VESUVIO)
@@ -63,7 +63,7 @@ async def test_desktop_puts_ingredients_beside_the_method(
 async def test_servings_and_units_form_without_javascript(
     site: LiveServer, browser: Browser
 ) -> None:
-    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
     try:
         page = await context.new_page()
         await page.goto(site.url + VESUVIO)
@@ -81,7 +81,7 @@ async def test_servings_and_units_form_without_javascript(
 
 
 async def test_the_seed_recipe_prints_on_one_page(site: LiveServer, browser: Browser) -> None:
-    context = await browser.new_context(viewport=DESKTOP)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=DESKTOP)
     try:
         page = await context.new_page()
         await page.goto(site.url + VESUVIO)

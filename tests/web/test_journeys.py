@@ -189,7 +189,11 @@ async def test_a_form_post_without_a_valid_csrf_token_is_refused(
     email = new_email()
     await sign_up(page, site.url, email)
     await log_in(page, site.url, email)
-    recipe = {"label": "Forged", "source": "", "url": "https://example.com/forged"}
+    recipe: dict[str, str | float | bool] = {
+        "label": "Forged",
+        "source": "",
+        "url": "https://example.com/forged",
+    }
     for form in (recipe, {**recipe, "csrftoken": "made.up"}):
         answer = await page.request.post(
             site.url + "/my-recipes/new", form=form, headers={"accept": "text/html"}

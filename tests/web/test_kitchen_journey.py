@@ -47,7 +47,7 @@ async def _fits_the_screen(page: Page) -> None:
 async def test_three_dinners_planned_and_shopped_for_on_a_phone(
     site: LiveServer, browser: Browser
 ) -> None:
-    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)  # type: ignore[arg-type]
+    context = await browser.new_context(viewport=PHONE, java_script_enabled=False)
     try:
         page = await context.new_page()
         base, email = site.url, new_email()

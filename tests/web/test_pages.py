@@ -224,10 +224,10 @@ def test_cors_origins_setting_reads_a_comma_separated_list(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CORS_ORIGINS", "http://localhost:3000, https://app.example.com")
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    settings = Settings(_env_file=None)
     assert settings.cors_origins == ["http://localhost:3000", "https://app.example.com"]
     monkeypatch.delenv("CORS_ORIGINS")
-    assert Settings(_env_file=None).cors_origins == []  # type: ignore[call-arg]
+    assert Settings(_env_file=None).cors_origins == []
 
 
 async def test_home_page_with_its_css_stays_under_50_kb(

@@ -23,11 +23,11 @@ def settings(settings: Settings) -> Settings:
 
 
 def _emails(folder: Path) -> list[email.message.EmailMessage]:
-    found = []
+    found: list[email.message.EmailMessage] = []
     for path in sorted(folder.glob("*.eml")) if folder.exists() else []:
         parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         found.append(parsed)
-    return found  # type: ignore[return-value]
+    return found
 
 
 def _link(message: email.message.EmailMessage, path: str) -> str:

@@ -104,7 +104,11 @@ def tutorial(
     site_mailbox: tuple[int, Mailbox],
 ) -> Iterator[Tutorial]:
     """The frontend on one origin, ``recipe-api serve`` on another, CORS set to the first."""
-    handler = type("Frontend", (_Frontend,), {})
+
+    class Frontend(_Frontend):
+        """This fixture's frontend, with its own ``api_url``."""
+
+    handler = Frontend
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     front = f"http://127.0.0.1:{server.server_address[1]}"
