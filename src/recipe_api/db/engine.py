@@ -1084,7 +1084,7 @@ def _translated(engine: AsyncEngine, pooled: PoolProxiedConnection, exc: Excepti
     A dead connection is treated as SQLAlchemy treats one: invalidated, and so is
     every connection of the pool opened before it (a restarted server killed them all).
     """
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg
 
     dead = isinstance(
         exc,
