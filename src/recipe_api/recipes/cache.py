@@ -57,6 +57,11 @@ class VersionedCache:
         self._entries: dict[Hashable, Cached] = {}
         self._bytes = 0
 
+    @property
+    def off(self) -> bool:
+        """Nothing is ever kept (``ANSWER_CACHE_MB=0``): no version is worth reading."""
+        return self.max_bytes <= 0
+
     def get(self, version: int, key: Hashable) -> Cached | None:
         if version != self._version:
             self._entries.clear()
@@ -90,7 +95,7 @@ async def cached_answer(
     With the cache off (``ANSWER_CACHE_MB=0``), built every time: the version,
     a round trip to the database, is not read for nothing (twice a search page).
     """
-    if cache.max_bytes <= 0:
+    if cache.off:
         return Cached.of(await build())
     version = await recipes_version(db)
     found = cache.get(version, key)
